@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** The only place the CLI reads process.env. */
+const envSchema = z.object({
+  SWITCHYARD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('warn'),
+  NO_COLOR: z.string().optional(),
+  FORCE_COLOR: z.string().optional(),
+  CI: z.string().optional(),
+  AWS_REGION: z.string().optional(),
+  SWITCHYARD_ENDPOINT: z.string().url().optional(),
+});
+
+export type CliEnv = z.output<typeof envSchema>;
+
+export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
+  return envSchema.parse(source);
+}

@@ -1,0 +1,81 @@
+export {
+  type DeploymentPlan,
+  type DeploymentPlanInput,
+  deploymentPlanSchema,
+  type PlanFunction,
+  type PlanLayer,
+  planExpertSchema,
+  planFunctionSchema,
+  planLayerSchema,
+  planStrategies,
+  type TransportMethod,
+  transportMethods,
+} from './deployment-plan.js';
+export {
+  bfloat16BitsToNumber,
+  type Dtype,
+  dtypeSizes,
+  float16BitsToNumber,
+  isDtype,
+  numberToBfloat16Bits,
+  numberToFloat16Bits,
+  toFloat32Array,
+  toInt32Array,
+} from './dtype.js';
+export {
+  describeError,
+  errorCodes,
+  SwitchyardError,
+  type SwitchyardErrorCode,
+  type SwitchyardErrorOptions,
+} from './errors.js';
+export {
+  type BillingReport,
+  type Executor,
+  formatReportLine,
+  type InvokeRequest,
+  type InvokeResult,
+  parseReportLine,
+} from './executor.js';
+export { type Logger, noopLogger } from './logger.js';
+export {
+  type Architecture,
+  type ModelSummary,
+  modelSummarySchema,
+  supportedArchitectures,
+} from './model-summary.js';
+export {
+  expertLoad,
+  parseRoutingTrace,
+  type RoutingTrace,
+  type RoutingTraceMeta,
+  readRoutingTrace,
+  routingTraceMetaSchema,
+  serializeRoutingTrace,
+  traceMetaPath,
+  validateRoutingTrace,
+} from './routing-trace.js';
+export {
+  type ParseSafetensorsOptions,
+  parseSafetensors,
+  readSafetensorsFile,
+  type SafetensorsFile,
+  serializeSafetensors,
+  type TensorInput,
+  type TensorView,
+} from './safetensors.js';
+export { parseJson, parseWithSchema } from './validation.js';
+export {
+  crc32,
+  type DecodeOptions,
+  decodeExpertMessage,
+  type ExpertMessage,
+  encodeExpertMessage,
+  type WireDtype,
+  type WireKind,
+  wireDtypes,
+  wireHeaderBytes,
+  wireMagic,
+  wireMessageBytes,
+  wireVersion,
+} from './wire.js';

@@ -1,0 +1,2 @@
+// Populated as the package's features land; see README.md.
+export {};
