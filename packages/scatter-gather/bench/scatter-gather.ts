@@ -58,7 +58,13 @@ async function main(): Promise<void> {
   }
   const runner = (_layer: number, expert: number) => runners[expert]!;
   const inProcess = createInProcessMoeStep({ run: (_l, e, x, n) => runners[e]!.run(x, n) });
-  const results: Record<string, unknown> = { hiddenSize, intermediateSize, numExperts, topK, executor: 'in-process ONNX (onnxruntime-node, 1 thread per expert session)' };
+  const results: Record<string, unknown> = {
+    hiddenSize,
+    intermediateSize,
+    numExperts,
+    topK,
+    executor: 'in-process ONNX (onnxruntime-node, 1 thread per expert session)',
+  };
 
   // 1. Overhead: one compute lane, so the critical path of expert compute = Σ compute.
   const overhead: Record<string, unknown>[] = [];
@@ -167,7 +173,9 @@ async function main(): Promise<void> {
   results.hedging = hedging;
   for (const r of runners) await r.close();
 
-  console.log(`scatter-gather benchmark — ${results.executor}; expert ${hiddenSize}×${intermediateSize} SwiGLU, ${numExperts} experts, top-${topK}`);
+  console.log(
+    `scatter-gather benchmark — ${results.executor}; expert ${hiddenSize}×${intermediateSize} SwiGLU, ${numExperts} experts, top-${topK}`,
+  );
   console.log('\noverhead (single compute lane; critical path = Σ expert compute)');
   console.table(
     overhead.map((o) => ({
@@ -182,9 +190,25 @@ async function main(): Promise<void> {
     })),
   );
   console.log('\nspeed-up over sequential dispatch (maxInFlight 1 vs 64)');
-  console.table(speedup.map((s) => ({ tokens: s.numTokens, 'sequential ms': (s.sequentialMs as number).toFixed(1), 'concurrent ms': (s.pipelinedMs as number).toFixed(1), speedup: (s.speedup as number).toFixed(2) })));
+  console.table(
+    speedup.map((s) => ({
+      tokens: s.numTokens,
+      'sequential ms': (s.sequentialMs as number).toFixed(1),
+      'concurrent ms': (s.pipelinedMs as number).toFixed(1),
+      speedup: (s.speedup as number).toFixed(2),
+    })),
+  );
   console.log('\nhedging vs stragglers (5 % of invocations +150 ms, 1,024 tokens, β 64, 2 replicas)');
-  console.table(hedging.map((h) => ({ hedge: h.hedge, 'p50 ms': (h.p50Ms as number).toFixed(1), 'p95 ms': (h.p95Ms as number).toFixed(1), 'p99 ms': (h.p99Ms as number).toFixed(1), hedges: h.hedges, wasted: h.wastedInvocations })));
+  console.table(
+    hedging.map((h) => ({
+      hedge: h.hedge,
+      'p50 ms': (h.p50Ms as number).toFixed(1),
+      'p95 ms': (h.p95Ms as number).toFixed(1),
+      'p99 ms': (h.p99Ms as number).toFixed(1),
+      hedges: h.hedges,
+      wasted: h.wastedInvocations,
+    })),
+  );
   const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   mkdirSync(join(root, 'bench-results'), { recursive: true });
   writeFileSync(join(root, 'bench-results', 'scatter-gather.json'), `${JSON.stringify(results, null, 2)}\n`);

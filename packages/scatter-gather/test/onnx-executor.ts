@@ -77,10 +77,9 @@ export function createOnnxExecutor(options: OnnxExecutorOptions): OnnxExecutor {
           const rows = message.tokenCounts[i]!;
           const length = rows * message.hiddenSize;
           const computeStarted = performance.now();
-          const result = await options.runner(message.layer, expert).run(
-            message.activations.subarray(offset, offset + length),
-            rows,
-          );
+          const result = await options
+            .runner(message.layer, expert)
+            .run(message.activations.subarray(offset, offset + length), rows);
           functionComputeMs += performance.now() - computeStarted;
           output.set(result, offset);
           offset += length;
