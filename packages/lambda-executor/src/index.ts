@@ -18,5 +18,11 @@ export {
 export { type LocalRuntime, localCodeBucket, startLocalRuntime } from './runtime/local-runtime.js';
 export { functionEnv } from './runtime/protocol.js';
 export { LocalS3Store } from './runtime/s3-server.js';
-export { emulatedDurationMs, maxLambdaVcpus, megabytesPerVcpu, vcpuShare, vcpuThreads } from './runtime/vcpu.js';
+export {
+  emulatedDurationMs,
+  maxLambdaVcpus,
+  megabytesPerVcpu,
+  vcpuShare,
+  vcpuThreads,
+} from './runtime/vcpu.js';
 export { readZip, writeZip, type ZipEntry } from './runtime/zip.js';
