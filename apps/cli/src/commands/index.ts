@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCost } from './cost.js';
 import { registerReport } from './report.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
@@ -10,4 +11,4 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerReport];
+export const commands: CommandRegistrar[] = [registerReport, registerCost];
