@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
+import { registerLambda } from './lambda.js';
 import { registerReport } from './report.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
@@ -11,4 +12,4 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerReport, registerCost];
+export const commands: CommandRegistrar[] = [registerReport, registerLambda, registerCost];
