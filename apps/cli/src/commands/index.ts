@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerDemo } from './demo.js';
 import { registerLambda } from './lambda.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
@@ -12,4 +13,4 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerReport, registerLambda, registerServe];
+export const commands: CommandRegistrar[] = [registerDemo, registerLambda, registerReport, registerServe];
