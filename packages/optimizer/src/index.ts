@@ -1,4 +1,4 @@
-export { expectedImprovement, normalCdf, normalPdf, upperConfidenceBound } from './acquisition.js';
+export { expectedImprovement, normalCdf, normalPdf, normalQuantile, upperConfidenceBound } from './acquisition.js';
 export {
   EpsilonGreedyBayesOpt,
   type OptimizationResult,
@@ -40,3 +40,44 @@ export {
   type RealDimension,
   SearchSpace,
 } from './search-space.js';
+export { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
+export {
+  type BatchEvaluation,
+  type Configuration,
+  DeploymentSolver,
+  type FunctionChoice,
+  type FunctionGroup,
+  type FunctionOption,
+  type LayerChoice,
+  type PlannerKnobs,
+  type SolverContext,
+} from './deployment-solver.js';
+export {
+  type ExpertLoad,
+  expertLoads,
+  forecastFromPopularity,
+  forecastFromTrace,
+  type LoadForecast,
+  type LoadForecastInput,
+  loadAtQuantile,
+  loadForecastSchema,
+  sampleBatchLoads,
+  summedLoadAtQuantile,
+} from './load-forecast.js';
+export { type KnobGrid, knobGridSchema, type PlannerStrategy, plannerStrategies } from './options.js';
+export {
+  type PlannerModel,
+  type PaperShapeName,
+  paperShape,
+  paperShapes,
+  plannerModelFromSummary,
+  popularityFromCounts,
+} from './paper-shapes.js';
+export {
+  type MeasuredEvaluation,
+  type PlanDeploymentInput,
+  PlanningProblem,
+  type PlanningTrialData,
+  planDeployment,
+  planDeploymentInputSchema,
+} from './plan-deployment.js';

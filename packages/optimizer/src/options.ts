@@ -76,3 +76,16 @@ export const optimizerOptionsSchema = z.object({
 
 export type OptimizerOptions = z.input<typeof optimizerOptionsSchema>;
 export type ResolvedOptimizerOptions = z.output<typeof optimizerOptionsSchema>;
+
+/** Planner strategies: ours (`bo`), random search over the same knobs, and the baselines. */
+export const plannerStrategies = ['bo', 'random', 'ods', 'lambdaml', 'power-tuning'] as const;
+export type PlannerStrategy = (typeof plannerStrategies)[number];
+
+/** The grid of coupled knobs the planner's Bayesian optimisation searches (see `PlannerKnobs`). */
+export const knobGridSchema = z.object({
+  beta: z.array(z.number().int().positive()).min(1).default([16, 32, 64, 128, 256, 512, 1024, 2048]),
+  loadQuantile: z.array(z.number().min(0.5).max(0.999)).min(1).default([0.5, 0.7, 0.8, 0.9, 0.95, 0.99]),
+  packingThreshold: z.array(z.number().min(0).max(1)).min(1).default([0, 0.01, 0.02, 0.05, 0.1]),
+  sloHeadroom: z.array(z.number().min(0).lt(1)).min(1).default([0, 0.05, 0.1, 0.2, 0.3]),
+});
+export type KnobGrid = z.output<typeof knobGridSchema>;

@@ -1,0 +1,410 @@
+import type { TransportMethod } from '@switchyard/core';
+import { type CostEvaluator, emptyFunctionEstimate, type FunctionEstimate } from '@switchyard/cost-model';
+import { type ExpertLoad, loadAtQuantile, summedLoadAtQuantile } from './load-forecast.js';
+
+/**
+ * The coupled knobs the Bayesian optimisation searches. Everything else (memory and replicas per
+ * function, method per layer, the split of the latency budget across layers) is solved exactly
+ * for given knobs by `DeploymentSolver.solve`.
+ */
+export interface PlannerKnobs {
+  /** Global pipeline degree β (mini-batch size in tokens) for pipelined layers. */
+  beta: number;
+  /** Quantile of each expert's predicted load that memory and replicas are sized for. */
+  loadQuantile: number;
+  /** Experts with a smaller share of their layer's predicted load are packed into one function. */
+  packingThreshold: number;
+  /** Fraction of the SLO held back for load above the planned quantile. */
+  sloHeadroom: number;
+}
+
+/** Experts that share one deployed function. */
+export interface FunctionGroup {
+  experts: number[];
+  /** Tokens the function is sized for (the load quantile, summed over its experts). */
+  plannedTokens: number;
+  parameterBytes: number;
+}
+
+/** One feasible (memory, replicas) choice for a function and its planned latency and cost. */
+export interface FunctionOption {
+  memoryMB: number;
+  replicas: number;
+  /** The function's contribution to its layer's latency (incl. scatter for direct). */
+  latencyMs: number;
+  costUsd: number;
+}
+
+export interface FunctionChoice extends FunctionGroup, FunctionOption {}
+
+export interface LayerChoice {
+  layer: number;
+  method: TransportMethod;
+  beta: number;
+  functions: FunctionChoice[];
+  latencyMs: number;
+  costUsd: number;
+  /** The share of the latency budget the DP gave this layer. */
+  budgetMs: number;
+}
+
+/** A complete deployment decision, costed at the planned (quantile) load. */
+export interface Configuration {
+  knobs: PlannerKnobs;
+  layers: LayerChoice[];
+  costUsd: number;
+  latencyMs: number;
+}
+
+export interface SolverContext {
+  evaluator: CostEvaluator;
+  /** Decoder layer index of each MoE layer. */
+  layerIndices: readonly number[];
+  loads: readonly ExpertLoad[][];
+  bytesPerExpert: number;
+  memoryOptionsMB: readonly number[];
+  maxReplicas: number;
+  methods: readonly TransportMethod[];
+  sloMs: number;
+  /** Latency budget grid of the DP; latencies are rounded up to it, so results stay feasible. */
+  budgetSteps?: number;
+  /** Largest parameter bytes one packed function may hold. */
+  maxPackedParameterBytes?: number;
+}
+
+export interface LayerPoint {
+  latencyMs: number;
+  costUsd: number;
+  method: TransportMethod;
+  /** Index into each function's frontier. */
+  choices: Int32Array;
+}
+
+export interface SolveResult {
+  configuration: Configuration | undefined;
+  /** Lowest latency any configuration reaches at these knobs (the DP's lower bound). */
+  minimumLatencyMs: number;
+}
+
+export interface BatchEvaluation {
+  meanCostUsd: number;
+  meanLatencyMs: number;
+  /** Share of sampled batches whose latency met the SLO. */
+  sloAttainment: number;
+  /** Function-batches that needed extra replicas at run time because tokens exceeded memory (⌈M_real/M⌉). */
+  memoryRepairs: number;
+  /** Function-batches that needed extra replicas because the direct payload exceeded the limit. */
+  payloadRepairs: number;
+}
+
+/**
+ * Exact solver of the separable part of the deployment problem. For fixed knobs:
+ * 1. each function's (memory, replicas) options are enumerated and reduced to their latency–cost
+ *    Pareto frontier (memory and payload limits enforced);
+ * 2. per layer and method, the cheapest choice for every latency cap is the sum of each function's
+ *    cheapest option under the cap — a layer frontier, merged over methods;
+ * 3. a dynamic programme over layers splits the SLO (minus headroom) into per-layer budgets,
+ *    minimising total cost (multiple-choice knapsack, latencies rounded up to the budget grid).
+ */
+export class DeploymentSolver {
+  readonly context: SolverContext;
+  private readonly frontierCache = new Map<string, FunctionOption[]>();
+  private readonly estimate: FunctionEstimate = emptyFunctionEstimate();
+
+  constructor(context: SolverContext) {
+    this.context = context;
+  }
+
+  /** Groups experts into functions: one per expert, cold experts packed together. */
+  groups(knobs: Pick<PlannerKnobs, 'loadQuantile' | 'packingThreshold'>): FunctionGroup[][] {
+    const { bytesPerExpert } = this.context;
+    const maxPacked = this.context.maxPackedParameterBytes ?? 512 * 1024 * 1024;
+    return this.context.loads.map((layer) => {
+      const total = layer.reduce((sum, load) => sum + load.mean, 0);
+      const cold: number[] = [];
+      const groups: FunctionGroup[] = [];
+      layer.forEach((load, expert) => {
+        if (total > 0 && load.mean / total < knobs.packingThreshold) cold.push(expert);
+        else
+          groups.push({
+            experts: [expert],
+            plannedTokens: Math.ceil(loadAtQuantile(load, knobs.loadQuantile)),
+            parameterBytes: bytesPerExpert,
+          });
+      });
+      if (cold.length === 1) {
+        const expert = cold[0]!;
+        groups.push({
+          experts: [expert],
+          plannedTokens: Math.ceil(loadAtQuantile(layer[expert]!, knobs.loadQuantile)),
+          parameterBytes: bytesPerExpert,
+        });
+      } else if (cold.length > 1) {
+        const perPack = Math.max(1, Math.floor(maxPacked / Math.max(bytesPerExpert, 1)));
+        for (let start = 0; start < cold.length; start += perPack) {
+          const experts = cold.slice(start, start + perPack);
+          groups.push({
+            experts,
+            plannedTokens: Math.ceil(
+              summedLoadAtQuantile(
+                experts.map((e) => layer[e]!),
+                knobs.loadQuantile,
+              ),
+            ),
+            parameterBytes: bytesPerExpert * experts.length,
+          });
+        }
+      }
+      groups.sort((a, b) => a.experts[0]! - b.experts[0]!);
+      return groups;
+    });
+  }
+
+  /** Latency–cost Pareto frontier of a function's feasible (memory, replicas) options, fastest first. */
+  frontier(method: TransportMethod, tokens: number, parameterBytes: number, beta: number): FunctionOption[] {
+    const key = `${method}|${tokens}|${parameterBytes}|${method === 's3-pipelined' ? beta : 0}`;
+    const cached = this.frontierCache.get(key);
+    if (cached) return cached;
+    const options: FunctionOption[] = [];
+    const maxReplicas = tokens > 0 ? Math.min(this.context.maxReplicas, tokens) : 1;
+    for (const memoryMB of this.context.memoryOptionsMB) {
+      for (let replicas = 1; replicas <= maxReplicas; replicas++) {
+        const estimate = this.context.evaluator.evaluateFunction(
+          method,
+          tokens,
+          replicas,
+          memoryMB,
+          beta,
+          parameterBytes,
+          this.estimate,
+        );
+        if (!estimate.fitsMemory || !estimate.fitsPayload) continue;
+        options.push({ memoryMB, replicas, latencyMs: estimate.layerLatencyMs, costUsd: estimate.totalUsd });
+      }
+    }
+    options.sort((a, b) => a.latencyMs - b.latencyMs || a.costUsd - b.costUsd);
+    const frontier: FunctionOption[] = [];
+    for (const option of options) {
+      if (frontier.length === 0 || option.costUsd < frontier[frontier.length - 1]!.costUsd) frontier.push(option);
+    }
+    this.frontierCache.set(key, frontier);
+    return frontier;
+  }
+
+  /** A function's latency and cost at one (memory, replicas), or undefined if it breaks a limit. */
+  option(
+    method: TransportMethod,
+    group: FunctionGroup,
+    memoryMB: number,
+    replicas: number,
+    beta: number,
+  ): FunctionOption | undefined {
+    const estimate = this.context.evaluator.evaluateFunction(
+      method,
+      group.plannedTokens,
+      replicas,
+      memoryMB,
+      beta,
+      group.parameterBytes,
+      this.estimate,
+    );
+    if (!estimate.fitsMemory || !estimate.fitsPayload) return undefined;
+    return { memoryMB, replicas, latencyMs: estimate.layerLatencyMs, costUsd: estimate.totalUsd };
+  }
+
+  /** Latency–cost frontier of one layer over the allowed methods. */
+  layerFrontier(groups: readonly FunctionGroup[], beta: number, methods: readonly TransportMethod[]): LayerPoint[] {
+    const points: LayerPoint[] = [];
+    for (const method of methods) {
+      const frontiers = groups.map((group) => this.frontier(method, group.plannedTokens, group.parameterBytes, beta));
+      if (frontiers.some((frontier) => frontier.length === 0)) continue;
+      let floor = 0;
+      const caps: number[] = [];
+      for (const frontier of frontiers) {
+        floor = Math.max(floor, frontier[0]!.latencyMs);
+        for (const option of frontier) caps.push(option.latencyMs);
+      }
+      const sortedCaps = [...new Set(caps.filter((cap) => cap >= floor))].sort((a, b) => a - b);
+      const pointers = new Int32Array(frontiers.length);
+      for (const cap of sortedCaps) {
+        let costUsd = 0;
+        let latencyMs = 0;
+        frontiers.forEach((frontier, f) => {
+          let pointer = pointers[f]!;
+          while (pointer + 1 < frontier.length && frontier[pointer + 1]!.latencyMs <= cap) pointer++;
+          pointers[f] = pointer;
+          costUsd += frontier[pointer]!.costUsd;
+          if (frontier[pointer]!.latencyMs > latencyMs) latencyMs = frontier[pointer]!.latencyMs;
+        });
+        points.push({ latencyMs, costUsd, method, choices: Int32Array.from(pointers) });
+      }
+    }
+    points.sort((a, b) => a.latencyMs - b.latencyMs || a.costUsd - b.costUsd);
+    const pruned: LayerPoint[] = [];
+    for (const point of points) {
+      if (pruned.length === 0 || point.costUsd < pruned[pruned.length - 1]!.costUsd) pruned.push(point);
+    }
+    return pruned;
+  }
+
+  /** Cheapest configuration meeting the SLO (minus headroom) at the planned load, if any. */
+  solve(knobs: PlannerKnobs, methods: readonly TransportMethod[] = this.context.methods): SolveResult {
+    const groups = this.groups(knobs);
+    const layerFrontiers = groups.map((layerGroups) => this.layerFrontier(layerGroups, knobs.beta, methods));
+    let minimumLatencyMs = 0;
+    for (const frontier of layerFrontiers) {
+      if (frontier.length === 0) return { configuration: undefined, minimumLatencyMs: Number.POSITIVE_INFINITY };
+      minimumLatencyMs += frontier[0]!.latencyMs;
+    }
+    const budgetMs = this.context.sloMs * (1 - knobs.sloHeadroom);
+    if (minimumLatencyMs > budgetMs) return { configuration: undefined, minimumLatencyMs };
+    const steps = this.context.budgetSteps ?? 1000;
+    const unitMs = budgetMs / steps;
+    const layerCount = layerFrontiers.length;
+    // best[b] = cheapest cost of the layers so far within b budget units; choice[l][b] = point used.
+    let best: Float64Array = new Float64Array(steps + 1);
+    const choice = Array.from({ length: layerCount }, () => new Int32Array(steps + 1).fill(-1));
+    for (let l = 0; l < layerCount; l++) {
+      const frontier = layerFrontiers[l]!;
+      const units = frontier.map((point) => Math.max(0, Math.ceil(point.latencyMs / unitMs - 1e-9)));
+      const next = new Float64Array(steps + 1).fill(Number.POSITIVE_INFINITY);
+      const layerChoice = choice[l]!;
+      for (let b = 0; b <= steps; b++) {
+        let bestCost = Number.POSITIVE_INFINITY;
+        let bestPoint = -1;
+        for (let p = 0; p < frontier.length; p++) {
+          const u = units[p]!;
+          if (u > b) break;
+          const cost = best[b - u]! + frontier[p]!.costUsd;
+          if (cost < bestCost) {
+            bestCost = cost;
+            bestPoint = p;
+          }
+        }
+        next[b] = bestCost;
+        layerChoice[b] = bestPoint;
+      }
+      best = next;
+    }
+    if (!Number.isFinite(best[steps]!)) return { configuration: undefined, minimumLatencyMs };
+    // Walk back the choices.
+    const picked: { point: LayerPoint; units: number }[] = new Array(layerCount);
+    let remaining = steps;
+    for (let l = layerCount - 1; l >= 0; l--) {
+      const p = choice[l]![remaining]!;
+      const point = layerFrontiers[l]![p]!;
+      const units = Math.max(0, Math.ceil(point.latencyMs / unitMs - 1e-9));
+      picked[l] = { point, units };
+      remaining -= units;
+    }
+    return { configuration: this.buildConfiguration(knobs, groups, picked.map((p) => p.point), picked.map((p) => p.units * unitMs)), minimumLatencyMs };
+  }
+
+  /** Turns chosen layer points into a configuration. */
+  buildConfiguration(
+    knobs: PlannerKnobs,
+    groups: readonly (readonly FunctionGroup[])[],
+    points: readonly LayerPoint[],
+    budgetsMs: readonly number[],
+  ): Configuration {
+    const layers: LayerChoice[] = points.map((point, l) => {
+      const functions = groups[l]!.map((group, f) => {
+        const frontier = this.frontier(point.method, group.plannedTokens, group.parameterBytes, knobs.beta);
+        return { ...group, experts: [...group.experts], ...frontier[point.choices[f]!]! };
+      });
+      return {
+        layer: this.context.layerIndices[l]!,
+        method: point.method,
+        beta: knobs.beta,
+        functions,
+        latencyMs: point.latencyMs,
+        costUsd: point.costUsd,
+        budgetMs: budgetsMs[l]!,
+      };
+    });
+    return {
+      knobs,
+      layers,
+      costUsd: layers.reduce((sum, layer) => sum + layer.costUsd, 0),
+      latencyMs: layers.reduce((sum, layer) => sum + layer.latencyMs, 0),
+    };
+  }
+
+  /**
+   * Costs a configuration on sampled batches (per layer, per expert tokens). When a batch brings
+   * more tokens than a function's memory holds, or than the direct payload carries, the function is
+   * given more replicas at run time — the paper's ⌈M_real/M⌉ / ⌈R_real/D_p⌉ repair — and pays for them.
+   */
+  evaluateOnBatches(configuration: Configuration, batches: readonly (readonly (readonly number[])[])[]): BatchEvaluation {
+    let totalCost = 0;
+    let totalLatency = 0;
+    let met = 0;
+    let memoryRepairs = 0;
+    let payloadRepairs = 0;
+    const estimate = this.estimate;
+    for (const batch of batches) {
+      let batchLatency = 0;
+      configuration.layers.forEach((layer, l) => {
+        const tokensPerExpert = batch[l]!;
+        let layerLatency = 0;
+        for (const fn of layer.functions) {
+          let tokens = 0;
+          for (const expert of fn.experts) tokens += tokensPerExpert[expert] ?? 0;
+          let replicas = fn.replicas;
+          this.context.evaluator.evaluateFunction(layer.method, tokens, replicas, fn.memoryMB, layer.beta, fn.parameterBytes, estimate);
+          let repairedMemory = false;
+          let repairedPayload = false;
+          while ((!estimate.fitsMemory || !estimate.fitsPayload) && replicas < 64 && replicas < tokens) {
+            if (!estimate.fitsMemory) repairedMemory = true;
+            else repairedPayload = true;
+            replicas++;
+            this.context.evaluator.evaluateFunction(layer.method, tokens, replicas, fn.memoryMB, layer.beta, fn.parameterBytes, estimate);
+          }
+          if (repairedMemory) memoryRepairs++;
+          if (repairedPayload) payloadRepairs++;
+          totalCost += estimate.totalUsd;
+          if (estimate.layerLatencyMs > layerLatency) layerLatency = estimate.layerLatencyMs;
+        }
+        batchLatency += layerLatency;
+      });
+      totalLatency += batchLatency;
+      if (batchLatency <= this.context.sloMs) met++;
+    }
+    const count = Math.max(batches.length, 1);
+    return {
+      meanCostUsd: totalCost / count,
+      meanLatencyMs: totalLatency / count,
+      sloAttainment: met / count,
+      memoryRepairs,
+      payloadRepairs,
+    };
+  }
+
+  /** Latency and cost of a configuration at given per-layer expert tokens (no run-time repair). */
+  costAt(configuration: Configuration, tokens: readonly (readonly number[])[]): { costUsd: number; latencyMs: number; feasible: boolean } {
+    let costUsd = 0;
+    let latencyMs = 0;
+    let feasible = true;
+    configuration.layers.forEach((layer, l) => {
+      let layerLatency = 0;
+      for (const fn of layer.functions) {
+        let total = 0;
+        for (const expert of fn.experts) total += tokens[l]![expert] ?? 0;
+        const estimate = this.context.evaluator.evaluateFunction(
+          layer.method,
+          Math.ceil(total),
+          fn.replicas,
+          fn.memoryMB,
+          layer.beta,
+          fn.parameterBytes,
+          this.estimate,
+        );
+        feasible &&= estimate.fitsMemory && estimate.fitsPayload;
+        costUsd += estimate.totalUsd;
+        if (estimate.layerLatencyMs > layerLatency) layerLatency = estimate.layerLatencyMs;
+      }
+      latencyMs += layerLatency;
+    });
+    return { costUsd, latencyMs, feasible };
+  }
+}
