@@ -27,7 +27,9 @@ export function odsConfiguration(
   let bestMeets = false;
   let iterations = 0;
   for (const method of solver.context.methods) {
-    const frontiers = groups.map((layerGroups) => solver.layerFrontier(layerGroups, meanKnobs.beta, [method]));
+    const frontiers = groups.map((layerGroups) =>
+      solver.layerFrontier(layerGroups, meanKnobs.beta, [method]),
+    );
     if (frontiers.some((frontier) => frontier.length === 0)) continue;
     // Start at each layer's cheapest point (the slowest on its frontier).
     const positions = frontiers.map((frontier) => frontier.length - 1);

@@ -95,6 +95,8 @@ export interface BatchEvaluation {
   memoryRepairs: number;
   /** Function-batches that needed extra replicas because the direct payload exceeded the limit. */
   payloadRepairs: number;
+  /** Latency of each sampled batch, ascending. */
+  batchLatenciesMs: number[];
 }
 
 /**
@@ -109,6 +111,7 @@ export interface BatchEvaluation {
 export class DeploymentSolver {
   readonly context: SolverContext;
   private readonly frontierCache = new Map<string, FunctionOption[]>();
+  private readonly layerCache = new Map<string, LayerPoint[]>();
   private readonly estimate: FunctionEstimate = emptyFunctionEstimate();
 
   constructor(context: SolverContext) {
@@ -185,7 +188,8 @@ export class DeploymentSolver {
     options.sort((a, b) => a.latencyMs - b.latencyMs || a.costUsd - b.costUsd);
     const frontier: FunctionOption[] = [];
     for (const option of options) {
-      if (frontier.length === 0 || option.costUsd < frontier[frontier.length - 1]!.costUsd) frontier.push(option);
+      if (frontier.length === 0 || option.costUsd < frontier[frontier.length - 1]!.costUsd)
+        frontier.push(option);
     }
     this.frontierCache.set(key, frontier);
     return frontier;
@@ -213,10 +217,16 @@ export class DeploymentSolver {
   }
 
   /** Latency–cost frontier of one layer over the allowed methods. */
-  layerFrontier(groups: readonly FunctionGroup[], beta: number, methods: readonly TransportMethod[]): LayerPoint[] {
+  layerFrontier(
+    groups: readonly FunctionGroup[],
+    beta: number,
+    methods: readonly TransportMethod[],
+  ): LayerPoint[] {
     const points: LayerPoint[] = [];
     for (const method of methods) {
-      const frontiers = groups.map((group) => this.frontier(method, group.plannedTokens, group.parameterBytes, beta));
+      const frontiers = groups.map((group) =>
+        this.frontier(method, group.plannedTokens, group.parameterBytes, beta),
+      );
       if (frontiers.some((frontier) => frontier.length === 0)) continue;
       let floor = 0;
       const caps: number[] = [];
@@ -250,23 +260,45 @@ export class DeploymentSolver {
   /** Cheapest configuration meeting the SLO (minus headroom) at the planned load, if any. */
   solve(knobs: PlannerKnobs, methods: readonly TransportMethod[] = this.context.methods): SolveResult {
     const groups = this.groups(knobs);
-    const layerFrontiers = groups.map((layerGroups) => this.layerFrontier(layerGroups, knobs.beta, methods));
+    const layerFrontiers = groups.map((layerGroups) => {
+      const key = `${methods.join(',')}|${knobs.beta}|${layerGroups.map((g) => `${g.experts.join('.')}:${g.plannedTokens}`).join(';')}`;
+      let frontier = this.layerCache.get(key);
+      if (!frontier) {
+        frontier = this.layerFrontier(layerGroups, knobs.beta, methods);
+        this.layerCache.set(key, frontier);
+      }
+      return frontier;
+    });
     let minimumLatencyMs = 0;
     for (const frontier of layerFrontiers) {
-      if (frontier.length === 0) return { configuration: undefined, minimumLatencyMs: Number.POSITIVE_INFINITY };
+      if (frontier.length === 0)
+        return { configuration: undefined, minimumLatencyMs: Number.POSITIVE_INFINITY };
       minimumLatencyMs += frontier[0]!.latencyMs;
     }
     const budgetMs = this.context.sloMs * (1 - knobs.sloHeadroom);
     if (minimumLatencyMs > budgetMs) return { configuration: undefined, minimumLatencyMs };
-    const steps = this.context.budgetSteps ?? 1000;
+    // Rounding each layer up to the grid wastes at most layers × unit, i.e. ≤ 1 % of the budget.
+    const steps = this.context.budgetSteps ?? Math.min(4000, Math.max(400, 100 * layerFrontiers.length));
     const unitMs = budgetMs / steps;
     const layerCount = layerFrontiers.length;
     // best[b] = cheapest cost of the layers so far within b budget units; choice[l][b] = point used.
     let best: Float64Array = new Float64Array(steps + 1);
     const choice = Array.from({ length: layerCount }, () => new Int32Array(steps + 1).fill(-1));
+    const unitsOf = (point: LayerPoint): number => Math.max(0, Math.ceil(point.latencyMs / unitMs - 1e-9));
+    // Per layer, the cheapest point for each budget unit count (frontier is latency-ascending, cost-descending).
+    const bucketed = layerFrontiers.map((frontier) => {
+      const kept: LayerPoint[] = [];
+      for (const point of frontier) {
+        if (unitsOf(point) > steps) break;
+        if (kept.length > 0 && unitsOf(kept[kept.length - 1]!) === unitsOf(point))
+          kept[kept.length - 1] = point;
+        else kept.push(point);
+      }
+      return kept;
+    });
     for (let l = 0; l < layerCount; l++) {
-      const frontier = layerFrontiers[l]!;
-      const units = frontier.map((point) => Math.max(0, Math.ceil(point.latencyMs / unitMs - 1e-9)));
+      const frontier = bucketed[l]!;
+      const units = frontier.map(unitsOf);
       const next = new Float64Array(steps + 1).fill(Number.POSITIVE_INFINITY);
       const layerChoice = choice[l]!;
       for (let b = 0; b <= steps; b++) {
@@ -292,12 +324,20 @@ export class DeploymentSolver {
     let remaining = steps;
     for (let l = layerCount - 1; l >= 0; l--) {
       const p = choice[l]![remaining]!;
-      const point = layerFrontiers[l]![p]!;
-      const units = Math.max(0, Math.ceil(point.latencyMs / unitMs - 1e-9));
+      const point = bucketed[l]![p]!;
+      const units = unitsOf(point);
       picked[l] = { point, units };
       remaining -= units;
     }
-    return { configuration: this.buildConfiguration(knobs, groups, picked.map((p) => p.point), picked.map((p) => p.units * unitMs)), minimumLatencyMs };
+    return {
+      configuration: this.buildConfiguration(
+        knobs,
+        groups,
+        picked.map((p) => p.point),
+        picked.map((p) => p.units * unitMs),
+      ),
+      minimumLatencyMs,
+    };
   }
 
   /** Turns chosen layer points into a configuration. */
@@ -335,12 +375,16 @@ export class DeploymentSolver {
    * more tokens than a function's memory holds, or than the direct payload carries, the function is
    * given more replicas at run time — the paper's ⌈M_real/M⌉ / ⌈R_real/D_p⌉ repair — and pays for them.
    */
-  evaluateOnBatches(configuration: Configuration, batches: readonly (readonly (readonly number[])[])[]): BatchEvaluation {
+  evaluateOnBatches(
+    configuration: Configuration,
+    batches: readonly (readonly (readonly number[])[])[],
+  ): BatchEvaluation {
     let totalCost = 0;
     let totalLatency = 0;
     let met = 0;
     let memoryRepairs = 0;
     let payloadRepairs = 0;
+    const batchLatenciesMs: number[] = [];
     const estimate = this.estimate;
     for (const batch of batches) {
       let batchLatency = 0;
@@ -351,14 +395,30 @@ export class DeploymentSolver {
           let tokens = 0;
           for (const expert of fn.experts) tokens += tokensPerExpert[expert] ?? 0;
           let replicas = fn.replicas;
-          this.context.evaluator.evaluateFunction(layer.method, tokens, replicas, fn.memoryMB, layer.beta, fn.parameterBytes, estimate);
+          this.context.evaluator.evaluateFunction(
+            layer.method,
+            tokens,
+            replicas,
+            fn.memoryMB,
+            layer.beta,
+            fn.parameterBytes,
+            estimate,
+          );
           let repairedMemory = false;
           let repairedPayload = false;
           while ((!estimate.fitsMemory || !estimate.fitsPayload) && replicas < 64 && replicas < tokens) {
             if (!estimate.fitsMemory) repairedMemory = true;
             else repairedPayload = true;
             replicas++;
-            this.context.evaluator.evaluateFunction(layer.method, tokens, replicas, fn.memoryMB, layer.beta, fn.parameterBytes, estimate);
+            this.context.evaluator.evaluateFunction(
+              layer.method,
+              tokens,
+              replicas,
+              fn.memoryMB,
+              layer.beta,
+              fn.parameterBytes,
+              estimate,
+            );
           }
           if (repairedMemory) memoryRepairs++;
           if (repairedPayload) payloadRepairs++;
@@ -368,6 +428,7 @@ export class DeploymentSolver {
         batchLatency += layerLatency;
       });
       totalLatency += batchLatency;
+      batchLatenciesMs.push(batchLatency);
       if (batchLatency <= this.context.sloMs) met++;
     }
     const count = Math.max(batches.length, 1);
@@ -377,11 +438,15 @@ export class DeploymentSolver {
       sloAttainment: met / count,
       memoryRepairs,
       payloadRepairs,
+      batchLatenciesMs: batchLatenciesMs.sort((a, b) => a - b),
     };
   }
 
   /** Latency and cost of a configuration at given per-layer expert tokens (no run-time repair). */
-  costAt(configuration: Configuration, tokens: readonly (readonly number[])[]): { costUsd: number; latencyMs: number; feasible: boolean } {
+  costAt(
+    configuration: Configuration,
+    tokens: readonly (readonly number[])[],
+  ): { costUsd: number; latencyMs: number; feasible: boolean } {
     let costUsd = 0;
     let latencyMs = 0;
     let feasible = true;

@@ -1,5 +1,5 @@
 import { type Logger, noopLogger, parseWithSchema } from '@switchyard/core';
-import { expectedImprovement, upperConfidenceBound } from './acquisition.js';
+import { expectedImprovement, normalCdf, upperConfidenceBound } from './acquisition.js';
 import { OptimizerError } from './errors.js';
 import { GaussianProcess, type KernelHyperparameters } from './gaussian-process.js';
 import { type OptimizerOptions, optimizerOptionsSchema, type ResolvedOptimizerOptions } from './options.js';
@@ -11,6 +11,13 @@ export interface TrialResult {
   value: number;
   /** False when the point violated a constraint; infeasible points never become the best. */
   feasible?: boolean;
+  /**
+   * Continuous constraint values, satisfied when ≤ 0 (e.g. (latency − SLO)/SLO). When given, each
+   * gets its own GP and the acquisition is weighted by the probability of feasibility; `feasible`
+   * then defaults to all of them being ≤ 0, and `value` should be the real objective even when
+   * infeasible (it stays informative for the surrogate).
+   */
+  constraints?: readonly number[];
   /** Which limits were violated, e.g. `memory` or `payload` (they slow the ε decay, paper §IV). */
   violations?: readonly string[];
   /** Dimensions blamed for the violation; default: those that differ from the incumbent. */
@@ -59,6 +66,13 @@ export interface OptimizationResult {
 
 type Evaluate = (point: Point) => number | TrialResult | Promise<number | TrialResult>;
 
+interface Surrogate {
+  objective: GaussianProcess;
+  constraints: GaussianProcess[];
+  /** Whether the constraint GPs decide feasibility (else infeasible points are imputed as bad). */
+  constrained: boolean;
+}
+
 interface PendingSuggestion {
   vector: number[];
   /** Dimensions that differ from the incumbent when suggested. */
@@ -86,6 +100,8 @@ export class EpsilonGreedyBayesOpt {
   private readonly epsilonAge: Float64Array;
   private readonly bestHistory: number[] = [];
   private hyperparameters: KernelHyperparameters | undefined;
+  private constraintHyperparameters: (KernelHyperparameters | undefined)[] = [];
+  private readonly constraintValues: (readonly number[] | undefined)[] = [];
   private enumerated: { vectors: number[][]; features: Float64Array } | undefined;
   private sweepState: { dimension: number; queue: number[][]; unproductive: number } | undefined;
 
@@ -134,7 +150,7 @@ export class EpsilonGreedyBayesOpt {
   suggest(count = 1): Suggestion[] {
     const suggestions: Suggestion[] = [];
     const strategy = this.options.strategy;
-    let model: GaussianProcess | undefined;
+    let model: Surrogate | undefined;
     for (let i = 0; i < count; i++) {
       let vector: number[] | undefined;
       let explored: number[] = [];
@@ -169,7 +185,9 @@ export class EpsilonGreedyBayesOpt {
         // Kriging believer: pretend the point returned its predicted mean, so the rest of the batch spreads out.
         const features = new Float64Array(this.space.featureCount);
         this.space.encode(vector, features);
-        model.addObservation(features, model.predict(features).mean);
+        model.objective.addObservation(features, model.objective.predict(features).mean);
+        for (const constraint of model.constraints)
+          constraint.addObservation(features, constraint.predict(features).mean);
       }
       if (!vector) break;
       const key = this.space.key(vector);
@@ -192,7 +210,8 @@ export class EpsilonGreedyBayesOpt {
     const vector = this.space.fromPoint(point);
     const key = this.space.key(vector);
     const outcome: TrialResult = typeof result === 'number' ? { value: result } : result;
-    if (!Number.isFinite(outcome.value) && outcome.feasible !== false) {
+    const constraintsMet = outcome.constraints ? outcome.constraints.every((c) => c <= 0) : true;
+    if (!Number.isFinite(outcome.value) && outcome.feasible !== false && constraintsMet) {
       throw new OptimizerError({
         code: 'INVALID_INPUT',
         message: `objective value ${outcome.value} is not finite; report infeasible points with feasible: false`,
@@ -205,7 +224,7 @@ export class EpsilonGreedyBayesOpt {
       index: this.trials.length,
       point: this.space.toPoint(vector),
       value: outcome.value,
-      feasible: outcome.feasible ?? true,
+      feasible: outcome.feasible ?? constraintsMet,
       violations: outcome.violations ?? [],
       explored: pending?.explored ?? false,
       ...(outcome.data === undefined ? {} : { data: outcome.data }),
@@ -213,6 +232,7 @@ export class EpsilonGreedyBayesOpt {
     this.updateEpsilons(vector, outcome, pending);
     this.trials.push(trial);
     this.vectors.push(vector);
+    this.constraintValues.push(outcome.constraints ? [...outcome.constraints] : undefined);
     this.seen.add(key);
     const previous = this.bestHistory.at(-1) ?? Number.POSITIVE_INFINITY;
     this.bestHistory.push(trial.feasible ? Math.min(previous, trial.value) : previous);
@@ -337,13 +357,58 @@ export class EpsilonGreedyBayesOpt {
     return { vector: proposal, explored: [] };
   }
 
-  private fitModel(): GaussianProcess {
-    const n = this.trials.length;
-    const features = new Float64Array(n * this.space.featureCount);
-    this.vectors.forEach((vector, i) => {
-      this.space.encode(vector, features, i * this.space.featureCount);
+  private fitGp(
+    rows: number[],
+    targets: number[],
+    previous: KernelHyperparameters | undefined,
+  ): GaussianProcess {
+    const width = this.space.featureCount;
+    const features = new Float64Array(rows.length * width);
+    rows.forEach((row, i) => {
+      this.space.encode(this.vectors[row]!, features, i * width);
     });
-    // Infeasible points get the worst feasible value, so the surrogate steers away from them.
+    const model = new GaussianProcess({
+      featureDimension: this.space.featureDimension,
+      fitIterations: previous ? Math.ceil(this.options.fitIterations / 2) : this.options.fitIterations,
+      ...(previous ? { initial: previous } : {}),
+    });
+    const n = this.trials.length;
+    const refit =
+      !previous ||
+      n <= this.options.refitAfter ||
+      (n - this.options.refitAfter) % this.options.refitEvery === 0;
+    model.setData(features, targets, { fit: refit });
+    return model;
+  }
+
+  private fitModel(): Surrogate {
+    const indices = this.trials.map((_, i) => i);
+    const constrained = this.constraintValues.some((values) => values !== undefined);
+    const finiteRows = indices.filter((i) => Number.isFinite(this.trials[i]!.value));
+    if (constrained && finiteRows.length >= 2) {
+      // Objective on every finite value (feasible or not); one GP per constraint.
+      const objective = this.fitGp(
+        finiteRows,
+        finiteRows.map((i) => this.trials[i]!.value),
+        this.hyperparameters,
+      );
+      this.hyperparameters = objective.hyperparameters;
+      const count = this.constraintValues.reduce((max, values) => Math.max(max, values?.length ?? 0), 0);
+      const constraints: GaussianProcess[] = [];
+      for (let c = 0; c < count; c++) {
+        const rows = indices.filter((i) => Number.isFinite(this.constraintValues[i]?.[c] ?? Number.NaN));
+        if (rows.length < 2) continue;
+        const gp = this.fitGp(
+          rows,
+          rows.map((i) => this.constraintValues[i]![c]!),
+          this.constraintHyperparameters[c],
+        );
+        this.constraintHyperparameters[c] = gp.hyperparameters;
+        constraints.push(gp);
+      }
+      return { objective, constraints, constrained: true };
+    }
+    // Infeasible points get a value worse than every feasible one, so the surrogate steers away.
     let worst = Number.NEGATIVE_INFINITY;
     let bestValue = Number.POSITIVE_INFINITY;
     for (const trial of this.trials) {
@@ -352,19 +417,15 @@ export class EpsilonGreedyBayesOpt {
       bestValue = Math.min(bestValue, trial.value);
     }
     const spread = Number.isFinite(worst) ? Math.max(worst - bestValue, Math.abs(worst) * 0.1, 1e-9) : 1;
-    const targets = this.trials.map((trial) =>
-      trial.feasible ? trial.value : Number.isFinite(worst) ? worst + 0.25 * spread : 1,
+    const objective = this.fitGp(
+      indices,
+      this.trials.map((trial) =>
+        trial.feasible ? trial.value : Number.isFinite(worst) ? worst + 0.25 * spread : 1,
+      ),
+      this.hyperparameters,
     );
-    const model = new GaussianProcess({
-      featureDimension: this.space.featureDimension,
-      fitIterations: this.hyperparameters
-        ? Math.ceil(this.options.fitIterations / 2)
-        : this.options.fitIterations,
-      ...(this.hyperparameters ? { initial: this.hyperparameters } : {}),
-    });
-    model.setData(features, targets);
-    this.hyperparameters = model.hyperparameters;
-    return model;
+    this.hyperparameters = objective.hyperparameters;
+    return { objective, constraints: [], constrained: false };
   }
 
   private allPoints(): { vectors: number[][]; features: Float64Array } {
@@ -379,16 +440,21 @@ export class EpsilonGreedyBayesOpt {
     return this.enumerated;
   }
 
-  private acquisitionOf(
-    model: GaussianProcess,
-    features: Float64Array,
-    offset: number,
-    bestValue: number,
-  ): number {
-    const { mean, standardDeviation } = model.predict(features, offset);
-    if (this.options.acquisition === 'ucb')
-      return upperConfidenceBound(mean, standardDeviation, this.options.kappa);
-    return expectedImprovement(mean, standardDeviation, bestValue, this.xiAbsolute());
+  /** EI (or UCB) weighted by the probability that every modelled constraint holds. */
+  private acquisitionOf(model: Surrogate, features: Float64Array, offset: number, bestValue: number): number {
+    let feasibility = 1;
+    for (const constraint of model.constraints) {
+      const prediction = constraint.predict(features, offset);
+      feasibility *= normalCdf(-prediction.mean / Math.max(prediction.standardDeviation, 1e-12));
+    }
+    // Nothing feasible seen yet: look for feasibility first.
+    if (model.constrained && !Number.isFinite(bestValue)) return feasibility;
+    const { mean, standardDeviation } = model.objective.predict(features, offset);
+    if (this.options.acquisition === 'ucb') {
+      const bound = upperConfidenceBound(mean, standardDeviation, this.options.kappa);
+      return feasibility >= 0.5 ? bound : bound - 1e6 * (0.5 - feasibility) * Math.abs(bound + 1);
+    }
+    return expectedImprovement(mean, standardDeviation, bestValue, this.xiAbsolute()) * feasibility;
   }
 
   private xiAbsolute(): number {
@@ -402,9 +468,11 @@ export class EpsilonGreedyBayesOpt {
     return Number.isFinite(low) ? this.options.xi * Math.max(high - low, 1e-12) : 0;
   }
 
-  private incumbentValue(model: GaussianProcess): number {
+  private incumbentValue(surrogate: Surrogate): number {
     const best = this.best;
     if (best) return best.value;
+    if (surrogate.constrained) return Number.POSITIVE_INFINITY;
+    const model = surrogate.objective;
     // No feasible point yet: improve on the best predicted value among observations.
     let value = Number.POSITIVE_INFINITY;
     const features = new Float64Array(this.space.featureCount);
@@ -415,7 +483,7 @@ export class EpsilonGreedyBayesOpt {
     return value;
   }
 
-  private maximiseAcquisition(model: GaussianProcess): number[] | undefined {
+  private maximiseAcquisition(model: Surrogate): number[] | undefined {
     const bestValue = this.incumbentValue(model);
     if (Number.isFinite(this.space.size) && this.space.size <= this.options.enumerateLimit) {
       const { vectors, features } = this.allPoints();

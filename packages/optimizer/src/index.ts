@@ -1,4 +1,22 @@
-export { expectedImprovement, normalCdf, normalPdf, normalQuantile, upperConfidenceBound } from './acquisition.js';
+export {
+  expectedImprovement,
+  normalCdf,
+  normalPdf,
+  normalQuantile,
+  upperConfidenceBound,
+} from './acquisition.js';
+export { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
+export {
+  type BatchEvaluation,
+  type Configuration,
+  DeploymentSolver,
+  type FunctionChoice,
+  type FunctionGroup,
+  type FunctionOption,
+  type LayerChoice,
+  type PlannerKnobs,
+  type SolverContext,
+} from './deployment-solver.js';
 export {
   EpsilonGreedyBayesOpt,
   type OptimizationResult,
@@ -22,37 +40,6 @@ export {
   solveUpperTransposed,
 } from './linear-algebra.js';
 export {
-  epsilonScheduleSchema,
-  type OptimizerOptions,
-  type OptimizerStrategy,
-  optimizerOptionsSchema,
-  optimizerStrategies,
-  type ResolvedOptimizerOptions,
-} from './options.js';
-export { createRandom, type RandomSource } from './random.js';
-export {
-  type CategoricalDimension,
-  cardinality,
-  type Dimension,
-  type IntegerDimension,
-  type OrdinalDimension,
-  type Point,
-  type RealDimension,
-  SearchSpace,
-} from './search-space.js';
-export { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
-export {
-  type BatchEvaluation,
-  type Configuration,
-  DeploymentSolver,
-  type FunctionChoice,
-  type FunctionGroup,
-  type FunctionOption,
-  type LayerChoice,
-  type PlannerKnobs,
-  type SolverContext,
-} from './deployment-solver.js';
-export {
   type ExpertLoad,
   expertLoads,
   forecastFromPopularity,
@@ -64,10 +51,22 @@ export {
   sampleBatchLoads,
   summedLoadAtQuantile,
 } from './load-forecast.js';
-export { type KnobGrid, knobGridSchema, type PlannerStrategy, plannerStrategies } from './options.js';
+export { nominalComputeProfile } from './nominal-profile.js';
 export {
-  type PlannerModel,
+  epsilonScheduleSchema,
+  type KnobGrid,
+  knobGridSchema,
+  type OptimizerOptions,
+  type OptimizerStrategy,
+  optimizerOptionsSchema,
+  optimizerStrategies,
+  type PlannerStrategy,
+  plannerStrategies,
+  type ResolvedOptimizerOptions,
+} from './options.js';
+export {
   type PaperShapeName,
+  type PlannerModel,
   paperShape,
   paperShapes,
   plannerModelFromSummary,
@@ -81,3 +80,14 @@ export {
   planDeployment,
   planDeploymentInputSchema,
 } from './plan-deployment.js';
+export { createRandom, type RandomSource } from './random.js';
+export {
+  type CategoricalDimension,
+  cardinality,
+  type Dimension,
+  type IntegerDimension,
+  type OrdinalDimension,
+  type Point,
+  type RealDimension,
+  SearchSpace,
+} from './search-space.js';

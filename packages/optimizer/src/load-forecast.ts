@@ -101,7 +101,11 @@ export function forecastFromPopularity(
     layers: sharesPerLayer.map((weights, index) => {
       const total = weights.reduce((sum, w) => sum + w, 0);
       if (!(total > 0)) {
-        throw new OptimizerError({ code: 'INVALID_INPUT', message: 'expert popularity must not be all zero', location: `layer ${index}` });
+        throw new OptimizerError({
+          code: 'INVALID_INPUT',
+          message: 'expert popularity must not be all zero',
+          location: `layer ${index}`,
+        });
       }
       const mean = weights.map((w) => (selections * w) / total);
       const sigma = weights.map((w) => Math.sqrt(selections * (w / total) * (1 - w / total)));
@@ -152,7 +156,8 @@ export function forecastFromTrace(
       for (let batch = 0; batch < batches; batch++) {
         const counts = new Array<number>(numExperts).fill(0);
         const start = layer * perLayer + batch * options.tokensPerBatch * trace.topK;
-        for (let i = start; i < start + options.tokensPerBatch * trace.topK; i++) counts[trace.topkIds[i]!]! += 1;
+        for (let i = start; i < start + options.tokensPerBatch * trace.topK; i++)
+          counts[trace.topkIds[i]!]! += 1;
         counts.forEach((count, expert) => {
           perBatch[expert]!.push(count);
         });

@@ -67,8 +67,11 @@ export const optimizerOptionsSchema = z.object({
   enumerateLimit: z.number().int().nonnegative().default(20_000),
   /** Random candidates when the space is too large to enumerate (then refined by local search). */
   candidateCount: z.number().int().positive().default(2048),
-  /** Gradient steps when refitting the GP's hyperparameters after each observation. */
+  /** Gradient steps when refitting the GP's hyperparameters. */
   fitIterations: z.number().int().positive().default(50),
+  /** Past this many observations, hyperparameters are refitted only every `refitEvery` observations. */
+  refitAfter: z.number().int().nonnegative().default(40),
+  refitEvery: z.number().int().positive().default(5),
   /** Known feasibility test applied to candidates before evaluation (e.g. static limits). */
   isAdmissible: z.custom<(point: Point) => boolean>((value) => typeof value === 'function').optional(),
   logger: z.custom<Logger>().optional(),

@@ -48,7 +48,9 @@ export type PaperShapeName = keyof typeof paperShapes;
 export function paperShape(name: string): PlannerModel {
   const top2 = name.endsWith('-top2');
   const base = top2 ? name.slice(0, -'-top2'.length) : name;
-  const shape = (paperShapes as Record<string, { architecture: string; layers: number; experts: number }>)[base];
+  const shape = (paperShapes as Record<string, { architecture: string; layers: number; experts: number }>)[
+    base
+  ];
   if (!shape) {
     throw new OptimizerError({
       code: 'INVALID_INPUT',

@@ -11,7 +11,6 @@ import {
 import {
   CostEvaluator,
   type CostProfile,
-  type CostProfileInput,
   computeTimeAtThreadsMs,
   costProfileSchema,
   defaultPriceTable,
@@ -27,7 +26,13 @@ import { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
 import { type Configuration, DeploymentSolver, type PlannerKnobs } from './deployment-solver.js';
 import { EpsilonGreedyBayesOpt, type Trial, type TrialResult } from './epsilon-greedy-bayes-opt.js';
 import { OptimizerError, SloInfeasibleError } from './errors.js';
-import { type ExpertLoad, expertLoads, type LoadForecast, loadForecastSchema, sampleBatchLoads } from './load-forecast.js';
+import {
+  type ExpertLoad,
+  expertLoads,
+  type LoadForecast,
+  loadForecastSchema,
+  sampleBatchLoads,
+} from './load-forecast.js';
 import { knobGridSchema, plannerStrategies } from './options.js';
 import { type PlannerModel, paperShape, plannerModelFromSummary } from './paper-shapes.js';
 import { createRandom } from './random.js';
@@ -74,19 +79,27 @@ export const planDeploymentInputSchema = z.object({
   /** Knob settings evaluated concurrently (useful with a measured `evaluate`). */
   batchSize: z.number().int().positive().default(1),
   knobs: knobGridSchema.default(knobGridSchema.parse({})),
-  memoryOptionsMB: z.array(z.number().int().min(128).max(10240)).min(1).default([...paperMemoryOptionsMB]),
+  memoryOptionsMB: z
+    .array(z.number().int().min(128).max(10240))
+    .min(1)
+    .default([...paperMemoryOptionsMB]),
   /** G: the most replicas one function gets (paper: 8). */
   maxReplicas: z.number().int().min(1).max(64).default(8),
-  methods: z.array(z.enum(transportMethods)).min(1).default([...transportMethods]),
+  methods: z
+    .array(z.enum(transportMethods))
+    .min(1)
+    .default([...transportMethods]),
   /** Simulated evaluation: batches sampled from the forecast, and the share that must meet the SLO. */
   sampledBatches: z.number().int().positive().default(16),
   sloAttainment: z.number().min(0).max(1).default(0.9),
   /** Measured evaluation: deploy/run the plan and report its cost and latency. */
-  evaluate: z.custom<(plan: DeploymentPlan) => Promise<MeasuredEvaluation>>((v) => typeof v === 'function').optional(),
+  evaluate: z
+    .custom<(plan: DeploymentPlan) => Promise<MeasuredEvaluation>>((v) => typeof v === 'function')
+    .optional(),
   onProgress: z
-    .custom<(progress: { evaluations: number; maxEvaluations: number; bestCostUsd: number | undefined }) => void>(
-      (v) => typeof v === 'function',
-    )
+    .custom<
+      (progress: { evaluations: number; maxEvaluations: number; bestCostUsd: number | undefined }) => void
+    >((v) => typeof v === 'function')
     .optional(),
   logger: z.custom<Logger>().optional(),
   signal: z.custom<AbortSignal>().optional(),
@@ -97,7 +110,8 @@ export type PlanDeploymentInput = z.input<typeof planDeploymentInputSchema>;
 type ResolvedInput = z.output<typeof planDeploymentInputSchema>;
 
 function resolveModel(model: ResolvedInput['model']): PlannerModel {
-  if (typeof model === 'string') return paperShape(model.startsWith('paper:') ? model.slice('paper:'.length) : model);
+  if (typeof model === 'string')
+    return paperShape(model.startsWith('paper:') ? model.slice('paper:'.length) : model);
   if ('moeLayers' in model && 'numLayers' in model) return plannerModelFromSummary(model as ModelSummary);
   return model as PlannerModel;
 }
@@ -141,7 +155,10 @@ export class PlanningProblem {
     }
     this.forecast.layers.forEach((layer, index) => {
       if (layer.mean.length !== this.model.numExperts)
-        invalid(`expected ${this.model.numExperts} experts, got ${layer.mean.length}`, `forecast.layers.${index}.mean`);
+        invalid(
+          `expected ${this.model.numExperts} experts, got ${layer.mean.length}`,
+          `forecast.layers.${index}.mean`,
+        );
     });
     this.loads = expertLoads(this.forecast);
     const rates = resolveRates({ region: this.input.region, arch: this.input.arch }, this.prices);
@@ -181,7 +198,9 @@ export class PlanningProblem {
       ordinal('sloHeadroom', grid.sloHeadroom),
     ];
     const random = createRandom(this.input.seed ^ 0x5eed);
-    this.batches = Array.from({ length: this.input.sampledBatches }, () => sampleBatchLoads(this.loads, random));
+    this.batches = Array.from({ length: this.input.sampledBatches }, () =>
+      sampleBatchLoads(this.loads, random),
+    );
   }
 
   /** Knobs of a search point. */
@@ -198,9 +217,11 @@ export class PlanningProblem {
   evaluate(point: Point): TrialResult & { data: PlanningTrialData } {
     const { configuration, minimumLatencyMs } = this.solver.solve(this.knobsOf(point));
     if (!configuration) {
+      const budgetMs = this.input.workload.sloMs * (1 - (point.sloHeadroom as number));
       return {
         value: Number.POSITIVE_INFINITY,
         feasible: false,
+        constraints: [Math.max(0.01, (minimumLatencyMs - budgetMs) / this.input.workload.sloMs)],
         violations: ['slo'],
         data: { configuration, minimumLatencyMs, sloAttainment: 0 },
       };
@@ -209,11 +230,19 @@ export class PlanningProblem {
     const violations: string[] = [];
     if (scored.memoryRepairs > 0) violations.push('memory');
     if (scored.payloadRepairs > 0) violations.push('payload');
-    const feasible = scored.sloAttainment >= this.input.sloAttainment;
+    // Constraint: the batch latency at the attainment quantile, relative to the SLO (≤ 0 = met).
+    const latencies = scored.batchLatenciesMs;
+    const rank = Math.min(
+      latencies.length - 1,
+      Math.max(0, Math.ceil(this.input.sloAttainment * latencies.length) - 1),
+    );
+    const slack = (latencies[rank]! - this.input.workload.sloMs) / this.input.workload.sloMs;
+    const feasible = slack <= 0;
     if (!feasible) violations.push('slo');
     return {
       value: scored.meanCostUsd,
       feasible,
+      constraints: [slack],
       violations,
       data: { configuration, minimumLatencyMs, sloAttainment: scored.sloAttainment },
     };
@@ -223,7 +252,12 @@ export class PlanningProblem {
   bestAchievableLatencyMs(): number {
     let best = Number.POSITIVE_INFINITY;
     for (const beta of this.input.knobs.beta) {
-      const { minimumLatencyMs } = this.solver.solve({ beta, loadQuantile: 0.5, packingThreshold: 0, sloHeadroom: 0 });
+      const { minimumLatencyMs } = this.solver.solve({
+        beta,
+        loadQuantile: 0.5,
+        packingThreshold: 0,
+        sloHeadroom: 0,
+      });
       best = Math.min(best, minimumLatencyMs);
     }
     return best;
@@ -254,7 +288,9 @@ export class PlanningProblem {
       workload: {
         tokensPerBatch: this.input.workload.tokensPerBatch,
         sloMs: this.input.workload.sloMs,
-        ...(this.input.workload.arrivalRatePerS === undefined ? {} : { arrivalRatePerS: this.input.workload.arrivalRatePerS }),
+        ...(this.input.workload.arrivalRatePerS === undefined
+          ? {}
+          : { arrivalRatePerS: this.input.workload.arrivalRatePerS }),
         wireDtype: this.input.workload.wireDtype,
         loadQuantile: Math.min(0.999, Math.max(0.5, configuration.knobs.loadQuantile)),
       },
@@ -325,7 +361,9 @@ export class PlanningProblem {
   plannedTokens(loadQuantile: number): number[][] {
     return this.solver
       .groups({ loadQuantile, packingThreshold: 0 })
-      .map((groups) => groups.sort((a, b) => a.experts[0]! - b.experts[0]!).map((group) => group.plannedTokens));
+      .map((groups) =>
+        groups.sort((a, b) => a.experts[0]! - b.experts[0]!).map((group) => group.plannedTokens),
+      );
   }
 
   /** The LambdaML and CPU-cluster baselines at the mean load. */
@@ -361,7 +399,8 @@ export class PlanningProblem {
       let layerMs = 0;
       for (const load of layer) {
         const tokens = Math.round(load.mean);
-        if (tokens > 0) layerMs = Math.max(layerMs, computeTimeAtThreadsMs(this.profile.compute, tokens, threadsPerExpert));
+        if (tokens > 0)
+          layerMs = Math.max(layerMs, computeTimeAtThreadsMs(this.profile.compute, tokens, threadsPerExpert));
       }
       latencyMs += layerMs;
     }
@@ -379,7 +418,10 @@ function invalid(message: string, location: string): never {
 }
 
 function functionPrefix(modelName: string): string {
-  const cleaned = modelName.replace(/^paper:/, '').replace(/[^A-Za-z0-9_-]+/g, '-').replace(/^-+|-+$/g, '');
+  const cleaned = modelName
+    .replace(/^paper:/, '')
+    .replace(/[^A-Za-z0-9_-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return `sy-${cleaned.slice(0, 36) || 'model'}`;
 }
 
@@ -440,11 +482,16 @@ export async function planDeployment(input: PlanDeploymentInput): Promise<Deploy
       elapsedMs: Date.now() - started,
       bestCostHistory: result.bestValueHistory.map((value) => (Number.isFinite(value) ? value : -1)),
     };
-    if (!result.best) logger.warn?.('no knob setting met the SLO attainment target; returning the closest plan');
+    if (!result.best)
+      logger.warn?.('no knob setting met the SLO attainment target; returning the closest plan');
   } else if (strategy === 'ods') {
     const { configuration: found, iterations } = odsConfiguration(problem.solver, defaultKnobs(problem));
     configuration = found;
-    search = { evaluations: iterations + problem.solver.context.methods.length, seed: options.seed, elapsedMs: Date.now() - started };
+    search = {
+      evaluations: iterations + problem.solver.context.methods.length,
+      seed: options.seed,
+      elapsedMs: Date.now() - started,
+    };
   } else {
     configuration = fixedConfiguration(
       problem.solver,
@@ -467,7 +514,12 @@ export async function planDeployment(input: PlanDeploymentInput): Promise<Deploy
 
 function defaultKnobs(problem: PlanningProblem): PlannerKnobs {
   const betas = problem.input.knobs.beta;
-  return { beta: betas.includes(64) ? 64 : betas[0]!, loadQuantile: 0.5, packingThreshold: 0, sloHeadroom: 0 };
+  return {
+    beta: betas.includes(64) ? 64 : betas[0]!,
+    loadQuantile: 0.5,
+    packingThreshold: 0,
+    sloHeadroom: 0,
+  };
 }
 
 /** With no feasible trial: the solved configuration that met the SLO on most sampled batches. */
@@ -477,11 +529,13 @@ function pickMostAttaining(trials: readonly Trial[]): Trial | undefined {
   for (const trial of trials) {
     const data = trial.data as PlanningTrialData | undefined;
     if (!data?.configuration) continue;
-    if (data.sloAttainment > bestAttainment || (data.sloAttainment === bestAttainment && trial.value < best!.value)) {
+    if (
+      data.sloAttainment > bestAttainment ||
+      (data.sloAttainment === bestAttainment && trial.value < best!.value)
+    ) {
       best = trial;
       bestAttainment = data.sloAttainment;
     }
   }
   return best;
 }
-
