@@ -18,6 +18,18 @@ export interface PlannerKnobs {
   sloHeadroom: number;
 }
 
+/**
+ * Rounds a planned token count up to a 2 % geometric grid (exact below 64 tokens). Sizing for at
+ * most 2 % more tokens than the quantile keeps every claim conservative, and lets functions with
+ * similar loads share one cached frontier — the planner's main cost on large models.
+ */
+export function quantiseTokens(tokens: number): number {
+  if (tokens <= 64) return Math.ceil(tokens);
+  const step = Math.log(1.02);
+  const grid = Math.ceil(Math.exp(Math.ceil(Math.log(tokens) / step - 1e-9) * step));
+  return Math.max(grid, Math.ceil(tokens));
+}
+
 /** Experts that share one deployed function. */
 export interface FunctionGroup {
   experts: number[];
@@ -112,6 +124,9 @@ export class DeploymentSolver {
   readonly context: SolverContext;
   private readonly frontierCache = new Map<string, FunctionOption[]>();
   private readonly layerCache = new Map<string, LayerPoint[]>();
+  private scratchLatency = new Float64Array(0);
+  private scratchCost = new Float64Array(0);
+  private scratchOrder = new Int32Array(0);
   private readonly estimate: FunctionEstimate = emptyFunctionEstimate();
 
   constructor(context: SolverContext) {
@@ -131,7 +146,7 @@ export class DeploymentSolver {
         else
           groups.push({
             experts: [expert],
-            plannedTokens: Math.ceil(loadAtQuantile(load, knobs.loadQuantile)),
+            plannedTokens: quantiseTokens(loadAtQuantile(load, knobs.loadQuantile)),
             parameterBytes: bytesPerExpert,
           });
       });
@@ -139,7 +154,7 @@ export class DeploymentSolver {
         const expert = cold[0]!;
         groups.push({
           experts: [expert],
-          plannedTokens: Math.ceil(loadAtQuantile(layer[expert]!, knobs.loadQuantile)),
+          plannedTokens: quantiseTokens(loadAtQuantile(layer[expert]!, knobs.loadQuantile)),
           parameterBytes: bytesPerExpert,
         });
       } else if (cold.length > 1) {
@@ -148,7 +163,7 @@ export class DeploymentSolver {
           const experts = cold.slice(start, start + perPack);
           groups.push({
             experts,
-            plannedTokens: Math.ceil(
+            plannedTokens: quantiseTokens(
               summedLoadAtQuantile(
                 experts.map((e) => layer[e]!),
                 knobs.loadQuantile,
@@ -165,31 +180,57 @@ export class DeploymentSolver {
 
   /** Latency–cost Pareto frontier of a function's feasible (memory, replicas) options, fastest first. */
   frontier(method: TransportMethod, tokens: number, parameterBytes: number, beta: number): FunctionOption[] {
-    const key = `${method}|${tokens}|${parameterBytes}|${method === 's3-pipelined' ? beta : 0}`;
+    // β only matters for pipelined layers, and only up to the function's token count.
+    const key = `${method}|${tokens}|${parameterBytes}|${method === 's3-pipelined' ? Math.min(beta, tokens) : 0}`;
     const cached = this.frontierCache.get(key);
     if (cached) return cached;
-    const options: FunctionOption[] = [];
     const maxReplicas = tokens > 0 ? Math.min(this.context.maxReplicas, tokens) : 1;
-    for (const memoryMB of this.context.memoryOptionsMB) {
+    const memories = this.context.memoryOptionsMB;
+    const capacity = memories.length * maxReplicas;
+    if (this.scratchLatency.length < capacity) {
+      this.scratchLatency = new Float64Array(capacity);
+      this.scratchCost = new Float64Array(capacity);
+      this.scratchOrder = new Int32Array(capacity);
+    }
+    const latency = this.scratchLatency;
+    const cost = this.scratchCost;
+    let count = 0;
+    for (let m = 0; m < memories.length; m++) {
       for (let replicas = 1; replicas <= maxReplicas; replicas++) {
         const estimate = this.context.evaluator.evaluateFunction(
           method,
           tokens,
           replicas,
-          memoryMB,
+          memories[m]!,
           beta,
           parameterBytes,
           this.estimate,
         );
-        if (!estimate.fitsMemory || !estimate.fitsPayload) continue;
-        options.push({ memoryMB, replicas, latencyMs: estimate.layerLatencyMs, costUsd: estimate.totalUsd });
+        const index = m * maxReplicas + replicas - 1;
+        // Options slower than the whole SLO can never be part of a feasible plan.
+        if (!estimate.fitsMemory || !estimate.fitsPayload || estimate.layerLatencyMs > this.context.sloMs) {
+          latency[index] = Number.NaN;
+          continue;
+        }
+        latency[index] = estimate.layerLatencyMs;
+        cost[index] = estimate.totalUsd;
+        this.scratchOrder[count++] = index;
       }
     }
-    options.sort((a, b) => a.latencyMs - b.latencyMs || a.costUsd - b.costUsd);
+    const order = Array.from(this.scratchOrder.subarray(0, count)).sort(
+      (a, b) => latency[a]! - latency[b]! || cost[a]! - cost[b]!,
+    );
     const frontier: FunctionOption[] = [];
-    for (const option of options) {
-      if (frontier.length === 0 || option.costUsd < frontier[frontier.length - 1]!.costUsd)
-        frontier.push(option);
+    let cheapest = Number.POSITIVE_INFINITY;
+    for (const index of order) {
+      if (cost[index]! >= cheapest) continue;
+      cheapest = cost[index]!;
+      frontier.push({
+        memoryMB: memories[Math.floor(index / maxReplicas)]!,
+        replicas: (index % maxReplicas) + 1,
+        latencyMs: latency[index]!,
+        costUsd: cost[index]!,
+      });
     }
     this.frontierCache.set(key, frontier);
     return frontier;
@@ -234,18 +275,27 @@ export class DeploymentSolver {
         floor = Math.max(floor, frontier[0]!.latencyMs);
         for (const option of frontier) caps.push(option.latencyMs);
       }
-      const sortedCaps = [...new Set(caps.filter((cap) => cap >= floor))].sort((a, b) => a - b);
+      const sortedCaps = caps.filter((cap) => cap >= floor).sort((a, b) => a - b);
       const pointers = new Int32Array(frontiers.length);
+      let previousCost = Number.POSITIVE_INFINITY;
+      let previousCap = Number.NaN;
       for (const cap of sortedCaps) {
+        if (cap === previousCap) continue;
+        previousCap = cap;
         let costUsd = 0;
         let latencyMs = 0;
-        frontiers.forEach((frontier, f) => {
+        for (let f = 0; f < frontiers.length; f++) {
+          const frontier = frontiers[f]!;
           let pointer = pointers[f]!;
           while (pointer + 1 < frontier.length && frontier[pointer + 1]!.latencyMs <= cap) pointer++;
           pointers[f] = pointer;
-          costUsd += frontier[pointer]!.costUsd;
-          if (frontier[pointer]!.latencyMs > latencyMs) latencyMs = frontier[pointer]!.latencyMs;
-        });
+          const option = frontier[pointer]!;
+          costUsd += option.costUsd;
+          if (option.latencyMs > latencyMs) latencyMs = option.latencyMs;
+        }
+        // Caps are ascending, so a point that is not cheaper than the last is dominated.
+        if (costUsd >= previousCost) continue;
+        previousCost = costUsd;
         points.push({ latencyMs, costUsd, method, choices: Int32Array.from(pointers) });
       }
     }

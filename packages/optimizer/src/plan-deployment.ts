@@ -251,8 +251,10 @@ export class PlanningProblem {
   /** Lowest latency any knob setting reaches at the mean load (for the SLO_INFEASIBLE message). */
   bestAchievableLatencyMs(): number {
     let best = Number.POSITIVE_INFINITY;
+    // A solver without the SLO's pruning of slow options.
+    const unbounded = new DeploymentSolver({ ...this.solver.context, sloMs: Number.POSITIVE_INFINITY });
     for (const beta of this.input.knobs.beta) {
-      const { minimumLatencyMs } = this.solver.solve({
+      const { minimumLatencyMs } = unbounded.solve({
         beta,
         loadQuantile: 0.5,
         packingThreshold: 0,
@@ -446,7 +448,7 @@ export async function planDeployment(input: PlanDeploymentInput): Promise<Deploy
     const optimizer = new EpsilonGreedyBayesOpt(problem.dimensions, {
       strategy: strategy === 'bo' ? 'epsilon-greedy-bo' : 'random',
       seed: options.seed,
-      stopping: { zeta: 0.001, lambda: 15, minEvaluations: 25 },
+      stopping: { zeta: 0.001, lambda: 10, minEvaluations: 20 },
       logger,
     });
     const measured = options.evaluate;
