@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerLambda } from './lambda.js';
 import { registerReport } from './report.js';
@@ -13,4 +14,4 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerDemo, registerLambda, registerReport, registerServe];
+export const commands: CommandRegistrar[] = [registerCost, registerDemo, registerLambda, registerReport, registerServe];
