@@ -14,4 +14,10 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerCost, registerDemo, registerLambda, registerReport, registerServe];
+export const commands: CommandRegistrar[] = [
+  registerCost,
+  registerDemo,
+  registerLambda,
+  registerReport,
+  registerServe,
+];
