@@ -1,5 +1,4 @@
 import { SwitchyardError } from '@switchyard/core';
-import { readServerEnv, serve, serverOptionsFromEnv } from '@switchyard/server';
 import { InvalidArgumentError } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory } from '../io.js';
@@ -63,6 +62,8 @@ export const registerServe: CommandRegistrar = (program, context) => {
         message: `--batching must be continuous or sequential, got "${options.batching}"`,
       });
     }
+    // Loaded on use: the server pulls in onnxruntime, which other commands should not pay for at startup.
+    const { readServerEnv, serve, serverOptionsFromEnv } = await import('@switchyard/server');
     const env = readServerEnv();
     const modelDir = options.model
       ? requireDirectory(options.model, 'model directory')
