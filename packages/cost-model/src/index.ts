@@ -1,2 +1,110 @@
-// Populated as the package's features land; see README.md.
-export {};
+export {
+  type BaselineResult,
+  type CpuClusterOptions,
+  cpuClusterBaseline,
+  lambdaMlBaseline,
+  type PowerTuningOptions,
+  powerTuningBaseline,
+} from './baselines.js';
+export {
+  type ComputeFit,
+  type ComputePoint,
+  type ComputeProfile,
+  type ComputeProfileInput,
+  computeFitSchema,
+  computeFixedMs,
+  computePerTokenMs,
+  computePointSchema,
+  computeProfileSchema,
+  computeTimeAtThreadsMs,
+  computeTimeMs,
+  type FitComputeProfileOptions,
+  fitComputeProfile,
+  fitLine,
+  loadComputeProfile,
+  measureComputePoints,
+  type ProfileComputeOptions,
+  parseComputeProfile,
+  type RunExpert,
+  shareFactor,
+} from './compute-profile.js';
+export { CostModelError, invalidField } from './errors.js';
+export {
+  CostEvaluator,
+  type CostEvaluatorOptions,
+  emptyFunctionEstimate,
+  type FunctionEstimate,
+  wireBytesPerElement,
+} from './evaluator.js';
+export {
+  billedDurationMs,
+  gbSecondsOf,
+  invocationUsd,
+  type LambdaCostInput,
+  type LambdaCostResult,
+  lambdaCost,
+  powerTuningCostUsd,
+  tieredDurationUsd,
+} from './lambda-cost.js';
+export {
+  defaultTransportParameters,
+  directReplicaMs,
+  fitsMemory,
+  fitsPayload,
+  headTimeMs,
+  layerLatencyMs,
+  type MemoryFootprint,
+  meetsSlo,
+  pipelinedReplicaMs,
+  type ReplicaWork,
+  replicaMs,
+  requiredMemoryBytes,
+  storageReplicaMs,
+  type TransportParameters,
+  type TransportParametersInput,
+  transportParametersSchema,
+} from './latency.js';
+export {
+  assertMemoryMB,
+  isValidMemoryMB,
+  lambdaMemoryLimits,
+  lambdaMlMemoryMB,
+  paperMemoryOptionsMB,
+  threadsForMemory,
+  vcpuForMemory,
+} from './memory.js';
+export {
+  type CostProfile,
+  type CostProfileInput,
+  costProfileSchema,
+  type LambdaCostOptions,
+  lambdaCostOptionsSchema,
+  parseCostProfile,
+} from './options.js';
+export {
+  type CostWorkload,
+  type ExpertCost,
+  type FunctionCost,
+  type LayerCost,
+  type PlanCostReport,
+  planCost,
+} from './plan-cost.js';
+export {
+  defaultPriceTable,
+  durationTierSchema,
+  ec2Instance,
+  ec2InstanceSchema,
+  type LambdaArchitecture,
+  type LambdaRates,
+  lambdaArchitectures,
+  loadPriceTable,
+  mergePriceTable,
+  type PricedValue,
+  type PriceTable,
+  type PriceTableOverride,
+  pricedValueSchema,
+  priceTableSchema,
+  type RegionPrices,
+  regionPricesSchema,
+  resolveRates,
+} from './price-table.js';

@@ -1,4 +1,4 @@
-export { combineInTokenOrder } from './combine.js';
+export { createDefaultPlan, type DefaultPlanOptionsInput, defaultPlanOptionsSchema } from './default-plan.js';
 export {
   type DispatchLayerInput,
   type DispatchLayerResult,
@@ -31,10 +31,7 @@ export {
 } from './options.js';
 export { type MiniBatch, partitionLayer, type Segment, splitProportionally } from './partition.js';
 export {
-  type CombineExpertOutputs,
   createRemoteMoeStep,
-  type MoeStep,
-  type MoeStepRequest,
   type RemoteMoeStep,
   type RemoteMoeStepOptions,
 } from './remote-moe-step.js';

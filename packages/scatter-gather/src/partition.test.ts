@@ -30,7 +30,7 @@ describe('splitProportionally', () => {
           });
         },
       ),
-      { seed: 7, numRuns: 200 },
+      { seed: 7, numRuns: 100 },
     );
   });
 });
@@ -67,7 +67,7 @@ describe('partitionLayer', () => {
           for (const rows of seen) for (const times of rows) expect(times).toBe(1);
         },
       ),
-      { seed: 11, numRuns: 200 },
+      { seed: 11, numRuns: 100 },
     );
   });
 

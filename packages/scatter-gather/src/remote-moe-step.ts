@@ -5,7 +5,12 @@ import {
   type PlanLayer,
   parseWithSchema,
 } from '@switchyard/core';
-import { combineInTokenOrder } from './combine.js';
+import {
+  combineExpertOutputs,
+  type ExpertBatchOutput,
+  type MoeStep,
+  type MoeStepRequest,
+} from '@switchyard/model';
 import { type DispatchContext, dispatchLayer, LatencyWindow } from './dispatch-layer.js';
 import { ScatterGatherError } from './errors.js';
 import { addToSummary, emptySummary, type ScatterGatherEvent, type ScatterGatherSummary } from './events.js';
@@ -14,36 +19,11 @@ import { type ScatterGatherOptionsInput, scatterGatherOptionsSchema } from './op
 import { createS3Transport, type S3TransportClient } from './s3-transport.js';
 import { createDirectTransport } from './transport.js';
 
-/** The model runtime's MoE seam (`@switchyard/model`): routed experts' weighted sum, [T*H]. */
-export interface MoeStepRequest {
-  layer: number;
-  hiddenStates: Float32Array;
-  numTokens: number;
-  hiddenSize: number;
-  topK: number;
-  topkIds: Int32Array;
-  topkWeights: Float32Array;
-  signal?: AbortSignal;
-}
-export type MoeStep = (request: MoeStepRequest) => Promise<Float32Array>;
-
-/** Per-expert outputs (rows in token order) → weighted sum in token order. */
-export type CombineExpertOutputs = (input: {
-  outputs: (Float32Array | undefined)[];
-  topkIds: Int32Array;
-  topkWeights: Float32Array;
-  numTokens: number;
-  hiddenSize: number;
-  topK: number;
-}) => Float32Array;
-
 export interface RemoteMoeStepOptions extends ScatterGatherOptionsInput {
   plan: DeploymentPlan;
   executor: Executor;
   /** S3 client for the object-storage methods (an `S3Client` from @aws-sdk/client-s3). */
   s3Client?: S3TransportClient;
-  /** Combine used by the in-process step; defaults to the same float32, router-order sum. */
-  combine?: CombineExpertOutputs;
   onEvent?: (event: ScatterGatherEvent) => void;
   logger?: Logger;
 }
@@ -62,7 +42,6 @@ let callCounter = 0;
 export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeStep {
   const { plan, executor, s3Client, onEvent, logger } = options;
   const resolved = parseWithSchema(scatterGatherOptionsSchema, options, 'scatter-gather options');
-  const combine = options.combine ?? combineInTokenOrder;
   const layers = new Map<number, PlanLayer>(plan.layers.map((layer) => [layer.layer, layer]));
   const windows = new Map<number, LatencyWindow>();
   const summary = emptySummary();
@@ -123,14 +102,12 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
       { ...context, callId: `${process.pid}-${Date.now().toString(36)}-${callCounter}` },
     );
     addToSummary(summary, result.stats);
-    return combine({
-      outputs: result.outputs,
-      topkIds: request.topkIds,
-      topkWeights: request.topkWeights,
-      numTokens: request.numTokens,
-      hiddenSize: request.hiddenSize,
-      topK: request.topK,
+    // The model's own combine: same per-expert rows in, same float32 router-order sum out.
+    const outputs = new Map<number, ExpertBatchOutput>();
+    result.outputs.forEach((output, expert) => {
+      if (output) outputs.set(expert, { tokens: result.tokens[expert]!, output });
     });
+    return combineExpertOutputs(request, outputs);
   };
   return Object.assign(step, { summary: () => structuredClone(summary) });
 }

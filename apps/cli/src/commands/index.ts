@@ -1,12 +1,29 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCost } from './cost.js';
+import { registerDemo } from './demo.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
+import { registerLambda } from './lambda.js';
+import { registerReport } from './report.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from './verify.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
 
-/** Every `switchyard` verb. Add one line per command file. */
-export const commands: CommandRegistrar[] = [inspectCommand, verifyCommand, generateCommand, traceCommand];
+/**
+ * Every `switchyard` verb. Add one line per command file. Each command must call `addExamples`
+ * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
+ * with bad input.
+ */
+export const commands: CommandRegistrar[] = [
+  registerCost,
+  registerDemo,
+  registerLambda,
+  registerReport,
+  inspectCommand,
+  verifyCommand,
+  generateCommand,
+  traceCommand,
+];
