@@ -29,8 +29,10 @@ export function laneKey(laneA: number, laneB: number): number {
 
 /** A slot hint reproducible from the key alone. */
 function slotOf(key: number): number {
-  const low = key % 1_048_576;
-  return (((key - low) / 1_048_576) ^ Math.imul(low, 0x9e3779b1)) | 0;
+  // Floor division rather than % (which is a slow fmod call on doubles).
+  const high = Math.floor(key / 1_048_576);
+  const low = key - high * 1_048_576;
+  return (high ^ Math.imul(low, 0x9e3779b1)) | 0;
 }
 
 /** Context key → row index. Keys are non-negative finite numbers below 2⁵². */

@@ -162,17 +162,33 @@ export class LayerModel {
         const parent = counts.parents[r]!;
         for (let e = 0; e < E; e++) q[r * E + e] = parentLoo ? parentLoo[parent * E + e]! : this.base[e]!;
       }
+      // Compact the non-zero cells once; the objective then runs over flat arrays.
+      let cells = 0;
+      for (let i = 0; i < rows * E; i++) if (counts.counts[i]! > 0) cells++;
+      const cellCounts = new Float64Array(cells);
+      const cellPrior = new Float64Array(cells);
+      const rowTotals = new Float64Array(rows);
+      let cell = 0;
+      for (let r = 0; r < rows; r++) {
+        rowTotals[r] = counts.totals[r]!;
+        for (let e = 0; e < E; e++) {
+          const n = counts.counts[r * E + e]!;
+          if (n > 0) {
+            cellCounts[cell] = n;
+            cellPrior[cell] = q[r * E + e]!;
+            cell++;
+          }
+        }
+      }
       const objective = (alpha: number): number => {
         let sum = 0;
+        for (let i = 0; i < cells; i++) {
+          const n = cellCounts[i]!;
+          sum += n * Math.log(Math.max(n - 1 + alpha * cellPrior[i]!, 1e-300));
+        }
         for (let r = 0; r < rows; r++) {
-          const total = counts.totals[r]!;
-          if (total === 0) continue;
-          const offset = r * E;
-          for (let e = 0; e < E; e++) {
-            const n = counts.counts[offset + e]!;
-            if (n > 0) sum += n * Math.log(Math.max(n - 1 + alpha * q[offset + e]!, 1e-300));
-          }
-          sum -= total * Math.log(total - K + alpha);
+          const total = rowTotals[r]!;
+          if (total > 0) sum -= total * Math.log(total - K + alpha);
         }
         return sum;
       };
@@ -224,7 +240,7 @@ export function maximiseLogScale(
   let x2 = lo + ratio * (hi - lo);
   let f1 = f(Math.exp(x1));
   let f2 = f(Math.exp(x2));
-  for (let i = 0; i < iterations && hi - lo > 1e-6; i++) {
+  for (let i = 0; i < iterations && hi - lo > 1e-4; i++) {
     if (f1 < f2) {
       lo = x1;
       x1 = x2;

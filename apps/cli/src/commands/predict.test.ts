@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '../../../..');
+const traces = join(root, 'fixtures/traces/shakespeare-mixtral-8x2');
+let dir: string;
+
+async function switchyard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(
+      process.execPath,
+      ['--conditions=@switchyard/source', '--import', 'tsx', join(root, 'apps/cli/src/main.ts'), ...args],
+      { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
+    );
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'switchyard-predict-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('switchyard predict', () => {
+  it('fits on the calibration trace and scores the held-out trace', async () => {
+    const out = join(dir, 'predictor.json');
+    const fit = await switchyard([
+      'predict',
+      'fit',
+      '--traces',
+      `${traces}/calibration.safetensors`,
+      '--out',
+      out,
+      '--json',
+    ]);
+    expect(fit.code).toBe(0);
+    expect(JSON.parse(fit.stdout)).toMatchObject({
+      strategy: 'default',
+      tokens: 65536,
+      layers: 4,
+      experts: 8,
+      topK: 2,
+    });
+    const evaluation = await switchyard([
+      'predict',
+      'eval',
+      '--predictor',
+      out,
+      '--traces',
+      `${traces}/heldout.safetensors`,
+      '--json',
+    ]);
+    expect(evaluation.code).toBe(0);
+    const result = JSON.parse(evaluation.stdout);
+    expect(result.hitAtK).toBeGreaterThanOrEqual(0.8);
+    expect(result.loadErr).toBeLessThanOrEqual(0.041);
+    expect(result.intervalCoverage).toBeGreaterThan(0);
+    const table = await switchyard([
+      'predict',
+      'eval',
+      '--predictor',
+      out,
+      '--traces',
+      `${traces}/heldout.safetensors`,
+      '--batch-tokens',
+      '2048',
+    ]);
+    expect(table.stdout).toMatch(/hitAtK\s+loadErr\s+intervalCoverage/);
+    expect(table.stdout).toMatch(/54 batches of 2048/);
+  }, 120_000);
+
+  it('rejects an unknown predictor version and an unknown strategy with one-line errors', async () => {
+    const out = join(dir, 'predictor.json');
+    const file = JSON.parse(await readFile(out, 'utf8'));
+    const bad = join(dir, 'future.json');
+    await writeFile(bad, JSON.stringify({ ...file, version: 99 }));
+    const evaluation = await switchyard([
+      'predict',
+      'eval',
+      '--predictor',
+      bad,
+      '--traces',
+      `${traces}/heldout.safetensors`,
+    ]);
+    expect(evaluation.code).toBe(6);
+    expect(evaluation.stderr).toMatch(/error \[PREDICTOR_INVALID\]: unsupported predictor file version 99/);
+    const strategy = await switchyard([
+      'predict',
+      'fit',
+      '--traces',
+      `${traces}/calibration.safetensors`,
+      '--out',
+      bad,
+      '--strategy',
+      'oracle',
+    ]);
+    expect(strategy.code).toBe(2);
+    expect(strategy.stderr).toMatch(/unknown strategy "oracle"/);
+  }, 120_000);
+});
