@@ -1,14 +1,13 @@
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SwitchyardError } from '@switchyard/core';
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import pino from 'pino';
-import { commands } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { readEnv } from './env.js';
-import { exitCodeFor } from './exit-codes.js';
+import { describeFailure, usageExitCode } from './exit-codes.js';
 import { createOutput } from './output.js';
+import { createProgram } from './program.js';
 
 function findFixtures(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -19,52 +18,72 @@ function findFixtures(): string {
   return resolve(process.cwd(), 'fixtures');
 }
 
+/** Writes the one-line error (and, with --verbose, the stack and causes) and returns the exit code. */
+function reportFailure(error: unknown, verbose: boolean): number {
+  const failure = describeFailure(error);
+  const prefix = failure.code === 'INTERNAL' ? 'error' : `error [${failure.code}]`;
+  process.stderr.write(`${prefix}: ${failure.message}\n`);
+  if (verbose) {
+    let current: unknown = error;
+    for (let depth = 0; current instanceof Error && depth < 5; depth++) {
+      process.stderr.write(`${depth === 0 ? '' : 'caused by: '}${current.stack ?? current.message}\n`);
+      current = current.cause;
+    }
+  }
+  return failure.exitCode;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  const env = readEnv();
   const verbose = argv.includes('--verbose');
-  const noColor = env.NO_COLOR !== undefined || argv.includes('--no-color');
-  const output = createOutput({ stdout: process.stdout, stderr: process.stderr, noColor });
-  const logger = pino({ level: verbose ? 'debug' : env.SWITCHYARD_LOG_LEVEL }, pino.destination(2));
-  const context: CliContext = {
-    output,
-    env,
-    fixturesDir: findFixtures(),
-    logger: {
-      debug: (message, fields) => logger.debug(fields ?? {}, message),
-      warn: (message, fields) => logger.warn(fields ?? {}, message),
-      error: (message, fields) => logger.error(fields ?? {}, message),
-    },
-  };
-  const program = new Command('switchyard')
-    .description(
-      'Serve Mixture-of-Experts models on serverless functions at the lowest billed cost that meets a latency target.',
-    )
-    .option('--verbose', 'print debug logs and stack traces')
-    .option('--no-color', 'never use colour')
-    .showHelpAfterError('(run with --help for usage)')
-    .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
-  for (const register of commands) register(program, context);
+  let context: CliContext | undefined;
   try {
+    const env = readEnv();
+    const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || argv.includes('--no-color');
+    const output = createOutput({ stdout: process.stdout, stderr: process.stderr, noColor });
+    const logger = pino({ level: verbose ? 'debug' : env.SWITCHYARD_LOG_LEVEL }, pino.destination(2));
+    context = {
+      output,
+      env,
+      fixturesDir: findFixtures(),
+      logger: {
+        debug: (message, fields) => logger.debug(fields ?? {}, message),
+        warn: (message, fields) => logger.warn(fields ?? {}, message),
+        error: (message, fields) => logger.error(fields ?? {}, message),
+      },
+    };
+    const program = createProgram(context);
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 0;
+    }
     await program.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (error) {
+    context?.output.clearProgress();
     if (error instanceof CommanderError) {
+      // Commander already printed its one line (see program.ts); help and --version exit 0.
       return error.code === 'commander.helpDisplayed' ||
         error.code === 'commander.version' ||
         error.exitCode === 0
         ? 0
-        : 2;
+        : usageExitCode;
     }
-    const prefix = SwitchyardError.isInstance(error) ? `error [${error.code}]` : 'error';
-    process.stderr.write(`${prefix}: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (verbose && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-    return exitCodeFor(error);
+    return reportFailure(error, verbose);
   }
 }
 
 const invokedDirectly = process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url);
 if (invokedDirectly || process.argv[1]?.endsWith('/switchyard')) {
+  const verbose = process.argv.includes('--verbose');
+  // Failures outside a command's promise chain (a stray socket error, say) still end in one line.
+  process.on('uncaughtException', (error) => {
+    process.exitCode = reportFailure(error, verbose);
+    process.exit();
+  });
+  process.on('unhandledRejection', (error) => {
+    process.exitCode = reportFailure(error, verbose);
+    process.exit();
+  });
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   });

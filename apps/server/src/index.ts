@@ -1,2 +1,42 @@
-// The reference server lands with issue 11; see README.md.
-export {};
+export {
+  type BatchEntry,
+  type BatchSchedulerOptions,
+  type BatchStepResult,
+  createBatchScheduler,
+  type DecodeBackend,
+} from './batch-scheduler.js';
+export type {
+  CompletionEvent,
+  CompletionJob,
+  Engine,
+  EngineInfo,
+  EngineStats,
+  FinishReason,
+  LayerRouting,
+  StepEvent,
+} from './engine.js';
+export { readServerEnv, type ServerEnv, serverEnvSchema, serverOptionsFromEnv } from './env.js';
+export { httpStatusFor, ServerError, toErrorResponse } from './errors.js';
+export { type RunningServer, type ServerDependencies, startServer } from './http-server.js';
+export { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
+export {
+  isLoopbackHost,
+  type ServerOptions,
+  type ServerOptionsInput,
+  serverOptionsSchema,
+} from './options.js';
+export { RateLimiter } from './rate-limit.js';
+export { argmax, createRandom, type SamplingParameters, sampleToken } from './sampling.js';
+export {
+  type CompletionRequest,
+  type CompletionResponse,
+  completionChoiceSchema,
+  completionRequestSchema,
+  completionResponseSchema,
+  type ErrorBody,
+  errorBodySchema,
+  usageSchema,
+} from './schemas.js';
+export type { BillingTotals, HistorySample, PredictorStatus, StatusProviders } from './server-metrics.js';
+export { ServerMetrics } from './server-metrics.js';
+export { encodeBytes, TextAssembler } from './text-stream.js';

@@ -56,6 +56,14 @@ export {
   validateRoutingTrace,
 } from './routing-trace.js';
 export {
+  decodeS3Reference,
+  encodeS3Reference,
+  isS3Reference,
+  type S3Reference,
+  s3ReferenceMarker,
+  s3ReferenceSchema,
+} from './s3-reference.js';
+export {
   type ParseSafetensorsOptions,
   parseSafetensors,
   readSafetensorsFile,

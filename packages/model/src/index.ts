@@ -1,2 +1,51 @@
-// Populated as the package's features land; see README.md.
-export {};
+export { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
+export { type ModelConfig, parseModelConfig, runnableArchitectures, type TensorNames } from './config.js';
+export { ModelError } from './errors.js';
+export {
+  buildExpertGraph,
+  buildSharedExpertGraph,
+  buildSwigluGraph,
+  type CheckpointHolder,
+  expertGraphInput,
+  expertGraphOutput,
+  expertWeights,
+  type SwigluWeights,
+} from './expert-graph.js';
+export { createExpertRunner, type ExpertRunner } from './expert-runner.js';
+export {
+  type ForwardInput,
+  type ForwardObserver,
+  type ForwardOptions,
+  type ForwardResult,
+  type GenerateResult,
+  loadModel,
+  type MoeLayerEvent,
+  type MoeModel,
+  type Sequence,
+} from './model.js';
+export {
+  combineExpertOutputs,
+  createInProcessMoeStep,
+  type ExpertBatchOutput,
+  type ExpertExecutor,
+  gatherRows,
+  groupTokensByExpert,
+  type MoeStep,
+  type MoeStepRequest,
+} from './moe-step.js';
+export {
+  encodeOnnxModel,
+  type OnnxGraph,
+  type OnnxModel,
+  type OnnxNode,
+  type OnnxTensor,
+} from './onnx-proto-writer.js';
+export {
+  type GenerateOptions,
+  generateOptionsSchema,
+  type LoadModelOptions,
+  loadModelOptionsSchema,
+} from './options.js';
+export { type Routing, route, topKRows } from './routing.js';
+export { argmax, createRandom, sampleToken } from './sampling.js';
+export { defaultVerifyTolerances, type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';

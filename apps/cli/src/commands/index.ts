@@ -1,9 +1,15 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerLambda } from './lambda.js';
 import { registerPredict } from './predict.js';
+import { registerReport } from './report.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
 
-/** Every `switchyard` verb. Add one line per command file. */
-export const commands: CommandRegistrar[] = [registerPredict];
+/**
+ * Every `switchyard` verb. Add one line per command file. Each command must call `addExamples`
+ * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
+ * with bad input.
+ */
+export const commands: CommandRegistrar[] = [registerReport, registerLambda, registerPredict];

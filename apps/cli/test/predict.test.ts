@@ -1,27 +1,14 @@
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repoRoot, runCli } from './cli-process.js';
 
-const run = promisify(execFile);
-const root = resolve(import.meta.dirname, '../../../..');
-const traces = join(root, 'fixtures/traces/shakespeare-mixtral-8x2');
+const traces = join(repoRoot, 'fixtures/traces/shakespeare-mixtral-8x2');
 let dir: string;
 
-async function switchyard(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(
-      process.execPath,
-      ['--conditions=@switchyard/source', '--import', 'tsx', join(root, 'apps/cli/src/main.ts'), ...args],
-      { cwd: root, env: { ...process.env, NO_COLOR: '1' } },
-    );
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
+async function switchyard(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runCli(args, { timeoutMs: 120_000 });
 }
 
 beforeAll(async () => {

@@ -1,0 +1,57 @@
+/**
+ * Everything the HTML report can show. The demo and `switchyard report` both build one of these and
+ * hand it to `renderReport`; every section is optional, and a missing one is shown as missing, not
+ * invented.
+ */
+export interface ReportData {
+  title: string;
+  subtitle?: string;
+  /** ISO timestamp. */
+  generatedAt: string;
+  model?: { name: string; layers: number; experts: number; topK: number };
+  /** Headline figures shown as cards at the top. */
+  highlights?: ReportHighlight[];
+  /** Tokens routed to each expert, per MoE layer (heatmap). */
+  popularity?: { source: string; layers: Array<{ layer: number; tokens: number[] }> };
+  /** Cost of the chosen deployment against the baselines (bar chart). */
+  costs?: { unit: string; bars: ReportCostBar[] };
+  /** Best objective after each evaluation of the Bayesian optimisation (plan.search.bestCostHistory). */
+  convergence?: { label: string; bestCost: number[]; unit: string };
+  /** Cost against throughput of the plans considered (scatter with the Pareto frontier drawn). */
+  frontier?: { points: ReportFrontierPoint[] };
+  /** Memory and replicas per expert function of the chosen deployment. */
+  deployment?: ReportDeploymentRow[];
+  /** Generated text, when the report comes from a run. */
+  text?: { prompt: string; completion: string };
+  /** Plain statements about what is missing or how figures were obtained. */
+  notes?: string[];
+}
+
+export interface ReportHighlight {
+  label: string;
+  value: string;
+  detail?: string;
+}
+
+export interface ReportCostBar {
+  label: string;
+  value: number;
+  kind: 'switchyard' | 'baseline' | 'measured';
+  detail?: string;
+}
+
+export interface ReportFrontierPoint {
+  label: string;
+  throughputTokensPerS: number;
+  costUsdPerMillionTokens: number;
+  kind: 'chosen' | 'candidate' | 'baseline';
+}
+
+export interface ReportDeploymentRow {
+  layer: number;
+  experts: string;
+  memoryMB: number;
+  replicas: number;
+  predictedTokens?: number;
+  method?: string;
+}

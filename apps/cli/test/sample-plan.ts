@@ -1,0 +1,74 @@
+import { type DeploymentPlan, type DeploymentPlanInput, deploymentPlanSchema } from '@switchyard/core';
+
+/**
+ * A valid plan for a 4-layer × 8-expert model with skewed loads, for report tests. Figures are
+ * arbitrary but consistent: the report must draw whatever a plan holds.
+ */
+export function samplePlan(overrides: Partial<DeploymentPlanInput> = {}): DeploymentPlan {
+  const loads = [
+    [19455, 166, 14831, 20233, 30548, 22283, 3849, 19707],
+    [2936, 44222, 27357, 528, 0, 18604, 36341, 1084],
+    [39385, 11261, 10071, 7711, 24780, 13547, 3117, 21200],
+    [4372, 6070, 15815, 37106, 15145, 9675, 19982, 22907],
+  ];
+  const input: DeploymentPlanInput = {
+    kind: 'switchyard.deployment-plan',
+    version: 1,
+    createdAt: '2026-11-28T00:00:00.000Z',
+    strategy: 'bo',
+    model: {
+      name: 'shakespeare-mixtral-8x2',
+      fingerprint: 'sha256:test',
+      architecture: 'mixtral',
+      hiddenSize: 128,
+      expertIntermediateSize: 384,
+      numExperts: 8,
+      topK: 2,
+      bytesPerExpert: 589824,
+    },
+    workload: { tokensPerBatch: 10240, sloMs: 2000 },
+    priceTable: { version: '2026-11', date: '2026-11-01' },
+    layers: loads.map((row, layer) => ({
+      layer,
+      method: 'direct',
+      beta: 512,
+      functions: row.map((load, expert) => ({
+        name: `sy-l${layer}-e${expert}`,
+        experts: [expert],
+        memoryMB: load > 30000 ? 1024 : 512,
+        replicas: load > 30000 ? 2 : 1,
+        functionNames:
+          load > 30000
+            ? [`sy-l${layer}-e${expert}-r0`, `sy-l${layer}-e${expert}-r1`]
+            : [`sy-l${layer}-e${expert}-r0`],
+      })),
+      experts: row.map((load, expert) => ({
+        expert,
+        functionIndex: expert,
+        predictedTokens: (load / 131072) * 20480,
+        predictedTokensLow: (load / 131072) * 20480 * 0.8,
+        predictedTokensHigh: (load / 131072) * 20480 * 1.2,
+      })),
+    })),
+    predicted: {
+      costUsdPerBatch: 0.00021,
+      latencyMs: 1450,
+      computeUsd: 0.0002,
+      requestUsd: 0.00001,
+      sloMet: true,
+    },
+    baselines: {
+      lambdaml: { costUsdPerBatch: 0.00052, latencyMs: 1200 },
+      'cpu-cluster': { costUsdPerBatch: 0.0011, latencyMs: 900 },
+    },
+    search: {
+      evaluations: 12,
+      seed: 7,
+      bestCostHistory: [
+        0.0005, 0.0004, 0.0004, 0.00033, 0.0003, 0.0003, 0.00026, 0.00024, 0.00024, 0.00022, 0.00021, 0.00021,
+      ],
+    },
+    ...overrides,
+  };
+  return deploymentPlanSchema.parse(input);
+}

@@ -1,0 +1,37 @@
+import { parseWithSchema } from '@switchyard/core';
+import { z } from 'zod';
+import { computeProfileSchema } from './compute-profile.js';
+import { transportParametersSchema } from './latency.js';
+
+/**
+ * Everything the plan cost needs besides the plan and the prices: the measured compute profile,
+ * the transport parameters of the latency model and the function's memory footprint.
+ */
+export const costProfileSchema = z.object({
+  compute: computeProfileSchema,
+  transport: transportParametersSchema.default(transportParametersSchema.parse({})),
+  /** Node.js + onnxruntime baseline inside a function, MB (memory constraint). */
+  runtimeOverheadMB: z.number().nonnegative().default(150),
+  /** Intermediate bytes per token; default 3 × intermediate size × 4 (gate, up, activation in float32). */
+  intermediateBytesPerToken: z.number().nonnegative().optional(),
+  /** Configured /tmp per function (512 MB is included in the price). */
+  ephemeralStorageMB: z.number().int().min(512).max(10_240).default(512),
+});
+export type CostProfile = z.output<typeof costProfileSchema>;
+export type CostProfileInput = z.input<typeof costProfileSchema>;
+
+export function parseCostProfile(value: unknown, where = 'cost profile'): CostProfile {
+  return parseWithSchema(costProfileSchema, value, where);
+}
+
+/** Options of the `switchyard cost` calculator (the CLI parses its flags with this). */
+export const lambdaCostOptionsSchema = z.object({
+  memoryMB: z.number({ error: 'must be a number' }),
+  durationMs: z.number({ error: 'must be a number' }),
+  invocations: z.number({ error: 'must be a number' }),
+  arch: z.string().default('x86_64'),
+  region: z.string().default('us-east-1'),
+  freeTier: z.boolean().default(true),
+  priceTablePath: z.string().optional(),
+});
+export type LambdaCostOptions = z.output<typeof lambdaCostOptionsSchema>;

@@ -1,0 +1,337 @@
+import { readFileSync } from 'node:fs';
+import { parseJson, parseWithSchema } from '@switchyard/core';
+import { z } from 'zod';
+import { CostModelError, invalidField } from './errors.js';
+
+/** One price: the number, what it is per, where it came from and when it was read. */
+export const pricedValueSchema = z.object({
+  value: z.number().nonnegative(),
+  unit: z.string().min(1),
+  source: z.string().min(1),
+  /** ISO date (YYYY-MM-DD) the value was read from `source`. */
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD'),
+  note: z.string().optional(),
+});
+export type PricedValue = z.output<typeof pricedValueSchema>;
+
+/** A monthly volume tier: applies to GB-s beyond the previous tier's bound up to `upToGbSecondsPerMonth`. */
+export const durationTierSchema = z.object({
+  /** Upper bound of this tier in cumulative GB-s per month; null = unbounded (last tier). */
+  upToGbSecondsPerMonth: z.number().positive().nullable(),
+  usdPerGbSecond: pricedValueSchema,
+});
+
+export const lambdaArchitectures = ['x86_64', 'arm64'] as const;
+export type LambdaArchitecture = (typeof lambdaArchitectures)[number];
+
+const tiersSchema = z
+  .array(durationTierSchema)
+  .min(1)
+  .superRefine((tiers, context) => {
+    let previous = 0;
+    tiers.forEach((tier, index) => {
+      const last = index === tiers.length - 1;
+      if (last && tier.upToGbSecondsPerMonth !== null)
+        context.addIssue({
+          code: 'custom',
+          message: 'the last tier must be unbounded (null)',
+          path: [index],
+        });
+      if (!last && (tier.upToGbSecondsPerMonth === null || tier.upToGbSecondsPerMonth <= previous))
+        context.addIssue({ code: 'custom', message: 'tier bounds must increase', path: [index] });
+      previous = tier.upToGbSecondsPerMonth ?? previous;
+    });
+  });
+
+export const ec2InstanceSchema = z.object({
+  usdPerHour: pricedValueSchema,
+  vcpus: z.number().int().positive(),
+  memoryGiB: z.number().positive(),
+  processor: z.string(),
+});
+
+export const regionPricesSchema = z.object({
+  lambda: z.object({
+    duration: z.object({ x86_64: tiersSchema, arm64: tiersSchema }),
+    requestUsdPerMillion: pricedValueSchema,
+    /** Ephemeral storage above the included amount, per GB-s. */
+    ephemeralStorageUsdPerGbSecond: pricedValueSchema,
+    includedEphemeralStorageMB: z.number().int().nonnegative(),
+    freeTier: z.object({ requestsPerMonth: pricedValueSchema, gbSecondsPerMonth: pricedValueSchema }),
+    /** Billed duration is rounded up to this many ms. */
+    billingGranularityMs: z.number().int().positive(),
+    /** Whether the INIT phase is billed as duration (true since 1 Aug 2025). */
+    initBilled: z.boolean(),
+  }),
+  s3: z.object({ putUsdPerThousand: pricedValueSchema, getUsdPerThousand: pricedValueSchema }),
+  ec2: z.record(z.string(), ec2InstanceSchema),
+});
+export type RegionPrices = z.output<typeof regionPricesSchema>;
+
+export const priceTableSchema = z.object({
+  kind: z.literal('switchyard.price-table'),
+  /** Table version; bump when any value changes. */
+  version: z.string().min(1),
+  /** Date the table as a whole was checked (YYYY-MM-DD). */
+  date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected YYYY-MM-DD'),
+  currency: z.literal('USD'),
+  regions: z
+    .record(z.string(), regionPricesSchema)
+    .refine((r) => Object.keys(r).length > 0, 'at least one region'),
+});
+export type PriceTable = z.output<typeof priceTableSchema>;
+
+const lambdaPricing = 'https://aws.amazon.com/lambda/pricing/';
+const checked = '2026-11-28';
+const design = 'DESIGN.md §4 (AWS Lambda facts, checked November 2026)';
+
+function price(value: number, unit: string, source: string, note?: string): PricedValue {
+  return { value, unit, source, date: checked, ...(note === undefined ? {} : { note }) };
+}
+
+/**
+ * The built-in table. us-east-1 only: other regions' request and storage prices could not be cited
+ * here; add them with an override file (see `loadPriceTable`).
+ */
+export const defaultPriceTable: PriceTable = Object.freeze({
+  kind: 'switchyard.price-table',
+  version: '2026-11-28.1',
+  date: checked,
+  currency: 'USD',
+  regions: {
+    'us-east-1': {
+      lambda: {
+        duration: {
+          x86_64: [
+            {
+              upToGbSecondsPerMonth: 6e9,
+              usdPerGbSecond: price(
+                0.0000166667,
+                'USD/GB-s',
+                `${lambdaPricing} via ${design}`,
+                'first 6 B GB-s/month',
+              ),
+            },
+            {
+              upToGbSecondsPerMonth: 15e9,
+              usdPerGbSecond: price(
+                0.000015,
+                'USD/GB-s',
+                `${lambdaPricing} via ${design}`,
+                'next 9 B GB-s: −10 %',
+              ),
+            },
+            {
+              upToGbSecondsPerMonth: null,
+              usdPerGbSecond: price(
+                0.0000133334,
+                'USD/GB-s',
+                `${lambdaPricing} via ${design}`,
+                'over 15 B GB-s: −20 %',
+              ),
+            },
+          ],
+          arm64: [
+            {
+              upToGbSecondsPerMonth: 7.5e9,
+              usdPerGbSecond: price(
+                0.0000133334,
+                'USD/GB-s',
+                `${lambdaPricing} via ${design}`,
+                'first 7.5 B GB-s/month',
+              ),
+            },
+            {
+              upToGbSecondsPerMonth: 18.75e9,
+              usdPerGbSecond: price(
+                0.0000120001,
+                'USD/GB-s',
+                `${lambdaPricing} via ${design}`,
+                'next 11.25 B: −10 %',
+              ),
+            },
+            {
+              upToGbSecondsPerMonth: null,
+              usdPerGbSecond: price(
+                0.0000106667,
+                'USD/GB-s',
+                `${lambdaPricing} via ${design}`,
+                'over 18.75 B: −20 %',
+              ),
+            },
+          ],
+        },
+        requestUsdPerMillion: price(0.2, 'USD/1M requests', `${lambdaPricing} via ${design}`),
+        ephemeralStorageUsdPerGbSecond: price(
+          0.0000000309,
+          'USD/GB-s above 512 MB',
+          lambdaPricing,
+          'corroborated by several public cost calculators found with the search tool on 2026-11-28',
+        ),
+        includedEphemeralStorageMB: 512,
+        freeTier: {
+          requestsPerMonth: price(1_000_000, 'requests/month', `${lambdaPricing} via ${design}`),
+          gbSecondsPerMonth: price(400_000, 'GB-s/month', `${lambdaPricing} via ${design}`),
+        },
+        billingGranularityMs: 1,
+        initBilled: true,
+      },
+      s3: {
+        putUsdPerThousand: price(
+          0.005,
+          'USD/1,000 PUT, COPY, POST, LIST (S3 Standard)',
+          'https://aws.amazon.com/s3/pricing/',
+          'AWS free-tier page table quoted in public repositories (search tool, 2026-11-28)',
+        ),
+        getUsdPerThousand: price(
+          0.0004,
+          'USD/1,000 GET, SELECT and other requests (S3 Standard)',
+          'https://aws.amazon.com/s3/pricing/',
+          'AWS free-tier page table quoted in public repositories (search tool, 2026-11-28)',
+        ),
+      },
+      ec2: {
+        'm6a.32xlarge': {
+          usdPerHour: price(
+            5.5296,
+            'USD/hour, on-demand Linux',
+            'https://aws.amazon.com/ec2/pricing/on-demand/',
+            'quoted for us-east-1 in a public repository (search tool, 2026-11-28); 3rd-gen AMD EPYC, 512 GiB: the paper’s "2 × 64-core EPYC, 512 GB" class',
+          ),
+          vcpus: 128,
+          memoryGiB: 512,
+          processor: 'AMD EPYC 7R13 (3rd gen, Milan)',
+        },
+      },
+    },
+  },
+}) as PriceTable;
+
+/** What a price-table override file may hold: any subset of a table, merged over the defaults. */
+export type PriceTableOverride = Partial<Omit<PriceTable, 'regions'>> & {
+  regions?: Record<string, unknown>;
+};
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Deep-merges `override` over `base`; arrays and scalars in `override` replace. */
+function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const merged: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(override)) merged[key] = deepMerge(base[key], value);
+  return merged;
+}
+
+/**
+ * Applies an override (a parsed JSON value) over `base` and validates the result. Errors name the
+ * offending field, e.g. `regions.us-east-1.lambda.requestUsdPerMillion.value`.
+ */
+export function mergePriceTable(
+  override: unknown,
+  base: PriceTable = defaultPriceTable,
+  where = 'price table',
+): PriceTable {
+  if (!isPlainObject(override))
+    throw new CostModelError({ message: `${where}: expected a JSON object`, field: where });
+  const merged = deepMerge(base, { kind: 'switchyard.price-table', ...override });
+  return parseWithSchema(priceTableSchema, merged, where);
+}
+
+/** Reads a JSON override file and merges it over the defaults (or `base`). */
+export function loadPriceTable(path: string, base: PriceTable = defaultPriceTable): PriceTable {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new CostModelError({
+      code: 'NOT_FOUND',
+      message: `cannot read price table ${path}`,
+      field: path,
+      cause: error,
+    });
+  }
+  return mergePriceTable(parseJson(text, path), base, path);
+}
+
+/**
+ * Flat numbers for one region and architecture, resolved once so the hot cost functions do no
+ * lookups. All money in USD, per unit (not per million/thousand).
+ */
+export interface LambdaRates {
+  readonly region: string;
+  readonly arch: LambdaArchitecture;
+  readonly tableVersion: string;
+  readonly tableDate: string;
+  /** Tier upper bounds in GB-s/month (last = Infinity). */
+  readonly tierBoundsGbSeconds: readonly number[];
+  readonly tierUsdPerGbSecond: readonly number[];
+  /** First-tier price: the marginal price the planner uses. */
+  readonly usdPerGbSecond: number;
+  readonly usdPerRequest: number;
+  readonly ephemeralUsdPerGbSecond: number;
+  readonly includedEphemeralStorageMB: number;
+  readonly freeRequestsPerMonth: number;
+  readonly freeGbSecondsPerMonth: number;
+  readonly billingGranularityMs: number;
+  readonly initBilled: boolean;
+  readonly s3PutUsd: number;
+  readonly s3GetUsd: number;
+}
+
+/** Resolves flat rates; unknown region or architecture raise INVALID_INPUT naming the field. */
+export function resolveRates(
+  options: { region?: string; arch?: string } = {},
+  table: PriceTable = defaultPriceTable,
+): LambdaRates {
+  const region = options.region ?? 'us-east-1';
+  const arch = options.arch ?? 'x86_64';
+  const prices = table.regions[region];
+  if (!prices)
+    throw invalidField(
+      'region',
+      `unknown region "${region}"; the price table has ${Object.keys(table.regions).join(', ')}`,
+    );
+  if (!(lambdaArchitectures as readonly string[]).includes(arch))
+    throw invalidField(
+      'arch',
+      `unknown architecture "${arch}"; expected ${lambdaArchitectures.join(' or ')}`,
+    );
+  const tiers = prices.lambda.duration[arch as LambdaArchitecture];
+  return Object.freeze({
+    region,
+    arch: arch as LambdaArchitecture,
+    tableVersion: table.version,
+    tableDate: table.date,
+    tierBoundsGbSeconds: tiers.map((t) => t.upToGbSecondsPerMonth ?? Number.POSITIVE_INFINITY),
+    tierUsdPerGbSecond: tiers.map((t) => t.usdPerGbSecond.value),
+    usdPerGbSecond: tiers[0]!.usdPerGbSecond.value,
+    usdPerRequest: prices.lambda.requestUsdPerMillion.value / 1e6,
+    ephemeralUsdPerGbSecond: prices.lambda.ephemeralStorageUsdPerGbSecond.value,
+    includedEphemeralStorageMB: prices.lambda.includedEphemeralStorageMB,
+    freeRequestsPerMonth: prices.lambda.freeTier.requestsPerMonth.value,
+    freeGbSecondsPerMonth: prices.lambda.freeTier.gbSecondsPerMonth.value,
+    billingGranularityMs: prices.lambda.billingGranularityMs,
+    initBilled: prices.lambda.initBilled,
+    s3PutUsd: prices.s3.putUsdPerThousand.value / 1000,
+    s3GetUsd: prices.s3.getUsdPerThousand.value / 1000,
+  });
+}
+
+/** Looks up an EC2 instance's on-demand price; unknown types raise INVALID_INPUT naming `instanceType`. */
+export function ec2Instance(
+  instanceType: string,
+  region = 'us-east-1',
+  table: PriceTable = defaultPriceTable,
+): z.output<typeof ec2InstanceSchema> {
+  const prices = table.regions[region];
+  if (!prices) throw invalidField('region', `unknown region "${region}"`);
+  const instance = prices.ec2[instanceType];
+  if (!instance)
+    throw invalidField(
+      'instanceType',
+      `no price for "${instanceType}" in ${region}; known: ${Object.keys(prices.ec2).join(', ')} (add one with a price-table override)`,
+    );
+  return instance;
+}

@@ -1,0 +1,67 @@
+import { type DeploymentPlan, deploymentPlanSchema, type TransportMethod } from '@switchyard/core';
+import type { ComputeProfile } from '../src/compute-profile.js';
+
+/** A compute profile with 0.1 ms/token, no fixed cost, no thread return: easy to hand-compute. */
+export const flatComputeProfile: ComputeProfile = {
+  kind: 'switchyard.compute-profile',
+  version: 1,
+  createdAt: '2026-11-28',
+  subject: { model: 'hand' },
+  machine: { description: 'hand', logicalCpus: 1 },
+  fits: [{ threads: 1, fixedMs: 0, perTokenMs: 0.1 }],
+  scaling: { model: 'amdahl', measured: false, parallelFractionFixed: 0, parallelFractionPerToken: 0 },
+  points: [],
+};
+
+export const handTransport = {
+  storageBandwidthBytesPerS: 100e6,
+  functionBandwidthBytesPerS: 50e6,
+  storageAccessMs: 20,
+  warmStartMs: 10,
+  nextLayerLoadMs: 0,
+};
+
+/** A one-function-per-expert plan; `functions[i]` = [memoryMB, replicas, predictedTokens] for expert i. */
+export function makePlan(
+  layers: Array<{ method: TransportMethod; beta: number; functions: Array<[number, number, number]> }>,
+  options: { tokensPerBatch?: number; sloMs?: number; bytesPerExpert?: number } = {},
+): DeploymentPlan {
+  return deploymentPlanSchema.parse({
+    kind: 'switchyard.deployment-plan',
+    version: 1,
+    createdAt: '2026-11-28T00:00:00Z',
+    strategy: 'manual',
+    model: {
+      name: 'hand',
+      fingerprint: 'x',
+      architecture: 'mixtral',
+      hiddenSize: 128,
+      expertIntermediateSize: 256,
+      numExperts: Math.max(...layers.map((l) => l.functions.length)),
+      topK: 2,
+      bytesPerExpert: options.bytesPerExpert ?? 1_000_000,
+    },
+    workload: { tokensPerBatch: options.tokensPerBatch ?? 1000, sloMs: options.sloMs ?? 1000 },
+    priceTable: { version: 'x', date: '2026-11-28' },
+    layers: layers.map((layer, layerIndex) => ({
+      layer: layerIndex,
+      method: layer.method,
+      beta: layer.beta,
+      functions: layer.functions.map(([memoryMB, replicas], expert) => ({
+        name: `l${layerIndex}-e${expert}`,
+        experts: [expert],
+        memoryMB,
+        replicas,
+        functionNames: Array.from({ length: replicas }, (_, r) => `l${layerIndex}-e${expert}-r${r}`),
+      })),
+      experts: layer.functions.map(([, , tokens], expert) => ({
+        expert,
+        functionIndex: expert,
+        predictedTokens: tokens,
+        predictedTokensLow: tokens,
+        predictedTokensHigh: tokens,
+      })),
+    })),
+    predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
+  });
+}

@@ -1,0 +1,268 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { performance } from 'node:perf_hooks';
+import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
+import {
+  type BillingReport,
+  type Executor,
+  type InvokeRequest,
+  type InvokeResult,
+  type Logger,
+  noopLogger,
+  parseReportLine,
+  parseWithSchema,
+  type SwitchyardErrorCode,
+} from '@switchyard/core';
+import { LambdaExecutorError } from '../errors.js';
+import { type LambdaExecutorOptions, lambdaExecutorOptionsSchema } from '../options.js';
+import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import { Semaphore } from './semaphore.js';
+
+interface SdkError {
+  name?: string;
+  message?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+}
+
+/** What one attempt's failure means for the caller and for the retry loop. */
+function classify(error: unknown): { code: SwitchyardErrorCode; retryable: boolean; awsErrorName?: string } {
+  const sdk = error as SdkError;
+  const status = sdk.$metadata?.httpStatusCode;
+  const name = sdk.name ?? '';
+  if (name === 'TooManyRequestsException' || status === 429) {
+    return { code: 'THROTTLED', retryable: true, awsErrorName: name };
+  }
+  if (name === 'RequestEntityTooLargeException' || status === 413) {
+    return { code: 'PAYLOAD_TOO_LARGE', retryable: false, awsErrorName: name };
+  }
+  if (name === 'ResourceNotFoundException' || status === 404)
+    return { code: 'NOT_FOUND', retryable: false, awsErrorName: name };
+  if (status !== undefined && status >= 500)
+    return { code: 'EXECUTOR_FAILED', retryable: true, awsErrorName: name };
+  if (status !== undefined && status >= 400)
+    return { code: 'EXECUTOR_FAILED', retryable: false, awsErrorName: name };
+  // No HTTP status: the connection failed (reset, refused, socket timeout) — worth another try.
+  const transient = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|TimeoutError|NetworkingError/i;
+  return {
+    code: 'EXECUTOR_FAILED',
+    retryable: transient.test(`${name} ${sdk.code ?? ''} ${sdk.message ?? ''}`),
+  };
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * `Executor` over `@aws-sdk/client-lambda`: the only way the orchestrator talks to expert
+ * functions, on AWS or on the local runtime (same code, different `endpoint`).
+ *
+ * Each invoke sends the binary payload in a base64 JSON envelope with `LogType: 'Tail'`, parses
+ * the REPORT line of the log tail into the billing report, and unwraps the response. Throttling
+ * (429), 5xx, per-attempt timeouts and connection errors are retried with full-jitter exponential
+ * backoff; a semaphore caps invokes in flight and the keep-alive agent is sized to match.
+ */
+export class LambdaExecutor implements Executor {
+  readonly client: LambdaClient;
+  private readonly options: ReturnType<typeof lambdaExecutorOptionsSchema.parse>;
+  private readonly logger: Logger;
+  private readonly random: () => number;
+  private readonly semaphore: Semaphore;
+  private readonly ownsClient: boolean;
+
+  constructor(options: LambdaExecutorOptions & { client?: LambdaClient } = {}) {
+    const { logger = noopLogger, random, client, ...rest } = options;
+    this.options = parseWithSchema(lambdaExecutorOptionsSchema, rest, 'LambdaExecutor options');
+    this.logger = logger;
+    this.random = random ?? mulberry32(0x5eed);
+    this.semaphore = new Semaphore(this.options.maxConcurrency);
+    this.ownsClient = client === undefined;
+    if (client) {
+      this.client = client;
+    } else {
+      const sockets = this.options.maxConcurrency;
+      this.client = new LambdaClient({
+        region: this.options.region,
+        ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+        ...(this.options.credentials ? { credentials: this.options.credentials } : {}),
+        // Retries are ours (jittered, aware of timeouts); the SDK makes one attempt.
+        maxAttempts: 1,
+        requestHandler: new NodeHttpHandler({
+          httpAgent: new HttpAgent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets }),
+          httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: sockets, maxFreeSockets: sockets }),
+          connectionTimeout: 5_000,
+        }),
+      });
+    }
+  }
+
+  async invoke(request: InvokeRequest): Promise<InvokeResult> {
+    const release = await this.semaphore.acquire(request.signal).catch((reason: unknown) => {
+      throw this.aborted(request, reason);
+    });
+    try {
+      return await this.invokeWithRetries(request);
+    } finally {
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ownsClient) this.client.destroy();
+  }
+
+  private aborted(request: InvokeRequest, cause: unknown): LambdaExecutorError {
+    return new LambdaExecutorError({
+      code: 'ABORTED',
+      message: 'invoke aborted by the caller',
+      location: request.functionName,
+      cause,
+    });
+  }
+
+  private async invokeWithRetries(request: InvokeRequest): Promise<InvokeResult> {
+    const payload = encodeEnvelope(request.payload);
+    const qualifier = request.qualifier ?? this.options.qualifier;
+    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    let lastError: LambdaExecutorError | undefined;
+    for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
+      if (request.signal?.aborted) throw this.aborted(request, request.signal.reason);
+      const controller = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort(new Error(`timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      const forward = (): void => controller.abort(request.signal?.reason);
+      request.signal?.addEventListener('abort', forward, { once: true });
+      const started = performance.now();
+      let output: InvokeCommandOutput;
+      try {
+        output = await this.client.send(
+          new InvokeCommand({
+            FunctionName: request.functionName,
+            Payload: payload,
+            LogType: 'Tail',
+            InvocationType: 'RequestResponse',
+            ...(qualifier ? { Qualifier: qualifier } : {}),
+          }),
+          { abortSignal: controller.signal },
+        );
+      } catch (error) {
+        if (request.signal?.aborted) throw this.aborted(request, error);
+        const kind = timedOut ? { code: 'TIMEOUT' as const, retryable: true } : classify(error);
+        lastError = new LambdaExecutorError({
+          code: kind.code,
+          message: timedOut
+            ? `invoke timed out after ${timeoutMs} ms (attempt ${attempt})`
+            : `invoke failed: ${(error as SdkError).name ?? 'Error'}: ${(error as SdkError).message ?? String(error)}`,
+          location: request.functionName,
+          retryable: kind.retryable,
+          cause: error,
+          ...('awsErrorName' in kind && kind.awsErrorName ? { awsErrorName: kind.awsErrorName } : {}),
+        });
+        if (!kind.retryable || attempt === this.options.maxAttempts) throw lastError;
+        const backoffMs =
+          this.random() *
+          Math.min(this.options.maxBackoffMs, this.options.baseBackoffMs * 2 ** (attempt - 1));
+        this.logger.debug('retrying invoke', {
+          function: request.functionName,
+          attempt,
+          code: kind.code,
+          backoffMs,
+        });
+        try {
+          await sleep(backoffMs, request.signal);
+        } catch (reason) {
+          throw this.aborted(request, reason);
+        }
+        continue;
+      } finally {
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', forward);
+      }
+      return this.toResult(request, output, performance.now() - started);
+    }
+    throw (
+      lastError ??
+      new LambdaExecutorError({
+        code: 'EXECUTOR_FAILED',
+        message: 'no attempt made',
+        location: request.functionName,
+      })
+    );
+  }
+
+  private toResult(request: InvokeRequest, output: InvokeCommandOutput, latencyMs: number): InvokeResult {
+    const logTail = output.LogResult ? Buffer.from(output.LogResult, 'base64').toString('utf8') : undefined;
+    const body = output.Payload ?? new Uint8Array();
+    if (output.FunctionError) {
+      let errorType = 'Unknown';
+      let errorMessage = '';
+      try {
+        const parsed = JSON.parse(Buffer.from(body).toString('utf8')) as {
+          errorType?: string;
+          errorMessage?: string;
+        };
+        errorType = parsed.errorType ?? errorType;
+        errorMessage = parsed.errorMessage ?? '';
+      } catch {
+        errorMessage = Buffer.from(body).toString('utf8').slice(0, 500);
+      }
+      throw new LambdaExecutorError({
+        code: 'FUNCTION_ERROR',
+        message: `function error ${errorType}: ${errorMessage}`,
+        location: request.functionName,
+        functionErrorType: errorType,
+        ...(logTail ? { logTail } : {}),
+      });
+    }
+    let billing: BillingReport | undefined = logTail ? parseReportLine(logTail) : undefined;
+    if (!billing) {
+      this.logger.warn('no REPORT line in the log tail; billing estimated from latency', {
+        function: request.functionName,
+      });
+      billing = {
+        requestId: output.$metadata.requestId ?? 'unknown',
+        durationMs: latencyMs,
+        billedDurationMs: Math.ceil(latencyMs),
+        memorySizeMB: 0,
+        maxMemoryUsedMB: 0,
+      };
+    }
+    return {
+      payload: decodeEnvelope(body, request.functionName),
+      billing,
+      ...(logTail ? { logTail } : {}),
+      latencyMs,
+    };
+  }
+}
+
+/** Small seeded PRNG for backoff jitter (deterministic by default). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,326 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { ErrorBody, FunctionToRuntime, RuntimeToFunction } from './protocol.js';
+import { functionEnv } from './protocol.js';
+
+export interface InstanceSpec {
+  functionName: string;
+  memoryMB: number;
+  handler: string;
+  codeDir: string;
+  environment: Record<string, string>;
+  threads: number;
+  region: string;
+  s3Endpoint?: string;
+  /** Poll interval of the RSS watchdog. */
+  memoryPollMs: number;
+  /** Lambda's INIT limit is 10 s. */
+  initTimeoutMs: number;
+}
+
+export type InvocationOutcome =
+  | { kind: 'result'; payload: Uint8Array; durationMs: number; logs: string; maxMemoryUsedMB: number }
+  | ({
+      kind: 'error';
+      durationMs: number;
+      logs: string;
+      maxMemoryUsedMB: number;
+      fatal: boolean;
+    } & ErrorBody);
+
+export type InitOutcome =
+  | { kind: 'ready'; initDurationMs: number }
+  | ({ kind: 'error'; initDurationMs: number; logs: string } & ErrorBody);
+
+/** How the function process is launched: from TypeScript source under tsx, or the built file. */
+function processCommand(): { args: string[]; entry: string } {
+  const fromSource = import.meta.url.endsWith('.ts');
+  const entry = fileURLToPath(
+    new URL(fromSource ? './function-process.ts' : './function-process.js', import.meta.url),
+  );
+  if (!fromSource) return { args: [], entry };
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { args: ['--import', tsx, '--conditions=@switchyard/source'], entry };
+}
+
+/** Reads current and peak resident set size of a process from /proc (Linux), in bytes. */
+function readMemory(pid: number): { rssBytes: number; peakBytes: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const rss = /VmRSS:\s+(\d+) kB/.exec(status);
+    const peak = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (!rss || !peak) return undefined;
+    return { rssBytes: Number(rss[1]) * 1024, peakBytes: Number(peak[1]) * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+interface Pending {
+  requestId: string;
+  started: number;
+  logs: string[];
+  resolve: (outcome: InvocationOutcome) => void;
+  timer: NodeJS.Timeout;
+  timeoutMs: number;
+}
+
+/**
+ * One execution environment: its own Node.js process, one invocation at a time. A watchdog polls the
+ * process's RSS and kills it (SIGKILL) once it exceeds the function's memory, as Lambda does; V8's
+ * heap is capped below that with `--max-old-space-size` so most leaks fail as a clean heap OOM.
+ */
+export class FunctionInstance {
+  readonly spec: InstanceSpec;
+  readonly revision: number;
+  busy = false;
+  lastUsedMs = Date.now();
+  private child: ChildProcess | undefined;
+  private pending: Pending | undefined;
+  private exited = false;
+  private oomKilled = false;
+  private peakBytes = 0;
+  private stderrTail = '';
+  private initLogs: string[] = [];
+  private watchdog: NodeJS.Timeout | undefined;
+  private exitWaiters: Array<() => void> = [];
+  private onInitMessage: ((message: FunctionToRuntime | { type: 'exit' }) => void) | undefined;
+
+  constructor(spec: InstanceSpec, revision: number) {
+    this.spec = spec;
+    this.revision = revision;
+  }
+
+  get alive(): boolean {
+    return !this.exited;
+  }
+
+  get maxMemoryUsedMB(): number {
+    return Math.min(this.spec.memoryMB, Math.ceil(this.peakBytes / (1024 * 1024)));
+  }
+
+  /** Starts the process and runs INIT; resolves when the handler module is loaded (or failed to). */
+  start(): Promise<InitOutcome> {
+    const { args, entry } = processCommand();
+    // V8 gets most of the memory; the rest is native (onnxruntime, buffers), watched by the RSS poll.
+    const heapMB = Math.max(32, Math.floor(this.spec.memoryMB * 0.85));
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      TZ: 'UTC',
+      ...this.spec.environment,
+      [functionEnv.handler]: this.spec.handler,
+      [functionEnv.taskRoot]: this.spec.codeDir,
+      [functionEnv.functionName]: this.spec.functionName,
+      [functionEnv.functionVersion]: '$LATEST',
+      [functionEnv.memorySize]: String(this.spec.memoryMB),
+      [functionEnv.region]: this.spec.region,
+      [functionEnv.threads]: String(this.spec.threads),
+      ...(this.spec.s3Endpoint ? { [functionEnv.s3Endpoint]: this.spec.s3Endpoint } : {}),
+    };
+    const started = performance.now();
+    const child = spawn(process.execPath, [...args, `--max-old-space-size=${heapMB}`, entry], {
+      cwd: this.spec.codeDir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      serialization: 'advanced',
+    });
+    this.child = child;
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    child.stdout?.on('data', (chunk: string) => this.appendLog(chunk));
+    child.stderr?.on('data', (chunk: string) => {
+      this.stderrTail = (this.stderrTail + chunk).slice(-4096);
+      this.appendLog(chunk);
+    });
+    child.on('message', (message: FunctionToRuntime) => this.handleMessage(message));
+    child.on('exit', (code, signal) => this.handleExit(code, signal));
+    child.on('error', () => this.handleExit(null, null));
+    this.watchdog = setInterval(() => this.checkMemory(), this.spec.memoryPollMs);
+    this.watchdog.unref();
+    return new Promise<InitOutcome>((resolve) => {
+      const timer = setTimeout(() => {
+        this.kill();
+        finish({
+          kind: 'error',
+          initDurationMs: performance.now() - started,
+          errorType: 'Runtime.InitTimeout',
+          errorMessage: `INIT phase exceeded ${this.spec.initTimeoutMs} ms`,
+          logs: this.initLogs.join(''),
+        });
+      }, this.spec.initTimeoutMs);
+      const finish = (outcome: InitOutcome): void => {
+        clearTimeout(timer);
+        this.onInitMessage = undefined;
+        resolve(outcome);
+      };
+      this.onInitMessage = (message) => {
+        const elapsed = performance.now() - started;
+        if (message.type === 'ready') {
+          // Init Duration covers process start + module load, as Lambda's covers runtime + handler init.
+          finish({ kind: 'ready', initDurationMs: elapsed });
+        } else if (message.type === 'init-error') {
+          this.kill();
+          finish({
+            kind: 'error',
+            initDurationMs: elapsed,
+            errorType: message.errorType,
+            errorMessage: message.errorMessage,
+            ...(message.trace ? { trace: message.trace } : {}),
+            logs: this.initLogs.join(''),
+          });
+        } else if (message.type === 'exit') {
+          finish({
+            kind: 'error',
+            initDurationMs: elapsed,
+            ...this.exitError(),
+            logs: this.initLogs.join(''),
+          });
+        }
+      };
+    });
+  }
+
+  /** Runs one event; never rejects (crashes, timeouts and OOM come back as error outcomes). */
+  invoke(requestId: string, payload: Uint8Array, timeoutMs: number): Promise<InvocationOutcome> {
+    this.busy = true;
+    return new Promise<InvocationOutcome>((resolve) => {
+      const pending: Pending = {
+        requestId,
+        started: performance.now(),
+        logs: [],
+        resolve,
+        timeoutMs,
+        timer: setTimeout(() => {
+          this.settle({
+            kind: 'error',
+            errorType: 'Sandbox.Timedout',
+            errorMessage: `RequestId: ${requestId} Error: Task timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`,
+            durationMs: timeoutMs,
+            fatal: true,
+          });
+          this.kill();
+        }, timeoutMs),
+      };
+      this.pending = pending;
+      if (this.exited) {
+        this.settle({ kind: 'error', ...this.exitError(), durationMs: 0, fatal: true });
+        return;
+      }
+      const message: RuntimeToFunction = {
+        type: 'invoke',
+        requestId,
+        payload,
+        deadlineMs: Date.now() + timeoutMs,
+      };
+      this.child?.send(message);
+    });
+  }
+
+  kill(): void {
+    if (this.exited || !this.child) return;
+    this.child.kill('SIGKILL');
+  }
+
+  /** Kills the process and waits (bounded) for it to be gone. */
+  async stop(waitMs = 2000): Promise<void> {
+    if (this.exited) return;
+    const gone = new Promise<void>((resolve) => this.exitWaiters.push(resolve));
+    this.kill();
+    await Promise.race([gone, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+  }
+
+  private appendLog(text: string): void {
+    if (this.pending) this.pending.logs.push(text);
+    else if (this.onInitMessage) this.initLogs.push(text);
+  }
+
+  private settle(
+    outcome:
+      | { kind: 'result'; payload: Uint8Array; durationMs: number }
+      | ({ kind: 'error'; durationMs: number; fatal: boolean } & ErrorBody),
+  ): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = undefined;
+    clearTimeout(pending.timer);
+    this.checkMemory();
+    this.busy = false;
+    this.lastUsedMs = Date.now();
+    pending.resolve({ ...outcome, logs: pending.logs.join(''), maxMemoryUsedMB: this.maxMemoryUsedMB });
+  }
+
+  private handleMessage(message: FunctionToRuntime): void {
+    if (message.type === 'log') {
+      this.appendLog(message.text);
+      return;
+    }
+    if (message.type === 'ready' || message.type === 'init-error') {
+      this.onInitMessage?.(message);
+      return;
+    }
+    if (!this.pending || message.requestId !== this.pending.requestId) return;
+    if (message.type === 'result') {
+      this.settle({
+        kind: 'result',
+        payload: new Uint8Array(message.payload),
+        durationMs: message.durationMs,
+      });
+    } else {
+      const { errorType, errorMessage, trace } = message;
+      this.settle({
+        kind: 'error',
+        errorType,
+        errorMessage,
+        ...(trace ? { trace } : {}),
+        durationMs: message.durationMs,
+        fatal: false,
+      });
+    }
+  }
+
+  private exitError(): ErrorBody {
+    const heapOom = /heap out of memory|Reached heap limit/i.test(this.stderrTail);
+    if (this.oomKilled || heapOom) {
+      this.peakBytes = Math.max(this.peakBytes, this.spec.memoryMB * 1024 * 1024);
+      return {
+        errorType: 'Runtime.OutOfMemory',
+        errorMessage: `RequestId: ${this.pending?.requestId ?? ''} Error: Runtime exited with error: ${heapOom ? 'signal: aborted' : 'signal: killed'}`,
+      };
+    }
+    return {
+      errorType: 'Runtime.ExitError',
+      errorMessage: `RequestId: ${this.pending?.requestId ?? ''} Error: Runtime exited with error: ${this.exitDescription}`,
+    };
+  }
+
+  private exitDescription = 'unknown';
+
+  private handleExit(code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.exitDescription = signal
+      ? `signal: ${signal.replace('SIG', '').toLowerCase()}`
+      : `exit status ${code}`;
+    if (this.watchdog) clearInterval(this.watchdog);
+    this.onInitMessage?.({ type: 'exit' });
+    if (this.pending) {
+      const elapsed = performance.now() - this.pending.started;
+      this.settle({ kind: 'error', ...this.exitError(), durationMs: elapsed, fatal: true });
+    }
+    for (const waiter of this.exitWaiters.splice(0)) waiter();
+  }
+
+  private checkMemory(): void {
+    if (this.exited || !this.child?.pid) return;
+    const memory = readMemory(this.child.pid);
+    if (!memory) return;
+    this.peakBytes = Math.max(this.peakBytes, memory.peakBytes);
+    if (memory.rssBytes > this.spec.memoryMB * 1024 * 1024) {
+      this.oomKilled = true;
+      this.kill();
+    }
+  }
+}

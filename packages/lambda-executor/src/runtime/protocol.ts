@@ -1,0 +1,39 @@
+/** Messages between the local runtime and a function process (Node IPC, advanced serialization). */
+
+export interface InvokeMessage {
+  type: 'invoke';
+  requestId: string;
+  /** The event, as JSON text bytes. */
+  payload: Uint8Array;
+  /** Epoch ms at which the runtime times the invocation out. */
+  deadlineMs: number;
+}
+
+export type RuntimeToFunction = InvokeMessage;
+
+export interface ErrorBody {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export type FunctionToRuntime =
+  | { type: 'ready'; initDurationMs: number }
+  | ({ type: 'init-error'; initDurationMs: number } & ErrorBody)
+  | { type: 'log'; text: string }
+  | { type: 'result'; requestId: string; payload: Uint8Array; durationMs: number }
+  | ({ type: 'error'; requestId: string; durationMs: number } & ErrorBody);
+
+/** Environment variable names the runtime sets for a function process (Lambda's, plus ours). */
+export const functionEnv = {
+  handler: '_HANDLER',
+  taskRoot: 'LAMBDA_TASK_ROOT',
+  functionName: 'AWS_LAMBDA_FUNCTION_NAME',
+  functionVersion: 'AWS_LAMBDA_FUNCTION_VERSION',
+  memorySize: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  region: 'AWS_REGION',
+  /** Threads the handler should give its compute library (see vcpu.ts). */
+  threads: 'SWITCHYARD_VCPU_THREADS',
+  /** Endpoint of the embedded S3 API, for handlers that load objects from it. */
+  s3Endpoint: 'SWITCHYARD_S3_ENDPOINT',
+} as const;

@@ -1,0 +1,560 @@
+import { basename, resolve } from 'node:path';
+import { type Logger, type ModelSummary, noopLogger, parseWithSchema } from '@switchyard/core';
+import * as ort from 'onnxruntime-node';
+import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
+import type { ModelConfig } from './config.js';
+import { inferenceError, ModelError } from './errors.js';
+import { buildExpertGraph } from './expert-graph.js';
+import { createSession } from './expert-runner.js';
+import {
+  buildEmbeddingGraph,
+  buildGatedSharedExpertGraph,
+  buildHeadGraph,
+  buildLayerGraph,
+  layerIo,
+} from './layer-graphs.js';
+import { createInProcessMoeStep, type MoeStep } from './moe-step.js';
+import {
+  type GenerateOptions,
+  generateOptionsSchema,
+  type LoadModelOptions,
+  loadModelOptionsSchema,
+  type ResolvedLoadModelOptions,
+} from './options.js';
+import { type Routing, route } from './routing.js';
+import { createRandom, endsWith, sampleToken } from './sampling.js';
+
+/** One sequence's state: its tokens so far and its KV cache (per layer). Created by `model.createSequence()`. */
+export interface Sequence {
+  readonly id: number;
+  /** Every token fed so far (prompt and generated). */
+  readonly tokens: readonly number[];
+  /** Positions held in the KV cache. */
+  readonly length: number;
+}
+
+export interface ForwardInput {
+  sequence: Sequence;
+  /** New tokens to append to the sequence (prompt chunk or one decode token). */
+  tokens: readonly number[];
+}
+
+/** What one MoE layer did for the packed tokens of a forward call. */
+export interface MoeLayerEvent {
+  layer: number;
+  numTokens: number;
+  moeInput: Float32Array;
+  moeOutput: Float32Array;
+  routerLogits: Float32Array;
+  routerProbs: Float32Array;
+  routing: Routing;
+  /** [T] token id with the highest head-summed attention in this layer's attention block (paper f3). */
+  attentionIds: Int32Array;
+}
+
+export interface ForwardObserver {
+  /** Residual stream entering decoder layer `layer`; `layer === numLayers` is the final-norm output. */
+  hiddenState?(layer: number, hidden: Float32Array): void;
+  moeLayer?(event: MoeLayerEvent): void;
+}
+
+export interface ForwardOptions {
+  /** Replaces the in-process MoE step (scatter-gather plugs in here). */
+  moeStep?: MoeStep;
+  /** Logits of every new token, or only of each input's last one (default). */
+  logits?: 'all' | 'last';
+  observer?: ForwardObserver;
+  signal?: AbortSignal;
+}
+
+export interface ForwardResult {
+  /** Per input: [rows, V] logits (rows = its token count for 'all', 1 for 'last'). */
+  logits: Float32Array[];
+}
+
+export interface GenerateResult {
+  /** The new token ids only. */
+  tokens: number[];
+  finishReason: 'length' | 'stop';
+}
+
+export interface MoeModel {
+  readonly summary: ModelSummary;
+  readonly config: ModelConfig;
+  readonly checkpoint: Checkpoint;
+  createSequence(): Sequence;
+  /** Drops a sequence's KV cache. */
+  releaseSequence(sequence: Sequence): void;
+  /**
+   * One forward pass over a batch of independent sequences (any mix of prefill chunks and decode
+   * tokens). All inputs' tokens are packed into one [T, H] batch: ONE MoE step per MoE layer covers
+   * them all. Appends the tokens to each sequence's cache.
+   */
+  forward(inputs: readonly ForwardInput[], options?: ForwardOptions): Promise<ForwardResult>;
+  /** Batched generation over several prompts (each its own sequence). */
+  generate(
+    prompts: readonly (readonly number[])[],
+    options?: GenerateOptions & { moeStep?: MoeStep; signal?: AbortSignal },
+  ): Promise<GenerateResult[]>;
+  /** The in-process MoE step (each expert runs once over all its tokens). */
+  readonly inProcessMoeStep: MoeStep;
+  /** Runs one expert graph in process over [n, H] rows. */
+  runExpert(
+    layer: number,
+    expert: number,
+    hiddenStates: Float32Array,
+    numTokens: number,
+  ): Promise<Float32Array>;
+  close(): Promise<void>;
+}
+
+interface LayerCache {
+  keys: Float32Array;
+  values: Float32Array;
+  capacity: number;
+}
+
+class SequenceState implements Sequence {
+  tokens: number[] = [];
+  length = 0;
+  busy = false;
+  released = false;
+  readonly caches: LayerCache[];
+  constructor(
+    readonly id: number,
+    numLayers: number,
+    private readonly rowSize: number,
+    private readonly numKvHeads: number,
+  ) {
+    this.caches = Array.from({ length: numLayers }, () => ({
+      keys: new Float32Array(0),
+      values: new Float32Array(0),
+      capacity: 0,
+    }));
+  }
+
+  /** Makes room for `needed` positions in a [nkv, capacity, D] cache. */
+  reserve(layer: number, needed: number): LayerCache {
+    const cache = this.caches[layer]!;
+    if (needed <= cache.capacity) return cache;
+    const capacity = Math.max(needed, cache.capacity * 2, 16);
+    const grow = (old: Float32Array): Float32Array => {
+      const next = new Float32Array(this.numKvHeads * capacity * this.rowSize);
+      for (let h = 0; h < this.numKvHeads; h++) {
+        next.set(
+          old.subarray(h * cache.capacity * this.rowSize, (h * cache.capacity + this.length) * this.rowSize),
+          h * capacity * this.rowSize,
+        );
+      }
+      return next;
+    };
+    cache.keys = grow(cache.keys);
+    cache.values = grow(cache.values);
+    cache.capacity = capacity;
+    return cache;
+  }
+}
+
+/** Rope tables [T, D] in the rotate-half layout, computed in float32 steps like transformers. */
+function ropeTables(config: ModelConfig, positions: Int32Array): { cos: Float32Array; sin: Float32Array } {
+  const D = config.headDim;
+  const half = D / 2;
+  const invFreq = new Float32Array(half);
+  for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.fround(config.ropeTheta ** Math.fround((2 * i) / D));
+  const cos = new Float32Array(positions.length * D);
+  const sin = new Float32Array(positions.length * D);
+  for (let t = 0; t < positions.length; t++) {
+    for (let i = 0; i < half; i++) {
+      const angle = Math.fround(positions[t]! * invFreq[i]!);
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[t * D + i] = c;
+      cos[t * D + half + i] = c;
+      sin[t * D + i] = s;
+      sin[t * D + half + i] = s;
+    }
+  }
+  return { cos, sin };
+}
+
+/** Loads a Hugging Face MoE checkpoint directory and builds its onnxruntime sessions. */
+export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<MoeModel> {
+  const { logger = noopLogger, ...rest } = options;
+  const resolved = parseWithSchema(loadModelOptionsSchema, rest, 'loadModel options');
+  const checkpoint = await loadCheckpoint(dir);
+  const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)));
+  return createRuntime(checkpoint, summary, resolved, logger);
+}
+
+async function createRuntime(
+  checkpoint: Checkpoint,
+  summary: ModelSummary,
+  options: ResolvedLoadModelOptions,
+  logger: Logger,
+): Promise<MoeModel> {
+  const config = checkpoint.config;
+  const threads = options.threads;
+  const H = config.hiddenSize;
+  const D = config.headDim;
+  const nkv = config.numKeyValueHeads;
+  const V = config.vocabSize;
+  const started = performance.now();
+  const embedding = await createSession(buildEmbeddingGraph(checkpoint), threads, 'embedding graph');
+  const layers: ort.InferenceSession[] = [];
+  for (let layer = 0; layer < config.numLayers; layer++)
+    layers.push(await createSession(buildLayerGraph(checkpoint, layer), threads, `layer ${layer} graph`));
+  const shared = new Map<number, ort.InferenceSession>();
+  if (config.sharedExpertIntermediateSize > 0) {
+    for (const layer of config.moeLayers)
+      shared.set(
+        layer,
+        await createSession(
+          buildGatedSharedExpertGraph(checkpoint, layer),
+          threads,
+          `layer ${layer} shared expert graph`,
+        ),
+      );
+  }
+  const head = await createSession(buildHeadGraph(checkpoint), threads, 'head graph');
+  const experts = new Map<string, Promise<ort.InferenceSession>>();
+  const expertSession = (layer: number, expert: number): Promise<ort.InferenceSession> => {
+    const key = `${layer}:${expert}`;
+    let session = experts.get(key);
+    if (!session) {
+      session = Promise.resolve().then(() =>
+        createSession(
+          buildExpertGraph({ checkpoint }, layer, expert),
+          threads,
+          `layer ${layer} expert ${expert} graph`,
+        ),
+      );
+      experts.set(key, session);
+    }
+    return session;
+  };
+  if (options.eagerExperts)
+    for (const layer of config.moeLayers)
+      for (let e = 0; e < config.numExperts; e++) await expertSession(layer, e);
+  logger.debug('model loaded', { architecture: config.architecture, ms: performance.now() - started });
+
+  const runExpert = async (
+    layer: number,
+    expert: number,
+    hiddenStates: Float32Array,
+    numTokens: number,
+  ): Promise<Float32Array> => {
+    const session = await expertSession(layer, expert);
+    const result = await session.run({
+      hidden_states: new ort.Tensor('float32', hiddenStates, [numTokens, H]),
+    });
+    return result.expert_output!.data as Float32Array;
+  };
+  const inProcessMoeStep = createInProcessMoeStep({ run: runExpert });
+
+  let nextId = 1;
+  const asState = (sequence: Sequence): SequenceState => {
+    if (!(sequence instanceof SequenceState))
+      throw new ModelError({
+        code: 'INVALID_INPUT',
+        message: 'not a sequence of this model',
+        location: 'sequence',
+      });
+    if (sequence.released)
+      throw new ModelError({
+        code: 'INVALID_INPUT',
+        message: `sequence ${sequence.id} was released`,
+        location: 'sequence',
+      });
+    return sequence;
+  };
+
+  const run = async (
+    session: ort.InferenceSession,
+    feeds: Record<string, ort.Tensor>,
+    what: string,
+  ): Promise<ort.InferenceSession.ReturnType> => {
+    try {
+      return await session.run(feeds);
+    } catch (error) {
+      throw inferenceError(`onnxruntime failed: ${(error as Error).message}`, what, error);
+    }
+  };
+
+  const forward = async (
+    inputs: readonly ForwardInput[],
+    forwardOptions: ForwardOptions = {},
+  ): Promise<ForwardResult> => {
+    const moeStep = forwardOptions.moeStep ?? inProcessMoeStep;
+    const observer = forwardOptions.observer;
+    const states = inputs.map((input) => asState(input.sequence));
+    if (new Set(states).size !== states.length)
+      throw new ModelError({
+        code: 'INVALID_INPUT',
+        message: 'a sequence appears twice in one forward call',
+        location: 'inputs',
+      });
+    for (const [i, input] of inputs.entries()) {
+      if (input.tokens.length === 0)
+        throw new ModelError({
+          code: 'INVALID_INPUT',
+          message: 'no tokens',
+          location: `inputs[${i}].tokens`,
+        });
+      for (const token of input.tokens) {
+        if (!Number.isInteger(token) || token < 0 || token >= V)
+          throw new ModelError({
+            code: 'INVALID_INPUT',
+            message: `token id ${token} is outside 0..${V - 1}`,
+            location: `inputs[${i}].tokens`,
+          });
+      }
+      if (states[i]!.busy)
+        throw new ModelError({
+          code: 'INVALID_INPUT',
+          message: `sequence ${states[i]!.id} is already in a forward call`,
+          location: `inputs[${i}]`,
+        });
+    }
+    if (inputs.length === 0) return { logits: [] };
+    for (const state of states) state.busy = true;
+    try {
+      const T = inputs.reduce((sum, input) => sum + input.tokens.length, 0);
+      const tokenIds = new BigInt64Array(T);
+      const positions = new Int32Array(T);
+      const tokenStart: number[] = [];
+      const pastStart: number[] = [];
+      let P = 0;
+      {
+        let t = 0;
+        for (const [i, input] of inputs.entries()) {
+          tokenStart.push(t);
+          pastStart.push(P);
+          P += states[i]!.length;
+          for (const [j, token] of input.tokens.entries()) {
+            tokenIds[t] = BigInt(token);
+            positions[t] = states[i]!.length + j;
+            t++;
+          }
+        }
+      }
+      const S = P + T;
+      // Block-diagonal causal mask over [packed past | packed new] keys.
+      const mask = new Float32Array(T * S).fill(Number.NEGATIVE_INFINITY);
+      for (const [i, input] of inputs.entries()) {
+        const past = states[i]!.length;
+        for (let j = 0; j < input.tokens.length; j++) {
+          const row = (tokenStart[i]! + j) * S;
+          mask.fill(0, row + pastStart[i]!, row + pastStart[i]! + past);
+          mask.fill(0, row + P + tokenStart[i]!, row + P + tokenStart[i]! + j + 1);
+        }
+      }
+      // Which token sits at each packed key position (for the attention-id feature).
+      const keyTokens = new Int32Array(S);
+      for (const [i, input] of inputs.entries()) {
+        keyTokens.set(states[i]!.tokens.slice(0, states[i]!.length), pastStart[i]!);
+        keyTokens.set(input.tokens, P + tokenStart[i]!);
+      }
+      const { cos, sin } = ropeTables(config, positions);
+      const cosTensor = new ort.Tensor('float32', cos, [T, D]);
+      const sinTensor = new ort.Tensor('float32', sin, [T, D]);
+      const maskTensor = new ort.Tensor('float32', mask, [T, S]);
+      let hidden = (await run(embedding, { input_ids: new ort.Tensor('int64', tokenIds, [T]) }, 'embedding'))
+        .hidden!.data as Float32Array;
+
+      for (let layer = 0; layer < config.numLayers; layer++) {
+        forwardOptions.signal?.throwIfAborted();
+        observer?.hiddenState?.(layer, hidden);
+        const pastKey = new Float32Array(nkv * P * D);
+        const pastValue = new Float32Array(nkv * P * D);
+        for (const [i, state] of states.entries()) {
+          const cache = state.caches[layer]!;
+          for (let h = 0; h < nkv; h++) {
+            const from = h * cache.capacity * D;
+            const to = (h * P + pastStart[i]!) * D;
+            pastKey.set(cache.keys.subarray(from, from + state.length * D), to);
+            pastValue.set(cache.values.subarray(from, from + state.length * D), to);
+          }
+        }
+        const out = await run(
+          layers[layer]!,
+          {
+            [layerIo.hidden]: new ort.Tensor('float32', hidden, [T, H]),
+            [layerIo.cos]: cosTensor,
+            [layerIo.sin]: sinTensor,
+            [layerIo.pastKey]: new ort.Tensor('float32', pastKey, [nkv, P, D]),
+            [layerIo.pastValue]: new ort.Tensor('float32', pastValue, [nkv, P, D]),
+            [layerIo.mask]: maskTensor,
+          },
+          `layer ${layer}`,
+        );
+        const newKeys = out[layerIo.key]!.data as Float32Array;
+        const newValues = out[layerIo.value]!.data as Float32Array;
+        for (const [i, state] of states.entries()) {
+          const n = inputs[i]!.tokens.length;
+          const cache = state.reserve(layer, state.length + n);
+          for (let h = 0; h < nkv; h++) {
+            const from = (h * T + tokenStart[i]!) * D;
+            const to = (h * cache.capacity + state.length) * D;
+            cache.keys.set(newKeys.subarray(from, from + n * D), to);
+            cache.values.set(newValues.subarray(from, from + n * D), to);
+          }
+        }
+        if (!config.moeLayers.includes(layer)) {
+          hidden = out[layerIo.layerOutput]!.data as Float32Array;
+          continue;
+        }
+        const residual = out[layerIo.attentionResidual]!.data as Float32Array;
+        const moeInput = out[layerIo.moeInput]!.data as Float32Array;
+        const routerProbs = out[layerIo.routerProbs]!.data as Float32Array;
+        const routing = route(config, routerProbs, T);
+        const routed = await moeStep({
+          layer,
+          hiddenStates: moeInput,
+          numTokens: T,
+          hiddenSize: H,
+          topK: config.topK,
+          topkIds: routing.topkIds,
+          topkWeights: routing.topkWeights,
+          ...(forwardOptions.signal ? { signal: forwardOptions.signal } : {}),
+        });
+        if (routed.length !== T * H)
+          throw inferenceError(
+            `MoE step returned ${routed.length} values, expected ${T} × ${H}`,
+            `layer ${layer}`,
+          );
+        let moeOutput = routed;
+        const sharedSession = shared.get(layer);
+        if (sharedSession) {
+          const sharedOut = (
+            await run(
+              sharedSession,
+              { hidden_states: new ort.Tensor('float32', moeInput, [T, H]) },
+              `layer ${layer} shared expert`,
+            )
+          ).shared_output!.data as Float32Array;
+          moeOutput = new Float32Array(T * H);
+          for (let i = 0; i < T * H; i++) moeOutput[i] = routed[i]! + sharedOut[i]!;
+        }
+        const next = new Float32Array(T * H);
+        for (let i = 0; i < T * H; i++) next[i] = residual[i]! + moeOutput[i]!;
+        if (observer?.moeLayer) {
+          const argmaxIndex = out[layerIo.attentionArgmax]!.data as BigInt64Array;
+          const attentionIds = new Int32Array(T);
+          for (let t = 0; t < T; t++) attentionIds[t] = keyTokens[Number(argmaxIndex[t])]!;
+          observer.moeLayer({
+            layer,
+            numTokens: T,
+            moeInput,
+            moeOutput,
+            routerLogits: out[layerIo.routerLogits]!.data as Float32Array,
+            routerProbs,
+            routing,
+            attentionIds,
+          });
+        }
+        hidden = next;
+      }
+      // LM head over the rows whose logits are wanted (every row when the observer wants the final hidden state).
+      const wantAll = forwardOptions.logits === 'all' || observer?.hiddenState !== undefined;
+      let headInput = hidden;
+      let rows = T;
+      if (!wantAll) {
+        rows = inputs.length;
+        headInput = new Float32Array(rows * H);
+        for (const [i, input] of inputs.entries()) {
+          const t = tokenStart[i]! + input.tokens.length - 1;
+          headInput.set(hidden.subarray(t * H, (t + 1) * H), i * H);
+        }
+      }
+      const headOut = await run(head, { hidden: new ort.Tensor('float32', headInput, [rows, H]) }, 'head');
+      if (observer?.hiddenState)
+        observer.hiddenState(config.numLayers, headOut.final_hidden!.data as Float32Array);
+      const allLogits = headOut.logits!.data as Float32Array;
+      const logits = inputs.map((input, i) => {
+        if (forwardOptions.logits === 'all')
+          return allLogits.slice(tokenStart[i]! * V, (tokenStart[i]! + input.tokens.length) * V);
+        const row = wantAll ? tokenStart[i]! + input.tokens.length - 1 : i;
+        return allLogits.slice(row * V, (row + 1) * V);
+      });
+      for (const [i, state] of states.entries()) {
+        state.tokens.push(...inputs[i]!.tokens);
+        state.length += inputs[i]!.tokens.length;
+      }
+      return { logits };
+    } finally {
+      for (const state of states) state.busy = false;
+    }
+  };
+
+  const model: MoeModel = {
+    summary,
+    config,
+    checkpoint,
+    inProcessMoeStep,
+    runExpert,
+    createSequence: () => new SequenceState(nextId++, config.numLayers, D, nkv),
+    releaseSequence(sequence) {
+      const state = asState(sequence);
+      state.released = true;
+      for (const cache of state.caches) {
+        cache.keys = new Float32Array(0);
+        cache.values = new Float32Array(0);
+        cache.capacity = 0;
+      }
+    },
+    forward,
+    async generate(prompts, generateOptions = {}) {
+      const { moeStep, signal, ...rest } = generateOptions;
+      const resolved = parseWithSchema(generateOptionsSchema, rest, 'generate options');
+      const sequences = prompts.map(() => model.createSequence());
+      const randoms = prompts.map((_, i) => createRandom(resolved.seed + i * 0x9e3779b9));
+      const results: GenerateResult[] = prompts.map(() => ({ tokens: [], finishReason: 'length' }));
+      let active = prompts
+        .map((prompt, i) => ({ index: i, next: [...prompt] }))
+        .filter((entry) => {
+          if (entry.next.length === 0)
+            throw new ModelError({
+              code: 'INVALID_INPUT',
+              message: 'prompt is empty',
+              location: `prompts[${entry.index}]`,
+            });
+          return resolved.maxNewTokens > 0;
+        });
+      try {
+        while (active.length > 0) {
+          const { logits } = await forward(
+            active.map((entry) => ({ sequence: sequences[entry.index]!, tokens: entry.next })),
+            { ...(moeStep ? { moeStep } : {}), ...(signal ? { signal } : {}) },
+          );
+          const still: typeof active = [];
+          for (const [row, entry] of active.entries()) {
+            const token = sampleToken(logits[row]!, resolved, randoms[entry.index]!);
+            const result = results[entry.index]!;
+            result.tokens.push(token);
+            const stop = resolved.stopSequences.find((sequence) => endsWith(result.tokens, sequence));
+            if (stop) {
+              result.tokens.length -= stop.length;
+              result.finishReason = 'stop';
+            } else if (resolved.stopTokens.includes(token)) {
+              result.finishReason = 'stop';
+            } else if (result.tokens.length < resolved.maxNewTokens) {
+              still.push({ index: entry.index, next: [token] });
+            }
+          }
+          active = still;
+        }
+      } finally {
+        for (const sequence of sequences) model.releaseSequence(sequence);
+      }
+      return results;
+    },
+    async close() {
+      await embedding.release();
+      for (const session of layers) await session.release();
+      for (const session of shared.values()) await session.release();
+      await head.release();
+      for (const session of experts.values()) await (await session).release();
+    },
+  };
+  return model;
+}

@@ -1,0 +1,30 @@
+import type { Logger } from '@switchyard/core';
+import { z } from 'zod';
+
+export const loadModelOptionsSchema = z.object({
+  /** onnxruntime intra-op threads per session. */
+  threads: z.number().int().positive().max(256).default(1),
+  /** Name used in the summary (defaults to the directory name). */
+  name: z.string().min(1).optional(),
+  /** Build and load every expert graph up front instead of on first use. */
+  eagerExperts: z.boolean().default(false),
+});
+
+export type LoadModelOptions = z.input<typeof loadModelOptionsSchema> & { logger?: Logger };
+export type ResolvedLoadModelOptions = z.output<typeof loadModelOptionsSchema>;
+
+export const generateOptionsSchema = z.object({
+  maxNewTokens: z.number().int().nonnegative().max(1_000_000).default(64),
+  /** 0 (or `greedy: true`) means greedy decoding. */
+  temperature: z.number().nonnegative().max(100).default(0),
+  topP: z.number().gt(0).max(1).default(1),
+  seed: z.number().int().nonnegative().default(0),
+  greedy: z.boolean().default(false),
+  /** Token-id sequences that end a sequence (not included in the output). */
+  stopSequences: z.array(z.array(z.number().int().nonnegative()).min(1)).default([]),
+  /** Token ids that end a sequence (included in the output, like an EOS). */
+  stopTokens: z.array(z.number().int().nonnegative()).default([]),
+});
+
+export type GenerateOptions = z.input<typeof generateOptionsSchema>;
+export type ResolvedGenerateOptions = z.output<typeof generateOptionsSchema>;

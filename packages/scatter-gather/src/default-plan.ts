@@ -1,0 +1,85 @@
+import {
+  type DeploymentPlan,
+  deploymentPlanSchema,
+  type ModelSummary,
+  parseWithSchema,
+  type TransportMethod,
+} from '@switchyard/core';
+import { z } from 'zod';
+
+export const defaultPlanOptionsSchema = z.object({
+  /** Memory per expert function; 1,769 MB is one full vCPU on Lambda. */
+  memoryMB: z.number().int().min(128).max(10240).default(1769),
+  replicas: z.number().int().min(1).max(64).default(1),
+  method: z.enum(['s3-pipelined', 's3', 'direct']).default('direct'),
+  beta: z.number().int().positive().default(512),
+  tokensPerBatch: z.number().int().positive().default(1024),
+  sloMs: z.number().positive().default(10_000),
+  /** Function name prefix (Lambda names are ≤ 64 of A–Z a–z 0–9 _ -). */
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,32}$/)
+    .default('switchyard'),
+});
+
+export type DefaultPlanOptionsInput = z.input<typeof defaultPlanOptionsSchema>;
+
+/**
+ * The plan used when none is given: one function per routed expert of every MoE layer, equal
+ * memory and replicas, one transport for all layers. Names: `<prefix>-<fingerprint8>-l<L>-e<E>-r<R>`.
+ * No prediction or cost figures: `strategy: 'manual'`, predicted cost 0.
+ */
+export function createDefaultPlan(
+  summary: ModelSummary,
+  options: DefaultPlanOptionsInput = {},
+): DeploymentPlan {
+  const resolved = parseWithSchema(defaultPlanOptionsSchema, options, 'default plan options');
+  const tag = summary.fingerprint.replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'model';
+  const method: TransportMethod = resolved.method;
+  return parseWithSchema(
+    deploymentPlanSchema,
+    {
+      kind: 'switchyard.deployment-plan',
+      version: 1,
+      createdAt: new Date(0).toISOString(),
+      strategy: 'manual',
+      model: {
+        name: summary.name,
+        fingerprint: summary.fingerprint,
+        architecture: summary.architecture,
+        hiddenSize: summary.hiddenSize,
+        expertIntermediateSize: summary.expertIntermediateSize,
+        numExperts: summary.numExperts,
+        topK: summary.topK,
+        bytesPerExpert: summary.bytesPerExpert,
+      },
+      workload: { tokensPerBatch: resolved.tokensPerBatch, sloMs: resolved.sloMs },
+      priceTable: { version: 'none', date: '1970-01-01' },
+      layers: summary.moeLayers.map((layer) => ({
+        layer,
+        method,
+        beta: resolved.beta,
+        functions: Array.from({ length: summary.numExperts }, (_, expert) => {
+          const name = `${resolved.prefix}-${tag}-l${layer}-e${expert}`;
+          return {
+            name,
+            experts: [expert],
+            memoryMB: resolved.memoryMB,
+            replicas: resolved.replicas,
+            functionNames: Array.from({ length: resolved.replicas }, (_, r) => `${name}-r${r}`),
+          };
+        }),
+        experts: Array.from({ length: summary.numExperts }, (_, expert) => ({
+          expert,
+          functionIndex: expert,
+          predictedTokens: (resolved.tokensPerBatch * summary.topK) / summary.numExperts,
+          predictedTokensLow: 0,
+          predictedTokensHigh: resolved.tokensPerBatch,
+        })),
+      })),
+      predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
+    },
+    'default deployment plan',
+    'PLAN_INVALID',
+  );
+}

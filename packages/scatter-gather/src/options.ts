@@ -1,0 +1,66 @@
+import { z } from 'zod';
+
+/** Lambda's synchronous invoke limit, each way (DESIGN.md §4). */
+export const lambdaPayloadLimitBytes = 6 * 1024 * 1024;
+
+export const retryOptionsSchema = z.object({
+  /** Extra attempts per mini-batch after the first, each on another replica when there is one. */
+  maxRetries: z.number().int().nonnegative().default(3),
+  /** Abandon one attempt after this long and retry it; omitted = only the layer deadline applies. */
+  attemptTimeoutMs: z.number().positive().optional(),
+});
+
+export const hedgeOptionsSchema = z.object({
+  enabled: z.boolean().default(false),
+  /** Send a duplicate when an attempt is slower than this quantile of the layer's recent latencies. */
+  quantile: z.number().min(0.5).max(0.999).default(0.95),
+  /** Latencies observed before quantile hedging starts. */
+  minSamples: z.number().int().positive().default(16),
+  /** A fixed hedge delay; overrides the quantile when set. */
+  afterMs: z.number().positive().optional(),
+  /** Never hedge sooner than this. */
+  minDelayMs: z.number().nonnegative().default(1),
+  /** Duplicates per mini-batch. */
+  maxHedgesPerBatch: z.number().int().nonnegative().default(1),
+});
+
+export const s3TransportOptionsSchema = z.object({
+  bucket: z.string().min(1),
+  /** Key prefix for input/output objects. */
+  prefix: z.string().default('switchyard/scatter-gather'),
+  /** Delete the objects of a mini-batch once its answer is in. */
+  deleteObjects: z.boolean().default(true),
+});
+
+export const scatterGatherOptionsSchema = z.object({
+  /** Wire dtype. Only f32 keeps results bit-identical to the in-process step. */
+  wireDtype: z.enum(['f32', 'f16', 'bf16']).default('f32'),
+  /** Overrides every layer's β from the plan. */
+  beta: z.number().int().positive().optional(),
+  /** Overrides every layer's transport method from the plan. */
+  method: z.enum(['s3-pipelined', 's3', 'direct']).optional(),
+  /** Request/response limit for `direct`, counted after the executor's base64 JSON envelope. */
+  payloadLimitBytes: z.number().int().positive().default(lambdaPayloadLimitBytes),
+  /** Bytes of JSON around the base64 payload in the executor's envelope (upper bound). */
+  envelopeOverheadBytes: z.number().int().nonnegative().default(1024),
+  /** Concurrent invocations per layer. */
+  maxInFlight: z.number().int().positive().default(64),
+  /** Concurrent invocations per replica function. */
+  maxInFlightPerReplica: z.number().int().positive().default(8),
+  /** Whole-layer deadline; the step rejects with TIMEOUT after it. */
+  layerDeadlineMs: z.number().positive().optional(),
+  retry: retryOptionsSchema.default({ maxRetries: 3 }),
+  hedge: hedgeOptionsSchema.default({
+    enabled: false,
+    quantile: 0.95,
+    minSamples: 16,
+    minDelayMs: 1,
+    maxHedgesPerBatch: 1,
+  }),
+  s3: s3TransportOptionsSchema.optional(),
+  /** Skip the wire checksum on responses. */
+  skipChecksum: z.boolean().default(false),
+});
+
+export type ScatterGatherOptionsInput = z.input<typeof scatterGatherOptionsSchema>;
+export type ScatterGatherOptions = z.output<typeof scatterGatherOptionsSchema>;

@@ -1,0 +1,113 @@
+import {
+  type DeploymentPlan,
+  type Executor,
+  type Logger,
+  type PlanLayer,
+  parseWithSchema,
+} from '@switchyard/core';
+import {
+  combineExpertOutputs,
+  type ExpertBatchOutput,
+  type MoeStep,
+  type MoeStepRequest,
+} from '@switchyard/model';
+import { type DispatchContext, dispatchLayer, LatencyWindow } from './dispatch-layer.js';
+import { ScatterGatherError } from './errors.js';
+import { addToSummary, emptySummary, type ScatterGatherEvent, type ScatterGatherSummary } from './events.js';
+import { Limiter } from './limiter.js';
+import { type ScatterGatherOptionsInput, scatterGatherOptionsSchema } from './options.js';
+import { createS3Transport, type S3TransportClient } from './s3-transport.js';
+import { createDirectTransport } from './transport.js';
+
+export interface RemoteMoeStepOptions extends ScatterGatherOptionsInput {
+  plan: DeploymentPlan;
+  executor: Executor;
+  /** S3 client for the object-storage methods (an `S3Client` from @aws-sdk/client-s3). */
+  s3Client?: S3TransportClient;
+  onEvent?: (event: ScatterGatherEvent) => void;
+  logger?: Logger;
+}
+
+export interface RemoteMoeStep extends MoeStep {
+  /** Running totals over every call so far. */
+  summary(): ScatterGatherSummary;
+}
+
+let callCounter = 0;
+
+/**
+ * A `MoeStep` that runs the routed experts on the plan's deployed functions through `executor`,
+ * so the model runtime keeps the dense part in process and ships only expert FFNs.
+ */
+export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeStep {
+  const { plan, executor, s3Client, onEvent, logger } = options;
+  const resolved = parseWithSchema(scatterGatherOptionsSchema, options, 'scatter-gather options');
+  const layers = new Map<number, PlanLayer>(plan.layers.map((layer) => [layer.layer, layer]));
+  const windows = new Map<number, LatencyWindow>();
+  const summary = emptySummary();
+  const context: DispatchContext = {
+    options: resolved,
+    transports: {
+      direct: createDirectTransport(executor),
+      ...(resolved.s3 && s3Client
+        ? {
+            s3: createS3Transport({ executor, client: s3Client, ...resolved.s3 }),
+            's3-pipelined': createS3Transport({ executor, client: s3Client, ...resolved.s3 }),
+          }
+        : {}),
+    },
+    limiter: new Limiter(resolved.maxInFlight, resolved.maxInFlightPerReplica),
+    inFlight: new Map(),
+    latencies: (layer) => {
+      let window = windows.get(layer);
+      if (!window) {
+        window = new LatencyWindow();
+        windows.set(layer, window);
+      }
+      return window;
+    },
+    ...(onEvent ? { onEvent } : {}),
+    ...(logger ? { logger } : {}),
+    callId: '',
+  };
+  const step = async (request: MoeStepRequest): Promise<Float32Array> => {
+    const layer = layers.get(request.layer);
+    if (!layer) {
+      throw new ScatterGatherError({
+        code: 'PLAN_INVALID',
+        message: `the deployment plan has no entry for MoE layer ${request.layer} (it covers ${[...layers.keys()].join(', ')})`,
+        layer: request.layer,
+      });
+    }
+    if (request.topkWeights.length !== request.numTokens * request.topK) {
+      throw new ScatterGatherError({
+        code: 'INVALID_INPUT',
+        message: `topkWeights holds ${request.topkWeights.length} values, expected ${request.numTokens} × ${request.topK}`,
+        location: 'MoeStepRequest.topkWeights',
+        layer: request.layer,
+      });
+    }
+    callCounter = (callCounter + 1) % 1e9;
+    const result = await dispatchLayer(
+      {
+        layer,
+        numExperts: plan.model.numExperts,
+        hiddenStates: request.hiddenStates,
+        numTokens: request.numTokens,
+        hiddenSize: request.hiddenSize,
+        topK: request.topK,
+        topkIds: request.topkIds,
+        ...(request.signal ? { signal: request.signal } : {}),
+      },
+      { ...context, callId: `${process.pid}-${Date.now().toString(36)}-${callCounter}` },
+    );
+    addToSummary(summary, result.stats);
+    // The model's own combine: same per-expert rows in, same float32 router-order sum out.
+    const outputs = new Map<number, ExpertBatchOutput>();
+    result.outputs.forEach((output, expert) => {
+      if (output) outputs.set(expert, { tokens: result.tokens[expert]!, output });
+    });
+    return combineExpertOutputs(request, outputs);
+  };
+  return Object.assign(step, { summary: () => structuredClone(summary) });
+}

@@ -1,0 +1,48 @@
+import { fileURLToPath } from 'node:url';
+import { loadModel, type MoeModel, type MoeStep } from '@switchyard/model';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultPlan, createFaultInjectingExecutor, createRemoteMoeStep } from '../src/index.js';
+import { createOnnxExecutor } from './onnx-executor.js';
+
+const modelDir = fileURLToPath(
+  new URL('../../../fixtures/checkpoints/shakespeare-mixtral-8x2', import.meta.url),
+);
+const prompt = [...new TextEncoder().encode('ROMEO:\nBut soft, what light through yonder window breaks?\n')];
+
+describe('remote MoE step on the real shakespeare-mixtral-8x2 experts', () => {
+  let model: MoeModel;
+  beforeAll(async () => {
+    model = await loadModel(modelDir);
+  });
+  afterAll(async () => {
+    await model?.close();
+  });
+
+  async function logits(moeStep?: MoeStep) {
+    const sequence = model.createSequence();
+    const result = await model.forward([{ sequence, tokens: prompt }], {
+      logits: 'all',
+      ...(moeStep ? { moeStep } : {}),
+    });
+    model.releaseSequence(sequence);
+    return result.logits[0]!;
+  }
+
+  it('gives bit-identical logits with ONNX experts cut into odd mini-batches across replicas, under faults', async () => {
+    const expected = await logits();
+    for (const beta of [1, 3, 7, 64]) {
+      const plan = createDefaultPlan(model.summary, { beta, replicas: 2 });
+      const executor = createFaultInjectingExecutor(
+        createOnnxExecutor({
+          plan,
+          runner: (layer, expert) => ({ run: (x, n) => model.runExpert(layer, expert, x, n) }),
+        }),
+        { seed: beta, failRate: 0.05, throttleRate: 0.05, lateRate: 0.05, lateMs: 5 },
+      );
+      const step = createRemoteMoeStep({ plan, executor, retry: { maxRetries: 10 } });
+      const actual = await logits(step);
+      expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+      expect(step.summary().rows).toBe(prompt.length * model.summary.topK * model.summary.moeLayers.length);
+    }
+  });
+});
