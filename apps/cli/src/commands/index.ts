@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCost } from './cost.js';
+import { registerDemo } from './demo.js';
 import { registerLambda } from './lambda.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
@@ -12,4 +14,10 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerReport, registerLambda, registerPredict];
+export const commands: CommandRegistrar[] = [
+  registerCost,
+  registerDemo,
+  registerLambda,
+  registerReport,
+  registerPredict,
+];
