@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from './verify.js';
@@ -22,6 +23,7 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerReport,
+  registerPredict,
   inspectCommand,
   verifyCommand,
   generateCommand,
