@@ -2,9 +2,12 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
+import { generateCommand } from './generate.js';
+import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
-import { registerServe } from './serve.js';
+export const commands: CommandRegistrar[] = [registerServe];
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
@@ -19,5 +22,5 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerReport,
-  registerServe,
+export const commands: CommandRegistrar[] = [registerPredict, registerServe];
 ];
