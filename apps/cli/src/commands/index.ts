@@ -7,7 +7,9 @@ import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
-export const commands: CommandRegistrar[] = [registerServe];
+import { registerServe } from './serve.js';
+import { traceCommand } from './trace.js';
+import { verifyCommand } from './verify.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
@@ -22,5 +24,10 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerReport,
-export const commands: CommandRegistrar[] = [registerPredict, registerServe];
+  registerPredict,
+  inspectCommand,
+  verifyCommand,
+  generateCommand,
+  traceCommand,
+  registerServe,
 ];
