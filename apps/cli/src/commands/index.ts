@@ -3,6 +3,7 @@ import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerLambda } from './lambda.js';
+import { registerPlan } from './plan.js';
 import { registerReport } from './report.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
@@ -13,4 +14,10 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerCost, registerDemo, registerLambda, registerReport];
+export const commands: CommandRegistrar[] = [
+  registerCost,
+  registerDemo,
+  registerLambda,
+  registerReport,
+  registerPlan,
+];
