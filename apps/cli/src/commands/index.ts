@@ -4,6 +4,7 @@ import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerLambda } from './lambda.js';
 import { registerPlan } from './plan.js';
+import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
@@ -20,4 +21,5 @@ export const commands: CommandRegistrar[] = [
   registerLambda,
   registerReport,
   registerPlan,
+  registerPredict,
 ];
