@@ -8,6 +8,7 @@ import { registerLambda } from './lambda.js';
 import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from './verify.js';
 
@@ -30,4 +31,5 @@ export const commands: CommandRegistrar[] = [
   verifyCommand,
   generateCommand,
   traceCommand,
+  registerServe,
 ];
