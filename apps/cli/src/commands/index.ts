@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
@@ -24,6 +25,7 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerReport,
+  registerPlan,
   registerPredict,
   inspectCommand,
   verifyCommand,
