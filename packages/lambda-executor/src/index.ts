@@ -20,6 +20,7 @@ export {
   packageExpertFunction,
   zipPackage,
 } from './deploy/packaging.js';
+export { samTemplate, writeSamProject } from './deploy/sam.js';
 export { apiErrors, LambdaApiError, LambdaExecutorError } from './errors.js';
 export {
   type BinaryEnvelope,

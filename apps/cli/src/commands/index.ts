@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerDeploy } from './deploy.js';
 import { registerLambda } from './lambda.js';
 import { registerReport } from './report.js';
 
@@ -11,4 +12,4 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerReport, registerLambda];
+export const commands: CommandRegistrar[] = [registerReport, registerLambda, registerDeploy];
