@@ -1,0 +1,97 @@
+import { join, resolve } from 'node:path';
+import { runDemo } from '../demo/run-demo.js';
+import { addExamples, addJsonOption } from '../help.js';
+import {
+  parseIntegerOption,
+  parseNumberOption,
+  parsePositiveIntegerOption,
+  requireDirectory,
+  writeTextFile,
+} from '../io.js';
+import { renderReport } from '../report/render-report.js';
+import type { CommandRegistrar } from './index.js';
+
+interface DemoCommandOptions {
+  model?: string;
+  traces?: string;
+  prompt: string;
+  tokens: number;
+  temperature: number;
+  seed: number;
+  sloMs: number;
+  batchTokens: number;
+  out: string;
+  json?: boolean;
+}
+
+export const registerDemo: CommandRegistrar = (program, context) => {
+  const command = program
+    .command('demo')
+    .description(
+      'the whole system on the bundled Shakespeare model: profile, predict, plan, deploy, generate, bill, report',
+    )
+    .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
+    .option('--traces <dir>', 'folder with calibration/heldout routing traces (default: the bundled ones)')
+    .option('--prompt <text>', 'prompt to continue', 'ROMEO:\n')
+    .option('--tokens <n>', 'tokens to generate', parsePositiveIntegerOption, 160)
+    .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseNumberOption, 0.8)
+    .option('--seed <n>', 'sampling seed', parseIntegerOption, 1)
+    .option('--slo-ms <ms>', 'latency SLO for one batch', parseNumberOption, 2000)
+    .option('--batch-tokens <n>', 'tokens per batch the plan is sized for', parsePositiveIntegerOption, 1024)
+    .option('--out <file>', 'where to write the HTML report', 'switchyard-demo.html');
+  addJsonOption(command);
+  addExamples(command, [
+    {
+      command: 'switchyard demo',
+      description: 'run everything on the bundled model and write switchyard-demo.html',
+    },
+    {
+      command: "switchyard demo --prompt 'JULIET:' --tokens 200 --out juliet.html",
+      description: 'another prompt',
+    },
+  ]);
+  command.action(async (options: DemoCommandOptions) => {
+    const modelDir = requireDirectory(
+      options.model ?? join(context.fixturesDir, 'checkpoints/shakespeare-mixtral-8x2'),
+      'model directory',
+    );
+    const tracesDir = requireDirectory(
+      options.traces ?? join(context.fixturesDir, 'traces/shakespeare-mixtral-8x2'),
+      'traces directory',
+    );
+    const started = performance.now();
+    const result = await runDemo(
+      {
+        modelDir,
+        tracesDir,
+        prompt: options.prompt,
+        maxNewTokens: options.tokens,
+        temperature: options.temperature,
+        seed: options.seed,
+        sloMs: options.sloMs,
+        tokensPerBatch: options.batchTokens,
+      },
+      { output: context.output, logger: context.logger },
+    );
+    const reportPath = await writeTextFile(resolve(options.out), renderReport(result.report));
+    const seconds = (performance.now() - started) / 1000;
+    const { output } = context;
+    output.result({ ...result, reportPath, seconds }, () => {
+      output.line(output.color('bold', `Generated (${result.text.generatedBy}):`));
+      output.line(`${output.color('cyan', result.text.prompt)}${result.text.completion}`);
+      output.line();
+      output.table(
+        result.steps.map((step) => ({
+          step: step.step,
+          status: step.status,
+          seconds: Number(step.seconds.toFixed(2)),
+          detail: step.detail,
+        })),
+        { title: 'Steps' },
+      );
+      output.line();
+      output.line(`Report: ${reportPath}`);
+      output.line(`Done in ${seconds.toFixed(1)} s.`);
+    });
+  });
+};
