@@ -6,8 +6,10 @@ import { registerDeploy } from './deploy.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from './verify.js';
 
@@ -25,9 +27,11 @@ export const commands: CommandRegistrar[] = [
   registerLambda,
   registerDeploy,
   registerReport,
+  registerPlan,
   registerPredict,
   inspectCommand,
   verifyCommand,
   generateCommand,
   traceCommand,
+  registerServe,
 ];
