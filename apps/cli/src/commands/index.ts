@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
+import { registerDeploy } from './deploy.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from './verify.js';
 
@@ -22,10 +25,13 @@ export const commands: CommandRegistrar[] = [
   registerCost,
   registerDemo,
   registerLambda,
+  registerDeploy,
   registerReport,
+  registerPlan,
   registerPredict,
   inspectCommand,
   verifyCommand,
   generateCommand,
   traceCommand,
+  registerServe,
 ];
