@@ -57,11 +57,15 @@ async function main(): Promise<void> {
   }
   const inProcess = createInProcessMoeStep({ run: (_l, e, x, n) => runners[e]!.run(x, n) });
   const results: Record<string, unknown> = {
+    date: new Date().toISOString(),
+    loadAverageAtStart: os.loadavg(),
+    cpus: os.cpus().length,
     hiddenSize,
     intermediateSize,
     numExperts,
     topK,
-    executor: 'in-process ONNX (onnxruntime-node, 1 thread per expert session)',
+    executor:
+      'in-process: worker threads running real ONNX expert graphs (onnxruntime-node, 1 thread per session)',
   };
 
   // 1. Overhead: one compute lane, so the critical path of expert compute = Σ compute.
@@ -183,6 +187,7 @@ async function main(): Promise<void> {
     }
   }
   results.hedging = hedging;
+  results.loadAverageAtEnd = os.loadavg();
   for (const r of runners) await r.close();
 
   console.log(
