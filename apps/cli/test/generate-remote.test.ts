@@ -16,7 +16,16 @@ describe('switchyard generate --target local (real local Lambda runtime, real fu
     const expected = [...reference.int32('generated').subarray(promptLength, total)];
     const promptText = new TextDecoder().decode(Uint8Array.from(prompt));
     expect(new TextEncoder().encode(promptText)).toEqual(Uint8Array.from(prompt)); // ASCII prompt
-    const args = ['generate', modelDir, '--prompt', promptText, '--greedy', '--max-new-tokens', String(expected.length), '--json'];
+    const args = [
+      'generate',
+      modelDir,
+      '--prompt',
+      promptText,
+      '--greedy',
+      '--max-new-tokens',
+      String(expected.length),
+      '--json',
+    ];
 
     const remote = await runCli([...args, '--target', 'local'], { timeoutMs: 240_000 });
     expect(remote.stderr).not.toMatch(/error/i);
