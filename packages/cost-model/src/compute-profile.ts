@@ -250,7 +250,8 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
   const cells: Array<{ threads: number; tokens: number; durations: number[] }> = [];
   for (const threads of options.threadCounts)
     for (const tokens of options.tokenCounts) cells.push({ threads, tokens, durations: [] });
-  for (const cell of cells) for (let i = 0; i < warmup; i++) await options.runExpert(cell.tokens, cell.threads);
+  for (const cell of cells)
+    for (let i = 0; i < warmup; i++) await options.runExpert(cell.tokens, cell.threads);
   if (options.interleave) {
     // One run of every cell per round: a burst of load from other processes hits all cells alike.
     // With `maxRepetitions`, cells whose three fastest runs still disagree by more than
@@ -273,7 +274,8 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
     }
   } else {
     for (const cell of cells)
-      for (let i = 0; i < repetitions; i++) cell.durations.push(await options.runExpert(cell.tokens, cell.threads));
+      for (let i = 0; i < repetitions; i++)
+        cell.durations.push(await options.runExpert(cell.tokens, cell.threads));
   }
   const statistic = options.statistic ?? 'median';
   return cells.map(({ threads, tokens, durations }) => {
