@@ -238,6 +238,8 @@ export interface ProfileComputeOptions {
   maxRepetitions?: number;
   /** A cell is settled when its three fastest runs are within this fraction. Default 0.05. */
   stableFraction?: number;
+  /** With `interleave`: shuffles the cell order every round (seeded source in [0, 1)). */
+  random?: () => number;
   onProgress?: (point: ComputePoint) => void;
 }
 
@@ -263,9 +265,18 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
       const fastest = [...durations].sort((a, b) => a - b);
       return fastest[2]! <= fastest[0]! * (1 + stable);
     };
+    const order = [...cells];
     for (let i = 0; i < maxRepetitions; i++) {
       let ran = false;
-      for (const cell of cells) {
+      // A fresh order per round, so no cell always follows the largest one (cache and thread-pool
+      // after-effects would otherwise bias it).
+      if (options.random) {
+        for (let j = order.length - 1; j > 0; j--) {
+          const k = Math.floor(options.random() * (j + 1));
+          [order[j], order[k]] = [order[k]!, order[j]!];
+        }
+      }
+      for (const cell of order) {
         if (i >= repetitions && settled(cell.durations)) continue;
         cell.durations.push(await options.runExpert(cell.tokens, cell.threads));
         ran = true;
