@@ -195,4 +195,3 @@ describe('measureComputePoints', () => {
     expect(new Set(calls.slice(0, 2))).toEqual(new Set([8, 16]));
   });
 });
-
