@@ -2,8 +2,16 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
+import { registerDeploy } from './deploy.js';
+import { generateCommand } from './generate.js';
+import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPlan } from './plan.js';
+import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
+import { traceCommand } from './trace.js';
+import { verifyCommand } from './verify.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
@@ -13,4 +21,17 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
-export const commands: CommandRegistrar[] = [registerCost, registerDemo, registerLambda, registerReport];
+export const commands: CommandRegistrar[] = [
+  registerCost,
+  registerDemo,
+  registerLambda,
+  registerDeploy,
+  registerReport,
+  registerPlan,
+  registerPredict,
+  inspectCommand,
+  verifyCommand,
+  generateCommand,
+  traceCommand,
+  registerServe,
+];
