@@ -75,6 +75,7 @@ export {
 export { parseJson, parseWithSchema } from './validation.js';
 export {
   crc32,
+  crc32Table,
   type DecodeOptions,
   decodeExpertMessage,
   type ExpertMessage,

@@ -4,6 +4,7 @@ import { float16BitsToNumber, numberToFloat16Bits } from './dtype.js';
 import { SwitchyardError } from './errors.js';
 import {
   crc32,
+  crc32Table,
   decodeExpertMessage,
   type ExpertMessage,
   encodeExpertMessage,
@@ -27,6 +28,10 @@ function message(overrides: Partial<ExpertMessage> = {}): ExpertMessage {
 describe('expert wire format', () => {
   it('computes the standard CRC-32 check value', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    expect(crc32Table(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+    const bytes = Uint8Array.from({ length: 10_000 }, (_, i) => (i * 2654435761) >>> 24);
+    expect(crc32(bytes.subarray(4000), crc32(bytes.subarray(0, 4000)))).toBe(crc32Table(bytes));
+    expect(crc32Table(bytes.subarray(4000), crc32Table(bytes.subarray(0, 4000)))).toBe(crc32Table(bytes));
   });
 
   it('round-trips float32 messages bit-exactly', () => {

@@ -1,3 +1,4 @@
+import * as zlib from 'node:zlib';
 import { numberToBfloat16Bits, numberToFloat16Bits } from './dtype.js';
 import { SwitchyardError } from './errors.js';
 
@@ -36,8 +37,18 @@ export interface ExpertMessage {
 
 let crcTable: Uint32Array | undefined;
 
+// zlib's native CRC-32 (Node ≥ 20.15) is ~50× faster than the table loop; a 6 MB message costs
+// ~1 ms instead of ~90 ms, which otherwise dominates scatter-gather overhead.
+const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
 /** CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320). */
 export function crc32(bytes: Uint8Array, initial = 0): number {
+  if (nativeCrc32) return nativeCrc32(bytes, initial) >>> 0;
+  return crc32Table(bytes, initial);
+}
+
+/** Portable CRC-32 (table-driven); `crc32` uses it when zlib has no native one. */
+export function crc32Table(bytes: Uint8Array, initial = 0): number {
   if (!crcTable) {
     crcTable = new Uint32Array(256);
     for (let n = 0; n < 256; n++) {

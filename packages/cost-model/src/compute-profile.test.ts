@@ -148,4 +148,18 @@ describe('measureComputePoints', () => {
     expect(calls).toHaveLength(4);
     expect(points).toEqual([{ threads: 1, tokens: 8, durationMs: 3, repetitions: 3 }]);
   });
+
+  it('keeps the minimum when asked (contention only adds time)', async () => {
+    let call = 0;
+    const durations = [9, 4, 2, 7];
+    const points = await measureComputePoints({
+      runExpert: async () => durations[call++]!,
+      tokenCounts: [8],
+      threadCounts: [2],
+      repetitions: 3,
+      warmup: 1,
+      statistic: 'min',
+    });
+    expect(points).toEqual([{ threads: 2, tokens: 8, durationMs: 2, repetitions: 3, statistic: 'min' }]);
+  });
 });

@@ -9,8 +9,10 @@ export const computePointSchema = z.object({
   threads: z.number().int().positive(),
   tokens: z.number().int().positive(),
   durationMs: z.number().positive(),
-  /** Repetitions the duration summarises (it is their median). */
+  /** Repetitions the duration summarises. */
   repetitions: z.number().int().positive().optional(),
+  /** How they were summarised (median unless stated). */
+  statistic: z.enum(['median', 'min']).optional(),
 });
 export type ComputePoint = z.output<typeof computePointSchema>;
 
@@ -226,10 +228,15 @@ export interface ProfileComputeOptions {
   repetitions?: number;
   /** Untimed runs first per (tokens, threads). Default 1. */
   warmup?: number;
+  /**
+   * Which run to keep: the median (default) or the minimum. Contention from other processes only
+   * ever adds time, so on a shared machine the minimum is the better estimate of dedicated-core time.
+   */
+  statistic?: 'median' | 'min';
   onProgress?: (point: ComputePoint) => void;
 }
 
-/** Measures the points a profile is fitted from: median of `repetitions` runs per cell. */
+/** Measures the points a profile is fitted from: median (or minimum) of `repetitions` runs per cell. */
 export async function measureComputePoints(options: ProfileComputeOptions): Promise<ComputePoint[]> {
   const repetitions = options.repetitions ?? 5;
   const warmup = options.warmup ?? 1;
@@ -245,7 +252,14 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
       const mid = durations.length >> 1;
       const median =
         durations.length % 2 === 1 ? durations[mid]! : (durations[mid - 1]! + durations[mid]!) / 2;
-      const point = { threads, tokens, durationMs: median, repetitions };
+      const statistic = options.statistic ?? 'median';
+      const point: ComputePoint = {
+        threads,
+        tokens,
+        durationMs: statistic === 'min' ? durations[0]! : median,
+        repetitions,
+        ...(statistic === 'min' ? { statistic } : {}),
+      };
       points.push(point);
       options.onProgress?.(point);
     }

@@ -1,4 +1,12 @@
 export {
+  type BaselineResult,
+  type CpuClusterOptions,
+  cpuClusterBaseline,
+  lambdaMlBaseline,
+  type PowerTuningOptions,
+  powerTuningBaseline,
+} from './baselines.js';
+export {
   type ComputeFit,
   type ComputePoint,
   type ComputeProfile,

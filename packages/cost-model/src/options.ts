@@ -26,9 +26,10 @@ export function parseCostProfile(value: unknown, where = 'cost profile'): CostPr
 
 /** Options of the `switchyard cost` calculator (the CLI parses its flags with this). */
 export const lambdaCostOptionsSchema = z.object({
-  memoryMB: z.number({ error: 'must be a number' }),
-  durationMs: z.number({ error: 'must be a number' }),
-  invocations: z.number({ error: 'must be a number' }),
+  // NaN passes through so `lambdaCost` reports it against the right field.
+  memoryMB: z.number().or(z.nan()),
+  durationMs: z.number().or(z.nan()),
+  invocations: z.number().or(z.nan()),
   arch: z.string().default('x86_64'),
   region: z.string().default('us-east-1'),
   freeTier: z.boolean().default(true),

@@ -1,2 +1,93 @@
-// Populated as the package's features land; see README.md.
-export {};
+export {
+  expectedImprovement,
+  normalCdf,
+  normalPdf,
+  normalQuantile,
+  upperConfidenceBound,
+} from './acquisition.js';
+export { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
+export {
+  type BatchEvaluation,
+  type Configuration,
+  DeploymentSolver,
+  type FunctionChoice,
+  type FunctionGroup,
+  type FunctionOption,
+  type LayerChoice,
+  type PlannerKnobs,
+  type SolverContext,
+} from './deployment-solver.js';
+export {
+  EpsilonGreedyBayesOpt,
+  type OptimizationResult,
+  type RunOptions,
+  type Suggestion,
+  type Trial,
+  type TrialResult,
+} from './epsilon-greedy-bayes-opt.js';
+export { OptimizerError, SloInfeasibleError } from './errors.js';
+export {
+  GaussianProcess,
+  type GaussianProcessOptions,
+  type KernelHyperparameters,
+  matern,
+} from './gaussian-process.js';
+export {
+  cholesky,
+  choleskyInverse,
+  choleskySolve,
+  solveLower,
+  solveUpperTransposed,
+} from './linear-algebra.js';
+export {
+  type ExpertLoad,
+  expertLoads,
+  forecastFromPopularity,
+  forecastFromTrace,
+  type LoadForecast,
+  type LoadForecastInput,
+  loadAtQuantile,
+  loadForecastSchema,
+  sampleBatchLoads,
+  summedLoadAtQuantile,
+} from './load-forecast.js';
+export { nominalComputeProfile } from './nominal-profile.js';
+export {
+  epsilonScheduleSchema,
+  type KnobGrid,
+  knobGridSchema,
+  type OptimizerOptions,
+  type OptimizerStrategy,
+  optimizerOptionsSchema,
+  optimizerStrategies,
+  type PlannerStrategy,
+  plannerStrategies,
+  type ResolvedOptimizerOptions,
+} from './options.js';
+export {
+  type PaperShapeName,
+  type PlannerModel,
+  paperShape,
+  paperShapes,
+  plannerModelFromSummary,
+  popularityFromCounts,
+} from './paper-shapes.js';
+export {
+  type MeasuredEvaluation,
+  type PlanDeploymentInput,
+  PlanningProblem,
+  type PlanningTrialData,
+  planDeployment,
+  planDeploymentInputSchema,
+} from './plan-deployment.js';
+export { createRandom, type RandomSource } from './random.js';
+export {
+  type CategoricalDimension,
+  cardinality,
+  type Dimension,
+  type IntegerDimension,
+  type OrdinalDimension,
+  type Point,
+  type RealDimension,
+  SearchSpace,
+} from './search-space.js';

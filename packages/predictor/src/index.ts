@@ -1,2 +1,42 @@
-// Populated as the package's features land; see README.md.
-export {};
+export { inputError, predictorError } from './errors.js';
+export { computeLevelKeys, type LevelKind, levelKinds, type TokenBatch, validateBatch } from './features.js';
+export { LayerModel } from './layer-model.js';
+export {
+  type EvaluationResult,
+  evaluatePredictor,
+  type ProbabilitySource,
+  scoreProbabilities,
+  topKIndices,
+} from './metrics.js';
+export { normalQuantile } from './normal.js';
+export {
+  type EvaluateOptions,
+  evaluateOptionsSchema,
+  type FitOptions,
+  fitOptionsSchema,
+  type PredictorStrategy,
+  predictorStrategies,
+  type SerializeOptions,
+  serializeOptionsSchema,
+} from './options.js';
+export {
+  calibrateSpread,
+  type DriftStatus,
+  fitPredictor,
+  type LoadPrediction,
+  type ObserveResult,
+  Predictor,
+  type PredictorState,
+  predictorFromExpertLoad,
+} from './predictor.js';
+export {
+  deserializePredictor,
+  type PredictorFile,
+  type PruneReport,
+  predictorFileSchema,
+  predictorFileVersion,
+  predictorFormat,
+  readPredictorFile,
+  serializePredictor,
+  writePredictorFile,
+} from './serialization.js';

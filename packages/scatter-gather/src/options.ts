@@ -30,6 +30,14 @@ export const s3TransportOptionsSchema = z.object({
   prefix: z.string().default('switchyard/scatter-gather'),
   /** Delete the objects of a mini-batch once its answer is in. */
   deleteObjects: z.boolean().default(true),
+  /** Create the bucket before the first upload (ignored if it exists). */
+  createBucket: z.boolean().default(false),
+  /** Used to build an S3Client when none is passed: S3 API endpoint (e.g. the local runtime's). */
+  endpoint: z.string().url().optional(),
+  region: z.string().default('us-east-1'),
+  /** Path-style addressing; the local runtime's S3 API needs it. Default: on when `endpoint` is set. */
+  forcePathStyle: z.boolean().optional(),
+  credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }).optional(),
 });
 
 export const scatterGatherOptionsSchema = z.object({

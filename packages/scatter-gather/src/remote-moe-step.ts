@@ -1,3 +1,4 @@
+import { S3Client } from '@aws-sdk/client-s3';
 import {
   type DeploymentPlan,
   type Executor,
@@ -22,7 +23,10 @@ import { createDirectTransport } from './transport.js';
 export interface RemoteMoeStepOptions extends ScatterGatherOptionsInput {
   plan: DeploymentPlan;
   executor: Executor;
-  /** S3 client for the object-storage methods (an `S3Client` from @aws-sdk/client-s3). */
+  /**
+   * S3 client for the object-storage methods (an `S3Client` from @aws-sdk/client-s3); without it,
+   * one is built from the `s3` options (endpoint, region, credentials).
+   */
   s3Client?: S3TransportClient;
   onEvent?: (event: ScatterGatherEvent) => void;
   logger?: Logger;
@@ -40,8 +44,19 @@ let callCounter = 0;
  * so the model runtime keeps the dense part in process and ships only expert FFNs.
  */
 export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeStep {
-  const { plan, executor, s3Client, onEvent, logger } = options;
+  const { plan, executor, onEvent, logger } = options;
   const resolved = parseWithSchema(scatterGatherOptionsSchema, options, 'scatter-gather options');
+  const s3Options = resolved.s3;
+  const s3Client: S3TransportClient | undefined =
+    options.s3Client ??
+    (s3Options
+      ? new S3Client({
+          region: s3Options.region,
+          ...(s3Options.endpoint ? { endpoint: s3Options.endpoint } : {}),
+          forcePathStyle: s3Options.forcePathStyle ?? s3Options.endpoint !== undefined,
+          ...(s3Options.credentials ? { credentials: s3Options.credentials } : {}),
+        })
+      : undefined);
   const layers = new Map<number, PlanLayer>(plan.layers.map((layer) => [layer.layer, layer]));
   const windows = new Map<number, LatencyWindow>();
   const summary = emptySummary();
@@ -49,11 +64,11 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
     options: resolved,
     transports: {
       direct: createDirectTransport(executor),
-      ...(resolved.s3 && s3Client
-        ? {
-            s3: createS3Transport({ executor, client: s3Client, ...resolved.s3 }),
-            's3-pipelined': createS3Transport({ executor, client: s3Client, ...resolved.s3 }),
-          }
+      ...(s3Options && s3Client
+        ? (() => {
+            const transport = createS3Transport({ executor, client: s3Client, ...s3Options });
+            return { s3: transport, 's3-pipelined': transport };
+          })()
         : {}),
     },
     limiter: new Limiter(resolved.maxInFlight, resolved.maxInFlightPerReplica),

@@ -1,4 +1,10 @@
-import { DeleteObjectsCommand, GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   decodeS3Reference,
   describeError,
@@ -18,6 +24,7 @@ export interface S3TransportOptions {
   bucket: string;
   prefix: string;
   deleteObjects: boolean;
+  createBucket?: boolean;
 }
 
 /**
@@ -28,9 +35,28 @@ export interface S3TransportOptions {
  */
 export function createS3Transport(options: S3TransportOptions): Transport {
   const { executor, client, bucket } = options;
+  let bucketReady: Promise<void> | undefined;
+  const ensureBucket = (): Promise<void> => {
+    bucketReady ??= client.send(new CreateBucketCommand({ Bucket: bucket })).then(
+      () => {},
+      (error: { name?: string }) => {
+        if (error?.name === 'BucketAlreadyOwnedByYou' || error?.name === 'BucketAlreadyExists') return;
+        bucketReady = undefined;
+        throw new SwitchyardError({
+          code: 'EXECUTOR_FAILED',
+          message: `could not create S3 bucket ${bucket}: ${describeError(error)}`,
+          cause: error,
+          location: `s3://${bucket}`,
+          retryable: true,
+        });
+      },
+    );
+    return bucketReady;
+  };
   return {
     async exchange(request) {
       const started = performance.now();
+      if (options.createBucket) await ensureBucket();
       const inputKey = `${options.prefix}/${request.attemptKey}/in`;
       const outputKey = `${options.prefix}/${request.attemptKey}/out`;
       const s3Call = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
@@ -78,14 +104,13 @@ export function createS3Transport(options: S3TransportOptions): Transport {
       });
       if (options.deleteObjects) {
         // Best effort: a leftover object costs storage, not correctness.
-        void client
-          .send(
-            new DeleteObjectsCommand({
-              Bucket: bucket,
-              Delete: { Objects: [{ Key: inputKey }, { Key: reference.outputKey }], Quiet: true },
-            }),
-          )
-          .catch(() => {});
+        // Single-object deletes: every S3-compatible API has them (multi-object delete is optional).
+        for (const [objectBucket, key] of [
+          [bucket, inputKey],
+          [reference.bucket, reference.outputKey],
+        ] as const) {
+          void client.send(new DeleteObjectCommand({ Bucket: objectBucket, Key: key })).catch(() => {});
+        }
       }
       return {
         payload,

@@ -187,7 +187,7 @@ export function createJsExecutor(options: JsExecutorOptions = {}): Executor & { 
   return executor;
 }
 
-/** Minimal in-memory stand-in for S3Client.send (Put/Get/DeleteObjects). */
+/** Minimal in-memory stand-in for S3Client.send (Put/Get/DeleteObject, CreateBucket). */
 export function createMemoryS3(store: Map<string, Uint8Array>) {
   return {
     async send(command: { constructor: { name: string }; input: Record<string, unknown> }) {
@@ -206,8 +206,10 @@ export function createMemoryS3(store: Map<string, Uint8Array>) {
           if (!body) throw new Error('NoSuchKey');
           return { Body: { transformToByteArray: async () => body } };
         }
-        case 'DeleteObjectsCommand':
-          for (const object of input.Delete!.Objects) store.delete(`${input.Bucket}/${object.Key}`);
+        case 'DeleteObjectCommand':
+          store.delete(`${input.Bucket}/${input.Key}`);
+          return {};
+        case 'CreateBucketCommand':
           return {};
         default:
           throw new Error(`unsupported ${command.constructor.name}`);

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerLambda } from './lambda.js';
+import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
@@ -14,7 +16,9 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  */
 // biome-ignore format: one line per command keeps concurrent additions from conflicting
 export const commands: CommandRegistrar[] = [
+  registerCost,
   registerDemo,
   registerLambda,
   registerReport,
+  registerPredict,
 ];

@@ -1,0 +1,259 @@
+import { KeyTable } from './key-table.js';
+
+/** Counts of one back-off level: one row per context seen, E expert counts per row. */
+export class CountLevel {
+  readonly table: KeyTable;
+  parents: Int32Array;
+  counts: Float64Array;
+  totals: Float64Array;
+  rows = 0;
+
+  constructor(
+    readonly numExperts: number,
+    expectedRows = 16,
+  ) {
+    const capacity = Math.max(4, expectedRows);
+    this.table = new KeyTable(capacity);
+    this.parents = new Int32Array(capacity);
+    this.counts = new Float64Array(capacity * numExperts);
+    this.totals = new Float64Array(capacity);
+  }
+
+  /** Row of `key`, creating it under `parent` if absent. */
+  rowFor(key: number, parent: number): number {
+    const found = this.table.find(key);
+    if (found !== -1) return found;
+    if (this.rows === this.parents.length) this.grow();
+    const row = this.rows++;
+    this.parents[row] = parent;
+    this.table.insert(key, row);
+    return row;
+  }
+
+  private grow(): void {
+    const capacity = this.parents.length * 2;
+    const parents = new Int32Array(capacity);
+    parents.set(this.parents);
+    const counts = new Float64Array(capacity * this.numExperts);
+    counts.set(this.counts);
+    const totals = new Float64Array(capacity);
+    totals.set(this.totals);
+    this.parents = parents;
+    this.counts = counts;
+    this.totals = totals;
+  }
+}
+
+/**
+ * Hierarchical Dirichlet-multinomial over one MoE layer's experts. Level 0 is the layer's global
+ * popularity with `base` as its prior mean; level c's row for a context has level c − 1's row for the
+ * coarser context as prior mean:  p_c(e) = (n_c(e) + α_c p_{c−1}(e)) / (N_c + α_c).
+ * Every token adds its K selected experts at every level its features reach (k draws).
+ *
+ * Forgetting: counts are stored multiplied by `scale`; an observation adds `scale`, and the scale
+ * grows by 2^(1/half-life) per observed token, which is the same as decaying every count. Readers
+ * divide by the scale (equivalently, multiply α by it).
+ */
+export class LayerModel {
+  readonly levels: CountLevel[];
+  readonly concentrations: Float64Array;
+  scale = 1;
+  /** Paper strategy: α of the (f1, f2, f3) cell level folded into the token rows (for refits). */
+  auxiliaryConcentration = Number.NaN;
+  private readonly chain: Int32Array;
+
+  constructor(
+    readonly numExperts: number,
+    readonly topK: number,
+    readonly numLevels: number,
+    readonly base: Float64Array,
+    expectedRows: number[] = [],
+  ) {
+    this.levels = Array.from(
+      { length: numLevels },
+      (_, level) => new CountLevel(numExperts, level === 0 ? 1 : (expectedRows[level] ?? 64)),
+    );
+    this.concentrations = new Float64Array(numLevels).fill(1);
+    this.chain = new Int32Array(numLevels);
+  }
+
+  /** Adds one token's selected experts (ids[offset .. offset+K)) at every level with a key. */
+  addToken(
+    keys: Float64Array,
+    numTokens: number,
+    token: number,
+    ids: ArrayLike<number>,
+    offset: number,
+    weight: number,
+  ): void {
+    const E = this.numExperts;
+    const K = this.topK;
+    let parent = -1;
+    for (let level = 0; level < this.numLevels; level++) {
+      const key = keys[level * numTokens + token]!;
+      if (Number.isNaN(key)) break; // NaN: feature missing from here on
+      const counts = this.levels[level]!;
+      const row = counts.rowFor(key, parent);
+      const base = row * E;
+      for (let j = 0; j < K; j++) counts.counts[base + ids[offset + j]!]! += weight;
+      counts.totals[row]! += weight * K;
+      parent = row;
+    }
+  }
+
+  /** Deepest level with a row for this token's contexts (−1 if none); its row is written to `rowOut[0]`. */
+  deepestRow(keys: Float64Array, numTokens: number, token: number, rowOut: Int32Array): number {
+    let found = -1;
+    for (let level = 0; level < this.numLevels; level++) {
+      const key = keys[level * numTokens + token]!;
+      if (Number.isNaN(key)) break;
+      const row = this.levels[level]!.table.find(key);
+      if (row === -1) break;
+      rowOut[0] = row;
+      found = level;
+    }
+    return found;
+  }
+
+  /** Posterior predictive expert probabilities of the context at (level, row); level −1 = base. */
+  probabilities(level: number, row: number, out: Float64Array): Float64Array {
+    const E = this.numExperts;
+    out.set(this.base);
+    if (level < 0) return out;
+    let current = row;
+    for (let c = level; c >= 0; c--) {
+      this.chain[c] = current;
+      current = this.levels[c]!.parents[current]!;
+    }
+    for (let c = 0; c <= level; c++) {
+      const counts = this.levels[c]!;
+      const r = this.chain[c]!;
+      const alpha = this.concentrations[c]! * this.scale;
+      const inverse = 1 / (counts.totals[r]! + alpha);
+      const offset = r * E;
+      for (let e = 0; e < E; e++) out[e] = (counts.counts[offset + e]! + alpha * out[e]!) * inverse;
+    }
+    return out;
+  }
+
+  /** Probabilities for one token given its level keys. */
+  tokenProbabilities(keys: Float64Array, numTokens: number, token: number, out: Float64Array): Float64Array {
+    const level = this.deepestRow(keys, numTokens, token, this.chain);
+    return this.probabilities(level, level < 0 ? 0 : this.chain[0]!, out);
+  }
+
+  /**
+   * Empirical Bayes: sets each level's α to maximise the leave-one-token-out log-likelihood of the
+   * counted data, level by level from the coarsest (each level's prior mean is its parent's LOO
+   * predictive). Because levels nest, the LOO term of every selection of expert e in row r is the
+   * same, so the objective costs O(non-zero cells), not O(tokens):
+   *   Σ_{r,e} n_re log(n_re − 1 + α q_re) − Σ_r N_r log(N_r − K + α),  q = parent's LOO probability.
+   * Counts must be unscaled (scale 1), as right after fitting.
+   */
+  fitConcentrations(bounds: { min: number; max: number } = { min: 1e-3, max: 1e7 }): void {
+    const E = this.numExperts;
+    const K = this.topK;
+    let parentLoo: Float64Array | undefined;
+    for (let level = 0; level < this.numLevels; level++) {
+      const counts = this.levels[level]!;
+      const rows = counts.rows;
+      const q = new Float64Array(rows * E);
+      for (let r = 0; r < rows; r++) {
+        const parent = counts.parents[r]!;
+        for (let e = 0; e < E; e++) q[r * E + e] = parentLoo ? parentLoo[parent * E + e]! : this.base[e]!;
+      }
+      // Compact the non-zero cells once; the objective then runs over flat arrays.
+      let cells = 0;
+      for (let i = 0; i < rows * E; i++) if (counts.counts[i]! > 0) cells++;
+      const cellCounts = new Float64Array(cells);
+      const cellPrior = new Float64Array(cells);
+      const rowTotals = new Float64Array(rows);
+      let cell = 0;
+      for (let r = 0; r < rows; r++) {
+        rowTotals[r] = counts.totals[r]!;
+        for (let e = 0; e < E; e++) {
+          const n = counts.counts[r * E + e]!;
+          if (n > 0) {
+            cellCounts[cell] = n;
+            cellPrior[cell] = q[r * E + e]!;
+            cell++;
+          }
+        }
+      }
+      const objective = (alpha: number): number => {
+        let sum = 0;
+        for (let i = 0; i < cells; i++) {
+          const n = cellCounts[i]!;
+          sum += n * Math.log(Math.max(n - 1 + alpha * cellPrior[i]!, 1e-300));
+        }
+        for (let r = 0; r < rows; r++) {
+          const total = rowTotals[r]!;
+          if (total > 0) sum -= total * Math.log(total - K + alpha);
+        }
+        return sum;
+      };
+      const alpha = maximiseLogScale(objective, bounds.min, bounds.max);
+      this.concentrations[level] = alpha;
+      const loo = new Float64Array(rows * E);
+      for (let r = 0; r < rows; r++) {
+        const total = counts.totals[r]!;
+        const offset = r * E;
+        for (let e = 0; e < E; e++) {
+          const n = counts.counts[offset + e]!;
+          loo[offset + e] = n > 0 ? (n - 1 + alpha * q[offset + e]!) / (total - K + alpha) : 0;
+        }
+      }
+      parentLoo = loo;
+    }
+  }
+
+  /** Multiplies the forgetting scale after `tokens` observed tokens at the given half-life. */
+  advance(tokens: number, halfLifeTokens: number | null): void {
+    if (halfLifeTokens === null) return;
+    this.scale *= 2 ** (tokens / halfLifeTokens);
+    if (this.scale > 1e150) this.normaliseScale();
+  }
+
+  /** Divides all counts by the scale so that scale = 1 (for storage or before it overflows). */
+  normaliseScale(): void {
+    if (this.scale === 1) return;
+    const inverse = 1 / this.scale;
+    for (const level of this.levels) {
+      for (let i = 0; i < level.rows * this.numExperts; i++) level.counts[i]! *= inverse;
+      for (let r = 0; r < level.rows; r++) level.totals[r]! *= inverse;
+    }
+    this.scale = 1;
+  }
+}
+
+/** Golden-section search for the maximum of a unimodal function of log x on [min, max]. */
+export function maximiseLogScale(
+  f: (x: number) => number,
+  min: number,
+  max: number,
+  iterations = 60,
+): number {
+  let lo = Math.log(min);
+  let hi = Math.log(max);
+  const ratio = (Math.sqrt(5) - 1) / 2;
+  let x1 = hi - ratio * (hi - lo);
+  let x2 = lo + ratio * (hi - lo);
+  let f1 = f(Math.exp(x1));
+  let f2 = f(Math.exp(x2));
+  for (let i = 0; i < iterations && hi - lo > 1e-4; i++) {
+    if (f1 < f2) {
+      lo = x1;
+      x1 = x2;
+      f1 = f2;
+      x2 = lo + ratio * (hi - lo);
+      f2 = f(Math.exp(x2));
+    } else {
+      hi = x2;
+      x2 = x1;
+      f2 = f1;
+      x1 = hi - ratio * (hi - lo);
+      f1 = f(Math.exp(x1));
+    }
+  }
+  return Math.exp((lo + hi) / 2);
+}
