@@ -259,7 +259,7 @@ export async function runDemo(
           detail: `load_err ${evaluation.loadErr.toFixed(3)} on held-out`,
         },
       ],
-      text: { prompt: options.prompt, completion },
+      text: { prompt: options.prompt, completion, generatedBy: 'experts run in process: no deployment yet' },
       notes: [
         ...(fromPlan.notes ?? []),
         ...steps
