@@ -105,7 +105,8 @@ class Channel<T> {
 export function createBatchScheduler(backend: DecodeBackend, options: BatchSchedulerOptions): Engine {
   const logger = options.logger ?? noopLogger;
   const maxBatchSize = options.batching === 'sequential' ? 1 : Math.max(1, options.maxBatchSize);
-  const info: EngineInfo = { ...backend.info, batching: options.batching, maxBatchSize };
+  // Read through a getter: a rollout may change the backend's expert placement while serving.
+  const engineInfo = (): EngineInfo => ({ ...backend.info, batching: options.batching, maxBatchSize });
   const seedRandom = createRandom(options.seed ?? Date.now());
   const queue: Sequence[] = [];
   const active: Sequence[] = [];
@@ -170,7 +171,7 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
       if (sequence.cancelled) return;
       const { text, stopped } = sequence.assembler.push(token);
       if (text) sequence.channel.push({ type: 'text', text });
-      const contextFull = sequence.promptTokens + sequence.completionTokens >= info.maxContextTokens;
+      const contextFull = sequence.promptTokens + sequence.completionTokens >= backend.info.maxContextTokens;
       if (stopped || sequence.completionTokens >= sequence.job.maxTokens || contextFull) {
         remove(sequence);
         finish(sequence, stopped ? 'stop' : 'length');
@@ -216,7 +217,9 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
   };
 
   return {
-    info,
+    get info() {
+      return engineInfo();
+    },
     countPromptTokens: (prompt) => new TextEncoder().encode(prompt).length,
     async *complete(job) {
       if (closed) throw new SwitchyardError({ code: 'ABORTED', message: 'the engine is shutting down' });

@@ -19,6 +19,7 @@ export { readServerEnv, type ServerEnv, serverEnvSchema, serverOptionsFromEnv } 
 export { httpStatusFor, ServerError, toErrorResponse } from './errors.js';
 export { type RunningServer, type ServerDependencies, startServer } from './http-server.js';
 export { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
+export { createModelBackend, type ModelBackend, type ModelBackendOptions } from './model-backend.js';
 export {
   isLoopbackHost,
   type ServerOptions,
@@ -37,6 +38,14 @@ export {
   errorBodySchema,
   usageSchema,
 } from './schemas.js';
+export {
+  bundledModelDir,
+  type ServeOptions,
+  type ServeOptionsInput,
+  type ServingStack,
+  serve,
+  serveOptionsSchema,
+} from './serve.js';
 export type { BillingTotals, HistorySample, PredictorStatus, StatusProviders } from './server-metrics.js';
 export { ServerMetrics } from './server-metrics.js';
 export { encodeBytes, TextAssembler } from './text-stream.js';

@@ -48,4 +48,5 @@ export {
 } from './options.js';
 export { type Routing, route, topKRows } from './routing.js';
 export { argmax, createRandom, sampleToken } from './sampling.js';
+export { type RecordTraceOptions, recordTrace } from './trace.js';
 export { defaultVerifyTolerances, type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';

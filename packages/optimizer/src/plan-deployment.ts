@@ -484,8 +484,10 @@ export async function planDeployment(input: PlanDeploymentInput): Promise<Deploy
       elapsedMs: Date.now() - started,
       bestCostHistory: result.bestValueHistory.map((value) => (Number.isFinite(value) ? value : -1)),
     };
-    if (!result.best)
-      logger.warn?.('no knob setting met the SLO attainment target; returning the closest plan');
+    if (!result.best && configuration)
+      logger.warn?.(
+        'no knob setting met the SLO on enough sampled batches; returning the one that came closest',
+      );
   } else if (strategy === 'ods') {
     const { configuration: found, iterations } = odsConfiguration(problem.solver, defaultKnobs(problem));
     configuration = found;
@@ -504,9 +506,7 @@ export async function planDeployment(input: PlanDeploymentInput): Promise<Deploy
   }
 
   if (!configuration) {
-    throw new SloInfeasibleError(options.workload.sloMs, problem.bestAchievableLatencyMs(), {
-      location: `strategy ${strategy}`,
-    });
+    throw new SloInfeasibleError(options.workload.sloMs, problem.bestAchievableLatencyMs());
   }
   const plan = problem.toPlan(configuration, strategy, search);
   plan.baselines = problem.baselines();

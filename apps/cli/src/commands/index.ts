@@ -2,9 +2,15 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
+import { generateCommand } from './generate.js';
+import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
+import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerReport } from './report.js';
+import { registerServe } from './serve.js';
+import { traceCommand } from './trace.js';
+import { verifyCommand } from './verify.js';
 
 /** A command registers itself on the program; its action does the wiring and printing only. */
 export type CommandRegistrar = (program: Command, context: CliContext) => void;
@@ -20,5 +26,11 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerReport,
+  registerPlan,
   registerPredict,
+  inspectCommand,
+  verifyCommand,
+  generateCommand,
+  traceCommand,
+  registerServe,
 ];

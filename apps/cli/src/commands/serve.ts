@@ -1,0 +1,117 @@
+import { SwitchyardError } from '@switchyard/core';
+import { InvalidArgumentError } from 'commander';
+import { addExamples, addJsonOption } from '../help.js';
+import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory } from '../io.js';
+import type { CommandRegistrar } from './index.js';
+
+interface ServeCommandOptions {
+  model?: string;
+  port?: number;
+  host?: string;
+  target: string;
+  batching: string;
+  maxBatchSize?: number;
+  threads?: number;
+  json?: boolean;
+}
+
+function parsePort(value: string): number {
+  const port = parseIntegerOption(value);
+  if (port < 0 || port > 65_535) throw new InvalidArgumentError(`expected a port 0–65535, got "${value}"`);
+  return port;
+}
+
+export const registerServe: CommandRegistrar = (program, context) => {
+  const command = program
+    .command('serve')
+    .description(
+      'serve a model over an OpenAI-compatible HTTP API (completions, metrics, dashboard) with continuous batching',
+    )
+    .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
+    .option('--port <n>', 'port (default: SWITCHYARD_PORT or 8080)', parsePort)
+    .option('--host <host>', 'address to bind (default: SWITCHYARD_HOST or 127.0.0.1; others need API keys)')
+    .option('--target <target>', 'where routed experts run: in-process', 'in-process')
+    .option('--batching <mode>', 'continuous, or sequential (one request at a time)', 'continuous')
+    .option('--max-batch-size <n>', 'sequences advanced together per step', parsePositiveIntegerOption)
+    .option('--threads <n>', 'onnxruntime threads per session', parsePositiveIntegerOption);
+  addJsonOption(command);
+  addExamples(command, [
+    {
+      command: 'switchyard serve',
+      description: 'serve the bundled Shakespeare model on http://127.0.0.1:8080',
+    },
+    {
+      command: 'SWITCHYARD_API_KEYS=sk-local-123456 switchyard serve --host 0.0.0.0 --port 9000',
+      description: 'listen on every interface (API keys required)',
+    },
+    {
+      command: 'switchyard serve --model path/to/checkpoint --batching sequential',
+      description: 'another checkpoint, one request at a time (for comparison)',
+    },
+  ]);
+  command.action(async (options: ServeCommandOptions) => {
+    if (options.target !== 'in-process') {
+      throw new SwitchyardError({
+        code: 'INVALID_INPUT',
+        message: `--target ${options.target} is not available yet: routed experts run in process (the local Lambda runtime and deployment are not wired into the server)`,
+      });
+    }
+    if (options.batching !== 'continuous' && options.batching !== 'sequential') {
+      throw new SwitchyardError({
+        code: 'INVALID_INPUT',
+        message: `--batching must be continuous or sequential, got "${options.batching}"`,
+      });
+    }
+    // Loaded on use: the server pulls in onnxruntime, which other commands should not pay for at startup.
+    const { readServerEnv, serve, serverOptionsFromEnv } = await import('@switchyard/server');
+    const env = readServerEnv();
+    const modelDir = options.model
+      ? requireDirectory(options.model, 'model directory')
+      : (env.SWITCHYARD_MODEL_DIR ?? `${context.fixturesDir}/checkpoints/shakespeare-mixtral-8x2`);
+    const stack = await serve(
+      {
+        modelDir,
+        target: 'in-process',
+        batching: options.batching,
+        maxBatchSize: options.maxBatchSize ?? env.SWITCHYARD_MAX_BATCH_SIZE,
+        ...((options.threads ?? env.SWITCHYARD_THREADS) === undefined
+          ? {}
+          : { threads: options.threads ?? env.SWITCHYARD_THREADS }),
+        ...(env.SWITCHYARD_SEED === undefined ? {} : { seed: env.SWITCHYARD_SEED }),
+      },
+      {
+        ...serverOptionsFromEnv(env),
+        ...(options.port === undefined ? {} : { port: options.port }),
+        ...(options.host === undefined ? {} : { host: options.host }),
+      },
+      { logger: context.logger },
+    );
+    const { info } = stack.engine;
+    context.output.result(
+      {
+        url: stack.server.url,
+        model: info.modelId,
+        batching: info.batching,
+        expertPlacement: info.expertPlacement,
+      },
+      () => {
+        context.output.line(`serving ${info.modelId} on ${stack.server.url}  (Ctrl-C drains and stops)`);
+        context.output.line(`  completions  POST ${stack.server.url}/v1/completions`);
+        context.output.line(`  dashboard    ${stack.server.url}/dashboard`);
+        context.output.line(`  metrics      ${stack.server.url}/metrics`);
+        context.output.line(`  experts run  ${info.expertPlacement}; ${info.batching} batching`);
+      },
+    );
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    context.logger.warn('draining in-flight requests');
+    await stack.close();
+  });
+};

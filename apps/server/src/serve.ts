@@ -1,0 +1,101 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describeError, type Logger, noopLogger, parseWithSchema, SwitchyardError } from '@switchyard/core';
+import { loadModel } from '@switchyard/model';
+import { z } from 'zod';
+import { createBatchScheduler } from './batch-scheduler.js';
+import type { Engine } from './engine.js';
+import { type RunningServer, startServer } from './http-server.js';
+import { createModelBackend } from './model-backend.js';
+import type { ServerOptionsInput } from './options.js';
+
+export const serveOptionsSchema = z.object({
+  /** Hugging Face checkpoint directory (config.json + *.safetensors). */
+  modelDir: z.string().min(1),
+  /** Where routed experts run. `in-process` runs them inside the server's onnxruntime sessions. */
+  target: z.enum(['in-process']).default('in-process'),
+  batching: z.enum(['continuous', 'sequential']).default('continuous'),
+  maxBatchSize: z.number().int().positive().max(1024).default(32),
+  /** onnxruntime intra-op threads per session. */
+  threads: z.number().int().positive().max(256).default(1),
+  /** Seeds sampling for requests without a `seed`. */
+  seed: z.number().int().nonnegative().optional(),
+});
+
+export type ServeOptions = z.output<typeof serveOptionsSchema>;
+export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;
+
+export interface ServingStack {
+  server: RunningServer;
+  engine: Engine;
+  /** Graceful: drains the server, then closes the engine and model. */
+  close(): Promise<void>;
+}
+
+async function maxPositions(modelDir: string): Promise<number> {
+  try {
+    const config = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as {
+      max_position_embeddings?: unknown;
+    };
+    return typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 2048;
+  } catch (error) {
+    throw new SwitchyardError({
+      code: 'MODEL_LOAD_FAILED',
+      message: `cannot read config.json: ${describeError(error)}`,
+      location: modelDir,
+      cause: error,
+    });
+  }
+}
+
+/** Loads the model, starts the continuous-batching engine and the HTTP server. */
+export async function serve(
+  optionsInput: ServeOptionsInput,
+  serverOptions: ServerOptionsInput = {},
+  { logger = noopLogger }: { logger?: Logger } = {},
+): Promise<ServingStack> {
+  const options = parseWithSchema(serveOptionsSchema, optionsInput, 'serve options', 'INVALID_CONFIG');
+  const model = await loadModel(options.modelDir, { threads: options.threads, logger });
+  const backend = createModelBackend(model, {
+    maxContextTokens: await maxPositions(options.modelDir),
+    expertPlacement: 'in process (onnxruntime)',
+  });
+  const engine = createBatchScheduler(backend, {
+    batching: options.batching,
+    maxBatchSize: options.maxBatchSize,
+    ...(options.seed === undefined ? {} : { seed: options.seed }),
+    logger,
+  });
+  let server: RunningServer;
+  try {
+    server = await startServer({ engine, logger }, serverOptions);
+  } catch (error) {
+    await engine.close();
+    throw error;
+  }
+  return {
+    server,
+    engine,
+    async close() {
+      await server.close();
+      await engine.close();
+    },
+  };
+}
+
+/** The bundled demo model, found by walking up from this file to the repository's `fixtures/`. */
+export function bundledModelDir(from: string = fileURLToPath(import.meta.url)): string {
+  let dir = dirname(from);
+  for (let i = 0; i < 8; i++) {
+    const candidate = resolve(dir, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
+    if (existsSync(join(candidate, 'config.json'))) return candidate;
+    dir = dirname(dir);
+  }
+  throw new SwitchyardError({
+    code: 'NOT_FOUND',
+    message:
+      'the bundled model fixtures/checkpoints/shakespeare-mixtral-8x2 was not found; pass a model directory',
+  });
+}
