@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -131,10 +131,13 @@ describe('model commands (child process)', () => {
   });
 
   it('names the unsupported architecture and lists the supported ones', async () => {
-    const { code, stderr } = await cli(['inspect', join(checkpoints, 'tiny-gpt-oss')]);
+    const modelDir = join(dir, 'llama');
+    await mkdir(modelDir);
+    await writeFile(join(modelDir, 'config.json'), JSON.stringify({ model_type: 'llama', hidden_size: 8 }));
+    const { code, stderr } = await cli(['inspect', modelDir]);
     expect(code).toBe(4);
     expect(stderr).toMatch(
-      /UNSUPPORTED_ARCHITECTURE.*"gpt_oss".*supported: mixtral, qwen2_moe, qwen3_moe, olmoe.*config\.json: model_type/,
+      /UNSUPPORTED_ARCHITECTURE.*"llama".*supported: mixtral, qwen2_moe, qwen3_moe, olmoe, gpt_oss, deepseek_v3.*config\.json: model_type/,
     );
   });
 });

@@ -1,3 +1,26 @@
+export {
+  type DeployAction,
+  type DeployActionKind,
+  type DeployOptions,
+  type DeployResult,
+  deploymentEnvVar,
+  deployPlan,
+  expertFunctionHandler,
+  undeployPlan,
+} from './deploy/deploy.js';
+export {
+  containerDockerfile,
+  type ExpertGraphSource,
+  expertFunctionBundle,
+  type FunctionPackage,
+  graphPath,
+  maxDirectZipBytes,
+  maxUnzippedBytes,
+  onnxruntimeEntries,
+  packageExpertFunction,
+  zipPackage,
+} from './deploy/packaging.js';
+export { samTemplate, writeSamProject } from './deploy/sam.js';
 export { apiErrors, LambdaApiError, LambdaExecutorError } from './errors.js';
 export {
   type BinaryEnvelope,
@@ -8,6 +31,17 @@ export {
 } from './executor/envelope.js';
 export { LambdaExecutor } from './executor/lambda-executor.js';
 export { Semaphore } from './executor/semaphore.js';
+export {
+  createExpertFunction,
+  type ExpertFunction,
+  type ExpertHandlerOptions,
+} from './handler/expert-handler.js';
+export {
+  type ExpertManifest,
+  expertKey,
+  expertManifestFile,
+  expertManifestSchema,
+} from './handler/manifest.js';
 export {
   type LambdaExecutorOptions,
   type LocalRuntimeOptions,

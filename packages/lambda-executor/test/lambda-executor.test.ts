@@ -77,10 +77,12 @@ describe('LambdaExecutor against the local runtime', () => {
     const executor = new LambdaExecutor({
       endpoint: runtime.endpoint,
       credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      maxAttempts: 30,
+      maxAttempts: 200,
       baseBackoffMs: 50,
       maxBackoffMs: 200,
     });
+    // Warm the single instance first so the retries wait for 150-ms invokes, not a cold start.
+    await executor.invoke({ functionName: 'single', payload: bytesOf('sleep:0') });
     const results = await Promise.all(
       [0, 1, 2].map(() => executor.invoke({ functionName: 'single', payload: bytesOf('sleep:150') })),
     );

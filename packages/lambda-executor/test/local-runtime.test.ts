@@ -224,6 +224,7 @@ describe('local Lambda runtime driven by the real @aws-sdk/client-lambda', () =>
         Role: 'r',
         Handler: 'index.handler',
         MemorySize: 256,
+        Timeout: 60,
         Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
       }),
     );

@@ -171,7 +171,9 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 /** The core `ModelSummary` of a checkpoint. */
 export function summarizeCheckpoint(checkpoint: Checkpoint, name: string): ModelSummary {
   const c = checkpoint.config;
-  const perExpert = 3 * c.hiddenSize * c.expertIntermediateSize;
+  const perExpert =
+    3 * c.hiddenSize * c.expertIntermediateSize +
+    (c.expertKind === 'gpt-oss' ? 2 * c.expertIntermediateSize + c.hiddenSize : 0);
   const experts = perExpert * c.numExperts * c.moeLayers.length;
   const total = checkpoint.parameterCount();
   return {

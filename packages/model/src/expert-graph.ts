@@ -63,8 +63,118 @@ export function expertWeights(model: CheckpointHolder, layer: number, expert: nu
   };
 }
 
+/** gpt_oss expert weights in [in, out] layout with biases, gate/up de-interleaved from the fused tensor. */
+export interface ClampedSwigluWeights {
+  hiddenSize: number;
+  intermediateSize: number;
+  /** [H, I] each. */
+  gate: Float32Array;
+  up: Float32Array;
+  gateBias: Float32Array;
+  upBias: Float32Array;
+  /** [I, H]. */
+  down: Float32Array;
+  downBias: Float32Array;
+  limit: number;
+  alpha: number;
+}
+
+/**
+ * gpt_oss expert: g = min(x·Wg + bg, limit); u = clamp(x·Wu + bu, ±limit);
+ * y = ((u + 1) · g · sigmoid(alpha · g))·Wd + bd. Same graph contract as `buildSwigluGraph`.
+ */
+export function buildClampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): Uint8Array {
+  const { hiddenSize: H, intermediateSize: I } = weights;
+  const g = new GraphBuilder(name);
+  const x = g.input(expertGraphInput, 'float', ['num_tokens', H]);
+  const gateLinear = g.op('Add', [
+    g.matmul(x, g.weight('gate', [H, I], weights.gate)),
+    g.weight('gate_bias', [I], weights.gateBias),
+  ]);
+  const upLinear = g.op('Add', [
+    g.matmul(x, g.weight('up', [H, I], weights.up)),
+    g.weight('up_bias', [I], weights.upBias),
+  ]);
+  const gate = g.op('Min', [gateLinear, g.scalar(weights.limit)]);
+  const up = g.op('Max', [g.op('Min', [upLinear, g.scalar(weights.limit)]), g.scalar(-weights.limit)]);
+  const glu = g.op('Mul', [gate, g.op('Sigmoid', [g.op('Mul', [gate, g.scalar(weights.alpha)])])]);
+  const hidden = g.op('Mul', [g.op('Add', [up, g.scalar(1)]), glu]);
+  const y = g.op('Add', [
+    g.matmul(hidden, g.weight('down', [I, H], weights.down)),
+    g.weight('down_bias', [H], weights.downBias),
+  ]);
+  g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
+  return g.build();
+}
+
+/** The gpt_oss expert's weights sliced out of the layer's fused tensors. */
+export function clampedExpertWeights(
+  model: CheckpointHolder,
+  layer: number,
+  expert: number,
+): ClampedSwigluWeights {
+  const { config } = model.checkpoint;
+  checkExpert(config.moeLayers, config.numExperts, layer, expert);
+  const H = config.hiddenSize;
+  const I = config.expertIntermediateSize;
+  const E = config.numExperts;
+  const names = config.names;
+  // Reads the whole fused tensor once per call; experts are built one at a time so peak memory stays bounded.
+  const gateUp = model.checkpoint.float32(names.fusedExperts(layer, 'gate_up_proj'), [E, H, 2 * I]);
+  const gateUpBias = model.checkpoint.float32(names.fusedExperts(layer, 'gate_up_proj_bias'), [E, 2 * I]);
+  const down = model.checkpoint.float32(names.fusedExperts(layer, 'down_proj'), [E, I, H]);
+  const downBias = model.checkpoint.float32(names.fusedExperts(layer, 'down_proj_bias'), [E, H]);
+  const gate = new Float32Array(H * I);
+  const up = new Float32Array(H * I);
+  const base = expert * H * 2 * I;
+  for (let h = 0; h < H; h++) {
+    for (let i = 0; i < I; i++) {
+      gate[h * I + i] = gateUp[base + h * 2 * I + 2 * i]!;
+      up[h * I + i] = gateUp[base + h * 2 * I + 2 * i + 1]!;
+    }
+  }
+  const gateBias = new Float32Array(I);
+  const upBias = new Float32Array(I);
+  for (let i = 0; i < I; i++) {
+    gateBias[i] = gateUpBias[expert * 2 * I + 2 * i]!;
+    upBias[i] = gateUpBias[expert * 2 * I + 2 * i + 1]!;
+  }
+  return {
+    hiddenSize: H,
+    intermediateSize: I,
+    gate,
+    up,
+    gateBias,
+    upBias,
+    down: down.slice(expert * I * H, (expert + 1) * I * H),
+    downBias: downBias.slice(expert * H, (expert + 1) * H),
+    limit: config.swigluLimit,
+    alpha: config.swigluAlpha,
+  };
+}
+
+function checkExpert(moeLayers: number[], numExperts: number, layer: number, expert: number): void {
+  if (!moeLayers.includes(layer))
+    throw new ModelError({
+      code: 'INVALID_INPUT',
+      message: `layer ${layer} has no MoE block; MoE layers: ${moeLayers.join(', ')}`,
+      location: 'layer',
+    });
+  if (!Number.isInteger(expert) || expert < 0 || expert >= numExperts)
+    throw new ModelError({
+      code: 'INVALID_INPUT',
+      message: `expert ${expert} is outside 0..${numExperts - 1}`,
+      location: 'expert',
+    });
+}
+
 /** ONNX bytes of one routed expert's FFN (see `buildSwigluGraph` for the contract). */
 export function buildExpertGraph(model: CheckpointHolder, layer: number, expert: number): Uint8Array {
+  if (model.checkpoint.config.expertKind === 'gpt-oss')
+    return buildClampedSwigluGraph(
+      clampedExpertWeights(model, layer, expert),
+      `layer${layer}_expert${expert}`,
+    );
   return buildSwigluGraph(expertWeights(model, layer, expert), `layer${layer}_expert${expert}`);
 }
 

@@ -56,23 +56,34 @@ function swiglu(
   );
 }
 
-/** The dense part of decoder layer `layer` (attention with KV cache, norms, router or dense MLP). */
-export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Array {
-  const c: ModelConfig = checkpoint.config;
+/** De-interleaves the last axis (x0, y0, x1, y1, …) → (x0, x1, …, y0, y1, …), as deepseek's rope expects. */
+function deinterleave(g: GraphBuilder, x: string, heads: number, dim: number): string {
+  return g.reshape(g.transpose(g.reshape(x, [-1, heads, dim / 2, 2]), [0, 1, 3, 2]), [-1, heads, dim]);
+}
+
+interface Projections {
+  /** [T, nh, Dk] after rope. */
+  q: string;
+  /** [T, C, Dk] after rope. */
+  k: string;
+  /** [T, C, Dv]. */
+  v: string;
+}
+
+function standardProjections(
+  g: GraphBuilder,
+  checkpoint: Checkpoint,
+  layer: number,
+  normed: string,
+  cos: string,
+  sin: string,
+): Projections {
+  const c = checkpoint.config;
   const n = c.names;
   const H = c.hiddenSize;
   const D = c.headDim;
   const nh = c.numAttentionHeads;
   const nkv = c.numKeyValueHeads;
-  const g = new GraphBuilder(`layer${layer}`);
-  const x = g.input(layerIo.hidden, 'float', ['T', H]);
-  const cos = g.reshape(g.input(layerIo.cos, 'float', ['T', D]), [-1, 1, D]);
-  const sin = g.reshape(g.input(layerIo.sin, 'float', ['T', D]), [-1, 1, D]);
-  const pastKey = g.input(layerIo.pastKey, 'float', [nkv, 'P', D]);
-  const pastValue = g.input(layerIo.pastValue, 'float', [nkv, 'P', D]);
-  const mask = g.input(layerIo.mask, 'float', ['T', 'S']);
-
-  const normed = g.rmsNorm(x, 'input_norm', checkpoint.float32(n.inputNorm(layer), [H]), c.rmsNormEps);
   const bias = (part: 'q_proj' | 'k_proj' | 'v_proj', size: number) =>
     c.attentionBias ? checkpoint.float32(`${n.attention(layer, part)}.bias`, [size]) : undefined;
   let q = g.linear(
@@ -129,30 +140,146 @@ export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Arr
       c.rmsNormEps,
     );
   }
-  q = applyRope(g, q, cos, sin, D);
-  k = applyRope(g, k, cos, sin, D);
-  const key = g.transpose(k, [1, 0, 2]);
-  const value = g.transpose(g.reshape(v, [-1, nkv, D]), [1, 0, 2]);
-  g.output(key, layerIo.key, 'float', [nkv, 'T', D]);
-  g.output(value, layerIo.value, 'float', [nkv, 'T', D]);
+  return { q: applyRope(g, q, cos, sin, D), k: applyRope(g, k, cos, sin, D), v: g.reshape(v, [-1, nkv, D]) };
+}
+
+/** Multi-head latent attention projections (deepseek_v3), expanded to per-head keys/values. */
+function mlaProjections(
+  g: GraphBuilder,
+  checkpoint: Checkpoint,
+  layer: number,
+  normed: string,
+  cos: string,
+  sin: string,
+): Projections {
+  const c = checkpoint.config;
+  const mla = c.mla!;
+  const a = (part: string) => `${c.names.attention(layer, part)}.weight`;
+  const H = c.hiddenSize;
+  const nh = c.numAttentionHeads;
+  const nope = mla.qkNopeHeadDim;
+  const rd = mla.qkRopeHeadDim;
+  const vd = mla.vHeadDim;
+  const Dk = nope + rd;
+  let q: string;
+  if (mla.qLoraRank) {
+    const r = mla.qLoraRank;
+    const qa = g.rmsNorm(
+      g.linear(normed, 'q_a_proj', checkpoint.float32(a('q_a_proj'), [r, H]), r, H),
+      'q_a_layernorm',
+      checkpoint.float32(a('q_a_layernorm'), [r]),
+      c.rmsNormEps,
+    );
+    q = g.linear(qa, 'q_b_proj', checkpoint.float32(a('q_b_proj'), [nh * Dk, r]), nh * Dk, r);
+  } else {
+    q = g.linear(normed, 'q_proj', checkpoint.float32(a('q_proj'), [nh * Dk, H]), nh * Dk, H);
+  }
+  q = g.reshape(q, [-1, nh, Dk]);
+  const slice = (x: string, from: number, to: number) =>
+    g.op('Slice', [x, g.ints([from]), g.ints([to]), g.ints([-1])]);
+  const qNope = slice(q, 0, nope);
+  let qPe = slice(q, nope, Dk);
+  const kvr = mla.kvLoraRank;
+  const compressed = g.linear(
+    normed,
+    'kv_a_proj_with_mqa',
+    checkpoint.float32(a('kv_a_proj_with_mqa'), [kvr + rd, H]),
+    kvr + rd,
+    H,
+  );
+  const kPass = g.rmsNorm(
+    slice(compressed, 0, kvr),
+    'kv_a_layernorm',
+    checkpoint.float32(a('kv_a_layernorm'), [kvr]),
+    c.rmsNormEps,
+  );
+  let kPe = g.reshape(slice(compressed, kvr, kvr + rd), [-1, 1, rd]);
+  const kv = g.reshape(
+    g.linear(
+      kPass,
+      'kv_b_proj',
+      checkpoint.float32(a('kv_b_proj'), [nh * (nope + vd), kvr]),
+      nh * (nope + vd),
+      kvr,
+    ),
+    [-1, nh, nope + vd],
+  );
+  const kNope = slice(kv, 0, nope);
+  const v = slice(kv, nope, nope + vd);
+  if (c.rope.interleave) {
+    qPe = deinterleave(g, qPe, nh, rd);
+    kPe = deinterleave(g, kPe, 1, rd);
+  }
+  qPe = applyRope(g, qPe, cos, sin, rd);
+  kPe = g.op('Expand', [applyRope(g, kPe, cos, sin, rd), g.ints([1, nh, 1])]);
+  return { q: g.op('Concat', [qNope, qPe], { axis: -1 }), k: g.op('Concat', [kNope, kPe], { axis: -1 }), v };
+}
+
+/** The dense part of decoder layer `layer` (attention with KV cache, norms, router or dense MLP). */
+export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Array {
+  const c: ModelConfig = checkpoint.config;
+  const n = c.names;
+  const H = c.hiddenSize;
+  const nh = c.numAttentionHeads;
+  const C = c.cacheHeads;
+  const Dk = c.keyDim;
+  const Dv = c.valueDim;
+  const Rd = c.rope.dim;
+  const g = new GraphBuilder(`layer${layer}`);
+  const x = g.input(layerIo.hidden, 'float', ['T', H]);
+  const cos = g.reshape(g.input(layerIo.cos, 'float', ['T', Rd]), [-1, 1, Rd]);
+  const sin = g.reshape(g.input(layerIo.sin, 'float', ['T', Rd]), [-1, 1, Rd]);
+  const pastKey = g.input(layerIo.pastKey, 'float', [C, 'P', Dk]);
+  const pastValue = g.input(layerIo.pastValue, 'float', [C, 'P', Dv]);
+  const mask = g.input(layerIo.mask, 'float', ['T', 'S']);
+
+  const normed = g.rmsNorm(x, 'input_norm', checkpoint.float32(n.inputNorm(layer), [H]), c.rmsNormEps);
+  const { q, k, v } = c.mla
+    ? mlaProjections(g, checkpoint, layer, normed, cos, sin)
+    : standardProjections(g, checkpoint, layer, normed, cos, sin);
+  g.output(g.transpose(k, [1, 0, 2]), layerIo.key, 'float', [C, 'T', Dk]);
+  g.output(g.transpose(v, [1, 0, 2]), layerIo.value, 'float', [C, 'T', Dv]);
   const keys = g.op('Concat', [pastKey, layerIo.key], { axis: 1 });
   const values = g.op('Concat', [pastValue, layerIo.value], { axis: 1 });
-  // Query heads grouped by their key/value head: [nkv, group*T, D].
-  const queries = g.reshape(g.transpose(q, [1, 0, 2]), [nkv, -1, D]);
-  const scores = g.op('Mul', [g.matmul(queries, g.transpose(keys, [0, 2, 1])), g.scalar(D ** -0.5)]);
+  // Query heads grouped by their key/value head: [C, group*T, Dk].
+  const queries = g.reshape(g.transpose(q, [1, 0, 2]), [C, -1, Dk]);
+  const scores = g.op('Mul', [g.matmul(queries, g.transpose(keys, [0, 2, 1])), g.scalar(Dk ** -0.5)]);
   const masked = g.op('Add', [g.reshape(scores, [nh, -1, 0]), mask]);
-  const probs = g.op('Softmax', [masked], { axis: -1 });
+  let probs: string;
+  if (c.attentionSinks) {
+    // gpt_oss: a learned per-head logit joins the softmax as an extra column, then is dropped.
+    const sinks = g.reshape(g.weight('sinks', [nh], checkpoint.float32(n.attention(layer, 'sinks'), [nh])), [
+      nh,
+      1,
+      1,
+    ]);
+    const shape = g.op(
+      'Concat',
+      [g.op('Slice', [g.op('Shape', [masked]), g.ints([0]), g.ints([2]), g.ints([0])]), g.ints([1])],
+      { axis: 0 },
+    );
+    const withSinks = g.op('Concat', [masked, g.op('Expand', [sinks, shape])], { axis: -1 });
+    const all = g.op('Softmax', [withSinks], { axis: -1 });
+    const width = g.op('Slice', [g.op('Shape', [masked]), g.ints([2]), g.ints([3]), g.ints([0])]);
+    probs = g.op('Slice', [all, g.ints([0]), width, g.ints([-1])]);
+  } else {
+    probs = g.op('Softmax', [masked], { axis: -1 });
+  }
   // Paper feature f3: the key with the highest attention summed over heads, per query token.
   const summed = g.op('ReduceSum', [probs, g.ints([0])], { keepdims: 0 });
   g.output(g.op('ArgMax', [summed], { axis: -1, keepdims: 0 }), layerIo.attentionArgmax, 'int64', ['T']);
-  const context = g.matmul(g.reshape(probs, [nkv, -1, 0]), values);
-  const merged = g.reshape(g.transpose(g.reshape(context, [nh, -1, D]), [1, 0, 2]), [-1, nh * D]);
+  const context = g.matmul(g.reshape(probs, [C, -1, 0]), values);
+  const merged = g.reshape(g.transpose(g.reshape(context, [nh, -1, Dv]), [1, 0, 2]), [-1, nh * Dv]);
+  const oBias = c.attentionOutputBias
+    ? checkpoint.float32(`${n.attention(layer, 'o_proj')}.bias`, [H])
+    : undefined;
   const attention = g.linear(
     merged,
     'o_proj',
-    checkpoint.float32(`${n.attention(layer, 'o_proj')}.weight`, [H, nh * D]),
+    checkpoint.float32(`${n.attention(layer, 'o_proj')}.weight`, [H, nh * Dv]),
     H,
-    nh * D,
+    nh * Dv,
+    oBias,
   );
   const residual = g.op('Add', [x, attention]);
   g.output(residual, layerIo.attentionResidual, 'float', ['T', H]);
@@ -165,9 +292,23 @@ export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Arr
   g.output(moeInput, layerIo.moeInput, 'float', ['T', H]);
   if (c.moeLayers.includes(layer)) {
     const E = c.numExperts;
-    const logits = g.linear(layerIo.moeInput, 'router', checkpoint.float32(n.router(layer), [E, H]), E, H);
+    const routerBias = c.routerBias
+      ? checkpoint.float32(n.router(layer).replace(/weight$/, 'bias'), [E])
+      : undefined;
+    const logits = g.linear(
+      layerIo.moeInput,
+      'router',
+      checkpoint.float32(n.router(layer), [E, H]),
+      E,
+      H,
+      routerBias,
+    );
     g.output(logits, layerIo.routerLogits, 'float', ['T', E]);
-    g.output(g.op('Softmax', [layerIo.routerLogits], { axis: -1 }), layerIo.routerProbs, 'float', ['T', E]);
+    const scores =
+      c.routing === 'sigmoid-group-topk'
+        ? g.op('Sigmoid', [layerIo.routerLogits])
+        : g.op('Softmax', [layerIo.routerLogits], { axis: -1 });
+    g.output(scores, layerIo.routerProbs, 'float', ['T', E]);
   } else {
     const I = c.denseIntermediateSize;
     const mlp = swiglu(

@@ -14,22 +14,27 @@ import { verifyModel } from './verify.js';
 
 const fixtures = join(import.meta.dirname, '../../../fixtures/checkpoints');
 
-describe.each(['tiny-mixtral', 'shakespeare-mixtral-8x2', 'tiny-qwen2-moe', 'tiny-qwen3-moe', 'tiny-olmoe'])(
-  'verify %s against transformers',
-  (name) => {
-    it('matches logits, hidden states, MoE outputs, routing and the greedy continuation', async () => {
-      const model = await loadModel(join(fixtures, name));
-      const report = await verifyModel(model, join(fixtures, name, 'reference.safetensors'));
-      await model.close();
-      expect(report.failures).toEqual([]);
-      expect(report.maxAbsDiffLogits).toBeLessThanOrEqual(1e-3);
-      expect(report.maxAbsDiffMoeOutput).toBeLessThanOrEqual(1e-4);
-      expect(report.routingAgreement).toBe(1);
-      expect(report.generationMatch).toBe(true);
-      expect(report.pass).toBe(true);
-    });
-  },
-);
+describe.each([
+  'tiny-mixtral',
+  'shakespeare-mixtral-8x2',
+  'tiny-qwen2-moe',
+  'tiny-qwen3-moe',
+  'tiny-olmoe',
+  'tiny-deepseek-v3',
+  'tiny-gpt-oss',
+])('verify %s against transformers', (name) => {
+  it('matches logits, hidden states, MoE outputs, routing and the greedy continuation', async () => {
+    const model = await loadModel(join(fixtures, name));
+    const report = await verifyModel(model, join(fixtures, name, 'reference.safetensors'));
+    await model.close();
+    expect(report.failures).toEqual([]);
+    expect(report.maxAbsDiffLogits).toBeLessThanOrEqual(1e-3);
+    expect(report.maxAbsDiffMoeOutput).toBeLessThanOrEqual(1e-4);
+    expect(report.routingAgreement).toBe(1);
+    expect(report.generationMatch).toBe(true);
+    expect(report.pass).toBe(true);
+  });
+});
 
 describe('shakespeare-mixtral-8x2 runtime', () => {
   let model: MoeModel;

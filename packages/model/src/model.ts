@@ -2,7 +2,7 @@ import { basename, resolve } from 'node:path';
 import { type Logger, type ModelSummary, noopLogger, parseWithSchema } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
-import type { ModelConfig } from './config.js';
+import type { ModelConfig, RopeConfig } from './config.js';
 import { inferenceError, ModelError } from './errors.js';
 import { buildExpertGraph } from './expert-graph.js';
 import { createSession } from './expert-runner.js';
@@ -83,6 +83,8 @@ export interface MoeModel {
   readonly config: ModelConfig;
   readonly checkpoint: Checkpoint;
   createSequence(): Sequence;
+  /** deepseek_v3: the router's e_score_correction_bias of a MoE layer. */
+  correctionBias(layer: number): Float32Array | undefined;
   /** Drops a sequence's KV cache. */
   releaseSequence(sequence: Sequence): void;
   /**
@@ -123,7 +125,8 @@ class SequenceState implements Sequence {
   constructor(
     readonly id: number,
     numLayers: number,
-    private readonly rowSize: number,
+    private readonly keySize: number,
+    private readonly valueSize: number,
     private readonly numKvHeads: number,
   ) {
     this.caches = Array.from({ length: numLayers }, () => ({
@@ -138,36 +141,68 @@ class SequenceState implements Sequence {
     const cache = this.caches[layer]!;
     if (needed <= cache.capacity) return cache;
     const capacity = Math.max(needed, cache.capacity * 2, 16);
-    const grow = (old: Float32Array): Float32Array => {
-      const next = new Float32Array(this.numKvHeads * capacity * this.rowSize);
+    const grow = (old: Float32Array, rowSize: number): Float32Array => {
+      const next = new Float32Array(this.numKvHeads * capacity * rowSize);
       for (let h = 0; h < this.numKvHeads; h++) {
         next.set(
-          old.subarray(h * cache.capacity * this.rowSize, (h * cache.capacity + this.length) * this.rowSize),
-          h * capacity * this.rowSize,
+          old.subarray(h * cache.capacity * rowSize, (h * cache.capacity + this.length) * rowSize),
+          h * capacity * rowSize,
         );
       }
       return next;
     };
-    cache.keys = grow(cache.keys);
-    cache.values = grow(cache.values);
+    cache.keys = grow(cache.keys, this.keySize);
+    cache.values = grow(cache.values, this.valueSize);
     cache.capacity = capacity;
     return cache;
   }
 }
 
-/** Rope tables [T, D] in the rotate-half layout, computed in float32 steps like transformers. */
-function ropeTables(config: ModelConfig, positions: Int32Array): { cos: Float32Array; sin: Float32Array } {
-  const D = config.headDim;
-  const half = D / 2;
+/** Inverse frequencies and the cos/sin scale of the rope (default, or YaRN as transformers computes it). */
+export function ropeFrequencies(rope: RopeConfig): { invFreq: Float32Array; scale: number } {
+  const half = rope.dim / 2;
   const invFreq = new Float32Array(half);
-  for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.fround(config.ropeTheta ** Math.fround((2 * i) / D));
+  const positionFreq = (i: number) => Math.fround(rope.theta ** Math.fround((2 * i) / rope.dim));
+  if (rope.kind === 'default') {
+    for (let i = 0; i < half; i++) invFreq[i] = 1 / positionFreq(i);
+    return { invFreq, scale: 1 };
+  }
+  const correctionDim = (rotations: number) =>
+    (rope.dim * Math.log(rope.originalMaxPositions / (rotations * 2 * Math.PI))) / (2 * Math.log(rope.theta));
+  let low = correctionDim(rope.betaFast);
+  let high = correctionDim(rope.betaSlow);
+  if (rope.truncate) {
+    low = Math.floor(low);
+    high = Math.ceil(high);
+  }
+  low = Math.max(low, 0);
+  high = Math.min(high, rope.dim - 1);
+  if (low === high) high += 0.001;
+  for (let i = 0; i < half; i++) {
+    const ramp = Math.min(1, Math.max(0, Math.fround((i - low) / (high - low))));
+    const extrapolationFactor = Math.fround(1 - ramp);
+    const extrapolation = Math.fround(1 / positionFreq(i));
+    const interpolation = Math.fround(1 / Math.fround(rope.factor * positionFreq(i)));
+    invFreq[i] =
+      Math.fround(interpolation * Math.fround(1 - extrapolationFactor)) +
+      Math.fround(extrapolation * extrapolationFactor);
+  }
+  const scale = rope.attentionFactor ?? (rope.factor <= 1 ? 1 : 0.1 * Math.log(rope.factor) + 1);
+  return { invFreq, scale };
+}
+
+/** Rope tables [T, dim] in the rotate-half layout, computed in float32 steps like transformers. */
+function ropeTables(rope: RopeConfig, positions: Int32Array): { cos: Float32Array; sin: Float32Array } {
+  const D = rope.dim;
+  const half = D / 2;
+  const { invFreq, scale } = ropeFrequencies(rope);
   const cos = new Float32Array(positions.length * D);
   const sin = new Float32Array(positions.length * D);
   for (let t = 0; t < positions.length; t++) {
     for (let i = 0; i < half; i++) {
       const angle = Math.fround(positions[t]! * invFreq[i]!);
-      const c = Math.cos(angle);
-      const s = Math.sin(angle);
+      const c = Math.fround(Math.cos(angle)) * scale;
+      const s = Math.fround(Math.sin(angle)) * scale;
       cos[t * D + i] = c;
       cos[t * D + half + i] = c;
       sin[t * D + i] = s;
@@ -195,9 +230,17 @@ async function createRuntime(
   const config = checkpoint.config;
   const threads = options.threads;
   const H = config.hiddenSize;
-  const D = config.headDim;
-  const nkv = config.numKeyValueHeads;
+  const nkv = config.cacheHeads;
+  const Dk = config.keyDim;
+  const Dv = config.valueDim;
   const V = config.vocabSize;
+  const correctionBiases = new Map<number, Float32Array>();
+  if (config.routing === 'sigmoid-group-topk') {
+    for (const layer of config.moeLayers) {
+      const name = config.names.router(layer).replace(/weight$/, 'e_score_correction_bias');
+      if (checkpoint.has(name)) correctionBiases.set(layer, checkpoint.float32(name, [config.numExperts]));
+    }
+  }
   const started = performance.now();
   const embedding = await createSession(buildEmbeddingGraph(checkpoint), threads, 'embedding graph');
   const layers: ort.InferenceSession[] = [];
@@ -338,41 +381,58 @@ async function createRuntime(
         }
       }
       const S = P + T;
-      // Block-diagonal causal mask over [packed past | packed new] keys.
-      const mask = new Float32Array(T * S).fill(Number.NEGATIVE_INFINITY);
-      for (const [i, input] of inputs.entries()) {
-        const past = states[i]!.length;
-        for (let j = 0; j < input.tokens.length; j++) {
-          const row = (tokenStart[i]! + j) * S;
-          mask.fill(0, row + pastStart[i]!, row + pastStart[i]! + past);
-          mask.fill(0, row + P + tokenStart[i]!, row + P + tokenStart[i]! + j + 1);
+      // Block-diagonal causal mask over [packed past | packed new] keys; a sliding window keeps only
+      // keys less than `window` positions back.
+      const buildMask = (window: number | null): ort.Tensor => {
+        const mask = new Float32Array(T * S).fill(Number.NEGATIVE_INFINITY);
+        for (const [i, input] of inputs.entries()) {
+          const past = states[i]!.length;
+          for (let j = 0; j < input.tokens.length; j++) {
+            const row = (tokenStart[i]! + j) * S;
+            const position = past + j;
+            const first = window === null ? 0 : Math.max(0, position - window + 1);
+            if (first < past) mask.fill(0, row + pastStart[i]! + first, row + pastStart[i]! + past);
+            mask.fill(
+              0,
+              row + P + tokenStart[i]! + Math.max(0, first - past),
+              row + P + tokenStart[i]! + j + 1,
+            );
+          }
         }
-      }
+        return new ort.Tensor('float32', mask, [T, S]);
+      };
+      const masks = new Map<number | null, ort.Tensor>();
+      for (const window of new Set(config.slidingWindows)) masks.set(window, buildMask(window));
       // Which token sits at each packed key position (for the attention-id feature).
       const keyTokens = new Int32Array(S);
       for (const [i, input] of inputs.entries()) {
         keyTokens.set(states[i]!.tokens.slice(0, states[i]!.length), pastStart[i]!);
         keyTokens.set(input.tokens, P + tokenStart[i]!);
       }
-      const { cos, sin } = ropeTables(config, positions);
-      const cosTensor = new ort.Tensor('float32', cos, [T, D]);
-      const sinTensor = new ort.Tensor('float32', sin, [T, D]);
-      const maskTensor = new ort.Tensor('float32', mask, [T, S]);
+      const { cos, sin } = ropeTables(config.rope, positions);
+      const cosTensor = new ort.Tensor('float32', cos, [T, config.rope.dim]);
+      const sinTensor = new ort.Tensor('float32', sin, [T, config.rope.dim]);
       let hidden = (await run(embedding, { input_ids: new ort.Tensor('int64', tokenIds, [T]) }, 'embedding'))
         .hidden!.data as Float32Array;
 
       for (let layer = 0; layer < config.numLayers; layer++) {
         forwardOptions.signal?.throwIfAborted();
         observer?.hiddenState?.(layer, hidden);
-        const pastKey = new Float32Array(nkv * P * D);
-        const pastValue = new Float32Array(nkv * P * D);
+        const pastKey = new Float32Array(nkv * P * Dk);
+        const pastValue = new Float32Array(nkv * P * Dv);
         for (const [i, state] of states.entries()) {
           const cache = state.caches[layer]!;
           for (let h = 0; h < nkv; h++) {
-            const from = h * cache.capacity * D;
-            const to = (h * P + pastStart[i]!) * D;
-            pastKey.set(cache.keys.subarray(from, from + state.length * D), to);
-            pastValue.set(cache.values.subarray(from, from + state.length * D), to);
+            const keyFrom = h * cache.capacity * Dk;
+            const valueFrom = h * cache.capacity * Dv;
+            pastKey.set(
+              cache.keys.subarray(keyFrom, keyFrom + state.length * Dk),
+              (h * P + pastStart[i]!) * Dk,
+            );
+            pastValue.set(
+              cache.values.subarray(valueFrom, valueFrom + state.length * Dv),
+              (h * P + pastStart[i]!) * Dv,
+            );
           }
         }
         const out = await run(
@@ -381,9 +441,9 @@ async function createRuntime(
             [layerIo.hidden]: new ort.Tensor('float32', hidden, [T, H]),
             [layerIo.cos]: cosTensor,
             [layerIo.sin]: sinTensor,
-            [layerIo.pastKey]: new ort.Tensor('float32', pastKey, [nkv, P, D]),
-            [layerIo.pastValue]: new ort.Tensor('float32', pastValue, [nkv, P, D]),
-            [layerIo.mask]: maskTensor,
+            [layerIo.pastKey]: new ort.Tensor('float32', pastKey, [nkv, P, Dk]),
+            [layerIo.pastValue]: new ort.Tensor('float32', pastValue, [nkv, P, Dv]),
+            [layerIo.mask]: masks.get(config.slidingWindows[layer] ?? null)!,
           },
           `layer ${layer}`,
         );
@@ -393,10 +453,16 @@ async function createRuntime(
           const n = inputs[i]!.tokens.length;
           const cache = state.reserve(layer, state.length + n);
           for (let h = 0; h < nkv; h++) {
-            const from = (h * T + tokenStart[i]!) * D;
-            const to = (h * cache.capacity + state.length) * D;
-            cache.keys.set(newKeys.subarray(from, from + n * D), to);
-            cache.values.set(newValues.subarray(from, from + n * D), to);
+            const keyFrom = (h * T + tokenStart[i]!) * Dk;
+            const valueFrom = (h * T + tokenStart[i]!) * Dv;
+            cache.keys.set(
+              newKeys.subarray(keyFrom, keyFrom + n * Dk),
+              (h * cache.capacity + state.length) * Dk,
+            );
+            cache.values.set(
+              newValues.subarray(valueFrom, valueFrom + n * Dv),
+              (h * cache.capacity + state.length) * Dv,
+            );
           }
         }
         if (!config.moeLayers.includes(layer)) {
@@ -406,7 +472,8 @@ async function createRuntime(
         const residual = out[layerIo.attentionResidual]!.data as Float32Array;
         const moeInput = out[layerIo.moeInput]!.data as Float32Array;
         const routerProbs = out[layerIo.routerProbs]!.data as Float32Array;
-        const routing = route(config, routerProbs, T);
+        const routerLogits = out[layerIo.routerLogits]!.data as Float32Array;
+        const routing = route(config, routerLogits, routerProbs, T, correctionBiases.get(layer));
         const routed = await moeStep({
           layer,
           hiddenStates: moeInput,
@@ -446,7 +513,7 @@ async function createRuntime(
             numTokens: T,
             moeInput,
             moeOutput,
-            routerLogits: out[layerIo.routerLogits]!.data as Float32Array,
+            routerLogits,
             routerProbs,
             routing,
             attentionIds,
@@ -492,7 +559,8 @@ async function createRuntime(
     checkpoint,
     inProcessMoeStep,
     runExpert,
-    createSequence: () => new SequenceState(nextId++, config.numLayers, D, nkv),
+    createSequence: () => new SequenceState(nextId++, config.numLayers, Dk, Dv, nkv),
+    correctionBias: (layer) => correctionBiases.get(layer),
     releaseSequence(sequence) {
       const state = asState(sequence);
       state.released = true;

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseSafetensors } from '@switchyard/core';
 import { ModelError } from './errors.js';
 import type { MoeModel } from './model.js';
-import { route } from './routing.js';
+import { route, routerScores } from './routing.js';
 
 export interface VerifyTolerances {
   logits: number;
@@ -48,18 +48,6 @@ function maxAbsDiff(a: Float32Array, b: Float32Array, what: string): number {
     if (!(d <= max)) max = Number.isNaN(d) ? Number.POSITIVE_INFINITY : d;
   }
   return max;
-}
-
-function softmaxRows(logits: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(logits.length);
-  for (let r = 0; r < rows; r++) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < cols; c++) max = Math.max(max, logits[r * cols + c]!);
-    let sum = 0;
-    for (let c = 0; c < cols; c++) sum += Math.exp(logits[r * cols + c]! - max);
-    for (let c = 0; c < cols; c++) out[r * cols + c] = Math.exp(logits[r * cols + c]! - max) / sum;
-  }
-  return out;
 }
 
 /**
@@ -163,7 +151,13 @@ export async function verifyModel(
         `${referencePath}: ${prefix}.router_logits`,
       );
       maxRouter = Math.max(maxRouter, tensors[`${prefix}.router_logits`]!);
-      const referenceIds = route(config, softmaxRows(referenceLogits, B * S, E), B * S).topkIds;
+      const referenceIds = route(
+        config,
+        referenceLogits,
+        routerScores(config, referenceLogits, B * S),
+        B * S,
+        model.correctionBias(layer),
+      ).topkIds;
       for (let i = 0; i < referenceIds.length; i++) if (referenceIds[i] === values.ids[i]) agree++;
       total += referenceIds.length;
     }

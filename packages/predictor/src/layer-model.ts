@@ -30,6 +30,20 @@ export class CountLevel {
     return row;
   }
 
+  /** Same table and parents (shared, read-only by the copy), own counts. */
+  cloneCounts(): CountLevel {
+    const copy = Object.create(CountLevel.prototype) as CountLevel;
+    Object.assign(copy, {
+      numExperts: this.numExperts,
+      table: this.table,
+      parents: this.parents,
+      counts: this.counts.slice(0, this.rows * this.numExperts),
+      totals: this.totals.slice(0, this.rows),
+      rows: this.rows,
+    });
+    return copy;
+  }
+
   private grow(): void {
     const capacity = this.parents.length * 2;
     const parents = new Int32Array(capacity);
@@ -101,6 +115,28 @@ export class LayerModel {
     }
   }
 
+  /** Removes one token's selections (its rows must exist), the inverse of addToken. */
+  subtractToken(
+    keys: Float64Array,
+    numTokens: number,
+    token: number,
+    ids: ArrayLike<number>,
+    offset: number,
+    weight: number,
+  ): void {
+    const E = this.numExperts;
+    const K = this.topK;
+    for (let level = 0; level < this.numLevels; level++) {
+      const key = keys[level * numTokens + token]!;
+      if (Number.isNaN(key)) break;
+      const counts = this.levels[level]!;
+      const row = counts.table.find(key);
+      const base = row * E;
+      for (let j = 0; j < K; j++) counts.counts[base + ids[offset + j]!]! -= weight;
+      counts.totals[row]! -= weight * K;
+    }
+  }
+
   /** Deepest level with a row for this token's contexts (−1 if none); its row is written to `rowOut[0]`. */
   deepestRow(keys: Float64Array, numTokens: number, token: number, rowOut: Int32Array): number {
     let found = -1;
@@ -136,6 +172,37 @@ export class LayerModel {
     return out;
   }
 
+  /** Posterior predictive probability of one expert at (level, row); level −1 = base. */
+  expertProbability(level: number, row: number, expert: number): number {
+    const E = this.numExperts;
+    let current = row;
+    for (let c = level; c >= 0; c--) {
+      this.chain[c] = current;
+      current = this.levels[c]!.parents[current]!;
+    }
+    let p = this.base[expert]!;
+    for (let c = 0; c <= level; c++) {
+      const counts = this.levels[c]!;
+      const r = this.chain[c]!;
+      const alpha = this.concentrations[c]! * this.scale;
+      p = (counts.counts[r * E + expert]! + alpha * p) / (counts.totals[r]! + alpha);
+    }
+    return p;
+  }
+
+  /**
+   * A model sharing this one's key tables and parents with its own copy of the counts (for
+   * cross-fitting by subtracting a fold, and for what-if updates).
+   */
+  cloneCounts(): LayerModel {
+    const copy = new LayerModel(this.numExperts, this.topK, this.numLevels, this.base, []);
+    (copy as { levels: CountLevel[] }).levels = this.levels.map((level) => level.cloneCounts());
+    copy.concentrations.set(this.concentrations);
+    copy.scale = this.scale;
+    copy.auxiliaryConcentration = this.auxiliaryConcentration;
+    return copy;
+  }
+
   /** Probabilities for one token given its level keys. */
   tokenProbabilities(keys: Float64Array, numTokens: number, token: number, out: Float64Array): Float64Array {
     const level = this.deepestRow(keys, numTokens, token, this.chain);
@@ -162,33 +229,42 @@ export class LayerModel {
         const parent = counts.parents[r]!;
         for (let e = 0; e < E; e++) q[r * E + e] = parentLoo ? parentLoo[parent * E + e]! : this.base[e]!;
       }
-      // Compact the non-zero cells once; the objective then runs over flat arrays.
+      // Compact once. Cells with n = 1 contribute log(α q) = log α + const, and rows with the same
+      // total share their denominator, so the objective runs over few values.
+      let singles = 0;
       let cells = 0;
-      for (let i = 0; i < rows * E; i++) if (counts.counts[i]! > 0) cells++;
+      for (let i = 0; i < rows * E; i++) {
+        const n = counts.counts[i]!;
+        if (n === 1) singles++;
+        else if (n > 0) cells++;
+      }
       const cellCounts = new Float64Array(cells);
       const cellPrior = new Float64Array(cells);
-      const rowTotals = new Float64Array(rows);
+      const totalsHistogram = new Map<number, number>();
       let cell = 0;
       for (let r = 0; r < rows; r++) {
-        rowTotals[r] = counts.totals[r]!;
+        const total = counts.totals[r]!;
+        if (total > 0) totalsHistogram.set(total, (totalsHistogram.get(total) ?? 0) + 1);
         for (let e = 0; e < E; e++) {
           const n = counts.counts[r * E + e]!;
-          if (n > 0) {
+          if (n > 0 && n !== 1) {
             cellCounts[cell] = n;
             cellPrior[cell] = q[r * E + e]!;
             cell++;
           }
         }
       }
+      const distinctTotals = Float64Array.from(totalsHistogram.keys());
+      const totalRows = Float64Array.from(totalsHistogram.values());
       const objective = (alpha: number): number => {
-        let sum = 0;
+        let sum = singles * Math.log(alpha);
         for (let i = 0; i < cells; i++) {
           const n = cellCounts[i]!;
           sum += n * Math.log(Math.max(n - 1 + alpha * cellPrior[i]!, 1e-300));
         }
-        for (let r = 0; r < rows; r++) {
-          const total = rowTotals[r]!;
-          if (total > 0) sum -= total * Math.log(total - K + alpha);
+        for (let i = 0; i < distinctTotals.length; i++) {
+          const total = distinctTotals[i]!;
+          sum -= totalRows[i]! * total * Math.log(total - K + alpha);
         }
         return sum;
       };

@@ -136,9 +136,10 @@ export function evaluatePredictor(
       for (let j = 0; j < K; j++)
         logLikelihood += Math.log(probabilities[layer]![t * E + trace.topkIds[(layer * T + t) * K + j]!]!);
   }
-  // Interval coverage per batch, from the same probabilities.
+  // Interval coverage per batch, through the same computation as predictLoad.
   const inside = new Float64Array(L);
   const batches = Math.floor(T / B);
+  const keys = Array.from({ length: L }, (_, layer) => predictor.levelKeys(batch, layer));
   const mean = new Float64Array(L * E);
   const variance = new Float64Array(L * E);
   const actual = new Float64Array(L * E);
@@ -146,17 +147,19 @@ export function evaluatePredictor(
     mean.fill(0);
     variance.fill(0);
     actual.fill(0);
+    const from = batchIndex * B;
     for (let layer = 0; layer < L; layer++) {
-      const rows = probabilities[layer]!;
-      for (let t = batchIndex * B; t < (batchIndex + 1) * B; t++) {
-        for (let e = 0; e < E; e++) {
-          const q = rows[t * E + e]!;
-          const inclusion = Math.min(1, K * q);
-          mean[layer * E + e]! += K * q;
-          variance[layer * E + e]! += inclusion * (1 - inclusion);
-        }
+      predictor.accumulateLoad(
+        layer,
+        keys[layer]!,
+        T,
+        from,
+        from + B,
+        mean.subarray(layer * E, (layer + 1) * E),
+        variance.subarray(layer * E, (layer + 1) * E),
+      );
+      for (let t = from; t < from + B; t++)
         for (let j = 0; j < K; j++) actual[layer * E + trace.topkIds[(layer * T + t) * K + j]!]! += 1;
-      }
     }
     const prediction = predictor.intervals(mean, variance, B);
     for (let i = 0; i < L * E; i++)

@@ -79,6 +79,7 @@ export interface PredictorState {
 
 interface Scratch {
   weights: Float64Array[];
+  varianceWeights: Float64Array;
   touchedLevel: Int32Array;
   touchedRow: Int32Array;
   probabilities: Float64Array;
@@ -99,6 +100,7 @@ export class Predictor {
     this.z = normalQuantile(0.5 + state.intervalLevel / 2);
     this.scratch = state.layers.map((model) => ({
       weights: model.levels.map(() => new Float64Array(0)),
+      varianceWeights: new Float64Array(0),
       touchedLevel: new Int32Array(0),
       touchedRow: new Int32Array(0),
       probabilities: new Float64Array(state.numExperts),
@@ -135,6 +137,15 @@ export class Predictor {
     if (this.keyBuffer.length < needed) this.keyBuffer = new Float64Array(needed);
     const keys = this.keyBuffer.subarray(0, needed);
     computeLevelKeys(batch, layer, ladder, this.keyContext, keys);
+    return keys;
+  }
+
+  /** The context keys of every token at every level of `layer`'s ladder ([levels × T], a new array). */
+  levelKeys(batch: TokenBatch, layer: number): Float64Array {
+    this.checkLayer(layer);
+    const T = validateBatch(batch, this.keyContext, this.numExperts);
+    const keys = new Float64Array(this.state.ladders[layer]!.length * T);
+    computeLevelKeys(batch, layer, this.state.ladders[layer]!, this.keyContext, keys);
     return keys;
   }
 
@@ -220,8 +231,14 @@ export class Predictor {
   }
 
   /**
-   * Adds tokens [from, to) of precomputed keys to `mean` (K·p) and `variance` (Σ π(1 − π), π = min(1, K·p)).
-   * Tokens are grouped by their deepest known context so each distinct context is computed once.
+   * Adds tokens [from, to) of precomputed keys to `mean` (K·Σ p_t) and `variance`.
+   *
+   * The mean is exact and linear in the counts: a row r reached by weight W contributes
+   * W·n_r/(N_r + α) to the mean and passes W·α/(N_r + α) to its parent, so each distinct context
+   * costs one pass over its E counts, deepest level first, with no per-token vector.
+   * The Poisson-binomial variance Σ_t π(1 − π), π = K·p (≤ 1, an expert is picked at most once per
+   * token), is taken at the token level (the coarse p of each token id): by Jensen this is an upper
+   * bound of the per-context variance, and the interval's model term is calibrated on top of it.
    */
   accumulateLoad(
     layer: number,
@@ -236,51 +253,101 @@ export class Predictor {
     const scratch = this.scratch[layer]!;
     const E = this.numExperts;
     const K = this.topK;
-    if (scratch.touchedLevel.length < to - from) {
-      scratch.touchedLevel = new Int32Array(to - from);
-      scratch.touchedRow = new Int32Array(to - from);
+    const levels = model.numLevels;
+    const varianceLevel = Math.min(1, levels - 1);
+    const span = to - from;
+    if (scratch.touchedRow.length < levels * span + span) {
+      scratch.touchedRow = new Int32Array(levels * span + span);
+      scratch.touchedLevel = new Int32Array(levels + 1);
     }
-    for (let level = 0; level < model.numLevels; level++) {
+    for (let level = 0; level < levels; level++) {
       if (scratch.weights[level]!.length < model.levels[level]!.rows)
         scratch.weights[level] = new Float64Array(Math.max(16, model.levels[level]!.rows * 2));
     }
-    let touched = 0;
+    if (scratch.varianceWeights.length < model.levels[varianceLevel]!.rows)
+      scratch.varianceWeights = new Float64Array(Math.max(16, model.levels[varianceLevel]!.rows * 2));
+    // touchedRow holds one list per level at offset level·span, and the variance list at levels·span.
+    const touched = scratch.touchedLevel.fill(0);
+    const rowOut = scratch.rowOut;
     let unknown = 0;
+    let unknownVariance = 0;
     for (let t = from; t < to; t++) {
-      const level = model.deepestRow(keys, numTokens, t, scratch.rowOut);
-      if (level < 0) {
+      // Bottom-up: contexts nest, so the first hit from the finest level is the deepest.
+      let top = levels - 1;
+      while (top >= 0 && Number.isNaN(keys[top * numTokens + t]!)) top--;
+      let deepest = -1;
+      let deepestRow = 0;
+      for (let level = top; level >= 0; level--) {
+        const row = model.levels[level]!.table.find(keys[level * numTokens + t]!);
+        if (row !== -1) {
+          deepest = level;
+          deepestRow = row;
+          break;
+        }
+      }
+      let varianceRow = -1;
+      if (deepest >= varianceLevel) {
+        varianceRow = deepestRow;
+        for (let level = deepest; level > varianceLevel; level--)
+          varianceRow = model.levels[level]!.parents[varianceRow]!;
+      }
+      if (deepest < 0) {
         unknown++;
+        unknownVariance++;
         continue;
       }
-      const row = scratch.rowOut[0]!;
-      const weights = scratch.weights[level]!;
-      if (weights[row] === 0) {
-        scratch.touchedLevel[touched] = level;
-        scratch.touchedRow[touched] = row;
-        touched++;
+      const weights = scratch.weights[deepest]!;
+      if (weights[deepestRow] === 0) scratch.touchedRow[deepest * span + touched[deepest]!++] = deepestRow;
+      weights[deepestRow]! += 1;
+      if (varianceRow < 0) {
+        unknownVariance++;
+        continue;
       }
-      weights[row]! += 1;
+      if (scratch.varianceWeights[varianceRow] === 0)
+        scratch.touchedRow[levels * span + touched[levels]!++] = varianceRow;
+      scratch.varianceWeights[varianceRow]! += 1;
     }
+    rowOut[0] = 0;
+    let toBase = unknown;
+    for (let level = levels - 1; level >= 0; level--) {
+      const counts = model.levels[level]!;
+      const weights = scratch.weights[level]!;
+      const alpha = model.concentrations[level]! * model.scale;
+      const parentWeights = level > 0 ? scratch.weights[level - 1]! : undefined;
+      for (let i = 0; i < touched[level]!; i++) {
+        const row = scratch.touchedRow[level * span + i]!;
+        const weight = weights[row]!;
+        weights[row] = 0;
+        const inverse = 1 / (counts.totals[row]! + alpha);
+        const own = weight * inverse * K;
+        const offset = row * E;
+        for (let e = 0; e < E; e++) mean[e]! += own * counts.counts[offset + e]!;
+        const passed = weight * alpha * inverse;
+        if (parentWeights) {
+          const parent = counts.parents[row]!;
+          if (parentWeights[parent] === 0)
+            scratch.touchedRow[(level - 1) * span + touched[level - 1]!++] = parent;
+          parentWeights[parent]! += passed;
+        } else toBase += passed;
+      }
+    }
+    for (let e = 0; e < E; e++) mean[e]! += toBase * K * model.base[e]!;
     const p = scratch.probabilities;
-    const addGroup = (weight: number): void => {
+    const addVariance = (weight: number): void => {
       for (let e = 0; e < E; e++) {
-        const q = p[e]!;
-        const inclusion = Math.min(1, K * q);
-        mean[e]! += weight * K * q;
+        const inclusion = Math.min(1, K * p[e]!);
         variance[e]! += weight * inclusion * (1 - inclusion);
       }
     };
-    for (let i = 0; i < touched; i++) {
-      const level = scratch.touchedLevel[i]!;
-      const row = scratch.touchedRow[i]!;
-      const weights = scratch.weights[level]!;
-      model.probabilities(level, row, p);
-      addGroup(weights[row]!);
-      weights[row] = 0;
+    for (let i = 0; i < touched[levels]!; i++) {
+      const row = scratch.touchedRow[levels * span + i]!;
+      model.probabilities(varianceLevel, row, p);
+      addVariance(scratch.varianceWeights[row]!);
+      scratch.varianceWeights[row] = 0;
     }
-    if (unknown > 0) {
+    if (unknownVariance > 0) {
       model.probabilities(-1, 0, p);
-      addGroup(unknown);
+      addVariance(unknownVariance);
     }
   }
 
@@ -295,15 +362,16 @@ export class Predictor {
     const ids = batch.topkIds;
     if (!ids) throw inputError('observe needs the routing (topkIds) of the batch', 'batch.topkIds');
     const K = this.topK;
-    const p = new Float64Array(this.numExperts);
     let logLikelihood = 0;
     for (let layer = 0; layer < this.numLayers; layer++) {
       const keys = this.keysFor(batch, layer, T);
       const model = this.state.layers[layer]!;
+      const rowOut = this.scratch[layer]!.rowOut;
       for (let t = 0; t < T; t++) {
-        model.tokenProbabilities(keys, T, t, p);
+        const level = model.deepestRow(keys, T, t, rowOut);
         const base = (layer * T + t) * K;
-        for (let j = 0; j < K; j++) logLikelihood += Math.log(p[ids[base + j]!]!);
+        for (let j = 0; j < K; j++)
+          logLikelihood += Math.log(model.expertProbability(level, rowOut[0]!, ids[base + j]!));
       }
       if (this.state.strategy === 'paper') continue;
       const halfLife = this.state.halfLifeTokens;
@@ -658,12 +726,19 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
   );
   const batchLogLikelihoods: number[] = [];
   const foldTokens = Math.ceil(T / folds / chunk) * chunk;
-  const p = new Float64Array(E);
+  const rowOut = new Int32Array(1);
   for (let fold = 0; fold < folds; fold++) {
     const from = fold * foldTokens;
     const to = Math.min(T, from + foldTokens);
     if (to - from < B) continue;
     const models = state.layers.map((model, layer) => {
+      if (state.strategy === 'default') {
+        // Conjugacy: the fold's model is the full counts minus the fold's tokens.
+        const copy = model.cloneCounts();
+        for (let t = from; t < to; t++)
+          copy.subtractToken(context.keys[layer]!, T, t, data.topkIds, (layer * T + t) * K, 1);
+        return copy;
+      }
       const alphas = Float64Array.from(model.concentrations);
       const paperCell = model.auxiliaryConcentration;
       const fixed = Number.isNaN(paperCell) ? alphas : Float64Array.from([...alphas, paperCell]);
@@ -678,12 +753,13 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
         const keys = context.keys[layer]!;
         foldPredictor.accumulateLoad(layer, keys, T, start, start + B, mean, variance);
         const actual = new Float64Array(E);
+        const foldModel = models[layer]!;
         for (let t = start; t < start + B; t++) {
-          models[layer]!.tokenProbabilities(keys, T, t, p);
+          const level = foldModel.deepestRow(keys, T, t, rowOut);
           for (let j = 0; j < K; j++) {
             const expert = data.topkIds[(layer * T + t) * K + j]!;
             actual[expert]! += 1;
-            logLikelihood += Math.log(p[expert]!);
+            logLikelihood += Math.log(foldModel.expertProbability(level, rowOut[0]!, expert));
           }
         }
         const record = records[layer]!;

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
+import { registerDeploy } from './deploy.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
@@ -24,6 +25,7 @@ export const commands: CommandRegistrar[] = [
   registerCost,
   registerDemo,
   registerLambda,
+  registerDeploy,
   registerReport,
   registerPlan,
   registerPredict,

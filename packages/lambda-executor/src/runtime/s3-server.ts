@@ -13,6 +13,16 @@ function xmlEscape(text: string): string {
   return text.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
+function xmlUnescape(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, '&');
+}
+
 function sendError(
   response: ServerResponse,
   status: number,
@@ -45,7 +55,7 @@ function decodeAwsChunked(body: Buffer): Buffer {
 
 /**
  * A minimal in-memory S3 API, path-style only (`/bucket/key`): CreateBucket, HeadBucket,
- * DeleteBucket, ListObjectsV2, PutObject, GetObject (with a single byte Range), HeadObject,
+ * DeleteBucket, ListObjectsV2, DeleteObjects, PutObject, GetObject (with a single byte Range), HeadObject,
  * DeleteObject. Enough for `@aws-sdk/client-s3` with `forcePathStyle: true`. No auth, no versions.
  */
 export class LocalS3Store {
@@ -99,6 +109,18 @@ export class LocalS3Store {
       }
       if (!objects)
         return sendError(response, 404, 'NoSuchBucket', 'The specified bucket does not exist', resource);
+      if (method === 'POST' && url.searchParams.has('delete')) {
+        // DeleteObjects: <Delete><Object><Key>…</Key></Object>…</Delete>
+        const keys = [...body.toString('utf8').matchAll(/<Key>([^<]*)<\/Key>/g)].map((m) =>
+          xmlUnescape(m[1] ?? ''),
+        );
+        for (const k of keys) objects.delete(k);
+        const deleted = keys.map((k) => `<Deleted><Key>${xmlEscape(k)}</Key></Deleted>`).join('');
+        const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<DeleteResult>${deleted}</DeleteResult>`;
+        response.writeHead(200, { 'content-type': 'application/xml' });
+        response.end(xml);
+        return;
+      }
       if (method === 'HEAD') {
         response.writeHead(200);
         response.end();

@@ -87,6 +87,20 @@ export function readZip(archive: Uint8Array): ZipEntry[] {
   return entries;
 }
 
+/** Compressed form per data buffer: packaging reuses the same onnxruntime buffers for every function. */
+const compressedCache = new WeakMap<Uint8Array, { crc: number; body: Uint8Array; deflated: boolean }>();
+
+function compress(data: Uint8Array): { crc: number; body: Uint8Array; deflated: boolean } {
+  const cached = compressedCache.get(data);
+  if (cached) return cached;
+  // Fast deflate for big native binaries; they barely shrink at higher levels.
+  const deflated = new Uint8Array(deflateRawSync(data, { level: data.byteLength > 1_000_000 ? 1 : 6 }));
+  const useDeflate = deflated.byteLength < data.byteLength;
+  const result = { crc: crc32(data), body: useDeflate ? deflated : data, deflated: useDeflate };
+  compressedCache.set(data, result);
+  return result;
+}
+
 /** Writes a zip archive (deflate where it helps, stored otherwise), Unix modes preserved. */
 export function writeZip(entries: readonly ZipEntry[]): Uint8Array {
   const locals: Uint8Array[] = [];
@@ -95,10 +109,7 @@ export function writeZip(entries: readonly ZipEntry[]): Uint8Array {
   const encoder = new TextEncoder();
   for (const entry of entries) {
     const name = encoder.encode(safePath(entry.path));
-    const crc = crc32(entry.data);
-    const deflated = new Uint8Array(deflateRawSync(entry.data));
-    const useDeflate = deflated.byteLength < entry.data.byteLength;
-    const body = useDeflate ? deflated : entry.data;
+    const { crc, body, deflated: useDeflate } = compress(entry.data);
     const local = new Uint8Array(30 + name.byteLength);
     const lv = new DataView(local.buffer);
     lv.setUint32(0, localFileHeader, true);
