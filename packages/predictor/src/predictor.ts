@@ -629,7 +629,7 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
   const E = first.meta.num_experts;
   const K = first.topK;
   const chunk = first.meta.chunk;
-  const hasAttention = data.attentionIds !== undefined;
+  const hasAttention = data.attentionIds !== undefined && resolved.useAttention;
   if (resolved.priorExpertLoad && resolved.priorExpertLoad.length !== L)
     throw inputError(
       `priorExpertLoad has ${resolved.priorExpertLoad.length} layers, the trace has ${L}`,
