@@ -1,8 +1,22 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SwitchyardError } from '@switchyard/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { mapLimited, runCli } from './cli-process.js';
+import type { CliContext } from '../src/context.js';
+import { createOutput } from '../src/output.js';
+import { createProgram } from '../src/program.js';
+import { runCli } from './cli-process.js';
+
+function quietContext(): CliContext {
+  const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream & { isTTY: boolean };
+  return {
+    output: createOutput({ stdout: sink as never, stderr: sink as never, noColor: true }),
+    logger: { debug: () => {}, warn: () => {}, error: () => {} },
+    env: { SWITCHYARD_LOG_LEVEL: 'silent' },
+    fixturesDir: join(tmpdir(), 'no-fixtures'),
+  };
+}
 
 const work = mkdtempSync(join(tmpdir(), 'switchyard-cost-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -45,7 +59,7 @@ describe('switchyard cost (child process)', () => {
     expect(human.stdout).toContain('$0.60');
     expect(human.stdout).toContain('$25.60');
     expect(human.stdout).toContain(`dated ${result.priceTableDate}`);
-  });
+  }, 180_000);
 
   it('applies the free tier by default and takes arm64 and a price-table override', async () => {
     const override = join(work, 'override.json');
@@ -97,28 +111,25 @@ describe('switchyard cost (child process)', () => {
     const customResult = JSON.parse(custom.stdout);
     expect(customResult.requestUsd).toBe(0);
     expect(customResult.priceTableDate).toBe('2027-02-01');
-  });
+  }, 180_000);
 
-  it('rejects bad input with one line naming the flag and exit code 2', async () => {
+  it('rejects bad input in a child process with one line naming the flag and exit code 2', async () => {
     const malformed = join(work, 'malformed.json');
     writeFileSync(
       malformed,
       '{"regions": {"us-east-1": {"lambda": {"requestUsdPerMillion": {"value": -3}}}}}',
     );
-    const base = ['--duration-ms', '1000', '--invocations', '10'];
     const cases: Array<[string[], RegExp]> = [
-      [['cost', '--memory', '-1', ...base], /--memory: must not be negative/],
-      [['cost', '--memory', '512.5', ...base], /--memory: must be a whole number/],
-      [['cost', '--memory', '64', ...base], /--memory: must be between 128 and 10240/],
-      [['cost', '--memory', '10241', ...base], /--memory: must be between 128 and 10240/],
-      [['cost', '--memory', 'lots', ...base], /--memory: must be a number/],
-      [['cost', '--memory', '512', '--duration-ms', '-2', '--invocations', '1'], /--duration-ms/],
-      [['cost', '--memory', '512', '--duration-ms', '1', '--invocations', '2.5'], /--invocations/],
-      [['cost', '--memory', '512', ...base, '--region', 'mars-1'], /--region: unknown region "mars-1"/],
-      [['cost', '--memory', '512', ...base, '--arch', 'mips'], /--arch: unknown architecture "mips"/],
-      [['cost', '--memory', '512', ...base, '--price-table', malformed], /requestUsdPerMillion\.value/],
+      [
+        ['cost', '--memory', '-1', '--duration-ms', '1000', '--invocations', '10'],
+        /--memory: must not be negative/,
+      ],
+      [
+        ['cost', '--memory', '512', '--duration-ms', '1', '--invocations', '1', '--price-table', malformed],
+        /requestUsdPerMillion\.value/,
+      ],
     ];
-    const runs = await mapLimited(cases, 2, ([args]) => runCli(args));
+    const runs = await Promise.all(cases.map(([args]) => runCli(args)));
     runs.forEach((run, i) => {
       const [args, pattern] = cases[i]!;
       expect(run.code, args.join(' ')).toBe(2);
@@ -126,5 +137,32 @@ describe('switchyard cost (child process)', () => {
       expect(run.stderr.trim().split('\n'), args.join(' ')).toHaveLength(1);
       expect(run.stdout).toBe('');
     });
+  }, 180_000);
+
+  it('names the flag for every kind of bad number, region and architecture', async () => {
+    const base = ['--duration-ms', '1000', '--invocations', '10'];
+    const cases: Array<[string[], RegExp]> = [
+      [['--memory', '512.5', ...base], /--memory: must be a whole number/],
+      [['--memory', '64', ...base], /--memory: must be between 128 and 10240/],
+      [['--memory', '10241', ...base], /--memory: must be between 128 and 10240/],
+      [['--memory', 'lots', ...base], /--memory: must be a number/],
+      [['--memory', '512', '--duration-ms', '-2', '--invocations', '1'], /--duration-ms/],
+      [['--memory', '512', '--duration-ms', '1', '--invocations', '2.5'], /--invocations/],
+      [['--memory', '512', ...base, '--region', 'mars-1'], /--region: unknown region "mars-1"/],
+      [['--memory', '512', ...base, '--arch', 'mips'], /--arch: unknown architecture "mips"/],
+    ];
+    for (const [args, pattern] of cases) {
+      const program = createProgram(quietContext());
+      program.exitOverride();
+      let caught: unknown;
+      try {
+        await program.parseAsync(['cost', ...args], { from: 'user' });
+      } catch (error) {
+        caught = error;
+      }
+      expect(SwitchyardError.isInstance(caught), args.join(' ')).toBe(true);
+      expect((caught as SwitchyardError).code).toBe('INVALID_INPUT');
+      expect((caught as Error).message, args.join(' ')).toMatch(pattern);
+    }
   });
 });

@@ -162,4 +162,36 @@ describe('measureComputePoints', () => {
     });
     expect(points).toEqual([{ threads: 2, tokens: 8, durationMs: 2, repetitions: 3, statistic: 'min' }]);
   });
+
+  it('interleaves cells, shuffles each round, and samples unsettled cells until their fastest runs agree', async () => {
+    const calls: number[] = [];
+    // tokens 8 is noisy until its 6th run; tokens 16 is steady.
+    const noisy = [50, 40, 30, 20, 10, 10, 10, 10, 10];
+    let noisyCall = 0;
+    let state = 1;
+    const points = await measureComputePoints({
+      runExpert: async (tokens) => {
+        calls.push(tokens);
+        return tokens === 8 ? noisy[noisyCall++]! : 5;
+      },
+      tokenCounts: [8, 16],
+      threadCounts: [1],
+      repetitions: 3,
+      warmup: 0,
+      statistic: 'min',
+      interleave: true,
+      maxRepetitions: 20,
+      stableFraction: 0.05,
+      random: () => {
+        state = (state * 16807) % 2147483647;
+        return state / 2147483647;
+      },
+    });
+    expect(points.find((p) => p.tokens === 16)).toMatchObject({ durationMs: 5, repetitions: 3 });
+    // Settles once three runs of 10 ms exist: runs 5, 6 and 7.
+    expect(points.find((p) => p.tokens === 8)).toMatchObject({ durationMs: 10, repetitions: 7 });
+    expect(calls.filter((t) => t === 8)).toHaveLength(7);
+    // The first three rounds hold both cells, in some order.
+    expect(new Set(calls.slice(0, 2))).toEqual(new Set([8, 16]));
+  });
 });

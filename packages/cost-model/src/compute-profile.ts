@@ -77,40 +77,39 @@ export function loadComputeProfile(path: string): ComputeProfile {
   return parseComputeProfile(parseJson(text, path), path);
 }
 
-/** Least-squares line through (tokens, durationMs). Needs two distinct token counts. */
+/**
+ * Line through (tokens, durationMs) minimising the squared *relative* error (weights 1/duration²):
+ * the planner cares about % error at every batch size, and an unweighted fit lets the largest
+ * token counts swamp the small ones. Needs two distinct token counts.
+ */
 export function fitLine(points: readonly { tokens: number; durationMs: number }[]): {
   fixedMs: number;
   perTokenMs: number;
 } {
   const n = points.length;
-  let sumX = 0;
-  let sumY = 0;
+  let sw = 0;
+  let swx = 0;
+  let swy = 0;
+  let swxx = 0;
+  let swxy = 0;
   for (const p of points) {
-    sumX += p.tokens;
-    sumY += p.durationMs;
+    const w = 1 / (p.durationMs * p.durationMs);
+    sw += w;
+    swx += w * p.tokens;
+    swy += w * p.durationMs;
+    swxx += w * p.tokens * p.tokens;
+    swxy += w * p.tokens * p.durationMs;
   }
-  const meanX = sumX / n;
-  const meanY = sumY / n;
-  let sxx = 0;
-  let sxy = 0;
-  for (const p of points) {
-    sxx += (p.tokens - meanX) ** 2;
-    sxy += (p.tokens - meanX) * (p.durationMs - meanY);
-  }
-  if (n < 2 || sxx === 0)
+  const determinant = sw * swxx - swx * swx;
+  const distinct = new Set(points.map((p) => p.tokens)).size;
+  if (n < 2 || distinct < 2 || !(Math.abs(determinant) > 0))
     throw invalidField('points', 'need at least two distinct token counts per thread count');
-  let perTokenMs = sxy / sxx;
-  let fixedMs = meanY - perTokenMs * meanX;
+  let perTokenMs = (sw * swxy - swx * swy) / determinant;
+  let fixedMs = (swy - perTokenMs * swx) / sw;
   // A negative intercept is noise; refit through the origin rather than predict negative time.
   if (fixedMs < 0) {
-    let sxyOrigin = 0;
-    let sxxOrigin = 0;
-    for (const p of points) {
-      sxyOrigin += p.tokens * p.durationMs;
-      sxxOrigin += p.tokens * p.tokens;
-    }
     fixedMs = 0;
-    perTokenMs = sxyOrigin / sxxOrigin;
+    perTokenMs = swxy / swxx;
   }
   if (!(perTokenMs > 0))
     throw invalidField('points', 'duration does not grow with tokens; cannot fit a per-token cost');
@@ -233,6 +232,14 @@ export interface ProfileComputeOptions {
    * ever adds time, so on a shared machine the minimum is the better estimate of dedicated-core time.
    */
   statistic?: 'median' | 'min';
+  /** Run the cells round-robin (one run of each per round) instead of cell after cell. */
+  interleave?: boolean;
+  /** With `interleave`: keep sampling unsettled cells up to this many runs. Default `repetitions`. */
+  maxRepetitions?: number;
+  /** A cell is settled when its three fastest runs are within this fraction. Default 0.05. */
+  stableFraction?: number;
+  /** With `interleave`: shuffles the cell order every round (seeded source in [0, 1)). */
+  random?: () => number;
   onProgress?: (point: ComputePoint) => void;
 }
 
@@ -242,27 +249,58 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
   const warmup = options.warmup ?? 1;
   if (!Number.isInteger(repetitions) || repetitions < 1)
     throw invalidField('repetitions', 'must be a positive integer');
-  const points: ComputePoint[] = [];
-  for (const threads of options.threadCounts) {
-    for (const tokens of options.tokenCounts) {
-      for (let i = 0; i < warmup; i++) await options.runExpert(tokens, threads);
-      const durations: number[] = [];
-      for (let i = 0; i < repetitions; i++) durations.push(await options.runExpert(tokens, threads));
-      durations.sort((a, b) => a - b);
-      const mid = durations.length >> 1;
-      const median =
-        durations.length % 2 === 1 ? durations[mid]! : (durations[mid - 1]! + durations[mid]!) / 2;
-      const statistic = options.statistic ?? 'median';
-      const point: ComputePoint = {
-        threads,
-        tokens,
-        durationMs: statistic === 'min' ? durations[0]! : median,
-        repetitions,
-        ...(statistic === 'min' ? { statistic } : {}),
-      };
-      points.push(point);
-      options.onProgress?.(point);
+  const cells: Array<{ threads: number; tokens: number; durations: number[] }> = [];
+  for (const threads of options.threadCounts)
+    for (const tokens of options.tokenCounts) cells.push({ threads, tokens, durations: [] });
+  for (const cell of cells)
+    for (let i = 0; i < warmup; i++) await options.runExpert(cell.tokens, cell.threads);
+  if (options.interleave) {
+    // One run of every cell per round: a burst of load from other processes hits all cells alike.
+    // With `maxRepetitions`, cells whose three fastest runs still disagree by more than
+    // `stableFraction` get more rounds: contention only adds time, so agreeing minima are clean.
+    const maxRepetitions = Math.max(repetitions, options.maxRepetitions ?? repetitions);
+    const stable = options.stableFraction ?? 0.05;
+    const settled = (durations: number[]): boolean => {
+      if (durations.length < 3) return false;
+      const fastest = [...durations].sort((a, b) => a - b);
+      return fastest[2]! <= fastest[0]! * (1 + stable);
+    };
+    const order = [...cells];
+    for (let i = 0; i < maxRepetitions; i++) {
+      let ran = false;
+      // A fresh order per round, so no cell always follows the largest one (cache and thread-pool
+      // after-effects would otherwise bias it).
+      if (options.random) {
+        for (let j = order.length - 1; j > 0; j--) {
+          const k = Math.floor(options.random() * (j + 1));
+          [order[j], order[k]] = [order[k]!, order[j]!];
+        }
+      }
+      for (const cell of order) {
+        if (i >= repetitions && settled(cell.durations)) continue;
+        cell.durations.push(await options.runExpert(cell.tokens, cell.threads));
+        ran = true;
+      }
+      if (!ran) break;
     }
+  } else {
+    for (const cell of cells)
+      for (let i = 0; i < repetitions; i++)
+        cell.durations.push(await options.runExpert(cell.tokens, cell.threads));
   }
-  return points;
+  const statistic = options.statistic ?? 'median';
+  return cells.map(({ threads, tokens, durations }) => {
+    durations.sort((a, b) => a - b);
+    const mid = durations.length >> 1;
+    const median = durations.length % 2 === 1 ? durations[mid]! : (durations[mid - 1]! + durations[mid]!) / 2;
+    const point: ComputePoint = {
+      threads,
+      tokens,
+      durationMs: statistic === 'min' ? durations[0]! : median,
+      repetitions: durations.length,
+      ...(statistic === 'min' ? { statistic } : {}),
+    };
+    options.onProgress?.(point);
+    return point;
+  });
 }

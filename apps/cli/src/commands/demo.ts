@@ -1,4 +1,5 @@
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
+import type { DeploymentPlan } from '@switchyard/core';
 import { runDemo } from '../demo/run-demo.js';
 import { addExamples, addJsonOption } from '../help.js';
 import {
@@ -6,14 +7,22 @@ import {
   parseNumberOption,
   parsePositiveIntegerOption,
   requireDirectory,
+  requireFile,
   writeTextFile,
 } from '../io.js';
+import {
+  baselineLabel,
+  costPerMillionTokens,
+  deploymentRows,
+  throughputTokensPerS,
+} from '../report/from-plan.js';
 import { renderReport } from '../report/render-report.js';
 import type { CommandRegistrar } from './index.js';
 
 interface DemoCommandOptions {
   model?: string;
   traces?: string;
+  profile?: string;
   prompt: string;
   tokens: number;
   temperature: number;
@@ -24,6 +33,18 @@ interface DemoCommandOptions {
   json?: boolean;
 }
 
+type PlanCost = DeploymentPlan['baselines'][string];
+
+function costRow(cost: PlanCost, tokensPerBatch: number, reference: number): Record<string, number | string> {
+  const perMillion = costPerMillionTokens(cost, tokensPerBatch);
+  return {
+    '$/M tokens': Number(perMillion.toPrecision(4)),
+    'vs Switchyard': perMillion === reference ? '' : `${(perMillion / reference).toFixed(2)}×`,
+    'latency ms': Math.round(cost.latencyMs),
+    'tokens/s': Math.round(throughputTokensPerS(cost, tokensPerBatch)),
+  };
+}
+
 export const registerDemo: CommandRegistrar = (program, context) => {
   const command = program
     .command('demo')
@@ -32,6 +53,10 @@ export const registerDemo: CommandRegistrar = (program, context) => {
     )
     .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
     .option('--traces <dir>', 'folder with calibration/heldout routing traces (default: the bundled ones)')
+    .option(
+      '--profile <file>',
+      'measured compute profile (default: fixtures/profiles/<model>.json when present)',
+    )
     .option('--prompt <text>', 'prompt to continue', 'ROMEO:\n')
     .option('--tokens <n>', 'tokens to generate', parsePositiveIntegerOption, 160)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseNumberOption, 0.8)
@@ -59,11 +84,15 @@ export const registerDemo: CommandRegistrar = (program, context) => {
       options.traces ?? join(context.fixturesDir, 'traces/shakespeare-mixtral-8x2'),
       'traces directory',
     );
+    const profilePath = options.profile
+      ? requireFile(options.profile, 'compute profile')
+      : join(context.fixturesDir, 'profiles', `${basename(modelDir)}.json`);
     const started = performance.now();
     const result = await runDemo(
       {
         modelDir,
         tracesDir,
+        profilePath,
         prompt: options.prompt,
         maxNewTokens: options.tokens,
         temperature: options.temperature,
@@ -80,6 +109,54 @@ export const registerDemo: CommandRegistrar = (program, context) => {
       output.line(output.color('bold', `Generated (${result.text.generatedBy}):`));
       output.line(`${output.color('cyan', result.text.prompt)}${result.text.completion}`);
       output.line();
+      const plan = result.plan;
+      if (plan) {
+        output.table(
+          deploymentRows(plan).map((row) => ({
+            layer: row.layer,
+            experts: row.experts,
+            memoryMB: row.memoryMB,
+            replicas: row.replicas,
+            predictedTokens: Math.round(row.predictedTokens ?? 0),
+            transport: row.method,
+          })),
+          {
+            title: `Deployment (per ${plan.workload.tokensPerBatch}-token batch, SLO ${plan.workload.sloMs} ms)`,
+          },
+        );
+        output.line();
+        const tokens = plan.workload.tokensPerBatch;
+        const ours = costPerMillionTokens(plan.predicted, tokens);
+        output.table(
+          [
+            { deployment: `Switchyard (${plan.strategy})`, ...costRow(plan.predicted, tokens, ours) },
+            ...Object.entries(plan.baselines).map(([key, cost]: [string, PlanCost]) => ({
+              deployment: baselineLabel(key),
+              ...costRow(cost, tokens, ours),
+            })),
+          ],
+          { title: 'Projected cost (cost model, per million tokens)' },
+        );
+        output.line();
+      }
+      if (result.predictor) {
+        const p = result.predictor;
+        output.table(
+          [
+            {
+              'hit@k': Number(p.hitAtK.toFixed(3)),
+              load_err: Number(p.loadErr.toFixed(4)),
+              [`${Math.round(p.intervalLevel * 100)} % interval coverage`]: Number(
+                p.intervalCoverage.toFixed(3),
+              ),
+              'held-out tokens': p.tokens,
+              'batch tokens': p.batchTokens,
+            },
+          ],
+          { title: 'Predictor accuracy (fit on calibration, scored on held-out)' },
+        );
+        output.line();
+      }
       output.table(
         result.steps.map((step) => ({
           step: step.step,

@@ -21,6 +21,7 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  * and `addJsonOption` from `../help.js`; the CLI's tests check both and run every command here
  * with bad input.
  */
+// biome-ignore format: one line per command keeps concurrent additions from conflicting
 export const commands: CommandRegistrar[] = [
   registerCost,
   registerDemo,

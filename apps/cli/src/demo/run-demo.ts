@@ -1,15 +1,31 @@
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { type Logger, type RoutingTrace, readRoutingTrace } from '@switchyard/core';
-import { type ComputeProfile, fitComputeProfile } from '@switchyard/cost-model';
+import { type DeploymentPlan, type Logger, type RoutingTrace, readRoutingTrace } from '@switchyard/core';
+import {
+  type ComputeProfile,
+  computeTimeAtThreadsMs,
+  fitComputeProfile,
+  loadComputeProfile,
+} from '@switchyard/cost-model';
 import { loadModel, type MoeModel } from '@switchyard/model';
+import { type LoadForecast, planDeployment } from '@switchyard/optimizer';
+import {
+  type EvaluationResult,
+  evaluatePredictor,
+  fitPredictor,
+  type Predictor,
+} from '@switchyard/predictor';
 import type { Output } from '../output.js';
+import { costPerMillionTokens, reportFromPlan } from '../report/from-plan.js';
 import type { ReportData } from '../report/report-data.js';
 import { measureExpertPoints } from './profile.js';
 
 export interface DemoOptions {
   modelDir: string;
   tracesDir: string;
+  /** Measured compute profile to plan with (re-checked live); without it the live measurement is used. */
+  profilePath?: string;
   prompt: string;
   maxNewTokens: number;
   temperature: number;
@@ -29,7 +45,35 @@ export interface DemoResult {
   text: { prompt: string; completion: string; generatedBy: string };
   steps: DemoStep[];
   profile?: ComputeProfile;
+  predictor?: Pick<
+    EvaluationResult,
+    'hitAtK' | 'loadErr' | 'intervalCoverage' | 'intervalLevel' | 'tokens' | 'batchTokens'
+  >;
+  plan?: DeploymentPlan;
   report: ReportData;
+}
+
+/** The predictor's expected load of one batch, in the planner's forecast shape. */
+export function forecastFromPredictor(
+  predictor: Predictor,
+  tokens: Int32Array,
+  moeLayers: readonly number[],
+): LoadForecast {
+  const prediction = predictor.predictLoad({ tokens });
+  const E = prediction.numExperts;
+  const slice = (values: Float64Array, layer: number): number[] => [
+    ...values.subarray(layer * E, (layer + 1) * E),
+  ];
+  return {
+    tokensPerBatch: tokens.length,
+    intervalLevel: prediction.level,
+    layers: Array.from({ length: prediction.numLayers }, (_, layer) => ({
+      layer: moeLayers[layer] ?? layer,
+      mean: slice(prediction.mean, layer),
+      low: slice(prediction.low, layer),
+      high: slice(prediction.high, layer),
+    })),
+  };
 }
 
 async function timed<T>(
@@ -71,7 +115,7 @@ export async function runDemo(
       };
     });
 
-    const profile = await timed(steps, 'profile expert compute', async () => {
+    const live = await timed(steps, 'profile expert compute', async () => {
       const threadCounts = [1, 2];
       const tokenCounts = [16, 64, 256];
       const bar = io.output.progress('profiling experts', threadCounts.length * tokenCounts.length);
@@ -95,17 +139,82 @@ export async function runDemo(
       });
       const one = fitted.fits.find((fit) => fit.threads === 1)!;
       return {
-        value: fitted,
-        detail: `in process at 1 and 2 threads: ${one.fixedMs.toFixed(3)} ms + ${(one.perTokenMs * 1000).toFixed(2)} µs/token at 1 thread`,
+        value: { profile: fitted, points },
+        detail: `measured in process at 1 and 2 threads × 16/64/256 tokens: ${one.fixedMs.toFixed(3)} ms + ${(one.perTokenMs * 1000).toFixed(2)} µs/token at 1 thread`,
+      };
+    });
+    let profile = live.profile;
+    if (options.profilePath && existsSync(options.profilePath)) {
+      const path = options.profilePath;
+      profile = await timed(steps, 'load measured profile', async () => {
+        const measured = loadComputeProfile(path);
+        // Re-check: how far the committed profile is from this machine's live points.
+        const ratios = live.points.map(
+          (point) => point.durationMs / computeTimeAtThreadsMs(measured, point.tokens, point.threads),
+        );
+        const worst = Math.max(...ratios.map((ratio) => Math.abs(Math.log(ratio))));
+        return {
+          value: measured,
+          detail: `${path.split('/').slice(-2).join('/')}: live points within ×${Math.exp(worst).toFixed(2)} of it`,
+        };
+      });
+    }
+
+    const predictorResult = await timed(steps, 'fit predictor', async () => {
+      const predictor = fitPredictor(traces.calibration, { logger: io.logger });
+      const evaluation = evaluatePredictor(predictor, traces.heldout, { batchTokens: 1024 });
+      return {
+        value: { predictor, evaluation },
+        detail: `fit on calibration; held-out hit@${traces.heldout.topK} ${evaluation.hitAtK.toFixed(3)}, load_err ${evaluation.loadErr.toFixed(3)}, ${Math.round(evaluation.intervalLevel * 100)} % interval coverage ${evaluation.intervalCoverage.toFixed(2)}`,
       };
     });
 
-    missing(
-      steps,
-      'fit predictor',
-      '@switchyard/predictor (fitPredictor, evaluatePredictor) is not on main yet',
-    );
-    missing(steps, 'plan with the BO', '@switchyard/optimizer (planDeployment) is not on main yet');
+    const planning = await timed(steps, 'plan with the BO', async () => {
+      const s = model.summary;
+      const batchTokens = Math.min(options.tokensPerBatch, traces.heldout.numTokens);
+      const forecast = forecastFromPredictor(
+        predictorResult.predictor,
+        traces.heldout.tokens.subarray(0, batchTokens),
+        s.moeLayers,
+      );
+      const plan = (sloMs: number, seed: number, onProgress?: (done: number, total: number) => void) =>
+        planDeployment({
+          model: s,
+          forecast,
+          costProfile: { compute: profile },
+          workload: { tokensPerBatch: batchTokens, sloMs },
+          strategy: 'bo',
+          seed,
+          logger: io.logger,
+          ...(onProgress
+            ? {
+                onProgress: (p: { evaluations: number; maxEvaluations: number }) =>
+                  onProgress(p.evaluations, p.maxEvaluations),
+              }
+            : {}),
+        });
+      const bar = io.output.progress('planning (BO)', 40);
+      const chosen = await plan(options.sloMs, options.seed, (done, total) => bar.tick(done, `of ${total}`));
+      bar.done();
+      // Other SLOs place the chosen plan on a cost–throughput frontier.
+      const candidates: DeploymentPlan[] = [];
+      const sweep = [0.1, 0.25, 0.5, 4].map((factor) => Math.round(options.sloMs * factor));
+      const sweepBar = io.output.progress('planning other SLOs', sweep.length);
+      for (const [index, sloMs] of sweep.entries()) {
+        try {
+          candidates.push(await plan(sloMs, options.seed));
+        } catch (error) {
+          io.logger.debug('no plan for this SLO', { sloMs, error: String(error) });
+        }
+        sweepBar.tick(index + 1);
+      }
+      sweepBar.done();
+      const functions = chosen.layers.reduce((sum, layer) => sum + layer.functions.length, 0);
+      return {
+        value: { plan: chosen, candidates },
+        detail: `${chosen.search?.evaluations ?? '?'} evaluations; ${functions} functions; predicted $${costPerMillionTokens(chosen.predicted, batchTokens).toPrecision(3)}/M tokens, ${Math.round(chosen.predicted.latencyMs)} ms per ${batchTokens}-token batch (SLO ${options.sloMs} ms)`,
+      };
+    });
     missing(
       steps,
       'deploy to the local runtime',
@@ -130,31 +239,47 @@ export async function runDemo(
     missing(steps, 'bill from the runtime', 'needs the deployment above: no BillingReports to sum');
 
     const s = model.summary;
-    const report: ReportData = {
+    const fromPlan = reportFromPlan(planning.plan, {
       title: 'Switchyard demo',
       subtitle: `${s.name} on the embedded Lambda runtime`,
-      generatedAt: new Date().toISOString(),
-      model: { name: s.name, layers: s.moeLayers.length, experts: s.numExperts, topK: s.topK },
-      popularity: {
-        source: 'routing traces (calibration + held-out)',
-        layers: s.moeLayers.map((layer, index) => {
-          const counts = new Array<number>(s.numExperts).fill(0);
-          for (const trace of [traces.calibration, traces.heldout]) {
-            const perLayer = trace.numTokens * trace.topK;
-            for (let i = index * perLayer; i < (index + 1) * perLayer; i++) counts[trace.topkIds[i]!]! += 1;
-          }
-          return { layer, tokens: counts };
-        }),
-      },
-      text: { prompt: options.prompt, completion },
-      notes: steps
-        .filter((step) => step.status === 'missing')
-        .map((step) => `Missing: ${step.step} — ${step.detail}.`),
+      traces: [
+        { name: 'calibration', trace: traces.calibration },
+        { name: 'held-out', trace: traces.heldout },
+      ],
+      candidates: planning.candidates,
+    });
+    const evaluation = predictorResult.evaluation;
+    const report: ReportData = {
+      ...fromPlan,
+      highlights: [
+        ...(fromPlan.highlights ?? []),
+        {
+          label: `predictor hit@${s.topK}`,
+          value: evaluation.hitAtK.toFixed(3),
+          detail: `load_err ${evaluation.loadErr.toFixed(3)} on held-out`,
+        },
+      ],
+      text: { prompt: options.prompt, completion, generatedBy: 'experts run in process: no deployment yet' },
+      notes: [
+        ...(fromPlan.notes ?? []),
+        ...steps
+          .filter((step) => step.status === 'missing')
+          .map((step) => `Missing: ${step.step} — ${step.detail}.`),
+      ],
     };
     return {
       text: { prompt: options.prompt, completion, generatedBy: 'in process' },
       steps,
       profile,
+      predictor: {
+        hitAtK: evaluation.hitAtK,
+        loadErr: evaluation.loadErr,
+        intervalCoverage: evaluation.intervalCoverage,
+        intervalLevel: evaluation.intervalLevel,
+        tokens: evaluation.tokens,
+        batchTokens: evaluation.batchTokens,
+      },
+      plan: planning.plan,
       report,
     };
   } finally {

@@ -134,7 +134,17 @@ export function reportFromPlan(plan: DeploymentPlan, options: ReportFromPlanOpti
     (sum, layer) => sum + layer.functions.reduce((s, fn) => s + fn.replicas, 0),
     0,
   );
-  const cheapestBaseline = Math.min(...bars.filter((b) => b.kind === 'baseline').map((b) => b.value));
+  const baselineHighlights = Object.entries(plan.baselines).map(([key, cost]) => {
+    const value = costPerMillionTokens(cost, tokens);
+    return {
+      label: `vs ${baselineLabel(key)}`,
+      value:
+        chosenCost <= value
+          ? `${Math.round((1 - chosenCost / value) * 100)} % cheaper`
+          : `${(chosenCost / value).toFixed(1)}× dearer`,
+      detail: `$${value.toPrecision(3)} per M tokens`,
+    };
+  });
   return {
     title: options.title ?? `Deployment report: ${plan.model.name}`,
     ...(options.subtitle ? { subtitle: options.subtitle } : {}),
@@ -151,15 +161,7 @@ export function reportFromPlan(plan: DeploymentPlan, options: ReportFromPlanOpti
         value: `$${chosenCost.toPrecision(3)}`,
         detail: `strategy ${plan.strategy}`,
       },
-      ...(Number.isFinite(cheapestBaseline)
-        ? [
-            {
-              label: 'saved vs cheapest baseline',
-              value: `${Math.round((1 - chosenCost / cheapestBaseline) * 100)} %`,
-              detail: 'predicted cost',
-            },
-          ]
-        : []),
+      ...baselineHighlights,
       {
         label: 'predicted latency',
         value: `${Math.round(plan.predicted.latencyMs).toLocaleString('en-US')} ms`,
@@ -174,7 +176,14 @@ export function reportFromPlan(plan: DeploymentPlan, options: ReportFromPlanOpti
     popularity,
     costs: { unit: '$ per million tokens', bars },
     ...(history && history.length > 0
-      ? { convergence: { label: 'best cost', bestCost: history, unit: '$ per batch' } }
+      ? {
+          convergence: {
+            label: 'best cost',
+            // The search minimises $ per batch; per million tokens reads like the rest of the report.
+            bestCost: history.map((usdPerBatch) => (usdPerBatch / tokens) * 1e6),
+            unit: '$ per million tokens',
+          },
+        }
       : {}),
     frontier: { points },
     deployment: deploymentRows(plan),

@@ -113,8 +113,8 @@ function renderHighlights(data: ReportData): string {
 function renderText(data: ReportData): string {
   if (!data.text) return '';
   return card(
-    'Generated through the deployed experts',
-    '',
+    'Generated text',
+    data.text.generatedBy ? escapeHtml(data.text.generatedBy) : '',
     `<pre class="text"><span class="prompt">${escapeHtml(data.text.prompt)}</span>${escapeHtml(data.text.completion)}</pre>`,
   );
 }
@@ -196,6 +196,12 @@ function renderHeatmap(data: ReportData): string {
   return `<svg data-chart="heatmap" viewBox="0 0 ${width} ${height}" width="100%" style="max-width:${width}px" role="img" aria-label="expert popularity heatmap">${marks.join('')}</svg>`;
 }
 
+/** "77 % cheaper" when ours costs less than the baseline, "3.1× the cost" when it costs more. */
+export function compareCost(ours: number, baseline: number): string {
+  if (ours <= baseline) return `ours ${Math.round((1 - ours / baseline) * 100)} % cheaper`;
+  return `ours ${(ours / baseline).toFixed(1)}× dearer`;
+}
+
 function barColor(bar: ReportCostBar): string {
   return bar.kind === 'baseline'
     ? palette.baseline
@@ -210,16 +216,16 @@ function renderCosts(data: ReportData): string {
   const maxValue = Math.max(...bars.map((b) => b.value), 1e-12);
   const reference = bars.find((b) => b.kind === 'switchyard')?.value;
   const left = 170;
-  const barArea = 300;
+  const barArea = 260;
   const rowHeight = 46;
-  const width = left + barArea + 150;
+  const width = left + barArea + 200;
   const height = bars.length * rowHeight + 10;
   const marks = bars.map((bar, i) => {
     const y = 6 + i * rowHeight;
     const length = Math.max(2, (bar.value / maxValue) * barArea);
     const relative =
       reference !== undefined && bar.kind === 'baseline' && bar.value > 0
-        ? ` · ${Math.round((1 - reference / bar.value) * 100)} % saved`
+        ? ` · ${compareCost(reference, bar.value)}`
         : '';
     const tip = `${bar.label}: ${formatNumber(bar.value)} ${data.costs?.unit ?? ''}${bar.detail ? ` — ${bar.detail}` : ''}`;
     return (
@@ -256,6 +262,15 @@ export function niceAxis(min: number, max: number, count = 5): Axis {
   return { min: lo, max: hi, ticks };
 }
 
+/** Decades covering [min, max] (both > 0), ticks at powers of ten. */
+export function logAxis(min: number, max: number): Axis {
+  const lo = 10 ** Math.floor(Math.log10(min));
+  const hi = 10 ** Math.ceil(Math.log10(max));
+  const ticks: number[] = [];
+  for (let t = lo; t <= hi * 1.0001; t *= 10) ticks.push(Number(t.toPrecision(6)));
+  return { min: lo, max: hi === lo ? lo * 10 : hi, ticks: hi === lo ? [lo, lo * 10] : ticks };
+}
+
 interface Frame {
   width: number;
   height: number;
@@ -265,9 +280,18 @@ interface Frame {
   bottom: number;
 }
 
-function axes(frame: Frame, x: Axis, y: Axis, xLabel: string, yLabel: string): string {
-  const sx = (v: number): number =>
-    frame.left + ((v - x.min) / (x.max - x.min)) * (frame.width - frame.left - frame.right);
+function axes(
+  frame: Frame,
+  x: Axis,
+  y: Axis,
+  xLabel: string,
+  yLabel: string,
+  scaleX?: (v: number) => number,
+): string {
+  const sx =
+    scaleX ??
+    ((v: number): number =>
+      frame.left + ((v - x.min) / (x.max - x.min)) * (frame.width - frame.left - frame.right));
   const sy = (v: number): number =>
     frame.height - frame.bottom - ((v - y.min) / (y.max - y.min)) * (frame.height - frame.top - frame.bottom);
   const parts: string[] = [];
@@ -337,10 +361,20 @@ function renderFrontier(data: ReportData): string {
   );
   if (points.length === 0) return empty('frontier', 'cost and throughput figures');
   const frame: Frame = { width: 1100, height: 360, left: 78, right: 150, top: 16, bottom: 44 };
-  const x = niceAxis(0, Math.max(...points.map((p) => p.throughputTokensPerS)), 6);
+  const throughputs = points.map((p) => p.throughputTokensPerS).filter((v) => v > 0);
+  // Throughputs can span orders of magnitude (a CPU cluster against functions): then use a log axis.
+  const logX = throughputs.length > 1 && Math.max(...throughputs) / Math.min(...throughputs) > 20;
+  const x = logX
+    ? logAxis(Math.min(...throughputs), Math.max(...throughputs))
+    : niceAxis(0, Math.max(...points.map((p) => p.throughputTokensPerS)), 6);
   const y = niceAxis(0, Math.max(...points.map((p) => p.costUsdPerMillionTokens)), 5);
+  const plotWidth = frame.width - frame.left - frame.right;
   const sx = (v: number): number =>
-    frame.left + ((v - x.min) / (x.max - x.min)) * (frame.width - frame.left - frame.right);
+    logX
+      ? frame.left +
+        ((Math.log10(Math.max(v, x.min)) - Math.log10(x.min)) / (Math.log10(x.max) - Math.log10(x.min))) *
+          plotWidth
+      : frame.left + ((v - x.min) / (x.max - x.min)) * plotWidth;
   const sy = (v: number): number =>
     frame.height - frame.bottom - ((v - y.min) / (y.max - y.min)) * (frame.height - frame.top - frame.bottom);
   const frontier = paretoFrontier(points.filter((p) => p.kind !== 'baseline'));
@@ -379,7 +413,7 @@ function renderFrontier(data: ReportData): string {
         `<circle cx="${frame.width - frame.right + 24}" cy="${frame.top + 10 + i * 20}" r="5" fill="${color}"/><text x="${frame.width - frame.right + 34}" y="${frame.top + 14 + i * 20}" class="axis-label">${label}</text>`,
     )
     .join('');
-  return `<svg data-chart="frontier" viewBox="0 0 ${frame.width} ${frame.height}" width="100%" role="img" aria-label="cost against throughput">${axes(frame, x, y, 'throughput (tokens/s)', '$ per million tokens')}${line ? `<path d="${line}" fill="none" stroke="${palette.chosen}" stroke-width="1.5" stroke-dasharray="5 4" opacity="0.7"/>` : ''}${marks}${legend}</svg>`;
+  return `<svg data-chart="frontier" viewBox="0 0 ${frame.width} ${frame.height}" width="100%" role="img" aria-label="cost against throughput">${axes(frame, x, y, logX ? 'throughput (tokens/s, log scale)' : 'throughput (tokens/s)', '$ per million tokens', sx)}${line ? `<path d="${line}" fill="none" stroke="${palette.chosen}" stroke-width="1.5" stroke-dasharray="5 4" opacity="0.7"/>` : ''}${marks}${legend}</svg>`;
 }
 
 function renderDeployment(data: ReportData): string {
@@ -423,7 +457,7 @@ main{max-width:1180px;margin:0 auto;padding:24px 28px 48px}
 .kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(170px,1fr));gap:14px;margin:0 0 20px}
 .kpi{background:#fff;border-radius:12px;padding:14px 18px;box-shadow:0 1px 2px rgba(15,23,42,.06);border-top:3px solid #2563eb}
 .kpi-label{color:#64748b;font-size:12px;text-transform:uppercase;letter-spacing:.04em}
-.kpi-value{font-size:24px;font-weight:650;font-variant-numeric:tabular-nums;margin-top:2px}
+.kpi-value{font-size:21px;white-space:nowrap;font-weight:650;font-variant-numeric:tabular-nums;margin-top:2px}
 .kpi-detail{color:#64748b;font-size:12px}
 pre.text{white-space:pre-wrap;font:14px/1.55 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f8fafc;border:1px solid #e2e8f0;border-radius:8px;padding:14px 16px;margin:8px 0 0}
 .prompt{background:#dbeafe;color:#1e3a8a;border-radius:3px}

@@ -22,7 +22,11 @@ export interface ReportData {
   /** Memory and replicas per expert function of the chosen deployment. */
   deployment?: ReportDeploymentRow[];
   /** Generated text, when the report comes from a run. */
-  text?: { prompt: string; completion: string };
+  text?: {
+    prompt: string;
+    completion: string /** How it was produced, e.g. "through the deployed expert functions". */;
+    generatedBy?: string;
+  };
   /** Plain statements about what is missing or how figures were obtained. */
   notes?: string[];
 }
