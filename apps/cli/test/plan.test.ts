@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentPlanSchema } from '@switchyard/core';
+import { samTemplate } from '@switchyard/lambda-executor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-process.js';
 
@@ -70,6 +71,11 @@ describe('switchyard plan (child process)', () => {
     expect(plan.model.numExperts).toBe(8);
     expect(plan.model.topK).toBe(2);
     expect(plan.layers.map((layer) => layer.layer)).toEqual([0, 1, 2, 3]);
+    // Deployment accepts it: one Lambda function per replica in the generated SAM template.
+    const template = samTemplate(plan);
+    const replicas = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
+    expect(template.match(/Type: AWS::Serverless::Function/g)).toHaveLength(replicas.length);
+    for (const name of replicas) expect(template).toContain(`FunctionName: ${name}`);
   }, 150_000);
 
   it('fails with SLO_INFEASIBLE and the best achievable latency on one line', async () => {
