@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentPlanSchema } from '@switchyard/core';
+import { samTemplate } from '@switchyard/lambda-executor';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-process.js';
 
@@ -70,6 +71,11 @@ describe('switchyard plan (child process)', () => {
     expect(plan.model.numExperts).toBe(8);
     expect(plan.model.topK).toBe(2);
     expect(plan.layers.map((layer) => layer.layer)).toEqual([0, 1, 2, 3]);
+    // Deployment accepts it: one Lambda function per replica in the generated SAM template.
+    const template = samTemplate(plan);
+    const replicas = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
+    expect(template.match(/Type: AWS::Serverless::Function/g)).toHaveLength(replicas.length);
+    for (const name of replicas) expect(template).toContain(`FunctionName: ${name}`);
   }, 150_000);
 
   it('fails with SLO_INFEASIBLE and the best achievable latency on one line', async () => {
@@ -91,6 +97,64 @@ describe('switchyard plan (child process)', () => {
     const lines = run.stderr.split('\n').filter((line) => line.trim() !== '');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/SLO_INFEASIBLE.*best achievable latency is \d+(\.\d)? ms/);
+  }, 150_000);
+
+  it('takes a load forecast JSON, and asks for tokens when given a predictor without a trace', async () => {
+    const forecastPath = join(work, 'forecast.json');
+    writeFileSync(
+      forecastPath,
+      JSON.stringify({
+        tokensPerBatch: 2048,
+        intervalLevel: 0.9,
+        layers: Array.from({ length: 12 }, (_, layer) => ({
+          layer,
+          mean: [1200, 500, 300, 48],
+          low: [1100, 450, 260, 30],
+          high: [1300, 550, 340, 66],
+        })),
+      }),
+    );
+    const predictorPath = join(work, 'predictor.json');
+    writeFileSync(predictorPath, JSON.stringify({ format: 'switchyard-predictor' }));
+    const [withForecast, withoutTokens] = await Promise.all([
+      runCli(
+        [
+          'plan',
+          '--model',
+          'paper:bert-moe-12x4',
+          '--predictor',
+          forecastPath,
+          '--tokens-per-batch',
+          '2048',
+          '--slo-ms',
+          '20000',
+          '--strategy',
+          'ods',
+          '--out',
+          join(work, 'f.json'),
+          '--json',
+        ],
+        { timeoutMs: 120_000 },
+      ),
+      runCli([
+        'plan',
+        '--model',
+        'paper:bert-moe-12x4',
+        '--predictor',
+        predictorPath,
+        '--tokens-per-batch',
+        '2048',
+        '--slo-ms',
+        '20000',
+        '--out',
+        join(work, 'g.json'),
+      ]),
+    ]);
+    expect(withForecast.code, withForecast.stderr).toBe(0);
+    const plan = deploymentPlanSchema.parse(JSON.parse(readFileSync(join(work, 'f.json'), 'utf8')));
+    expect(plan.layers[0]!.experts.map((expert) => expert.predictedTokens)).toEqual([1200, 500, 300, 48]);
+    expect(withoutTokens.code).not.toBe(0);
+    expect(withoutTokens.stderr).toContain('pass --traces');
   }, 150_000);
 
   it('rejects an unknown strategy and an unknown paper shape', async () => {

@@ -102,6 +102,22 @@ describe('shakespeare-mixtral-8x2 runtime', () => {
     await expect(model.forward([{ sequence: b, tokens: [1] }])).rejects.toThrow(/released/);
   });
 
+  it('gives the same logits when long prefills run as separate attention groups in one call', async () => {
+    const text = new TextEncoder().encode(
+      'To be, or not to be, that is the question: whether tis nobler in the mind to suffer. '.repeat(8),
+    );
+    const first = Array.from(text.subarray(0, 300));
+    const second = Array.from(text.subarray(5, 305));
+    const together = [model.createSequence(), model.createSequence()];
+    const both = await model.forward([
+      { sequence: together[0]!, tokens: first },
+      { sequence: together[1]!, tokens: second },
+    ]);
+    const alone = await model.forward([{ sequence: model.createSequence(), tokens: second }]);
+    for (let i = 0; i < alone.logits[0]!.length; i++)
+      expect(Math.abs(both.logits[1]![i]! - alone.logits[0]![i]!)).toBeLessThan(1e-4);
+  });
+
   it('samples reproducibly from a seed and differently from another seed', async () => {
     const options = { maxNewTokens: 24, temperature: 1, topP: 0.9 };
     const [first] = await model.generate([prompt], { ...options, seed: 7 });

@@ -212,6 +212,35 @@ function ropeTables(rope: RopeConfig, positions: Int32Array): { cos: Float32Arra
   return { cos, sin };
 }
 
+/** Largest packed attention mask (query rows × key columns) before inputs are split into separate attention runs. */
+const maxPackedMaskEntries = 1 << 18;
+
+/** Splits consecutive inputs into attention groups whose packed mask stays under `maxPackedMaskEntries`. */
+export function planAttentionGroups(
+  inputs: ReadonlyArray<{ newTokens: number; past: number }>,
+  maxEntries = maxPackedMaskEntries,
+): Array<{ first: number; end: number }> {
+  const groups: Array<{ first: number; end: number }> = [];
+  let first = 0;
+  let rows = 0;
+  let columns = 0;
+  for (const [i, input] of inputs.entries()) {
+    const nextRows = rows + input.newTokens;
+    const nextColumns = columns + input.newTokens + input.past;
+    if (i > first && nextRows * nextColumns > maxEntries) {
+      groups.push({ first, end: i });
+      first = i;
+      rows = input.newTokens;
+      columns = input.newTokens + input.past;
+    } else {
+      rows = nextRows;
+      columns = nextColumns;
+    }
+  }
+  if (inputs.length > first) groups.push({ first, end: inputs.length });
+  return groups;
+}
+
 /** Loads a Hugging Face MoE checkpoint directory and builds its onnxruntime sessions. */
 export async function loadModel(dir: string, options: LoadModelOptions = {}): Promise<MoeModel> {
   const { logger = noopLogger, ...rest } = options;
@@ -380,99 +409,166 @@ async function createRuntime(
           }
         }
       }
-      const S = P + T;
-      // Block-diagonal causal mask over [packed past | packed new] keys; a sliding window keeps only
-      // keys less than `window` positions back.
-      const buildMask = (window: number | null): ort.Tensor => {
-        const mask = new Float32Array(T * S).fill(Number.NEGATIVE_INFINITY);
-        for (const [i, input] of inputs.entries()) {
-          const past = states[i]!.length;
-          for (let j = 0; j < input.tokens.length; j++) {
-            const row = (tokenStart[i]! + j) * S;
-            const position = past + j;
-            const first = window === null ? 0 : Math.max(0, position - window + 1);
-            if (first < past) mask.fill(0, row + pastStart[i]! + first, row + pastStart[i]! + past);
-            mask.fill(
-              0,
-              row + P + tokenStart[i]! + Math.max(0, first - past),
-              row + P + tokenStart[i]! + j + 1,
-            );
-          }
-        }
-        return new ort.Tensor('float32', mask, [T, S]);
-      };
-      const masks = new Map<number | null, ort.Tensor>();
-      for (const window of new Set(config.slidingWindows)) masks.set(window, buildMask(window));
-      // Which token sits at each packed key position (for the attention-id feature).
-      const keyTokens = new Int32Array(S);
-      for (const [i, input] of inputs.entries()) {
-        keyTokens.set(states[i]!.tokens.slice(0, states[i]!.length), pastStart[i]!);
-        keyTokens.set(input.tokens, P + tokenStart[i]!);
-      }
       const { cos, sin } = ropeTables(config.rope, positions);
-      const cosTensor = new ort.Tensor('float32', cos, [T, config.rope.dim]);
-      const sinTensor = new ort.Tensor('float32', sin, [T, config.rope.dim]);
+      const Rd = config.rope.dim;
+      // Attention groups: consecutive inputs attend together over one packed block-diagonal mask while
+      // that mask stays small (decode batches); long prefills get their own group so attention work
+      // stays linear in the batch. Everything after attention (router, MoE step) covers all T tokens.
+      const groups = planAttentionGroups(
+        inputs.map((input, i) => ({ newTokens: input.tokens.length, past: states[i]!.length })),
+      );
+      const groupData = groups.map(({ first, end }) => {
+        const start = tokenStart[first]!;
+        let groupT = 0;
+        let groupP = 0;
+        const localPast: number[] = [];
+        for (let i = first; i < end; i++) {
+          localPast.push(groupP);
+          groupT += inputs[i]!.tokens.length;
+          groupP += states[i]!.length;
+        }
+        const S = groupP + groupT;
+        // A sliding window keeps only keys less than `window` positions back.
+        const buildMask = (window: number | null): ort.Tensor => {
+          const mask = new Float32Array(groupT * S).fill(Number.NEGATIVE_INFINITY);
+          for (let i = first; i < end; i++) {
+            const past = states[i]!.length;
+            const localToken = tokenStart[i]! - start;
+            const pastOffset = localPast[i - first]!;
+            for (let j = 0; j < inputs[i]!.tokens.length; j++) {
+              const row = (localToken + j) * S;
+              const position = past + j;
+              const firstKey = window === null ? 0 : Math.max(0, position - window + 1);
+              if (firstKey < past) mask.fill(0, row + pastOffset + firstKey, row + pastOffset + past);
+              mask.fill(
+                0,
+                row + groupP + localToken + Math.max(0, firstKey - past),
+                row + groupP + localToken + j + 1,
+              );
+            }
+          }
+          return new ort.Tensor('float32', mask, [groupT, S]);
+        };
+        const masks = new Map<number | null, ort.Tensor>();
+        for (const window of new Set(config.slidingWindows)) masks.set(window, buildMask(window));
+        // Which token sits at each packed key position (for the attention-id feature).
+        const keyTokens = new Int32Array(S);
+        for (let i = first; i < end; i++) {
+          keyTokens.set(states[i]!.tokens.slice(0, states[i]!.length), localPast[i - first]!);
+          keyTokens.set(inputs[i]!.tokens, groupP + tokenStart[i]! - start);
+        }
+        return {
+          first,
+          end,
+          start,
+          groupT,
+          groupP,
+          localPast,
+          masks,
+          keyTokens,
+          cos: new ort.Tensor('float32', cos.slice(start * Rd, (start + groupT) * Rd), [groupT, Rd]),
+          sin: new ort.Tensor('float32', sin.slice(start * Rd, (start + groupT) * Rd), [groupT, Rd]),
+        };
+      });
       let hidden = (await run(embedding, { input_ids: new ort.Tensor('int64', tokenIds, [T]) }, 'embedding'))
         .hidden!.data as Float32Array;
 
       for (let layer = 0; layer < config.numLayers; layer++) {
         forwardOptions.signal?.throwIfAborted();
         observer?.hiddenState?.(layer, hidden);
-        const pastKey = new Float32Array(nkv * P * Dk);
-        const pastValue = new Float32Array(nkv * P * Dv);
-        for (const [i, state] of states.entries()) {
-          const cache = state.caches[layer]!;
-          for (let h = 0; h < nkv; h++) {
-            const keyFrom = h * cache.capacity * Dk;
-            const valueFrom = h * cache.capacity * Dv;
-            pastKey.set(
-              cache.keys.subarray(keyFrom, keyFrom + state.length * Dk),
-              (h * P + pastStart[i]!) * Dk,
-            );
-            pastValue.set(
-              cache.values.subarray(valueFrom, valueFrom + state.length * Dv),
-              (h * P + pastStart[i]!) * Dv,
-            );
+        const isMoe = config.moeLayers.includes(layer);
+        const E = config.numExperts;
+        const single = groupData.length === 1;
+        const combined: Record<string, Float32Array> = {};
+        const attentionIds = new Int32Array(T);
+        const take = (name: string, width: number, data: Float32Array, start: number): void => {
+          if (single) {
+            combined[name] = data;
+            return;
           }
-        }
-        const out = await run(
-          layers[layer]!,
-          {
-            [layerIo.hidden]: new ort.Tensor('float32', hidden, [T, H]),
-            [layerIo.cos]: cosTensor,
-            [layerIo.sin]: sinTensor,
-            [layerIo.pastKey]: new ort.Tensor('float32', pastKey, [nkv, P, Dk]),
-            [layerIo.pastValue]: new ort.Tensor('float32', pastValue, [nkv, P, Dv]),
-            [layerIo.mask]: masks.get(config.slidingWindows[layer] ?? null)!,
-          },
-          `layer ${layer}`,
-        );
-        const newKeys = out[layerIo.key]!.data as Float32Array;
-        const newValues = out[layerIo.value]!.data as Float32Array;
-        for (const [i, state] of states.entries()) {
-          const n = inputs[i]!.tokens.length;
-          const cache = state.reserve(layer, state.length + n);
-          for (let h = 0; h < nkv; h++) {
-            const keyFrom = (h * T + tokenStart[i]!) * Dk;
-            const valueFrom = (h * T + tokenStart[i]!) * Dv;
-            cache.keys.set(
-              newKeys.subarray(keyFrom, keyFrom + n * Dk),
-              (h * cache.capacity + state.length) * Dk,
-            );
-            cache.values.set(
-              newValues.subarray(valueFrom, valueFrom + n * Dv),
-              (h * cache.capacity + state.length) * Dv,
-            );
+          combined[name] ??= new Float32Array(T * width);
+          combined[name]!.set(data, start * width);
+        };
+        for (const group of groupData) {
+          const { groupT, groupP } = group;
+          const pastKey = new Float32Array(nkv * groupP * Dk);
+          const pastValue = new Float32Array(nkv * groupP * Dv);
+          for (let i = group.first; i < group.end; i++) {
+            const state = states[i]!;
+            const cache = state.caches[layer]!;
+            const offset = group.localPast[i - group.first]!;
+            for (let h = 0; h < nkv; h++) {
+              const keyFrom = h * cache.capacity * Dk;
+              const valueFrom = h * cache.capacity * Dv;
+              pastKey.set(
+                cache.keys.subarray(keyFrom, keyFrom + state.length * Dk),
+                (h * groupP + offset) * Dk,
+              );
+              pastValue.set(
+                cache.values.subarray(valueFrom, valueFrom + state.length * Dv),
+                (h * groupP + offset) * Dv,
+              );
+            }
           }
+          const groupHidden = single ? hidden : hidden.slice(group.start * H, (group.start + groupT) * H);
+          const out = await run(
+            layers[layer]!,
+            {
+              [layerIo.hidden]: new ort.Tensor('float32', groupHidden, [groupT, H]),
+              [layerIo.cos]: group.cos,
+              [layerIo.sin]: group.sin,
+              [layerIo.pastKey]: new ort.Tensor('float32', pastKey, [nkv, groupP, Dk]),
+              [layerIo.pastValue]: new ort.Tensor('float32', pastValue, [nkv, groupP, Dv]),
+              [layerIo.mask]: group.masks.get(config.slidingWindows[layer] ?? null)!,
+            },
+            `layer ${layer}`,
+          );
+          const newKeys = out[layerIo.key]!.data as Float32Array;
+          const newValues = out[layerIo.value]!.data as Float32Array;
+          for (let i = group.first; i < group.end; i++) {
+            const state = states[i]!;
+            const n = inputs[i]!.tokens.length;
+            const local = tokenStart[i]! - group.start;
+            const cache = state.reserve(layer, state.length + n);
+            for (let h = 0; h < nkv; h++) {
+              const keyFrom = (h * groupT + local) * Dk;
+              const valueFrom = (h * groupT + local) * Dv;
+              cache.keys.set(
+                newKeys.subarray(keyFrom, keyFrom + n * Dk),
+                (h * cache.capacity + state.length) * Dk,
+              );
+              cache.values.set(
+                newValues.subarray(valueFrom, valueFrom + n * Dv),
+                (h * cache.capacity + state.length) * Dv,
+              );
+            }
+          }
+          const argmaxIndex = out[layerIo.attentionArgmax]!.data as BigInt64Array;
+          for (let t = 0; t < groupT; t++)
+            attentionIds[group.start + t] = group.keyTokens[Number(argmaxIndex[t])]!;
+          if (!isMoe) {
+            take(layerIo.layerOutput, H, out[layerIo.layerOutput]!.data as Float32Array, group.start);
+            continue;
+          }
+          take(
+            layerIo.attentionResidual,
+            H,
+            out[layerIo.attentionResidual]!.data as Float32Array,
+            group.start,
+          );
+          take(layerIo.moeInput, H, out[layerIo.moeInput]!.data as Float32Array, group.start);
+          take(layerIo.routerProbs, E, out[layerIo.routerProbs]!.data as Float32Array, group.start);
+          take(layerIo.routerLogits, E, out[layerIo.routerLogits]!.data as Float32Array, group.start);
         }
-        if (!config.moeLayers.includes(layer)) {
-          hidden = out[layerIo.layerOutput]!.data as Float32Array;
+        const out = combined;
+        if (!isMoe) {
+          hidden = out[layerIo.layerOutput]!;
           continue;
         }
-        const residual = out[layerIo.attentionResidual]!.data as Float32Array;
-        const moeInput = out[layerIo.moeInput]!.data as Float32Array;
-        const routerProbs = out[layerIo.routerProbs]!.data as Float32Array;
-        const routerLogits = out[layerIo.routerLogits]!.data as Float32Array;
+        const residual = out[layerIo.attentionResidual]!;
+        const moeInput = out[layerIo.moeInput]!;
+        const routerProbs = out[layerIo.routerProbs]!;
+        const routerLogits = out[layerIo.routerLogits]!;
         const routing = route(config, routerLogits, routerProbs, T, correctionBiases.get(layer));
         const routed = await moeStep({
           layer,
@@ -505,9 +601,6 @@ async function createRuntime(
         const next = new Float32Array(T * H);
         for (let i = 0; i < T * H; i++) next[i] = residual[i]! + moeOutput[i]!;
         if (observer?.moeLayer) {
-          const argmaxIndex = out[layerIo.attentionArgmax]!.data as BigInt64Array;
-          const attentionIds = new Int32Array(T);
-          for (let t = 0; t < T; t++) attentionIds[t] = keyTokens[Number(argmaxIndex[t])]!;
           observer.moeLayer({
             layer,
             numTokens: T,

@@ -9,7 +9,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type RoutingTrace, readRoutingTrace } from '@switchyard/core';
 import { fitPredictor, type Predictor } from '../src/index.js';
-import { syntheticTrace } from '../test/synthetic.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 
@@ -120,11 +119,11 @@ const calibration = await readRoutingTrace(`${traces}/calibration.safetensors`);
 const heldout = await readRoutingTrace(`${traces}/heldout.safetensors`);
 loadRows('shakespeare', fitRows('shakespeare', calibration, '4 × 8 top-2'), heldout, '4 × 8 top-2');
 
-// Many-expert shape: 4 layers × 64 experts top-8, 65,536 calibration tokens.
-const shape = { numExperts: 64, topK: 8, numLayers: 4, vocabulary: 256, chunk: 256 };
-const wide = syntheticTrace({ ...shape, seed: 1, tokens: 65_536 });
-const wideHeld = syntheticTrace({ ...shape, seed: 2, tokens: 10_240 });
-loadRows('synthetic 64e', fitRows('synthetic 64e', wide, '4 × 64 top-8'), wideHeld, '4 × 64 top-8');
+// Many experts: 4 layers × 64 experts top-8 recorded from a random-init OLMoE-shaped checkpoint.
+const many = resolve(root, 'fixtures/traces/olmoe-64x8-random');
+const wide = await readRoutingTrace(`${many}/calibration.safetensors`);
+const wideHeld = await readRoutingTrace(`${many}/heldout.safetensors`);
+loadRows('olmoe-64x8', fitRows('olmoe-64x8', wide, '4 × 64 top-8'), wideHeld, '4 × 64 top-8');
 
 const columns = ['case', 'strategy', 'experts', 'tokens', 'medianMs', 'cpuMs', 'perSecond', 'target', 'pass'];
 const widths = columns.map((column) =>

@@ -15,6 +15,8 @@ export const fitOptionsSchema = z.object({
   contextTokens: z.number().int().min(0).max(8).default(3),
   /** Whether layer l may condition on the actual routing of layer l − 1 (known at dispatch time). */
   usePreviousLayer: z.boolean().default(true),
+  /** Whether the ladder uses the paper's attention id (f3) when the trace records it. */
+  useAttention: z.boolean().default(true),
   /** Nominal coverage of the load intervals. */
   intervalLevel: z.number().gt(0).lt(1).default(0.9),
   /** Tokens per batch used to calibrate the intervals on cross-fitted calibration folds (DESIGN.md §3 B). */

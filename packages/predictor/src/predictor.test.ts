@@ -43,7 +43,7 @@ describe('fitPredictor', () => {
           for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i]!, 12);
         }
       }),
-      { seed: 42, numRuns: 8 },
+      { seed: 42, numRuns: 4 },
     );
   });
 
@@ -68,6 +68,18 @@ describe('fitPredictor', () => {
       return sum;
     };
     expect(logLikelihood(forgetting)).toBeGreaterThan(logLikelihood(remembering));
+  });
+
+  it('recalibrates the interval spread online from observed batches when routing shifts', () => {
+    const predictor = fitPredictor(syntheticTrace({ ...base, seed: 16, tokens: 4096 }));
+    const fitted = [...predictor.state.modelSpread];
+    const shifted = syntheticTrace({ ...base, seed: 17, tokens: 256 * 16, permute: true });
+    let result = predictor.observe(batchOf(sliceTrace(shifted, 0, 256)));
+    expect(result.modelSpread).toEqual(fitted); // too few batches yet
+    for (let batch = 1; batch < 16; batch++)
+      result = predictor.observe(batchOf(sliceTrace(shifted, batch * 256, (batch + 1) * 256)));
+    for (let layer = 0; layer < 3; layer++)
+      expect(result.modelSpread[layer]).toBeGreaterThan(fitted[layer]! + 0.05);
   });
 
   it('predicts batch load whose mean sums to K per token and whose interval contains the mean', () => {

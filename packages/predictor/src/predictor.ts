@@ -49,6 +49,8 @@ export interface DriftStatus {
 
 export interface ObserveResult {
   numTokens: number;
+  /** Per layer τ after this batch (recalibrated online once enough batches were observed). */
+  modelSpread: number[];
   /** Predictive log-likelihood per selection of this batch, before the update. */
   logLikelihoodPerSelection: number;
   drift: DriftStatus;
@@ -91,6 +93,8 @@ export class Predictor {
   readonly state: PredictorState;
   private readonly z: number;
   private recentLogLikelihood = Number.NaN;
+  /** Per layer one-step-ahead (mean, variance, actual) of recently observed batches, for online τ. */
+  private readonly recent: { mean: number[]; variance: number[]; actual: number[] }[];
   private observedTokens = 0;
   private keyBuffer = new Float64Array(0);
   private readonly scratch: Scratch[];
@@ -98,6 +102,7 @@ export class Predictor {
   constructor(state: PredictorState) {
     this.state = state;
     this.z = normalQuantile(0.5 + state.intervalLevel / 2);
+    this.recent = state.layers.map(() => ({ mean: [], variance: [], actual: [] }));
     this.scratch = state.layers.map((model) => ({
       weights: model.levels.map(() => new Float64Array(0)),
       varianceWeights: new Float64Array(0),
@@ -366,6 +371,7 @@ export class Predictor {
     for (let layer = 0; layer < this.numLayers; layer++) {
       const keys = this.keysFor(batch, layer, T);
       const model = this.state.layers[layer]!;
+      this.recordInterval(layer, keys, T, ids);
       const rowOut = this.scratch[layer]!.rowOut;
       for (let t = 0; t < T; t++) {
         const level = model.deepestRow(keys, T, t, rowOut);
@@ -390,7 +396,44 @@ export class Predictor {
       ? perSelection
       : decay * this.recentLogLikelihood + (1 - decay) * perSelection;
     this.observedTokens += T;
-    return { numTokens: T, logLikelihoodPerSelection: perSelection, drift: this.drift() };
+    return {
+      numTokens: T,
+      modelSpread: [...this.state.modelSpread],
+      logLikelihoodPerSelection: perSelection,
+      drift: this.drift(),
+    };
+  }
+
+  /**
+   * Online interval calibration: keeps the one-step-ahead prediction of the last
+   * `onlineCalibrationBatches` observed batches per layer and, once there are at least a quarter of
+   * them, sets τ to the smallest spread that covers them at the nominal level (as at fit time, but on
+   * the routing actually served).
+   */
+  private recordInterval(layer: number, keys: Float64Array, numTokens: number, ids: ArrayLike<number>): void {
+    const E = this.numExperts;
+    const K = this.topK;
+    const mean = new Float64Array(E);
+    const variance = new Float64Array(E);
+    this.accumulateLoad(layer, keys, numTokens, 0, numTokens, mean, variance);
+    const actual = new Float64Array(E);
+    const base = layer * numTokens * K;
+    for (let i = 0; i < numTokens * K; i++) actual[ids[base + i]!]! += 1;
+    const recent = this.recent[layer]!;
+    for (let e = 0; e < E; e++) {
+      recent.mean.push(mean[e]!);
+      recent.variance.push(variance[e]!);
+      recent.actual.push(actual[e]!);
+    }
+    const capacity = onlineCalibrationBatches * E;
+    if (recent.mean.length > capacity) {
+      const drop = recent.mean.length - capacity;
+      recent.mean.splice(0, drop);
+      recent.variance.splice(0, drop);
+      recent.actual.splice(0, drop);
+    }
+    if (recent.mean.length >= (onlineCalibrationBatches / 4) * E)
+      this.state.modelSpread[layer] = calibrateSpread(recent, this.z, this.state.intervalLevel);
   }
 
   /** Current drift status (see DriftStatus). */
@@ -410,6 +453,9 @@ export class Predictor {
     };
   }
 }
+
+/** Observed batches per layer kept for online interval calibration. */
+const onlineCalibrationBatches = 64;
 
 /** Calibration data concatenated from one or more traces, as a batch with explicit positions. */
 interface ObservationSet extends Required<Pick<TokenBatch, 'tokens' | 'positions'>> {
@@ -629,7 +675,7 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
   const E = first.meta.num_experts;
   const K = first.topK;
   const chunk = first.meta.chunk;
-  const hasAttention = data.attentionIds !== undefined;
+  const hasAttention = data.attentionIds !== undefined && resolved.useAttention;
   if (resolved.priorExpertLoad && resolved.priorExpertLoad.length !== L)
     throw inputError(
       `priorExpertLoad has ${resolved.priorExpertLoad.length} layers, the trace has ${L}`,

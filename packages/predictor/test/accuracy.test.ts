@@ -57,3 +57,22 @@ describe('predictor accuracy on the shakespeare traces (fit on calibration, scor
     expect(result.intervalCoverage).toBeLessThan(0.95);
   });
 });
+
+describe('many experts: olmoe-64x8-random traces (64 experts, top-8, recorded with @switchyard/model)', () => {
+  const many = resolve(import.meta.dirname, '../../../fixtures/traces/olmoe-64x8-random');
+
+  it('default strategy beats the token-id posterior on hit@k and load_err, with calibrated intervals', async () => {
+    const fit = await readRoutingTrace(`${many}/calibration.safetensors`);
+    const held = await readRoutingTrace(`${many}/heldout.safetensors`);
+    const tokenOnly = evaluatePredictor(
+      fitPredictor(fit, { contextTokens: 0, usePreviousLayer: false, useAttention: false }),
+      held,
+    );
+    const ours = evaluatePredictor(fitPredictor(fit), held);
+    // Measured: token-id posterior 0.7566 / 0.1851; default 0.7604 / 0.1819, coverage 0.905.
+    expect(ours.hitAtK).toBeGreaterThan(tokenOnly.hitAtK);
+    expect(ours.loadErr).toBeLessThan(tokenOnly.loadErr);
+    expect(ours.intervalCoverage).toBeGreaterThanOrEqual(0.85);
+    expect(ours.intervalCoverage).toBeLessThanOrEqual(0.95);
+  });
+});

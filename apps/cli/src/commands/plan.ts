@@ -1,6 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { type DeploymentPlan, parseJson, readRoutingTrace, SwitchyardError } from '@switchyard/core';
+import {
+  type DeploymentPlan,
+  parseJson,
+  parseWithSchema,
+  readRoutingTrace,
+  SwitchyardError,
+} from '@switchyard/core';
 import { loadComputeProfile } from '@switchyard/cost-model';
 import { loadCheckpoint, summarizeCheckpoint } from '@switchyard/model';
 import {
@@ -17,13 +23,14 @@ import {
   plannerStrategies,
   popularityFromCounts,
 } from '@switchyard/optimizer';
+import { readPredictorFile } from '@switchyard/predictor';
 import { InvalidArgumentError } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import {
   parseIntegerOption,
   parsePositiveIntegerOption,
   parsePositiveNumberOption,
-  readJsonFileWithSchema,
+  readJsonFile,
   requireDirectory,
   requireFile,
   writeTextFile,
@@ -82,6 +89,42 @@ async function resolveModel(spec: string): Promise<{ model: PlannerModel; matric
   const summary = summarizeCheckpoint(await loadCheckpoint(dir), basename(dir));
   // Hugging Face MoE experts are gated (gate, up, down): three matrices.
   return { model: plannerModelFromSummary(summary), matrices: 3 };
+}
+
+/**
+ * The predictor's load forecast for one batch: the first `tokensPerBatch` tokens of the trace (token
+ * features only, as when planning ahead). A shorter trace is scaled up: means by the token ratio,
+ * the interval's half-widths by its square root (independent tokens).
+ */
+function forecastFromPrediction(
+  predictor: Awaited<ReturnType<typeof readPredictorFile>>,
+  tokens: Int32Array,
+  tokensPerBatch: number,
+  moeLayers: readonly number[],
+): LoadForecast {
+  const used = tokens.subarray(0, Math.min(tokens.length, tokensPerBatch));
+  const prediction = predictor.predictLoad({ tokens: used });
+  const scale = tokensPerBatch / used.length;
+  const spread = Math.sqrt(scale);
+  const E = prediction.numExperts;
+  return {
+    tokensPerBatch,
+    intervalLevel: prediction.level,
+    layers: Array.from({ length: prediction.numLayers }, (_, layer) => {
+      const slice = (values: Float64Array) => Array.from(values.subarray(layer * E, (layer + 1) * E));
+      const mean = slice(prediction.mean).map((m) => m * scale);
+      return {
+        layer: moeLayers[layer] ?? layer,
+        mean,
+        low: slice(prediction.low).map((low, e) =>
+          Math.max(0, mean[e]! - ((prediction.mean[layer * E + e]! - low) * scale) / spread),
+        ),
+        high: slice(prediction.high).map(
+          (high, e) => mean[e]! + ((high - prediction.mean[layer * E + e]!) * scale) / spread,
+        ),
+      };
+    }),
+  };
 }
 
 function summarise(plan: DeploymentPlan, out: string) {
@@ -160,23 +203,33 @@ export const registerPlan: CommandRegistrar = (program, context) => {
     },
   ]);
   command.action(async (flags: PlanFlags) => {
-    if (flags.traces && flags.predictor)
+    const { model, matrices } = await resolveModel(flags.model);
+    const trace = flags.traces
+      ? await readRoutingTrace(requireFile(flags.traces, 'routing trace'))
+      : undefined;
+    if (trace && (trace.meta.num_experts !== model.numExperts || trace.numLayers !== model.moeLayers.length))
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
-        message: 'pass either --traces or --predictor, not both',
+        message: `the trace has ${trace.numLayers} layers × ${trace.meta.num_experts} experts, the model ${model.moeLayers.length} × ${model.numExperts}`,
+        location: flags.traces,
       });
-    const { model, matrices } = await resolveModel(flags.model);
     let forecast: LoadForecast;
     if (flags.predictor) {
-      forecast = readJsonFileWithSchema(flags.predictor, loadForecastSchema, 'load forecast');
-    } else if (flags.traces) {
-      const trace = await readRoutingTrace(requireFile(flags.traces, 'routing trace'));
-      if (trace.meta.num_experts !== model.numExperts || trace.numLayers !== model.moeLayers.length)
-        throw new SwitchyardError({
-          code: 'INVALID_INPUT',
-          message: `the trace has ${trace.numLayers} layers × ${trace.meta.num_experts} experts, the model ${model.moeLayers.length} × ${model.numExperts}`,
-          location: flags.traces,
-        });
+      const raw = readJsonFile(flags.predictor, 'predictor or load forecast') as Record<string, unknown>;
+      if (raw && typeof raw === 'object' && 'tokensPerBatch' in raw && 'layers' in raw) {
+        forecast = parseWithSchema(loadForecastSchema, raw, flags.predictor);
+      } else {
+        if (!trace)
+          throw new SwitchyardError({
+            code: 'INVALID_INPUT',
+            message:
+              'a predictor predicts the load of given tokens: pass --traces <file> with the batch text as well',
+            location: '--predictor',
+          });
+        const predictor = await readPredictorFile(requireFile(flags.predictor, 'predictor'));
+        forecast = forecastFromPrediction(predictor, trace.tokens, flags.tokensPerBatch, model.moeLayers);
+      }
+    } else if (trace) {
       forecast = forecastFromTrace(trace, { tokensPerBatch: flags.tokensPerBatch });
     } else {
       forecast = forecastFromPopularity(bundledPopularity(context.fixturesDir, model), {

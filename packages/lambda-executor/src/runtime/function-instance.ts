@@ -1,8 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { encodeFrame, frameReader } from './framing.js';
 import type { ErrorBody, FunctionToRuntime, RuntimeToFunction } from './protocol.js';
 import { functionEnv } from './protocol.js';
 
@@ -79,6 +81,7 @@ export class FunctionInstance {
   busy = false;
   lastUsedMs = Date.now();
   private child: ChildProcess | undefined;
+  private channel: Socket | undefined;
   private pending: Pending | undefined;
   private exited = false;
   private oomKilled = false;
@@ -124,10 +127,18 @@ export class FunctionInstance {
     const child = spawn(process.execPath, [...args, `--max-old-space-size=${heapMB}`, entry], {
       cwd: this.spec.codeDir,
       env,
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'advanced',
+      // fd 3: a socket pair carrying length-prefixed frames both ways (framing.ts).
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     });
     this.child = child;
+    this.channel = child.stdio[3] as Socket;
+    this.channel.on(
+      'data',
+      frameReader((header, payload) =>
+        this.handleMessage({ ...(header as FunctionToRuntime), payload } as FunctionToRuntime),
+      ),
+    );
+    this.channel.on('error', () => {});
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => this.appendLog(chunk));
@@ -135,7 +146,6 @@ export class FunctionInstance {
       this.stderrTail = (this.stderrTail + chunk).slice(-4096);
       this.appendLog(chunk);
     });
-    child.on('message', (message: FunctionToRuntime) => this.handleMessage(message));
     child.on('exit', (code, signal) => this.handleExit(code, signal));
     child.on('error', () => this.handleExit(null, null));
     this.watchdog = setInterval(() => this.checkMemory(), this.spec.memoryPollMs);
@@ -209,13 +219,12 @@ export class FunctionInstance {
         this.settle({ kind: 'error', ...this.exitError(), durationMs: 0, fatal: true });
         return;
       }
-      const message: RuntimeToFunction = {
+      const header: Omit<RuntimeToFunction, 'payload'> = {
         type: 'invoke',
         requestId,
-        payload,
         deadlineMs: Date.now() + timeoutMs,
       };
-      this.child?.send(message);
+      for (const part of encodeFrame(header, payload)) this.channel?.write(part);
     });
   }
 
@@ -265,7 +274,7 @@ export class FunctionInstance {
     if (message.type === 'result') {
       this.settle({
         kind: 'result',
-        payload: new Uint8Array(message.payload),
+        payload: message.payload,
         durationMs: message.durationMs,
       });
     } else {

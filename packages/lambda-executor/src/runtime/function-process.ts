@@ -5,16 +5,25 @@
  * errors back over the IPC channel. It imports nothing from Switchyard so it starts fast.
  */
 import { existsSync } from 'node:fs';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
+import { encodeFrame, frameReader } from './framing.js';
 import type { ErrorBody, FunctionToRuntime, InvokeMessage } from './protocol.js';
 
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
 
-const send = (message: FunctionToRuntime): void => {
-  process.send?.(message);
+// fd 3 is a socket pair with the runtime (see framing.ts); payload bytes travel outside the JSON header.
+const channel = new Socket({ fd: 3, readable: true, writable: true });
+
+const send = (message: FunctionToRuntime, done?: () => void): void => {
+  const { payload, ...header } = message as FunctionToRuntime & { payload?: Uint8Array };
+  const parts = encodeFrame(header, payload);
+  for (let i = 0; i < parts.length; i++) {
+    channel.write(parts[i] as Buffer, i === parts.length - 1 ? done : undefined);
+  }
 };
 
 let currentRequestId: string | undefined;
@@ -112,12 +121,13 @@ async function main(): Promise<void> {
   send({ type: 'ready', initDurationMs: performance.now() - initStarted });
   const functionName = process.env.AWS_LAMBDA_FUNCTION_NAME ?? 'function';
   process.on('uncaughtException', (error) => {
+    const exit = (): never => process.exit(129);
+    setTimeout(exit, 500).unref();
     if (currentRequestId) {
-      send({ type: 'error', requestId: currentRequestId, durationMs: 0, ...errorBody(error) });
-    }
-    process.exit(129);
+      send({ type: 'error', requestId: currentRequestId, durationMs: 0, ...errorBody(error) }, exit);
+    } else exit();
   });
-  process.on('message', (message: InvokeMessage) => {
+  const onInvoke = (message: InvokeMessage): void => {
     if (message.type !== 'invoke') return;
     void (async () => {
       currentRequestId = message.requestId;
@@ -160,8 +170,15 @@ async function main(): Promise<void> {
         currentRequestId = undefined;
       }
     })();
-  });
-  process.on('disconnect', () => process.exit(0));
+  };
+  channel.on(
+    'data',
+    frameReader((header, payload) => onInvoke({ ...(header as Omit<InvokeMessage, 'payload'>), payload })),
+  );
 }
+
+// The runtime went away: nothing will ever be invoked again.
+channel.on('end', () => process.exit(0));
+channel.on('error', () => process.exit(0));
 
 void main();

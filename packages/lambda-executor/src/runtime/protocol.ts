@@ -1,4 +1,4 @@
-/** Messages between the local runtime and a function process (Node IPC, advanced serialization). */
+/** Messages between the local runtime and a function process (frames over a socket pair, framing.ts). */
 
 export interface InvokeMessage {
   type: 'invoke';
