@@ -100,9 +100,6 @@ async function timed<T>(
   return value;
 }
 
-function missing(steps: DemoStep[], step: string, detail: string): void {
-  steps.push({ step, status: 'missing', seconds: 0, detail });
-}
 
 /** Runs the demo end to end with what the packages provide; every figure comes from a real run. */
 export async function runDemo(
