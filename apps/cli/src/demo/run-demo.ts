@@ -100,7 +100,6 @@ async function timed<T>(
   return value;
 }
 
-
 /** Runs the demo end to end with what the packages provide; every figure comes from a real run. */
 export async function runDemo(
   options: DemoOptions,
