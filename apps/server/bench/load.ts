@@ -165,7 +165,10 @@ for (const speedup of speedups) {
   );
 }
 const totalErrors = rows.reduce((sum, row) => sum + row.errors, 0);
-const output = resolve(repoRoot, 'bench-results/server-load.json');
+const output = resolve(
+  repoRoot,
+  quick ? 'bench-results/tmp/server-load-quick.json' : 'bench-results/server-load.json',
+);
 mkdirSync(dirname(output), { recursive: true });
 writeFileSync(
   output,

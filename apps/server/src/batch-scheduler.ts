@@ -52,6 +52,8 @@ interface Sequence {
   id: number;
   job: CompletionJob;
   promptTokens: number;
+  /** Every token fed so far (prompt and generated), for positions and predictor context. */
+  history: number[];
   pending: number[];
   completionTokens: number;
   random: () => number;
@@ -146,6 +148,17 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
     if (active.length === 0) return;
     const batch = active.map((sequence) => ({ sequenceId: sequence.id, tokenIds: sequence.pending }));
     const inputTokenIds = Int32Array.from(batch.flatMap((entry) => entry.tokenIds));
+    const positions = new Int32Array(inputTokenIds.length);
+    {
+      let row = 0;
+      for (const sequence of active) {
+        for (let i = 0; i < sequence.pending.length; i++) {
+          positions[row] = sequence.history.length + i;
+          row += 1;
+        }
+      }
+    }
+    const histories = active.map((sequence) => [...sequence.history, ...sequence.pending]);
     const started = performance.now();
     let result: BatchStepResult;
     try {
@@ -162,6 +175,7 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
       return;
     }
     decodeSteps += 1;
+    for (const sequence of active) sequence.history.push(...sequence.pending);
     const stepped = [...active];
     stepped.forEach((sequence, index) => {
       const logits = result.logits[index]!;
@@ -183,6 +197,20 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
       generatedTokens: batch.length,
       durationMs: performance.now() - started,
       inputTokenIds,
+      positions,
+      precedingTokens(count) {
+        const out = new Int32Array(positions.length * count).fill(-1);
+        let row = 0;
+        histories.forEach((history, index) => {
+          const fed = batch[index]!.tokenIds.length;
+          for (let i = 0; i < fed; i++, row++) {
+            const at = history.length - fed + i;
+            for (let back = 1; back <= count && at - back >= 0; back++)
+              out[row * count + back - 1] = history[at - back]!;
+          }
+        });
+        return out;
+      },
       routing: result.routing,
     };
     for (const listener of listeners) {
@@ -235,6 +263,7 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
         id: nextId++,
         job,
         promptTokens: promptTokens.length,
+        history: [],
         pending: promptTokens,
         completionTokens: 0,
         random: createRandom(job.seed ?? Math.floor(seedRandom() * 2 ** 32)),

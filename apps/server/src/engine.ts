@@ -40,6 +40,10 @@ export interface StepEvent {
   durationMs: number;
   /** Token ids fed in this step, concatenated in batch order (the rows of `routing`). */
   inputTokenIds: Int32Array;
+  /** Position of each fed token in its sequence. */
+  positions: Int32Array;
+  /** [T × count] the `count` tokens preceding each fed token in its sequence, most recent first; −1 = none. */
+  precedingTokens(count: number): Int32Array;
   routing: readonly LayerRouting[];
 }
 

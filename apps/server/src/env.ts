@@ -37,6 +37,16 @@ export const serverEnvSchema = z.object({
   /** onnxruntime intra-op threads for the model. */
   SWITCHYARD_THREADS: integer.positive().optional(),
   SWITCHYARD_SEED: integer.min(0).optional(),
+  /** Comma-separated routing traces to fit the online expert-popularity predictor on. */
+  SWITCHYARD_PREDICTOR_TRACES: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((path) => path.trim())
+        .filter((path) => path.length > 0),
+    )
+    .optional(),
   SWITCHYARD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

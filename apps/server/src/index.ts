@@ -20,6 +20,7 @@ export { httpStatusFor, ServerError, toErrorResponse } from './errors.js';
 export { type RunningServer, type ServerDependencies, startServer } from './http-server.js';
 export { Counter, Gauge, Histogram, MetricsRegistry } from './metrics.js';
 export { createModelBackend, type ModelBackend, type ModelBackendOptions } from './model-backend.js';
+export { OnlinePredictor } from './online-predictor.js';
 export {
   isLoopbackHost,
   type ServerOptions,

@@ -20,6 +20,7 @@ async function main(): Promise<void> {
       maxBatchSize: env.SWITCHYARD_MAX_BATCH_SIZE,
       ...(env.SWITCHYARD_THREADS === undefined ? {} : { threads: env.SWITCHYARD_THREADS }),
       ...(env.SWITCHYARD_SEED === undefined ? {} : { seed: env.SWITCHYARD_SEED }),
+      ...(env.SWITCHYARD_PREDICTOR_TRACES ? { predictorTraces: env.SWITCHYARD_PREDICTOR_TRACES } : {}),
     },
     serverOptionsFromEnv(env),
     { logger },

@@ -2,13 +2,22 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeError, type Logger, noopLogger, parseWithSchema, SwitchyardError } from '@switchyard/core';
+import {
+  describeError,
+  type Logger,
+  noopLogger,
+  parseWithSchema,
+  readRoutingTrace,
+  SwitchyardError,
+} from '@switchyard/core';
 import { loadModel } from '@switchyard/model';
+import { fitPredictor, type Predictor } from '@switchyard/predictor';
 import { z } from 'zod';
 import { createBatchScheduler } from './batch-scheduler.js';
 import type { Engine } from './engine.js';
 import { type RunningServer, startServer } from './http-server.js';
 import { createModelBackend } from './model-backend.js';
+import { OnlinePredictor } from './online-predictor.js';
 import type { ServerOptionsInput } from './options.js';
 
 export const serveOptionsSchema = z.object({
@@ -22,6 +31,8 @@ export const serveOptionsSchema = z.object({
   threads: z.number().int().positive().max(256).default(1),
   /** Seeds sampling for requests without a `seed`. */
   seed: z.number().int().nonnegative().optional(),
+  /** Routing traces to fit the expert-popularity predictor on; it then learns online from served routing. */
+  predictorTraces: z.array(z.string().min(1)).default([]),
 });
 
 export type ServeOptions = z.output<typeof serveOptionsSchema>;
@@ -30,6 +41,8 @@ export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;
 export interface ServingStack {
   server: RunningServer;
   engine: Engine;
+  /** Present when a predictor was given or fitted: it learns from served routing. */
+  onlinePredictor: OnlinePredictor | undefined;
   /** Graceful: drains the server, then closes the engine and model. */
   close(): Promise<void>;
 }
@@ -54,10 +67,23 @@ async function maxPositions(modelDir: string): Promise<number> {
 export async function serve(
   optionsInput: ServeOptionsInput,
   serverOptions: ServerOptionsInput = {},
-  { logger = noopLogger }: { logger?: Logger } = {},
+  { logger = noopLogger, predictor }: { logger?: Logger; predictor?: Predictor } = {},
 ): Promise<ServingStack> {
   const options = parseWithSchema(serveOptionsSchema, optionsInput, 'serve options', 'INVALID_CONFIG');
+  if (!predictor && options.predictorTraces.length > 0) {
+    const traces = [];
+    for (const path of options.predictorTraces) traces.push(await readRoutingTrace(path));
+    predictor = fitPredictor(traces, { logger });
+  }
   const model = await loadModel(options.modelDir, { threads: options.threads, logger });
+  if (predictor && predictor.state.moeLayers.join() !== model.summary.moeLayers.join()) {
+    await model.close();
+    throw new SwitchyardError({
+      code: 'INVALID_CONFIG',
+      message: `the predictor covers MoE layers ${predictor.state.moeLayers.join(', ')} but the model has ${model.summary.moeLayers.join(', ')}`,
+      location: 'predictorTraces',
+    });
+  }
   const backend = createModelBackend(model, {
     maxContextTokens: await maxPositions(options.modelDir),
     expertPlacement: 'in process (onnxruntime)',
@@ -68,9 +94,14 @@ export async function serve(
     ...(options.seed === undefined ? {} : { seed: options.seed }),
     logger,
   });
+  const online = predictor ? new OnlinePredictor(predictor, logger) : undefined;
+  if (online) engine.onStep((event) => online.record(event));
   let server: RunningServer;
   try {
-    server = await startServer({ engine, logger }, serverOptions);
+    server = await startServer(
+      { engine, logger, ...(online ? { predictor: () => online.status() } : {}) },
+      serverOptions,
+    );
   } catch (error) {
     await engine.close();
     throw error;
@@ -78,6 +109,7 @@ export async function serve(
   return {
     server,
     engine,
+    onlinePredictor: online,
     async close() {
       await server.close();
       await engine.close();

@@ -1,4 +1,7 @@
+import { join } from 'node:path';
+import { type RoutingTrace, readRoutingTrace } from '@switchyard/core';
 import { loadModel, type MoeModel } from '@switchyard/model';
+import { fitPredictor } from '@switchyard/predictor';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundledModelDir, type ServingStack, serve } from '../src/serve.js';
@@ -10,7 +13,16 @@ describe('serving the bundled model', () => {
   let client: OpenAI;
 
   beforeAll(async () => {
-    stack = await serve({ modelDir: bundledModelDir(), maxBatchSize: 8, seed: 1 }, { port: 0 });
+    const calibration = await readRoutingTrace(
+      join(bundledModelDir(), '../../traces/shakespeare-mixtral-8x2/calibration.safetensors'),
+    );
+    // A slice keeps the fit fast; the predictor then learns online from served routing.
+    const predictor = fitPredictor(sliceTrace(calibration, 8192));
+    stack = await serve(
+      { modelDir: bundledModelDir(), maxBatchSize: 8, seed: 1 },
+      { port: 0 },
+      { predictor },
+    );
     reference = await loadModel(bundledModelDir());
     client = new OpenAI({ apiKey: 'unused', baseURL: `${stack.server.url}/v1`, maxRetries: 0 });
   });
@@ -73,4 +85,35 @@ describe('serving the bundled model', () => {
     expect(load).toHaveLength(4);
     for (const row of load) expect(row.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
   });
+
+  it('scores the predictor on served routing and feeds it online', async () => {
+    const status = stack.onlinePredictor!.status()!;
+    const fedTokens = stack.server.metrics.expertLoad()[0]!.reduce((a, b) => a + b, 0) / 2;
+    expect(status.observedTokens).toBe(fedTokens);
+    // Uniform guessing scores K/E = 0.25; a fitted predictor with the previous layer's routing does far better.
+    expect(status.hitRate).toBeGreaterThan(0.5);
+    expect(stack.onlinePredictor!.predictor.drift().observedTokens).toBe(fedTokens);
+    const metrics = await (await fetch(`${stack.server.url}/metrics`)).text();
+    const hitRate = Number(/^switchyard_predictor_hit_rate (\S+)$/m.exec(metrics)?.[1]);
+    expect(hitRate).toBeCloseTo(status.hitRate, 6);
+  });
 });
+
+function sliceTrace(trace: RoutingTrace, numTokens: number): RoutingTrace {
+  const { numLayers, topK } = trace;
+  const topkIds = new Int16Array(numLayers * numTokens * topK);
+  const topkProbs = new Float32Array(numLayers * numTokens * topK);
+  for (let layer = 0; layer < numLayers; layer++) {
+    const from = layer * trace.numTokens * topK;
+    topkIds.set(trace.topkIds.subarray(from, from + numTokens * topK), layer * numTokens * topK);
+    topkProbs.set(trace.topkProbs.subarray(from, from + numTokens * topK), layer * numTokens * topK);
+  }
+  return {
+    ...trace,
+    tokens: trace.tokens.slice(0, numTokens),
+    topkIds,
+    topkProbs,
+    numTokens,
+    attentionIds: undefined,
+  };
+}

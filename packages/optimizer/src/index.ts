@@ -65,6 +65,14 @@ export {
   type ResolvedOptimizerOptions,
 } from './options.js';
 export {
+  type PaperBenchmarkModelInput,
+  type PaperBenchmarkModelResult,
+  type PaperBenchmarkRow,
+  paperBenchmarkMarkdown,
+  paperTargets,
+  runPaperBenchmarkModel,
+} from './paper-benchmark.js';
+export {
   type PaperShapeName,
   type PlannerModel,
   paperShape,

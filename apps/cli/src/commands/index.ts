@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { registerBench } from './bench.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
@@ -23,6 +24,7 @@ export type CommandRegistrar = (program: Command, context: CliContext) => void;
  */
 // biome-ignore format: one line per command keeps concurrent additions from conflicting
 export const commands: CommandRegistrar[] = [
+  registerBench,
   registerCost,
   registerDemo,
   registerLambda,

@@ -1,7 +1,7 @@
 import { SwitchyardError } from '@switchyard/core';
 import { InvalidArgumentError } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory } from '../io.js';
+import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory, requireFile } from '../io.js';
 import type { CommandRegistrar } from './index.js';
 
 interface ServeCommandOptions {
@@ -12,6 +12,7 @@ interface ServeCommandOptions {
   batching: string;
   maxBatchSize?: number;
   threads?: number;
+  predictorTrace?: string[];
   json?: boolean;
 }
 
@@ -33,7 +34,11 @@ export const registerServe: CommandRegistrar = (program, context) => {
     .option('--target <target>', 'where routed experts run: in-process', 'in-process')
     .option('--batching <mode>', 'continuous, or sequential (one request at a time)', 'continuous')
     .option('--max-batch-size <n>', 'sequences advanced together per step', parsePositiveIntegerOption)
-    .option('--threads <n>', 'onnxruntime threads per session', parsePositiveIntegerOption);
+    .option('--threads <n>', 'onnxruntime threads per session', parsePositiveIntegerOption)
+    .option(
+      '--predictor-trace <files...>',
+      'routing traces to fit the expert-popularity predictor on; it then learns online from served routing',
+    );
   addJsonOption(command);
   addExamples(command, [
     {
@@ -43,6 +48,11 @@ export const registerServe: CommandRegistrar = (program, context) => {
     {
       command: 'SWITCHYARD_API_KEYS=sk-local-123456 switchyard serve --host 0.0.0.0 --port 9000',
       description: 'listen on every interface (API keys required)',
+    },
+    {
+      command:
+        'switchyard serve --predictor-trace fixtures/traces/shakespeare-mixtral-8x2/calibration.safetensors',
+      description: 'also score and update the expert-popularity predictor on served traffic',
     },
     {
       command: 'switchyard serve --model path/to/checkpoint --batching sequential',
@@ -78,6 +88,9 @@ export const registerServe: CommandRegistrar = (program, context) => {
           ? {}
           : { threads: options.threads ?? env.SWITCHYARD_THREADS }),
         ...(env.SWITCHYARD_SEED === undefined ? {} : { seed: env.SWITCHYARD_SEED }),
+        predictorTraces: (options.predictorTrace ?? env.SWITCHYARD_PREDICTOR_TRACES ?? []).map((path) =>
+          requireFile(path, 'routing trace'),
+        ),
       },
       {
         ...serverOptionsFromEnv(env),
