@@ -24,6 +24,8 @@ import { createJsExecutor, makePlan, randomRouting, seededRandom } from '../test
 import { createWorkerExecutor } from './worker-executor.js';
 
 const quick = process.argv.includes('--quick');
+/** Only the overhead section, at 1,024 and 10,240 tokens (results to scatter-gather-overhead.json). */
+const overheadOnly = process.argv.includes('--overhead-only');
 const hiddenSize = 768; // BERT-MoE shape from the paper (FFN 3072), as a SwiGLU expert
 const intermediateSize = 3072;
 const numExperts = 8;
@@ -70,7 +72,7 @@ async function main(): Promise<void> {
 
   // 1. Overhead: one compute lane, so the critical path of expert compute = Σ compute.
   const overhead: Record<string, unknown>[] = [];
-  for (const numTokens of quick ? [1024] : [1024, 10240]) {
+  for (const numTokens of quick && !overheadOnly ? [1024] : [1024, 10240]) {
     const routing = randomRouting(numTokens, numTokens, hiddenSize, numExperts, topK);
     const request = { layer: 0, numTokens, hiddenSize, topK, ...routing };
     for (const beta of [256, 1024]) {
@@ -113,6 +115,17 @@ async function main(): Promise<void> {
     }
   }
   results.overhead = overhead;
+  if (overheadOnly) {
+    console.table(overhead);
+    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+    mkdirSync(join(root, 'bench-results'), { recursive: true });
+    writeFileSync(
+      join(root, 'bench-results', 'scatter-gather-overhead.json'),
+      `${JSON.stringify(results, null, 2)}\n`,
+    );
+    for (const r of runners) await r.close();
+    return;
+  }
 
   // 2. Speed-up over sequential dispatch: two compute lanes (2 cores here).
   const speedup: Record<string, unknown>[] = [];
