@@ -15,3 +15,11 @@ export type CliEnv = z.output<typeof envSchema>;
 export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
   return envSchema.parse(source);
 }
+
+/**
+ * The AWS SDK prints a multi-line notice about future Node versions on first use; the CLI keeps
+ * stderr to its own one-line messages, so it is silenced unless --verbose (the SDK's own switch).
+ */
+export function quietThirdPartyNotices(verbose: boolean, target: NodeJS.ProcessEnv = process.env): void {
+  if (!verbose) target.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import pino from 'pino';
 import type { CliContext } from './context.js';
-import { readEnv } from './env.js';
+import { quietThirdPartyNotices, readEnv } from './env.js';
 import { describeFailure, usageExitCode } from './exit-codes.js';
 import { createOutput } from './output.js';
 import { createProgram } from './program.js';
@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
   const verbose = argv.includes('--verbose');
   let context: CliContext | undefined;
   try {
+    quietThirdPartyNotices(verbose);
     const env = readEnv();
     const noColor = (env.NO_COLOR !== undefined && env.NO_COLOR !== '') || argv.includes('--no-color');
     const output = createOutput({ stdout: process.stdout, stderr: process.stderr, noColor });

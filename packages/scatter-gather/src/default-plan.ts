@@ -11,6 +11,8 @@ export const defaultPlanOptionsSchema = z.object({
   /** Memory per expert function; 1,769 MB is one full vCPU on Lambda. */
   memoryMB: z.number().int().min(128).max(10240).default(1769),
   replicas: z.number().int().min(1).max(64).default(1),
+  /** Experts packed into one function (consecutive ids); 1 = one function per expert. */
+  expertsPerFunction: z.number().int().min(1).default(1),
   method: z.enum(['s3-pipelined', 's3', 'direct']).default('direct'),
   beta: z.number().int().positive().default(512),
   tokensPerBatch: z.number().int().positive().default(1024),
@@ -34,7 +36,8 @@ export function createDefaultPlan(
   options: DefaultPlanOptionsInput = {},
 ): DeploymentPlan {
   const resolved = parseWithSchema(defaultPlanOptionsSchema, options, 'default plan options');
-  const tag = summary.fingerprint.replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'model';
+  const tag =
+    (summary.fingerprint.split(':').pop() ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'model';
   const method: TransportMethod = resolved.method;
   return parseWithSchema(
     deploymentPlanSchema,
@@ -59,19 +62,30 @@ export function createDefaultPlan(
         layer,
         method,
         beta: resolved.beta,
-        functions: Array.from({ length: summary.numExperts }, (_, expert) => {
-          const name = `${resolved.prefix}-${tag}-l${layer}-e${expert}`;
-          return {
-            name,
-            experts: [expert],
-            memoryMB: resolved.memoryMB,
-            replicas: resolved.replicas,
-            functionNames: Array.from({ length: resolved.replicas }, (_, r) => `${name}-r${r}`),
-          };
-        }),
+        functions: Array.from(
+          { length: Math.ceil(summary.numExperts / resolved.expertsPerFunction) },
+          (_, index) => {
+            const first = index * resolved.expertsPerFunction;
+            const experts = Array.from(
+              { length: Math.min(resolved.expertsPerFunction, summary.numExperts - first) },
+              (_, i) => first + i,
+            );
+            const name =
+              resolved.expertsPerFunction === 1
+                ? `${resolved.prefix}-${tag}-l${layer}-e${first}`
+                : `${resolved.prefix}-${tag}-l${layer}-f${index}`;
+            return {
+              name,
+              experts,
+              memoryMB: resolved.memoryMB,
+              replicas: resolved.replicas,
+              functionNames: Array.from({ length: resolved.replicas }, (_, r) => `${name}-r${r}`),
+            };
+          },
+        ),
         experts: Array.from({ length: summary.numExperts }, (_, expert) => ({
           expert,
-          functionIndex: expert,
+          functionIndex: Math.floor(expert / resolved.expertsPerFunction),
           predictedTokens: (resolved.tokensPerBatch * summary.topK) / summary.numExperts,
           predictedTokensLow: 0,
           predictedTokensHigh: resolved.tokensPerBatch,

@@ -415,6 +415,25 @@ export async function dispatchLayer(
           const reason = controller.signal.aborted ? (controller.signal.reason ?? error) : error;
           outstanding--;
           counted = true;
+          if (settled && sentAt > 0 && !layerController.signal.aborted) {
+            // A hedged twin or retry that lost the race after being sent: paid for, never folded.
+            stats.invocations++;
+            stats.wastedInvocations++;
+            context.onEvent?.({
+              type: 'invoke',
+              layer: layer.layer,
+              functionName,
+              experts,
+              tokens: batch.tokens,
+              attempt,
+              hedge,
+              outcome: 'lost',
+              requestBytes,
+              responseBytes: 0,
+              latencyMs: now() - sentAt,
+            });
+            return;
+          }
           if (settled || layerController.signal.aborted) return;
           if (sentAt > 0) {
             stats.invocations++;

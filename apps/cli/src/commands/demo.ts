@@ -58,7 +58,7 @@ export const registerDemo: CommandRegistrar = (program, context) => {
       'measured compute profile (default: fixtures/profiles/<model>.json when present)',
     )
     .option('--prompt <text>', 'prompt to continue', 'ROMEO:\n')
-    .option('--tokens <n>', 'tokens to generate', parsePositiveIntegerOption, 160)
+    .option('--tokens <n>', 'tokens to generate', parsePositiveIntegerOption, 48)
     .option('--temperature <t>', 'sampling temperature (0 = greedy)', parseNumberOption, 0.8)
     .option('--seed <n>', 'sampling seed', parseIntegerOption, 1)
     .option('--slo-ms <ms>', 'latency SLO for one batch', parseNumberOption, 2000)
@@ -136,6 +136,22 @@ export const registerDemo: CommandRegistrar = (program, context) => {
             })),
           ],
           { title: 'Projected cost (cost model, per million tokens)' },
+        );
+        output.line();
+      }
+      if (result.bill) {
+        const bill = result.bill;
+        output.table(
+          bill.byMemory.map((row) => ({
+            memoryMB: row.memoryMB,
+            invocations: row.invocations,
+            'billed ms': row.billedDurationMs,
+            'GB-s': Number(row.gbSeconds.toPrecision(4)),
+          })),
+          { title: 'Billed by the runtime for this run (sum of its REPORT lines)' },
+        );
+        output.line(
+          `total: ${bill.invocations.toLocaleString('en-US')} invocations (${bill.coldStarts} cold starts), ${bill.billedDurationMs.toLocaleString('en-US')} billed ms, ${bill.gbSeconds.toPrecision(4)} GB-s = $${bill.computeUsd.toPrecision(3)} compute + $${bill.requestUsd.toPrecision(3)} requests = $${bill.totalUsd.toPrecision(3)} for ${bill.tokensProcessed} tokens (price table ${bill.priceTable})`,
         );
         output.line();
       }

@@ -1,7 +1,9 @@
 import { SwitchyardError } from '@switchyard/core';
 import { loadModel } from '@switchyard/model';
+import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireDirectory } from '../io.js';
+import { connectRemoteExperts, type RemoteExperts } from '../remote-experts.js';
 import type { CommandRegistrar } from './index.js';
 
 function number(value: string): number {
@@ -23,13 +25,26 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
     .option('--top-p <p>', 'nucleus sampling mass', number, 1)
     .option('--seed <s>', 'sampling seed', number, 0)
     .option('--stop <text...>', 'stop sequences')
-    .option('--threads <n>', 'onnxruntime threads', number, 1);
+    .option('--threads <n>', 'onnxruntime threads', number, 1)
+    .addOption(
+      new Option(
+        '--target <target>',
+        'run routed experts on deployed functions (default: in process)',
+      ).choices(['local', 'aws']),
+    )
+    .option('--plan <plan.json>', 'deployment plan for --target (default: one function per expert)')
+    .option('--endpoint <url>', 'Lambda API endpoint (local: a running `switchyard lambda serve`)');
   addJsonOption(command);
   addExamples(command, [
     {
       command:
         "switchyard generate fixtures/checkpoints/shakespeare-mixtral-8x2 --prompt 'ROMEO:' --max-new-tokens 200 --temperature 0.8 --top-p 0.95 --seed 1",
       description: 'sample Shakespeare-like text',
+    },
+    {
+      command:
+        "switchyard generate fixtures/checkpoints/shakespeare-mixtral-8x2 --prompt 'ROMEO:' --greedy --target local",
+      description: 'deploy one function per expert to the embedded Lambda runtime and generate through it',
     },
   ]);
   command.action(
@@ -45,12 +60,16 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
         stop?: string[];
         threads: number;
         json?: boolean;
+        target?: 'local' | 'aws';
+        plan?: string;
+        endpoint?: string;
       },
     ) => {
       const model = await loadModel(requireDirectory(dir, 'model directory'), {
         threads: options.threads,
         logger,
       });
+      let remote: RemoteExperts | undefined;
       try {
         if (model.config.vocabSize < 256) {
           throw new SwitchyardError({
@@ -61,8 +80,17 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
         }
         const encoder = new TextEncoder();
         const prompt = [...encoder.encode(options.prompt)];
+        if (options.target) {
+          remote = await connectRemoteExperts(model, {
+            target: options.target,
+            ...(options.plan ? { planPath: options.plan } : {}),
+            ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+            logger,
+          });
+        }
         const started = performance.now();
         const [result] = await model.generate([prompt], {
+          ...(remote ? { moeStep: remote.moeStep } : {}),
           maxNewTokens: options.maxNewTokens,
           greedy: options.greedy === true || options.temperature === undefined,
           temperature: options.temperature ?? 0,
@@ -73,9 +101,16 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
         const seconds = (performance.now() - started) / 1000;
         const text = new TextDecoder().decode(Uint8Array.from(result!.tokens));
         if (options.json)
-          output.json({ tokens: result!.tokens, text, finishReason: result!.finishReason, seconds });
+          output.json({
+            tokens: result!.tokens,
+            text,
+            finishReason: result!.finishReason,
+            seconds,
+            ...(remote ? { scatterGather: remote.moeStep.summary() } : {}),
+          });
         else output.line(`${options.prompt}${text}`);
       } finally {
+        await remote?.close();
         await model.close();
       }
     },

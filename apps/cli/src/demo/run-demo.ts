@@ -6,9 +6,18 @@ import {
   type ComputeProfile,
   computeTimeAtThreadsMs,
   fitComputeProfile,
+  type LambdaRates,
   loadComputeProfile,
+  resolveRates,
 } from '@switchyard/cost-model';
-import { loadModel, type MoeModel } from '@switchyard/model';
+import {
+  deployPlan,
+  LambdaExecutor,
+  type LocalRuntime,
+  startLocalRuntime,
+  undeployPlan,
+} from '@switchyard/lambda-executor';
+import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
 import { type LoadForecast, planDeployment } from '@switchyard/optimizer';
 import {
   type EvaluationResult,
@@ -16,9 +25,11 @@ import {
   fitPredictor,
   type Predictor,
 } from '@switchyard/predictor';
+import { createRemoteMoeStep } from '@switchyard/scatter-gather';
 import type { Output } from '../output.js';
 import { costPerMillionTokens, reportFromPlan } from '../report/from-plan.js';
 import type { ReportData } from '../report/report-data.js';
+import { type BillTotals, recordBilling, sumBillingReports } from './billing.js';
 import { measureExpertPoints } from './profile.js';
 
 export interface DemoOptions {
@@ -50,6 +61,8 @@ export interface DemoResult {
     'hitAtK' | 'loadErr' | 'intervalCoverage' | 'intervalLevel' | 'tokens' | 'batchTokens'
   >;
   plan?: DeploymentPlan;
+  /** The run's bill: the sum of the BillingReports the runtime returned for the generation. */
+  bill?: BillTotals & { tokensProcessed: number; usdPerMillionTokens: number; priceTable: string };
   report: ReportData;
 }
 
@@ -85,10 +98,6 @@ async function timed<T>(
   const { value, detail } = await work();
   steps.push({ step, status: 'done', seconds: (performance.now() - started) / 1000, detail });
   return value;
-}
-
-function missing(steps: DemoStep[], step: string, detail: string): void {
-  steps.push({ step, status: 'missing', seconds: 0, detail });
 }
 
 /** Runs the demo end to end with what the packages provide; every figure comes from a real run. */
@@ -215,28 +224,96 @@ export async function runDemo(
         detail: `${chosen.search?.evaluations ?? '?'} evaluations; ${functions} functions; predicted $${costPerMillionTokens(chosen.predicted, batchTokens).toPrecision(3)}/M tokens, ${Math.round(chosen.predicted.latencyMs)} ms per ${batchTokens}-token batch (SLO ${options.sloMs} ms)`,
       };
     });
-    missing(
-      steps,
-      'deploy to the local runtime',
-      '@switchyard/lambda-executor (startLocalRuntime, deployPlan, the expert function) is not on main yet',
-    );
-
-    const completion = await timed(steps, 'generate text', async () => {
-      const promptTokens = [...Buffer.from(options.prompt, 'utf8')];
-      const bar = io.output.progress('generating', options.maxNewTokens);
-      const [result] = await model.generate([promptTokens], {
-        maxNewTokens: options.maxNewTokens,
-        temperature: options.temperature,
-        seed: options.seed,
+    const runtime: LocalRuntime = await timed(steps, 'start the local Lambda runtime', async () => {
+      // Function processes here load the handler (from source under tsx) and onnxruntime: on a busy
+      // machine that can exceed Lambda's 10 s INIT limit, which is not what this demo measures.
+      const started = await startLocalRuntime({
+        port: 0,
+        s3Port: 0,
+        initTimeoutMs: 60_000,
+        logger: io.logger,
       });
-      bar.done();
-      const text = Buffer.from(result!.tokens).toString('utf8');
-      return {
-        value: text,
-        detail: `${result!.tokens.length} tokens, experts in process (no deployment yet)`,
-      };
+      return { value: started, detail: `Lambda API ${started.endpoint} (INIT limit 60 s)` };
     });
-    missing(steps, 'bill from the runtime', 'needs the deployment above: no BillingReports to sum');
+    let generated: { completion: string; bill: NonNullable<DemoResult['bill']> };
+    try {
+      const plan = planning.plan;
+      await timed(steps, 'deploy to the local runtime', async () => {
+        const functions = plan.layers.reduce(
+          (sum, layer) => sum + layer.functions.reduce((n, fn) => n + fn.replicas, 0),
+          0,
+        );
+        const bar = io.output.progress('deploying', functions);
+        const result = await deployPlan(plan, {
+          target: 'local',
+          endpoint: runtime.endpoint,
+          graphs: (layer, expert) => buildExpertGraph(model, layer, expert),
+          logger: io.logger,
+        });
+        bar.done();
+        const sizes = [
+          ...new Set(result.functions.map((fn) => fn.memoryMB).filter((m) => m !== undefined)),
+        ].sort((a, b) => (a ?? 0) - (b ?? 0));
+        return {
+          value: result,
+          detail: `${result.functions.length} functions created (memory ${sizes.join('/')} MB), one per expert group and replica`,
+        };
+      });
+      generated = await timed(steps, 'generate through the deployed experts', async () => {
+        const executor = recordBilling(
+          new LambdaExecutor({
+            endpoint: runtime.endpoint,
+            credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+            logger: io.logger,
+          }),
+        );
+        try {
+          const moeStep = createRemoteMoeStep({ plan, executor, logger: io.logger });
+          const promptTokens = [...Buffer.from(options.prompt, 'utf8')];
+          const bar = io.output.progress('generating', options.maxNewTokens);
+          let produced = 0;
+          const countingStep: typeof moeStep = Object.assign(
+            async (request: Parameters<typeof moeStep>[0]) => {
+              const out = await moeStep(request);
+              // One call per MoE layer per forward pass: the last layer marks a finished token.
+              if (request.layer === model.summary.moeLayers.at(-1))
+                bar.tick(Math.min(++produced, options.maxNewTokens));
+              return out;
+            },
+            { summary: moeStep.summary },
+          );
+          const [result] = await model.generate([promptTokens], {
+            maxNewTokens: options.maxNewTokens,
+            temperature: options.temperature,
+            seed: options.seed,
+            moeStep: countingStep,
+          });
+          bar.done();
+          const tokensProcessed = promptTokens.length + result!.tokens.length;
+          const rates: LambdaRates = resolveRates({ region: plan.region, arch: plan.arch });
+          const totals = sumBillingReports(executor.reports, rates);
+          const bill = {
+            ...totals,
+            tokensProcessed,
+            usdPerMillionTokens: (totals.totalUsd / tokensProcessed) * 1e6,
+            priceTable: `${rates.tableVersion} (${rates.region}, ${rates.arch})`,
+          };
+          return {
+            value: { completion: Buffer.from(result!.tokens).toString('utf8'), bill },
+            detail: `${result!.tokens.length} tokens; ${totals.invocations.toLocaleString('en-US')} invocations, ${totals.coldStarts} cold starts`,
+          };
+        } finally {
+          await executor.close?.();
+        }
+      });
+      await undeployPlan(plan, { target: 'local', endpoint: runtime.endpoint, logger: io.logger }).catch(
+        (error) => io.logger.warn('undeploy failed', { error: String(error) }),
+      );
+    } finally {
+      await runtime.stop();
+    }
+    const completion = generated.completion;
+    const bill = generated.bill;
 
     const s = model.summary;
     const fromPlan = reportFromPlan(planning.plan, {
@@ -254,21 +331,32 @@ export async function runDemo(
       highlights: [
         ...(fromPlan.highlights ?? []),
         {
+          label: 'billed this run',
+          value: `${bill.gbSeconds.toPrecision(3)} GB-s`,
+          detail: `$${bill.totalUsd.toPrecision(3)} · ${bill.invocations.toLocaleString('en-US')} invocations (runtime REPORT lines)`,
+        },
+        {
           label: `predictor hit@${s.topK}`,
           value: evaluation.hitAtK.toFixed(3),
           detail: `load_err ${evaluation.loadErr.toFixed(3)} on held-out`,
         },
       ],
-      text: { prompt: options.prompt, completion, generatedBy: 'experts run in process: no deployment yet' },
+      text: {
+        prompt: options.prompt,
+        completion,
+        generatedBy: `every routed expert ran in a deployed function on the local Lambda runtime (${bill.invocations.toLocaleString('en-US')} invocations)`,
+      },
       notes: [
         ...(fromPlan.notes ?? []),
+        `The run's bill is the sum of the ${bill.invocations.toLocaleString('en-US')} REPORT lines the local runtime returned while generating ${bill.tokensProcessed} tokens one at a time (${bill.gbSeconds.toPrecision(3)} GB-s, $${bill.totalUsd.toPrecision(3)} at price table ${bill.priceTable}); decoding one token per step is far from the ${planning.plan.workload.tokensPerBatch}-token batches the plan is sized for, so its $ per token is not comparable with the projected figures.`,
         ...steps
           .filter((step) => step.status === 'missing')
           .map((step) => `Missing: ${step.step} — ${step.detail}.`),
       ],
     };
     return {
-      text: { prompt: options.prompt, completion, generatedBy: 'in process' },
+      text: { prompt: options.prompt, completion, generatedBy: 'through the deployed expert functions' },
+      bill,
       steps,
       profile,
       predictor: {
