@@ -55,6 +55,10 @@ export const serverEnvSchema = z.object({
   SWITCHYARD_PLAN: z.string().min(1).optional(),
   /** AWS region for `aws`. */
   SWITCHYARD_AWS_REGION: z.string().min(1).optional(),
+  /** Re-plan when the active plan's predicted cost drifts by more than this fraction (local target). */
+  SWITCHYARD_REPLAN_THRESHOLD: z.coerce.number().nonnegative().optional(),
+  /** How often the drift is checked; 0 disables adaptation. */
+  SWITCHYARD_REPLAN_INTERVAL_MS: integer.nonnegative().optional(),
   SWITCHYARD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

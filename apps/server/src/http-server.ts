@@ -458,6 +458,7 @@ export async function startServer(
             object: 'deployment',
             expertPlacement: engine.info.expertPlacement,
             plan: dependencies.deployment?.() ?? null,
+            ...(dependencies.adaptation ? { adaptation: dependencies.adaptation() } : {}),
           });
         },
       },

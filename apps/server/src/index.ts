@@ -1,4 +1,12 @@
 export {
+  type AdaptationOptions,
+  type AdaptationOptionsInput,
+  type AdaptationStatus,
+  adaptationOptionsSchema,
+  PlanAdapter,
+  renameFunctions,
+} from './adaptation.js';
+export {
   type BatchEntry,
   type BatchSchedulerOptions,
   type BatchStepResult,
@@ -48,6 +56,12 @@ export {
   serve,
   serveOptionsSchema,
 } from './serve.js';
-export type { BillingTotals, HistorySample, PredictorStatus, StatusProviders } from './server-metrics.js';
+export type {
+  AdaptationTotals,
+  BillingTotals,
+  HistorySample,
+  PredictorStatus,
+  StatusProviders,
+} from './server-metrics.js';
 export { ServerMetrics } from './server-metrics.js';
 export { encodeBytes, TextAssembler } from './text-stream.js';

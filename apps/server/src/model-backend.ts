@@ -24,12 +24,23 @@ export interface ModelBackend extends DecodeBackend {
    * the step in progress finishes on the old one, so no in-flight sequence fails.
    */
   setMoeStep(moeStep: MoeStep | undefined, expertPlacement: string): void;
+  /** Resolves once no decode step in progress uses `moeStep` (after `setMoeStep` switched away from it). */
+  idle(moeStep: MoeStep | undefined): Promise<void>;
 }
 
 export function createModelBackend(model: MoeModel, options: ModelBackendOptions): ModelBackend {
   const sequences = new Map<number, Sequence>();
   const { summary } = model;
   let moeStep = options.moeStep;
+  /** The MoE step each forward in progress was started with. */
+  const inFlight = new Set<{ moeStep: MoeStep | undefined }>();
+  let waiters: { moeStep: MoeStep | undefined; resolve: () => void }[] = [];
+  const using = (step: MoeStep | undefined) => [...inFlight].some((entry) => entry.moeStep === step);
+  const settle = () => {
+    const ready = waiters.filter((waiter) => !using(waiter.moeStep));
+    waiters = waiters.filter((waiter) => using(waiter.moeStep));
+    for (const waiter of ready) waiter.resolve();
+  };
   const info = {
     modelId: options.modelId ?? summary.name,
     maxContextTokens: options.maxContextTokens,
@@ -45,6 +56,10 @@ export function createModelBackend(model: MoeModel, options: ModelBackendOptions
       moeStep = next;
       info.expertPlacement = expertPlacement;
     },
+    idle(step) {
+      if (!using(step)) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push({ moeStep: step, resolve }));
+    },
     async step(batch: readonly BatchEntry[]): Promise<BatchStepResult> {
       const inputs = batch.map((entry) => {
         let sequence = sequences.get(entry.sequenceId);
@@ -55,9 +70,12 @@ export function createModelBackend(model: MoeModel, options: ModelBackendOptions
         return { sequence, tokens: entry.tokenIds };
       });
       const routing: LayerRouting[] = [];
-      const result = await model.forward(inputs, {
+      // The whole forward (every MoE layer) uses the step current when it started.
+      const entry = { moeStep };
+      inFlight.add(entry);
+      const forward = model.forward(inputs, {
         logits: 'last',
-        ...(moeStep ? { moeStep } : {}),
+        ...(entry.moeStep ? { moeStep: entry.moeStep } : {}),
         observer: {
           moeLayer: (event) =>
             routing.push({
@@ -68,6 +86,13 @@ export function createModelBackend(model: MoeModel, options: ModelBackendOptions
             }),
         },
       });
+      let result: Awaited<typeof forward>;
+      try {
+        result = await forward;
+      } finally {
+        inFlight.delete(entry);
+        settle();
+      }
       return { logits: result.logits, routing };
     },
     release(sequenceId: number): void {

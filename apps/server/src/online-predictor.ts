@@ -1,4 +1,5 @@
 import { describeError, type Logger, noopLogger } from '@switchyard/core';
+import type { LoadForecastInput } from '@switchyard/optimizer';
 import { type Predictor, topKIndices } from '@switchyard/predictor';
 import type { StepEvent } from './engine.js';
 import type { PredictorStatus } from './server-metrics.js';
@@ -14,6 +15,8 @@ export class OnlinePredictor {
   private selections = 0;
   private observedTokens = 0;
   private readonly layerOrder: number[];
+  /** Token features of the most recent served step (what the load forecast is made from). */
+  private recent: { tokens: Int32Array; positions: Int32Array; contextTokenIds: Int32Array } | undefined;
 
   constructor(
     readonly predictor: Predictor,
@@ -25,6 +28,35 @@ export class OnlinePredictor {
   status(): PredictorStatus | undefined {
     if (this.selections === 0) return undefined;
     return { hitRate: this.hits / this.selections, observedTokens: this.observedTokens };
+  }
+
+  /**
+   * The predictor's current load forecast for a batch of `tokensPerBatch` tokens, from the token
+   * features of the last served step (scaled: means by the token ratio, interval half-widths by its
+   * square root). Undefined before anything was served.
+   */
+  forecast(tokensPerBatch: number): LoadForecastInput | undefined {
+    if (!this.recent) return undefined;
+    const prediction = this.predictor.predictLoad(this.recent);
+    const scale = tokensPerBatch / this.recent.tokens.length;
+    const spread = Math.sqrt(scale);
+    const E = prediction.numExperts;
+    return {
+      tokensPerBatch,
+      intervalLevel: prediction.level,
+      layers: this.layerOrder.map((layer, index) => {
+        const at = (values: Float64Array, e: number) => values[index * E + e]!;
+        const mean = Array.from({ length: E }, (_, e) => at(prediction.mean, e) * scale);
+        return {
+          layer,
+          mean,
+          low: mean.map((m, e) =>
+            Math.max(0, m - ((at(prediction.mean, e) - at(prediction.low, e)) * scale) / spread),
+          ),
+          high: mean.map((m, e) => m + ((at(prediction.high, e) - at(prediction.mean, e)) * scale) / spread),
+        };
+      }),
+    };
   }
 
   record(event: StepEvent): void {
@@ -58,6 +90,11 @@ export class OnlinePredictor {
         }
       }
       predictor.observe(batch);
+      this.recent = {
+        tokens: Int32Array.from(batch.tokens),
+        positions: Int32Array.from(batch.positions),
+        contextTokenIds: Int32Array.from(batch.contextTokenIds),
+      };
       this.observedTokens += T;
     } catch (error) {
       this.logger.warn('online predictor update failed', { error: describeError(error) });

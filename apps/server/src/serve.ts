@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  type DeploymentPlan,
   describeError,
   type Logger,
   noopLogger,
@@ -10,9 +11,10 @@ import {
   readRoutingTrace,
   SwitchyardError,
 } from '@switchyard/core';
-import { loadModel, type MoeModel } from '@switchyard/model';
+import { loadModel, type MoeModel, type MoeStep } from '@switchyard/model';
 import { fitPredictor, type Predictor } from '@switchyard/predictor';
 import { z } from 'zod';
+import { adaptationOptionsSchema, PlanAdapter } from './adaptation.js';
 import { createBatchScheduler } from './batch-scheduler.js';
 import type { Engine } from './engine.js';
 import { type RunningServer, startServer } from './http-server.js';
@@ -36,6 +38,10 @@ export const serveOptionsSchema = z.object({
   planPath: z.string().min(1).optional(),
   /** AWS region for `aws`. */
   region: z.string().min(1).optional(),
+  /** Re-planning when the active plan's predicted cost drifts (`local` only); false disables it. */
+  adaptation: z
+    .union([adaptationOptionsSchema, z.literal(false)])
+    .default(() => adaptationOptionsSchema.parse({})),
   batching: z.enum(['continuous', 'sequential']).default('continuous'),
   maxBatchSize: z.number().int().positive().max(1024).default(32),
   /** onnxruntime intra-op threads per session. */
@@ -56,6 +62,8 @@ export interface ServingStack {
   onlinePredictor: OnlinePredictor | undefined;
   /** Present with `target` local/aws: the deployed functions and their billing. */
   remote: RemoteExperts | undefined;
+  /** Present with `target: local` unless adaptation is off: re-plans and rolls out (`check({ force })`). */
+  adapter: PlanAdapter | undefined;
   /** Graceful: drains the server, then closes the engine and model. */
   close(): Promise<void>;
 }
@@ -107,7 +115,7 @@ export async function serve(
         ...(options.region ? { region: options.region } : {}),
         logger,
       });
-      await probe(model, remote);
+      await probe(model, remote, remote.moeStep);
     } catch (error) {
       await remote?.close();
       await model.close();
@@ -115,7 +123,7 @@ export async function serve(
     }
   }
   const activePlan = remote?.plan;
-  const placement = (plan: typeof activePlan) =>
+  const placement = (plan: DeploymentPlan | undefined) =>
     plan
       ? `${remote!.target === 'aws' ? 'AWS Lambda' : `local Lambda runtime ${remote!.endpoint ?? ''}`.trim()}: ${plan.layers.reduce((n, layer) => n + layer.functions.reduce((m, fn) => m + fn.replicas, 0), 0)} functions (${plan.strategy} plan)`
       : 'in process (onnxruntime)';
@@ -132,6 +140,22 @@ export async function serve(
   });
   const online = predictor ? new OnlinePredictor(predictor, logger) : undefined;
   if (online) engine.onStep((event) => online.record(event));
+  const adapter =
+    remote && remote.target === 'local' && options.adaptation !== false
+      ? new PlanAdapter(
+          {
+            summary: model.summary,
+            remote,
+            backend,
+            engine,
+            online,
+            warm: (moeStep) => probe(model, remote!, moeStep),
+            placement,
+            logger,
+          },
+          options.adaptation,
+        )
+      : undefined;
   let server: RunningServer;
   try {
     server = await startServer(
@@ -139,11 +163,15 @@ export async function serve(
         engine,
         logger,
         ...(online ? { predictor: () => online.status() } : {}),
-        ...(remote ? { billing: () => remote!.billing(), deployment: () => activePlan } : {}),
+        ...(remote
+          ? { billing: () => remote!.billing(), deployment: () => adapter?.plan ?? activePlan }
+          : {}),
+        ...(adapter ? { adaptation: () => adapter.snapshot() } : {}),
       },
       serverOptions,
     );
   } catch (error) {
+    await adapter?.close();
     await engine.close();
     await remote?.close();
     throw error;
@@ -153,8 +181,10 @@ export async function serve(
     engine,
     onlinePredictor: online,
     remote,
+    adapter,
     async close() {
       await server.close();
+      await adapter?.close();
       await engine.close();
       // After draining: no step can still call a function.
       await remote?.close();
@@ -166,13 +196,13 @@ export async function serve(
  * One single-token MoE step through the deployed functions before serving, so a missing deployment,
  * credentials or endpoint fails at startup with the executor's error instead of on the first request.
  */
-async function probe(model: MoeModel, remote: RemoteExperts): Promise<void> {
+async function probe(model: MoeModel, remote: RemoteExperts, moeStep: MoeStep): Promise<void> {
   const { hiddenSize, topK, moeLayers } = model.summary;
   const topkIds = Int32Array.from({ length: topK }, (_, k) => k);
   const topkWeights = new Float32Array(topK).fill(1 / topK);
   for (const layer of moeLayers) {
     try {
-      await remote.moeStep({
+      await moeStep({
         layer,
         hiddenStates: new Float32Array(hiddenSize),
         numTokens: 1,

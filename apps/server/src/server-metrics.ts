@@ -16,8 +16,17 @@ export interface PredictorStatus {
   observedTokens: number;
 }
 
+/** Plan adaptation (absent with in-process experts). */
+export interface AdaptationTotals {
+  rollouts: number;
+  failedRollouts: number;
+  /** Relative drift of the active plan's predicted cost since its rollout (undefined before a check). */
+  drift: number | undefined;
+}
+
 export interface StatusProviders {
   billing?: () => BillingTotals;
+  adaptation?: () => AdaptationTotals;
   predictor?: () => PredictorStatus | undefined;
 }
 
@@ -128,6 +137,21 @@ export class ServerMetrics {
       'switchyard_retries_total',
       'Expert function invocations retried.',
       () => this.billing().retries,
+    );
+    this.registry.counter(
+      'switchyard_plan_rollouts_total',
+      'New deployment plans rolled out by adaptation (deployed, switched to, old functions retired).',
+      () => providers.adaptation?.().rollouts ?? 0,
+    );
+    this.registry.counter(
+      'switchyard_plan_rollouts_failed_total',
+      'Re-plans that could not be rolled out (the active plan kept serving).',
+      () => providers.adaptation?.().failedRollouts ?? 0,
+    );
+    this.registry.gauge(
+      'switchyard_plan_cost_drift_ratio',
+      "Relative change of the active plan's predicted cost under the current load forecast since its rollout (NaN before a check).",
+      () => providers.adaptation?.().drift ?? Number.NaN,
     );
     this.registry.gauge(
       'switchyard_predictor_hit_rate',

@@ -12,6 +12,8 @@ interface ServeCommandOptions {
   endpoint?: string;
   plan?: string;
   region?: string;
+  replanThreshold?: number;
+  replanIntervalMs?: number;
   batching: string;
   maxBatchSize?: number;
   threads?: number;
@@ -44,6 +46,21 @@ export const registerServe: CommandRegistrar = (program, context) => {
     )
     .option('--plan <plan.json>', 'deployment plan for --target local|aws (default: one function per expert)')
     .option('--region <region>', 'AWS region for --target aws')
+    .option(
+      '--replan-threshold <fraction>',
+      "re-plan when the active plan's predicted cost drifts by more than this fraction (default 0.25)",
+      (value: string) => {
+        const parsed = Number(value);
+        if (!Number.isFinite(parsed) || parsed < 0)
+          throw new InvalidArgumentError(`expected a non-negative number, got "${value}"`);
+        return parsed;
+      },
+    )
+    .option(
+      '--replan-interval-ms <ms>',
+      'how often the drift is checked with --target local (default 60000; 0 disables re-planning)',
+      parseIntegerOption,
+    )
     .option('--batching <mode>', 'continuous, or sequential (one request at a time)', 'continuous')
     .option('--max-batch-size <n>', 'sequences advanced together per step', parsePositiveIntegerOption)
     .option('--threads <n>', 'onnxruntime threads per session', parsePositiveIntegerOption)
@@ -104,6 +121,17 @@ export const registerServe: CommandRegistrar = (program, context) => {
         ...((options.plan ?? env.SWITCHYARD_PLAN)
           ? { planPath: requireFile((options.plan ?? env.SWITCHYARD_PLAN)!, 'deployment plan') }
           : {}),
+        ...(() => {
+          const intervalMs = options.replanIntervalMs ?? env.SWITCHYARD_REPLAN_INTERVAL_MS;
+          const driftThreshold = options.replanThreshold ?? env.SWITCHYARD_REPLAN_THRESHOLD;
+          if (intervalMs === 0) return { adaptation: false as const };
+          return {
+            adaptation: {
+              ...(intervalMs === undefined ? {} : { intervalMs }),
+              ...(driftThreshold === undefined ? {} : { driftThreshold }),
+            },
+          };
+        })(),
         ...((options.region ?? env.SWITCHYARD_AWS_REGION)
           ? { region: options.region ?? env.SWITCHYARD_AWS_REGION }
           : {}),
