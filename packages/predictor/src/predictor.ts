@@ -1,4 +1,10 @@
-import { type Logger, noopLogger, normalQuantile, parseWithSchema, type RoutingTrace } from '@switchyard/core';
+import {
+  type Logger,
+  noopLogger,
+  normalQuantile,
+  parseWithSchema,
+  type RoutingTrace,
+} from '@switchyard/core';
 import { inputError } from './errors.js';
 import {
   computeLevelKeys,
