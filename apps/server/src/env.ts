@@ -47,6 +47,14 @@ export const serverEnvSchema = z.object({
         .filter((path) => path.length > 0),
     )
     .optional(),
+  /** Where routed experts run: `in-process` (default), `local` (embedded Lambda runtime) or `aws`. */
+  SWITCHYARD_TARGET: z.enum(['in-process', 'local', 'aws']).default('in-process'),
+  /** Lambda API endpoint for `local` (default: start the runtime in process). */
+  SWITCHYARD_LAMBDA_ENDPOINT: z.string().url().optional(),
+  /** Deployment plan JSON for `local`/`aws` (default: one function per expert). */
+  SWITCHYARD_PLAN: z.string().min(1).optional(),
+  /** AWS region for `aws`. */
+  SWITCHYARD_AWS_REGION: z.string().min(1).optional(),
   SWITCHYARD_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 

@@ -10,7 +10,7 @@ import {
   readRoutingTrace,
   SwitchyardError,
 } from '@switchyard/core';
-import { loadModel } from '@switchyard/model';
+import { loadModel, type MoeModel } from '@switchyard/model';
 import { fitPredictor, type Predictor } from '@switchyard/predictor';
 import { z } from 'zod';
 import { createBatchScheduler } from './batch-scheduler.js';
@@ -19,12 +19,23 @@ import { type RunningServer, startServer } from './http-server.js';
 import { createModelBackend } from './model-backend.js';
 import { OnlinePredictor } from './online-predictor.js';
 import type { ServerOptionsInput } from './options.js';
+import { connectRemoteExperts, type RemoteExperts } from './remote-experts.js';
 
 export const serveOptionsSchema = z.object({
   /** Hugging Face checkpoint directory (config.json + *.safetensors). */
   modelDir: z.string().min(1),
-  /** Where routed experts run. `in-process` runs them inside the server's onnxruntime sessions. */
-  target: z.enum(['in-process']).default('in-process'),
+  /**
+   * Where routed experts run. `in-process` runs them inside the server's onnxruntime sessions;
+   * `local` deploys the plan to the embedded Lambda runtime (or `endpoint`) and scatter-gathers to it;
+   * `aws` invokes the plan's already-deployed Lambda functions in `region`.
+   */
+  target: z.enum(['in-process', 'local', 'aws']).default('in-process'),
+  /** Lambda API endpoint for `local` (a running `switchyard lambda serve`); default: start one in process. */
+  endpoint: z.string().url().optional(),
+  /** Deployment plan JSON for `local`/`aws`; default: one function per expert. */
+  planPath: z.string().min(1).optional(),
+  /** AWS region for `aws`. */
+  region: z.string().min(1).optional(),
   batching: z.enum(['continuous', 'sequential']).default('continuous'),
   maxBatchSize: z.number().int().positive().max(1024).default(32),
   /** onnxruntime intra-op threads per session. */
@@ -43,6 +54,8 @@ export interface ServingStack {
   engine: Engine;
   /** Present when a predictor was given or fitted: it learns from served routing. */
   onlinePredictor: OnlinePredictor | undefined;
+  /** Present with `target` local/aws: the deployed functions and their billing. */
+  remote: RemoteExperts | undefined;
   /** Graceful: drains the server, then closes the engine and model. */
   close(): Promise<void>;
 }
@@ -84,9 +97,32 @@ export async function serve(
       location: 'predictorTraces',
     });
   }
+  let remote: RemoteExperts | undefined;
+  if (options.target !== 'in-process') {
+    try {
+      remote = await connectRemoteExperts(model, {
+        target: options.target,
+        ...(options.planPath ? { planPath: options.planPath } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.region ? { region: options.region } : {}),
+        logger,
+      });
+      await probe(model, remote);
+    } catch (error) {
+      await remote?.close();
+      await model.close();
+      throw error;
+    }
+  }
+  const activePlan = remote?.plan;
+  const placement = (plan: typeof activePlan) =>
+    plan
+      ? `${remote!.target === 'aws' ? 'AWS Lambda' : `local Lambda runtime ${remote!.endpoint ?? ''}`.trim()}: ${plan.layers.reduce((n, layer) => n + layer.functions.reduce((m, fn) => m + fn.replicas, 0), 0)} functions (${plan.strategy} plan)`
+      : 'in process (onnxruntime)';
   const backend = createModelBackend(model, {
     maxContextTokens: await maxPositions(options.modelDir),
-    expertPlacement: 'in process (onnxruntime)',
+    expertPlacement: placement(activePlan),
+    ...(remote ? { moeStep: remote.moeStep } : {}),
   });
   const engine = createBatchScheduler(backend, {
     batching: options.batching,
@@ -99,22 +135,60 @@ export async function serve(
   let server: RunningServer;
   try {
     server = await startServer(
-      { engine, logger, ...(online ? { predictor: () => online.status() } : {}) },
+      {
+        engine,
+        logger,
+        ...(online ? { predictor: () => online.status() } : {}),
+        ...(remote ? { billing: () => remote!.billing(), deployment: () => activePlan } : {}),
+      },
       serverOptions,
     );
   } catch (error) {
     await engine.close();
+    await remote?.close();
     throw error;
   }
   return {
     server,
     engine,
     onlinePredictor: online,
+    remote,
     async close() {
       await server.close();
       await engine.close();
+      // After draining: no step can still call a function.
+      await remote?.close();
     },
   };
+}
+
+/**
+ * One single-token MoE step through the deployed functions before serving, so a missing deployment,
+ * credentials or endpoint fails at startup with the executor's error instead of on the first request.
+ */
+async function probe(model: MoeModel, remote: RemoteExperts): Promise<void> {
+  const { hiddenSize, topK, moeLayers } = model.summary;
+  const topkIds = Int32Array.from({ length: topK }, (_, k) => k);
+  const topkWeights = new Float32Array(topK).fill(1 / topK);
+  for (const layer of moeLayers) {
+    try {
+      await remote.moeStep({
+        layer,
+        hiddenStates: new Float32Array(hiddenSize),
+        numTokens: 1,
+        hiddenSize,
+        topK,
+        topkIds,
+        topkWeights,
+      });
+    } catch (error) {
+      throw new SwitchyardError({
+        code: 'INVALID_CONFIG',
+        message: `the expert functions of layer ${layer} could not be invoked on ${remote.target}${remote.target === 'aws' ? ' (are AWS credentials configured and the plan deployed with `switchyard deploy`?)' : ''}: ${describeError(error)}`,
+        cause: error,
+      });
+    }
+  }
 }
 
 /** The bundled demo model, found by walking up from this file to the repository's `fixtures/`. */

@@ -8,7 +8,10 @@ interface ServeCommandOptions {
   model?: string;
   port?: number;
   host?: string;
-  target: string;
+  target?: string;
+  endpoint?: string;
+  plan?: string;
+  region?: string;
   batching: string;
   maxBatchSize?: number;
   threads?: number;
@@ -31,7 +34,16 @@ export const registerServe: CommandRegistrar = (program, context) => {
     .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
     .option('--port <n>', 'port (default: SWITCHYARD_PORT or 8080)', parsePort)
     .option('--host <host>', 'address to bind (default: SWITCHYARD_HOST or 127.0.0.1; others need API keys)')
-    .option('--target <target>', 'where routed experts run: in-process', 'in-process')
+    .option(
+      '--target <target>',
+      'where routed experts run: in-process, local (embedded Lambda runtime) or aws (default: SWITCHYARD_TARGET or in-process)',
+    )
+    .option(
+      '--endpoint <url>',
+      'Lambda API endpoint for --target local (default: start the runtime in process)',
+    )
+    .option('--plan <plan.json>', 'deployment plan for --target local|aws (default: one function per expert)')
+    .option('--region <region>', 'AWS region for --target aws')
     .option('--batching <mode>', 'continuous, or sequential (one request at a time)', 'continuous')
     .option('--max-batch-size <n>', 'sequences advanced together per step', parsePositiveIntegerOption)
     .option('--threads <n>', 'onnxruntime threads per session', parsePositiveIntegerOption)
@@ -58,12 +70,16 @@ export const registerServe: CommandRegistrar = (program, context) => {
       command: 'switchyard serve --model path/to/checkpoint --batching sequential',
       description: 'another checkpoint, one request at a time (for comparison)',
     },
+    {
+      command: 'switchyard serve --target local',
+      description: 'deploy one function per expert to the embedded Lambda runtime and serve through it',
+    },
   ]);
   command.action(async (options: ServeCommandOptions) => {
-    if (options.target !== 'in-process') {
+    if (options.target !== undefined && !['in-process', 'local', 'aws'].includes(options.target)) {
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
-        message: `--target ${options.target} is not available yet: routed experts run in process (the local Lambda runtime and deployment are not wired into the server)`,
+        message: `--target must be in-process, local or aws, got "${options.target}"`,
       });
     }
     if (options.batching !== 'continuous' && options.batching !== 'sequential') {
@@ -81,7 +97,16 @@ export const registerServe: CommandRegistrar = (program, context) => {
     const stack = await serve(
       {
         modelDir,
-        target: 'in-process',
+        target: (options.target as 'in-process' | 'local' | 'aws' | undefined) ?? env.SWITCHYARD_TARGET,
+        ...((options.endpoint ?? env.SWITCHYARD_LAMBDA_ENDPOINT)
+          ? { endpoint: options.endpoint ?? env.SWITCHYARD_LAMBDA_ENDPOINT }
+          : {}),
+        ...((options.plan ?? env.SWITCHYARD_PLAN)
+          ? { planPath: requireFile((options.plan ?? env.SWITCHYARD_PLAN)!, 'deployment plan') }
+          : {}),
+        ...((options.region ?? env.SWITCHYARD_AWS_REGION)
+          ? { region: options.region ?? env.SWITCHYARD_AWS_REGION }
+          : {}),
         batching: options.batching,
         maxBatchSize: options.maxBatchSize ?? env.SWITCHYARD_MAX_BATCH_SIZE,
         ...((options.threads ?? env.SWITCHYARD_THREADS) === undefined

@@ -57,6 +57,11 @@ export interface DeployOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** Handler bundle bytes (default: the built `dist/lambda/expert-function.mjs`). */
   handlerBundle?: Uint8Array;
+  /**
+   * Delete functions of the same model that the plan does not name (default true). A rollout that
+   * deploys a new plan next to the one still serving passes false.
+   */
+  prune?: boolean;
   logger?: Logger;
 }
 
@@ -410,7 +415,7 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
       }
       if (action.actions.length === 0) action.actions.push('unchanged');
     }
-    if (!(dryRun && options.target === 'aws' && !options.endpoint)) {
+    if (options.prune !== false && !(dryRun && options.target === 'aws' && !options.endpoint)) {
       const wanted = new Set(desired.map((fn) => fn.functionName));
       for (const name of await deployedFunctionNames(client, plan.model.name)) {
         if (wanted.has(name)) continue;
@@ -452,10 +457,13 @@ async function deployedFunctionNames(client: LambdaClient, modelName: string): P
   return names;
 }
 
-/** Deletes every function of the plan's model (named in the plan or marked for the model). */
+/**
+ * Deletes every function of the plan's model (named in the plan or marked for the model), or with
+ * `onlyPlanFunctions` exactly the functions the plan names (retiring one plan after a rollout).
+ */
 export async function undeployPlan(
   planInput: unknown,
-  options: Omit<DeployOptions, 'graphs' | 'roleArn'> & { endpoint?: string },
+  options: Omit<DeployOptions, 'graphs' | 'roleArn'> & { endpoint?: string; onlyPlanFunctions?: boolean },
 ): Promise<DeployResult> {
   const plan = parseWithSchema(deploymentPlanSchema, planInput, 'deployment plan', 'PLAN_INVALID');
   if (options.target === 'local' && !options.endpoint && !options.client) {
@@ -468,7 +476,8 @@ export async function undeployPlan(
   const dryRun = options.dryRun ?? false;
   try {
     const names = new Set(desiredFunctions(plan).map((fn) => fn.functionName));
-    for (const name of await deployedFunctionNames(client, plan.model.name)) names.add(name);
+    if (!options.onlyPlanFunctions)
+      for (const name of await deployedFunctionNames(client, plan.model.name)) names.add(name);
     const functions: DeployAction[] = [];
     for (const name of names) {
       if (!(await describe(client, name))) continue;
