@@ -72,6 +72,7 @@ export {
   type TensorInput,
   type TensorView,
 } from './safetensors.js';
+export { normalQuantile } from './statistics.js';
 export { parseJson, parseWithSchema } from './validation.js';
 export {
   crc32,

@@ -144,7 +144,7 @@ async function main(): Promise<void> {
       `  threads ${fit.threads}: fixed ${fit.fixedMs.toFixed(4)} ms + ${(fit.perTokenMs * 1000).toFixed(3)} µs/token`,
     );
   console.log(
-    `  1→2 thread per-token speed-up ${speedup2.toFixed(3)}× → Amdahl p(per-token) = ${profile.scaling.parallelFractionPerToken.toFixed(3)}, p(fixed) = ${profile.scaling.parallelFractionFixed.toFixed(3)}`,
+    `  1→2 thread per-token speed-up ${speedup2.toFixed(3)}× → Amdahl p(per-token) = ${profile.scaling.parallelFractionPerToken.toFixed(3)}, p(fixed) = ${profile.scaling.parallelFractionFixed.toFixed(3)}, σ(fixed) = ${profile.scaling.overheadPerThreadFixed.toFixed(3)}, σ(per-token) = ${profile.scaling.overheadPerThreadPerToken.toFixed(3)}`,
   );
   console.log('\n set       threads  tokens  measured ms  predicted ms  error %');
   for (const r of rows)

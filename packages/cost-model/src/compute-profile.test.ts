@@ -76,6 +76,26 @@ describe('fitComputeProfile', () => {
     expect(computeTimeMs(single, 100, 3538)).toBeCloseTo(syntheticMs(100, 1), 9);
   });
 
+  it('fits a coordination cost per thread when a part got slower with more threads', () => {
+    // Fixed part 0.1 ms at one thread, 0.15 ms at two (thread-pool sync); per-token part halves.
+    const profile = fitComputeProfile(
+      [
+        { threads: 1, tokens: 10, durationMs: 0.1 + 10 * 0.002 },
+        { threads: 1, tokens: 1000, durationMs: 0.1 + 1000 * 0.002 },
+        { threads: 2, tokens: 10, durationMs: 0.15 + 10 * 0.001 },
+        { threads: 2, tokens: 1000, durationMs: 0.15 + 1000 * 0.001 },
+      ],
+      meta,
+    );
+    expect(profile.scaling.parallelFractionFixed).toBe(0);
+    expect(profile.scaling.overheadPerThreadFixed).toBeCloseTo(0.5, 9);
+    expect(profile.scaling.overheadPerThreadPerToken).toBe(0);
+    expect(profile.scaling.parallelFractionPerToken).toBeCloseTo(1, 9);
+    expect(computeTimeAtThreadsMs(profile, 10, 2)).toBeCloseTo(0.16, 9);
+    expect(computeTimeAtThreadsMs(profile, 10, 1)).toBeCloseTo(0.12, 9);
+    expect(shareFactor(3, 0, 0.5)).toBe(2);
+  });
+
   it('rejects unusable measurements with the field', () => {
     expect(() => fitComputeProfile([{ threads: 2, tokens: 10, durationMs: 1 }], meta)).toThrow(/threads = 1/);
     expect(() => fitLine([{ tokens: 10, durationMs: 1 }])).toThrow(/two distinct token counts/);

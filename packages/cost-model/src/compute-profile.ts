@@ -47,6 +47,13 @@ export const computeProfileSchema = z.object({
     measured: z.boolean(),
     parallelFractionFixed: z.number().min(0).max(1),
     parallelFractionPerToken: z.number().min(0).max(1),
+    /**
+     * Coordination cost per extra thread (fraction of the one-thread time), measured when more
+     * threads made a part slower (thread-pool start and sync dominate small calls): the part's
+     * factor is then 1 + σ·(v − 1) instead of Amdahl's, as in Gunther's scalability law with p = 0.
+     */
+    overheadPerThreadFixed: z.number().min(0).default(0),
+    overheadPerThreadPerToken: z.number().min(0).default(0),
   }),
   points: z.array(computePointSchema).default([]),
 });
@@ -123,6 +130,12 @@ function amdahlFraction(time1: number, timeN: number, threads: number): number {
   return p < 0 ? 0 : Math.min(p, 1);
 }
 
+/** Coordination cost σ from t_N / t_1 = 1 + σ(N − 1) when more threads were slower; else 0. */
+function threadOverhead(time1: number, timeN: number, threads: number): number {
+  if (time1 <= 0 || threads <= 1 || timeN <= time1) return 0;
+  return (timeN / time1 - 1) / (threads - 1);
+}
+
 export interface FitComputeProfileOptions {
   subject: ComputeProfile['subject'];
   machine: ComputeProfile['machine'];
@@ -159,6 +172,8 @@ export function fitComputeProfile(
       measured,
       parallelFractionFixed: measured ? amdahlFraction(one.fixedMs, top.fixedMs, top.threads) : 0,
       parallelFractionPerToken: measured ? amdahlFraction(one.perTokenMs, top.perTokenMs, top.threads) : 0,
+      overheadPerThreadFixed: measured ? threadOverhead(one.fixedMs, top.fixedMs, top.threads) : 0,
+      overheadPerThreadPerToken: measured ? threadOverhead(one.perTokenMs, top.perTokenMs, top.threads) : 0,
     },
     points: parsed,
   };
@@ -177,16 +192,20 @@ function singleThreadFit(profile: ComputeProfile): ComputeFit {
  * (1 − p) + p/v, which equals the measured ratio at the measured thread count and extrapolates
  * beyond it with the same p (an explicit model, not a measurement). Allocation-free.
  */
-export function shareFactor(vcpus: number, parallelFraction: number): number {
+export function shareFactor(vcpus: number, parallelFraction: number, overheadPerThread = 0): number {
   if (vcpus <= 1) return 1 / vcpus;
-  return 1 - parallelFraction + parallelFraction / vcpus;
+  return 1 - parallelFraction + parallelFraction / vcpus + overheadPerThread * (vcpus - 1);
 }
 
 /** Fixed part (ms) of one compute call at a memory size. Allocation-free after the first lookup. */
 export function computeFixedMs(profile: ComputeProfile, memoryMB: number): number {
   return (
     singleThreadFit(profile).fixedMs *
-    shareFactor(vcpuForMemory(memoryMB), profile.scaling.parallelFractionFixed)
+    shareFactor(
+      vcpuForMemory(memoryMB),
+      profile.scaling.parallelFractionFixed,
+      profile.scaling.overheadPerThreadFixed,
+    )
   );
 }
 
@@ -194,7 +213,11 @@ export function computeFixedMs(profile: ComputeProfile, memoryMB: number): numbe
 export function computePerTokenMs(profile: ComputeProfile, memoryMB: number): number {
   return (
     singleThreadFit(profile).perTokenMs *
-    shareFactor(vcpuForMemory(memoryMB), profile.scaling.parallelFractionPerToken)
+    shareFactor(
+      vcpuForMemory(memoryMB),
+      profile.scaling.parallelFractionPerToken,
+      profile.scaling.overheadPerThreadPerToken,
+    )
   );
 }
 
@@ -211,8 +234,15 @@ export function computeTimeMs(profile: ComputeProfile, tokens: number, memoryMB:
 export function computeTimeAtThreadsMs(profile: ComputeProfile, tokens: number, threads: number): number {
   const one = singleThreadFit(profile);
   return (
-    one.fixedMs * shareFactor(threads, profile.scaling.parallelFractionFixed) +
-    one.perTokenMs * tokens * shareFactor(threads, profile.scaling.parallelFractionPerToken)
+    one.fixedMs *
+      shareFactor(threads, profile.scaling.parallelFractionFixed, profile.scaling.overheadPerThreadFixed) +
+    one.perTokenMs *
+      tokens *
+      shareFactor(
+        threads,
+        profile.scaling.parallelFractionPerToken,
+        profile.scaling.overheadPerThreadPerToken,
+      )
   );
 }
 

@@ -9,7 +9,14 @@ export const flatComputeProfile: ComputeProfile = {
   subject: { model: 'hand' },
   machine: { description: 'hand', logicalCpus: 1 },
   fits: [{ threads: 1, fixedMs: 0, perTokenMs: 0.1 }],
-  scaling: { model: 'amdahl', measured: false, parallelFractionFixed: 0, parallelFractionPerToken: 0 },
+  scaling: {
+    model: 'amdahl',
+    measured: false,
+    parallelFractionFixed: 0,
+    parallelFractionPerToken: 0,
+    overheadPerThreadFixed: 0,
+    overheadPerThreadPerToken: 0,
+  },
   points: [],
 };
 

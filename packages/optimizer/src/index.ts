@@ -1,10 +1,5 @@
-export {
-  expectedImprovement,
-  normalCdf,
-  normalPdf,
-  normalQuantile,
-  upperConfidenceBound,
-} from './acquisition.js';
+export { normalQuantile } from '@switchyard/core';
+export { expectedImprovement, normalCdf, normalPdf, upperConfidenceBound } from './acquisition.js';
 export { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
 export {
   type BatchEvaluation,

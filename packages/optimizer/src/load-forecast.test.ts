@@ -1,6 +1,5 @@
-import { readRoutingTrace } from '@switchyard/core';
+import { normalQuantile, readRoutingTrace } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { normalQuantile } from './acquisition.js';
 import {
   expertLoads,
   forecastFromPopularity,

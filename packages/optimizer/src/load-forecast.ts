@@ -1,6 +1,6 @@
 import type { RoutingTrace } from '@switchyard/core';
+import { normalQuantile } from '@switchyard/core';
 import { z } from 'zod';
-import { normalQuantile } from './acquisition.js';
 import { OptimizerError } from './errors.js';
 import { type RandomSource, randomNormal } from './random.js';
 

@@ -38,6 +38,8 @@ export function nominalComputeProfile(shape: {
       measured: true,
       parallelFractionFixed: 0,
       parallelFractionPerToken: parallelFraction,
+      overheadPerThreadFixed: 0,
+      overheadPerThreadPerToken: 0,
     },
     points: [],
   };

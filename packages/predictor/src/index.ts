@@ -1,3 +1,4 @@
+export { normalQuantile } from '@switchyard/core';
 export { inputError, predictorError } from './errors.js';
 export { computeLevelKeys, type LevelKind, levelKinds, type TokenBatch, validateBatch } from './features.js';
 export { LayerModel } from './layer-model.js';
@@ -8,7 +9,6 @@ export {
   scoreProbabilities,
   topKIndices,
 } from './metrics.js';
-export { normalQuantile } from './normal.js';
 export {
   type EvaluateOptions,
   evaluateOptionsSchema,

@@ -1,4 +1,10 @@
-import { type Logger, noopLogger, parseWithSchema, type RoutingTrace } from '@switchyard/core';
+import {
+  type Logger,
+  noopLogger,
+  normalQuantile,
+  parseWithSchema,
+  type RoutingTrace,
+} from '@switchyard/core';
 import { inputError } from './errors.js';
 import {
   computeLevelKeys,
@@ -9,7 +15,6 @@ import {
 } from './features.js';
 import { laneKey, mixA, mixB } from './key-table.js';
 import { LayerModel } from './layer-model.js';
-import { normalQuantile } from './normal.js';
 import {
   type FitOptions,
   fitOptionsSchema,

@@ -38,6 +38,8 @@ export async function runPaperValidation(options: {
   fixturesDir: string;
   tokensPerBatch?: number;
   sloMs?: number;
+  /** Memory sizes the plan may use (default: the planner's). */
+  memoryOptionsMB?: number[];
   /** Measured batches after the warm-up one; the median bill is reported. */
   measuredBatches?: number;
   logger?: Logger;
@@ -59,6 +61,7 @@ export async function runPaperValidation(options: {
     workload: { tokensPerBatch: tokens, sloMs },
     strategy: 'bo',
     methods: ['direct'],
+    ...(options.memoryOptionsMB ? { memoryOptionsMB: options.memoryOptionsMB } : {}),
     seed: 0,
     maxEvaluations: 24,
     createdAt: '2026-11-28T00:00:00Z',
