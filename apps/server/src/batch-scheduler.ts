@@ -1,4 +1,5 @@
 import { describeError, type Logger, noopLogger, SwitchyardError } from '@switchyard/core';
+import { createRandom, sampleToken } from '@switchyard/model';
 import type {
   CompletionEvent,
   CompletionJob,
@@ -9,7 +10,6 @@ import type {
   LayerRouting,
   StepEvent,
 } from './engine.js';
-import { createRandom, sampleToken } from './sampling.js';
 import { encodeBytes, TextAssembler } from './text-stream.js';
 
 /** One sequence's input for a step: its whole prompt when it joins, then its last sampled token. */
@@ -179,7 +179,7 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
     const stepped = [...active];
     stepped.forEach((sequence, index) => {
       const logits = result.logits[index]!;
-      const token = sampleToken(logits, sequence.job, sequence.random);
+      const token = sampleToken(logits, { ...sequence.job, greedy: false }, sequence.random);
       sequence.completionTokens += 1;
       sequence.pending = [token];
       if (sequence.cancelled) return;

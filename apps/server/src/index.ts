@@ -37,7 +37,6 @@ export {
 } from './options.js';
 export { RateLimiter } from './rate-limit.js';
 export { connectRemoteExperts, type RemoteExperts, type RemoteExpertsOptions } from './remote-experts.js';
-export { argmax, createRandom, type SamplingParameters, sampleToken } from './sampling.js';
 export {
   type CompletionRequest,
   type CompletionResponse,
