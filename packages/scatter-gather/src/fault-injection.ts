@@ -5,6 +5,7 @@ import {
   parseWithSchema,
   SwitchyardError,
 } from '@switchyard/core';
+import { createRandom } from '@switchyard/model';
 import { z } from 'zod';
 
 export const faultInjectionOptionsSchema = z
@@ -43,18 +44,6 @@ export interface FaultInjectingExecutor extends Executor {
   counts(): FaultCounts;
 }
 
-/** Mulberry32: small, fast, seeded. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
@@ -83,7 +72,7 @@ export function createFaultInjectingExecutor(
   options: FaultInjectionOptionsInput = {},
 ): FaultInjectingExecutor {
   const resolved = parseWithSchema(faultInjectionOptionsSchema, options, 'fault injection options');
-  const random = seededRandom(resolved.seed);
+  const random = createRandom(resolved.seed);
   const counts: FaultCounts = { invocations: 0, failed: 0, timedOut: 0, throttled: 0, late: 0 };
   const affected = resolved.functionNames ? new Set(resolved.functionNames) : undefined;
   return {
