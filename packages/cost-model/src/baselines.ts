@@ -1,12 +1,12 @@
 import type { DeploymentPlan, TransportMethod } from '@switchyard/core';
 import { computeTimeAtThreadsMs } from './compute-profile.js';
 import { invalidField } from './errors.js';
-import { CostEvaluator, wireBytesPerElement } from './evaluator.js';
+import { wireBytesPerElement } from './evaluator.js';
 import { powerTuningCostUsd } from './lambda-cost.js';
 import { fitsMemory, fitsPayload } from './latency.js';
 import { lambdaMlMemoryMB, paperMemoryOptionsMB } from './memory.js';
 import { type CostProfileInput, parseCostProfile } from './options.js';
-import { type CostWorkload, type PlanCostReport, planCost } from './plan-cost.js';
+import { type CostWorkload, evaluatorForPlan, type PlanCostReport, planCost } from './plan-cost.js';
 import { defaultPriceTable, ec2Instance, type PriceTable, resolveRates } from './price-table.js';
 
 /** A baseline's cost on the same workload; the first five fields match the plan's `baselines` entries. */
@@ -150,18 +150,7 @@ export function powerTuningBaseline(
   const strategy = options.strategy ?? 'cost';
   const weight = options.balancedWeight ?? 0.5;
   const rates = resolveRates({ region: plan.region, arch: plan.arch }, prices);
-  const evaluator = new CostEvaluator({
-    rates,
-    compute: profile.compute,
-    transport: profile.transport,
-    hiddenSize: plan.model.hiddenSize,
-    expertIntermediateSize: plan.model.expertIntermediateSize,
-    wireDtype: plan.workload.wireDtype,
-    runtimeOverheadMB: profile.runtimeOverheadMB,
-    ...(profile.intermediateBytesPerToken === undefined
-      ? {}
-      : { intermediateBytesPerToken: profile.intermediateBytesPerToken }),
-  });
+  const evaluator = evaluatorForPlan(plan, profile, prices);
   let evaluations = 0;
   const perLayer = loads(plan, workload).map(({ layer, tokens }) => {
     const method = defaultMethod(Math.max(...tokens), plan, profile.transport);

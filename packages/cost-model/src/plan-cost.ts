@@ -1,7 +1,7 @@
 import type { DeploymentPlan, TransportMethod } from '@switchyard/core';
 import { invalidField } from './errors.js';
-import { CostEvaluator, emptyFunctionEstimate } from './evaluator.js';
-import { type CostProfileInput, parseCostProfile } from './options.js';
+import { CostEvaluator, type CostEvaluatorOptions, emptyFunctionEstimate } from './evaluator.js';
+import { type CostProfile, type CostProfileInput, parseCostProfile } from './options.js';
 import { defaultPriceTable, type PriceTable, resolveRates } from './price-table.js';
 
 /**
@@ -94,6 +94,28 @@ function tokensFor(
   return value;
 }
 
+/** The CostEvaluator for a plan's model shape, region, architecture and wire dtype under a profile. */
+export function evaluatorForPlan(
+  plan: DeploymentPlan,
+  profile: CostProfile,
+  prices: PriceTable,
+  extra: Partial<CostEvaluatorOptions> = {},
+): CostEvaluator {
+  return new CostEvaluator({
+    rates: resolveRates({ region: plan.region, arch: plan.arch }, prices),
+    compute: profile.compute,
+    transport: profile.transport,
+    hiddenSize: plan.model.hiddenSize,
+    expertIntermediateSize: plan.model.expertIntermediateSize,
+    wireDtype: plan.workload.wireDtype,
+    runtimeOverheadMB: profile.runtimeOverheadMB,
+    ...(profile.intermediateBytesPerToken === undefined
+      ? {}
+      : { intermediateBytesPerToken: profile.intermediateBytesPerToken }),
+    ...extra,
+  });
+}
+
 /**
  * Cost of a deployment plan on a workload: per layer, per function and per expert GB-s, compute,
  * request, ephemeral-storage and S3 dollars, the paper's latency per layer, totals, $ per million
@@ -107,17 +129,7 @@ export function planCost(
 ): PlanCostReport {
   const profile = parseCostProfile(profileInput);
   const rates = resolveRates({ region: plan.region, arch: plan.arch }, prices);
-  const evaluator = new CostEvaluator({
-    rates,
-    compute: profile.compute,
-    transport: profile.transport,
-    hiddenSize: plan.model.hiddenSize,
-    expertIntermediateSize: plan.model.expertIntermediateSize,
-    wireDtype: plan.workload.wireDtype,
-    runtimeOverheadMB: profile.runtimeOverheadMB,
-    ...(profile.intermediateBytesPerToken === undefined
-      ? {}
-      : { intermediateBytesPerToken: profile.intermediateBytesPerToken }),
+  const evaluator = evaluatorForPlan(plan, profile, prices, {
     ephemeralStorageMB: profile.ephemeralStorageMB,
   });
   const tokensPerBatch = workload.tokensPerBatch ?? plan.workload.tokensPerBatch;
