@@ -241,6 +241,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const { logger = noopLogger, ...rest } = options;
   const resolved = parseWithSchema(loadModelOptionsSchema, rest, 'loadModel options');
   const checkpoint = await loadCheckpoint(dir);
+  logger.debug('checkpoint headers read', { files: checkpoint.files.length, dtype: checkpoint.dtype });
   const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)));
   return createRuntime(checkpoint, summary, resolved, logger);
 }
@@ -268,8 +269,11 @@ async function createRuntime(
   const started = performance.now();
   // One graph at a time: its weights are read from the checkpoint, handed to onnxruntime and dropped
   // before the next graph is built, so loading holds at most one graph's float32 copy besides the sessions.
-  const session = (graph: () => GraphBuilder, what: string) =>
-    createSessionFromGraph(graph(), threads, what, logger);
+  const session = async (graph: () => GraphBuilder, what: string) => {
+    const created = await createSessionFromGraph(graph(), threads, what, logger);
+    logger.debug('graph loaded', { graph: what });
+    return created;
+  };
   const embedding = await session(() => embeddingGraph(checkpoint), 'embedding graph');
   const layers: ort.InferenceSession[] = [];
   for (let layer = 0; layer < config.numLayers; layer++)
