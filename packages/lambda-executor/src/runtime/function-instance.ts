@@ -299,7 +299,12 @@ export class FunctionInstance {
         });
         return;
       }
-      const header: Omit<RuntimeToFunction, 'payload'> = { type: 'invoke', requestId, deadlineMs };
+      const header: Omit<RuntimeToFunction, 'payload'> = {
+        type: 'invoke',
+        requestId,
+        deadlineMs,
+        ...(context.clientContext ? { clientContext: context.clientContext } : {}),
+      };
       for (const part of encodeFrame(header, payload)) this.channel?.write(part);
     });
   }
