@@ -44,11 +44,19 @@ type Recorded =
 function recordingServer(maxResponseBytes = 6 * 1024 * 1024): {
   server: RuntimeApiServer;
   events: Recorded[];
+  firstNext: Promise<void>;
 } {
   const events: Recorded[] = [];
+  let sawFirstNext: () => void = () => {};
+  const firstNext = new Promise<void>((resolve) => {
+    sawFirstNext = resolve;
+  });
   const server = new RuntimeApiServer(
     {
-      onFirstNext: () => events.push({ kind: 'first-next' }),
+      onFirstNext: () => {
+        events.push({ kind: 'first-next' });
+        sawFirstNext();
+      },
       onResponse: (requestId, payload, durationMs) =>
         events.push({ kind: 'response', requestId, payload: payload.toString('utf8'), durationMs }),
       onError: (requestId, error, durationMs) => events.push({ kind: 'error', requestId, error, durationMs }),
@@ -56,7 +64,7 @@ function recordingServer(maxResponseBytes = 6 * 1024 * 1024): {
     },
     { maxResponseBytes },
   );
-  return { server, events };
+  return { server, events, firstNext };
 }
 
 const base = '/2018-06-01/runtime';
@@ -78,10 +86,14 @@ describe('Lambda Runtime API (one instance), spoken to by a raw HTTP client', ()
     server = recording.server;
     const address = await server.listen();
     expect(address).toMatch(/^127\.0\.0\.1:\d+$/);
-    const next = call(address, 'GET', `${base}/invocation/next`);
-    // The GET is parked until an event arrives.
-    await new Promise((resolve) => setTimeout(resolve, 30));
+    let answered = false;
+    const next = call(address, 'GET', `${base}/invocation/next`).finally(() => {
+      answered = true;
+    });
+    // The GET reaches the server and is parked there until an event arrives.
+    await recording.firstNext;
     expect(recording.events).toEqual([{ kind: 'first-next' }]);
+    expect(answered).toBe(false);
     server.deliver(invocation('req-1', { hello: 'world' }, { clientContext: '{"custom":{"a":1}}' }));
     const got = await next;
     expect(got.status).toBe(200);
