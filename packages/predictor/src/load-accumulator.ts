@@ -83,6 +83,11 @@ export class LoadAccumulator {
     return slot;
   }
 
+  /** Makes room for `count` more slots at `level` (so per-slot arrays stay put while filling). */
+  private reserve(level: number, count: number): void {
+    while (this.slots[level]! + count > this.rowOfSlot[level]!.length) this.grow(level);
+  }
+
   private grow(level: number): void {
     const capacity = this.rowOfSlot[level]!.length * 2;
     const widen = <T extends Float64Array | Int32Array>(array: T, size: number): T => {
@@ -139,20 +144,48 @@ export class LoadAccumulator {
       const rowOfSlot = this.rowOfSlot[c]!;
       const inverses = this.inverse[c]!;
       const parentSlots = this.parentSlot[c]!;
-      for (let s = 0; s < this.slots[c]!; s++) {
+      const slots = this.slots[c]!;
+      const totals = counts.totals;
+      if (c === 0) {
+        for (let s = 0; s < slots; s++) {
+          inverses[s] = 1 / (totals[rowOfSlot[s]!]! + alpha);
+          weight[s]! += own[s]!;
+          squares[s]! += own[s]!;
+        }
+        continue;
+      }
+      // Parents' slots are created here; reserve first so their arrays are not reallocated mid-loop.
+      this.reserve(c - 1, slots);
+      const parents = counts.parents;
+      const parentSlotOfRow = this.slotOfRow[c - 1]!;
+      const parentRowOfSlot = this.rowOfSlot[c - 1]!;
+      const parentOwn = this.own[c - 1]!;
+      const parentWeight = this.weight[c - 1]!;
+      const parentSquares = this.weightSquares[c - 1]!;
+      const parentUnseen = this.unseen[c - 1]!;
+      for (let s = 0; s < slots; s++) {
         const row = rowOfSlot[s]!;
-        const inverse = 1 / (counts.totals[row]! + alpha);
+        const inverse = 1 / (totals[row]! + alpha);
         inverses[s] = inverse;
         const w = weight[s]! + own[s]!;
         const w2 = squares[s]! + own[s]!;
         weight[s] = w;
         squares[s] = w2;
-        if (c === 0) continue;
         const pass = alpha * inverse;
-        const parentSlot = this.slotFor(c - 1, counts.parents[row]!);
+        const parent = parents[row]!;
+        let parentSlot = parentSlotOfRow[parent]!;
+        if (parentSlot === -1) {
+          parentSlot = this.slots[c - 1]!++;
+          parentSlotOfRow[parent] = parentSlot;
+          parentRowOfSlot[parentSlot] = parent;
+          parentOwn[parentSlot] = 0;
+          parentWeight[parentSlot] = 0;
+          parentSquares[parentSlot] = 0;
+          parentUnseen[parentSlot] = 0;
+        }
         parentSlots[s] = parentSlot;
-        this.weight[c - 1]![parentSlot]! += w * pass;
-        this.weightSquares[c - 1]![parentSlot]! += w2 * pass * pass;
+        parentWeight[parentSlot]! += w * pass;
+        parentSquares[parentSlot]! += w2 * pass * pass;
       }
     }
     // Top-down: posterior predictive of every touched row, then the mean and variance terms.

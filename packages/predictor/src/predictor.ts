@@ -576,17 +576,21 @@ function addRange(
 ): void {
   const { numTokens: T, numExperts: E, topK: K, data } = context;
   const ids = context.rowIds![layer]!;
-  for (let c = 0; c < model.numLevels; c++) {
-    const level = model.levels[c]!;
-    const counts = level.counts;
-    const totals = level.totals;
-    for (let t = from; t < to; t++) {
+  const levels = model.numLevels;
+  const counts = model.levels.map((level) => level.counts);
+  const totals = model.levels.map((level) => level.totals);
+  const selections = data.topkIds;
+  const finestLevel = context.finest![layer]!.level;
+  const signK = sign * K;
+  for (let t = from; t < to; t++) {
+    const offset = (layer * T + t) * K;
+    const deepest = finestLevel[t]!;
+    for (let c = 0; c <= deepest && c < levels; c++) {
       const row = ids[c * T + t]!;
-      if (row < 0) continue;
       const base = row * E;
-      const offset = (layer * T + t) * K;
-      for (let j = 0; j < K; j++) counts[base + data.topkIds[offset + j]!]! += sign;
-      totals[row]! += sign * K;
+      const levelCounts = counts[c]!;
+      for (let j = 0; j < K; j++) levelCounts[base + selections[offset + j]!]! += sign;
+      totals[c]![row]! += signK;
     }
   }
 }
@@ -748,7 +752,8 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
     const out = new Float64Array(ladder.length * T);
     const shared = layer === 0 ? 0 : Math.min(prefix, layerFreePrefix(ladder));
     if (shared === prefix && prefix > 0) {
-      out.set(keysOfLayerZero!.subarray(0, prefix * T));
+      // The default strategy counts those levels once (by row id), so only the paper needs the copy.
+      if (resolved.strategy !== 'default') out.set(keysOfLayerZero!.subarray(0, prefix * T));
       computeLevelKeys(data, layer, ladder, keyContext, out, { resume: lanes });
     } else computeLevelKeys(data, layer, ladder, keyContext, out, prefix > 0 ? { save: lanes } : {});
     if (layer === 0) keysOfLayerZero = out;
@@ -851,16 +856,15 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
   // Default strategy: every calibration token's deepest context is its finest level's row.
   const finest = byRowId ? context.finest : undefined;
   const fullPredictor = new Predictor(state);
+  const selections = data.topkIds;
   for (let fold = 0; fold < folds; fold++) {
     const from = fold * foldTokens;
     const to = Math.min(T, from + foldTokens);
     if (to - from < B) continue;
+    const firstBatch = batchLogLikelihoods.length;
+    for (let start = from; start + B <= to; start += B) batchLogLikelihoods.push(0);
     let foldPredictor = fullPredictor;
-    // Conjugacy: the fold's model is the full counts minus the fold's (added back after; integer
-    // counts in float64, so exactly).
-    if (byRowId)
-      for (let layer = 0; layer < L; layer++) addRange(context, layer, state.layers[layer]!, from, to, -1);
-    else {
+    if (!byRowId) {
       const models = state.layers.map((model, layer) => {
         const alphas = Float64Array.from(model.concentrations);
         const paperCell = model.auxiliaryConcentration;
@@ -869,25 +873,36 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
       });
       foldPredictor = new Predictor({ ...state, layers: models });
     }
-    for (let start = from; start + B <= to; start += B) {
-      let logLikelihood = 0;
-      for (let layer = 0; layer < L; layer++) {
+    // Layer by layer, so one layer's tables stay in cache while its batches are predicted.
+    for (let layer = 0; layer < L; layer++) {
+      // Conjugacy: the fold's model is the full counts minus the fold's (added back after; integer
+      // counts in float64, so exactly).
+      if (byRowId) addRange(context, layer, state.layers[layer]!, from, to, -1);
+      for (let start = from, batch = firstBatch; start + B <= to; start += B, batch++) {
+        let logLikelihood = 0;
         mean.fill(0);
         variance.fill(0);
         actual.fill(0);
-        const selections = data.topkIds;
         if (finest) {
           const { level, row } = finest[layer]!;
           const accumulator = foldPredictor.accumulator(layer);
           accumulator.clear();
           for (let t = start; t < start + B; t++) accumulator.addToken(level[t]!, row[t]!);
           accumulator.finish(mean, variance);
-          for (let t = start; t < start + B; t++)
+          for (let t = start; t < start + B; t++) {
+            // About one log per token: multiply the K probabilities, flushing before underflow.
+            let product = 1;
             for (let j = 0; j < K; j++) {
               const expert = selections[(layer * T + t) * K + j]!;
               actual[expert]! += 1;
-              logLikelihood += Math.log(accumulator.probability(level[t]!, row[t]!, expert));
+              product *= accumulator.probability(level[t]!, row[t]!, expert);
+              if (product < 1e-150) {
+                logLikelihood += Math.log(product);
+                product = 1;
+              }
             }
+            logLikelihood += Math.log(product);
+          }
         } else {
           const keys = context.keys[layer]!;
           foldPredictor.accumulateLoad(layer, keys, T, start, start + B, mean, variance);
@@ -903,11 +918,10 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
         }
         for (let e = 0; e < E; e++)
           needed[layer]!.push(neededDispersion(actual[e]! - mean[e]!, variance[e]!, z));
+        batchLogLikelihoods[batch]! += logLikelihood / (B * K * L);
       }
-      batchLogLikelihoods.push(logLikelihood / (B * K * L));
+      if (byRowId) addRange(context, layer, state.layers[layer]!, from, to, 1);
     }
-    if (byRowId)
-      for (let layer = 0; layer < L; layer++) addRange(context, layer, state.layers[layer]!, from, to, 1);
   }
   if (batchLogLikelihoods.length === 0) return;
   state.overdispersion = needed.map((factors) => calibrateDispersion(factors, state.intervalLevel));
