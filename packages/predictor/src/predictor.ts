@@ -595,7 +595,10 @@ function addRange(
   }
 }
 
-/** Fits one layer on all tokens outside [excludeFrom, excludeTo). */
+/**
+ * Fits one layer of the paper strategy on all tokens outside [excludeFrom, excludeTo) (the default
+ * strategy counts all layers at once in countDefaultLayers and cross-fits by subtraction).
+ */
 function fitLayer(
   context: FitContext,
   layer: number,
@@ -603,25 +606,7 @@ function fitLayer(
   excludeTo: number,
   concentrations?: Float64Array,
 ): LayerModel {
-  const { numTokens: T, numExperts: E, topK: K, data } = context;
-  const ladder = context.ladders[layer]!;
-  const keys = context.keys[layer]!;
-  if (context.options.strategy === 'paper')
-    return fitPaperLayer(context, layer, excludeFrom, excludeTo, concentrations);
-  const model = new LayerModel(
-    E,
-    K,
-    ladder.length,
-    context.bases[layer]!,
-    ladder.map(() => Math.min(T, 1 << 16)),
-  );
-  for (let t = 0; t < T; t++) {
-    if (t >= excludeFrom && t < excludeTo) continue;
-    model.addToken(keys, T, t, data.topkIds, (layer * T + t) * K, 1);
-  }
-  if (concentrations) model.concentrations.set(concentrations);
-  else model.fitConcentrations();
-  return model;
+  return fitPaperLayer(context, layer, excludeFrom, excludeTo, concentrations);
 }
 
 /**
@@ -642,7 +627,7 @@ function fitPaperLayer(
   const { numTokens: T, numExperts: E, topK: K, data, chunk } = context;
   const keys = context.keys[layer]!;
   const cellKeys = context.cellKeys![layer]!;
-  const counting = new LayerModel(E, K, 3, context.bases[layer]!, [1, 4096, 65536]);
+  const counting = new LayerModel(E, K, 3, context.bases[layer]!, [1, Math.min(T, 4096), Math.min(T, 4096)]);
   const keys3 = new Float64Array(3 * T);
   keys3.set(keys.subarray(0, 2 * T));
   keys3.set(cellKeys, 2 * T);
