@@ -547,6 +547,62 @@ function countDefaultLayers(context: FitContext): LayerModel[] {
 }
 
 /**
+ * Sets a default-strategy layer model's counts to `full` minus the selections of tokens [from, to):
+ * the fold's selections are counted once per token at its finest row into `fold`, aggregated up to
+ * the parents (sequential passes), and subtracted row by row (exact: integer counts in float64).
+ */
+function subtractFold(
+  model: LayerModel,
+  finest: { level: Int8Array; row: Int32Array },
+  selections: ArrayLike<number>,
+  layer: number,
+  numTokens: number,
+  from: number,
+  to: number,
+  full: { counts: Float64Array; totals: Float64Array }[],
+  fold: { counts: Float64Array; totals: Float64Array }[],
+): void {
+  const E = model.numExperts;
+  const K = model.topK;
+  model.levels.forEach((level, c) => {
+    fold[c]!.counts.fill(0, 0, level.rows * E);
+    fold[c]!.totals.fill(0, 0, level.rows);
+  });
+  for (let t = from; t < to; t++) {
+    const c = finest.level[t]!;
+    if (c < 0) continue;
+    const counts = fold[c]!.counts;
+    const row = finest.row[t]!;
+    const base = row * E;
+    const offset = (layer * numTokens + t) * K;
+    for (let j = 0; j < K; j++) counts[base + selections[offset + j]!]! += 1;
+    fold[c]!.totals[row]! += K;
+  }
+  for (let c = model.numLevels - 1; c >= 0; c--) {
+    const level = model.levels[c]!;
+    const counts = fold[c]!.counts;
+    const totals = fold[c]!.totals;
+    if (c > 0) {
+      const parentCounts = fold[c - 1]!.counts;
+      const parentTotals = fold[c - 1]!.totals;
+      for (let r = 0; r < level.rows; r++) {
+        const total = totals[r]!;
+        if (total === 0) continue;
+        const parent = level.parents[r]!;
+        const offset = r * E;
+        const parentOffset = parent * E;
+        for (let e = 0; e < E; e++) parentCounts[parentOffset + e]! += counts[offset + e]!;
+        parentTotals[parent]! += total;
+      }
+    }
+    const fullCounts = full[c]!.counts;
+    const fullTotals = full[c]!.totals;
+    for (let i = 0; i < level.rows * E; i++) level.counts[i] = fullCounts[i]! - counts[i]!;
+    for (let r = 0; r < level.rows; r++) level.totals[r] = fullTotals[r]! - totals[r]!;
+  }
+}
+
+/**
  * Sets a default-strategy layer model's counts to the selections of all tokens outside
  * [excludeFrom, excludeTo): each token is counted once at its finest row, then every row is added to
  * its parent's, deepest level first (one random access per token, the rest sequential passes).
@@ -846,27 +902,52 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
   const finest = byRowId ? context.finest : undefined;
   const fullPredictor = new Predictor(state);
   const selections = data.topkIds;
-  // Default strategy: each fold's model is the layer's model recounted without the fold (conjugacy:
-  // the same as subtracting it); the full counts are recounted at the end.
+  const ranges: { from: number; to: number; firstBatch: number }[] = [];
   for (let fold = 0; fold < folds; fold++) {
     const from = fold * foldTokens;
     const to = Math.min(T, from + foldTokens);
     if (to - from < B) continue;
-    const firstBatch = batchLogLikelihoods.length;
+    ranges.push({ from, to, firstBatch: batchLogLikelihoods.length });
     for (let start = from; start + B <= to; start += B) batchLogLikelihoods.push(0);
-    let foldPredictor = fullPredictor;
-    if (!byRowId) {
-      const models = state.layers.map((model, layer) => {
+  }
+  // Default strategy: a fold's model is the full counts minus the fold's (conjugacy). The fold's
+  // counts are counted once per token at its finest row and aggregated up (sequential), then
+  // subtracted row by row; scratch arrays per level are shared by all layers.
+  const levelSizes: number[] = [];
+  if (byRowId)
+    for (const model of state.layers)
+      model.levels.forEach((level, c) => {
+        levelSizes[c] = Math.max(levelSizes[c] ?? 0, level.rows);
+      });
+  const full = levelSizes.map((rows) => ({
+    counts: new Float64Array(rows * E),
+    totals: new Float64Array(rows),
+  }));
+  const fold = levelSizes.map((rows) => ({
+    counts: new Float64Array(rows * E),
+    totals: new Float64Array(rows),
+  }));
+  // Layer by layer, so one layer's tables stay in cache while its folds' batches are predicted.
+  for (let layer = 0; layer < L; layer++) {
+    const model = state.layers[layer]!;
+    if (byRowId)
+      model.levels.forEach((level, c) => {
+        full[c]!.counts.set(level.counts.subarray(0, level.rows * E));
+        full[c]!.totals.set(level.totals.subarray(0, level.rows));
+      });
+    for (const { from, to, firstBatch } of ranges) {
+      let foldPredictor = fullPredictor;
+      if (byRowId) subtractFold(model, finest![layer]!, selections, layer, T, from, to, full, fold);
+      else {
         const alphas = Float64Array.from(model.concentrations);
         const paperCell = model.auxiliaryConcentration;
         const fixed = Number.isNaN(paperCell) ? alphas : Float64Array.from([...alphas, paperCell]);
-        return fitLayer(context, layer, from, to, fixed);
-      });
-      foldPredictor = new Predictor({ ...state, layers: models });
-    }
-    // Layer by layer, so one layer's tables stay in cache while its batches are predicted.
-    for (let layer = 0; layer < L; layer++) {
-      if (byRowId) countByFinestRow(state.layers[layer]!, finest![layer]!, selections, layer, T, from, to);
+        const foldModel = fitLayer(context, layer, from, to, fixed);
+        foldPredictor = new Predictor({
+          ...state,
+          layers: state.layers.map((other, index) => (index === layer ? foldModel : other)),
+        });
+      }
       for (let start = from, batch = firstBatch; start + B <= to; start += B, batch++) {
         let logLikelihood = 0;
         mean.fill(0);
@@ -910,10 +991,12 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
         batchLogLikelihoods[batch]! += logLikelihood / (B * K * L);
       }
     }
+    if (byRowId)
+      model.levels.forEach((level, c) => {
+        level.counts.set(full[c]!.counts.subarray(0, level.rows * E));
+        level.totals.set(full[c]!.totals.subarray(0, level.rows));
+      });
   }
-  if (byRowId)
-    for (let layer = 0; layer < L; layer++)
-      countByFinestRow(state.layers[layer]!, finest![layer]!, selections, layer, T, 0, 0);
   if (batchLogLikelihoods.length === 0) return;
   state.overdispersion = needed.map((factors) => calibrateDispersion(factors, state.intervalLevel));
   const average = batchLogLikelihoods.reduce((a, b) => a + b, 0) / batchLogLikelihoods.length;
