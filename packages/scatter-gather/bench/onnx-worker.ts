@@ -31,6 +31,9 @@ export interface WorkerAnswer {
   /** Wire decode (header, checksum) and encode (copy, checksum) on the function side. */
   decodeMs?: number;
   encodeMs?: number;
+  /** Wall-clock (epoch ms) start of the first and end of the last session.run of the request. */
+  computeStartedAt?: number;
+  computeEndedAt?: number;
   error?: string;
 }
 
@@ -66,11 +69,14 @@ async function serve(message: WorkerRequest): Promise<void> {
     if (scratch.length < values) scratch = new Float32Array(values);
     let offset = 0;
     let computeMs = 0;
+    let computeStartedAt = 0;
+    let computeEndedAt = 0;
     for (const [i, expert] of request.expertIds.entries()) {
       const rows = request.tokenCounts[i]!;
       const length = rows * request.hiddenSize;
       const shape = [rows, request.hiddenSize];
       const started = performance.now();
+      if (computeStartedAt === 0) computeStartedAt = performance.timeOrigin + started;
       await sessions.get(expert)!.run(
         {
           hidden_states: new ort.Tensor(
@@ -81,7 +87,9 @@ async function serve(message: WorkerRequest): Promise<void> {
         },
         { expert_output: new ort.Tensor('float32', scratch.subarray(offset, offset + length), shape) },
       );
-      computeMs += performance.now() - started;
+      const ended = performance.now();
+      computeMs += ended - started;
+      computeEndedAt = performance.timeOrigin + ended;
       offset += length;
     }
     // The request rows are consumed: the response (same layout and size) overwrites them in place.
@@ -97,6 +105,8 @@ async function serve(message: WorkerRequest): Promise<void> {
       computeMs,
       decodeMs,
       encodeMs,
+      computeStartedAt,
+      computeEndedAt,
     };
     parentPort!.postMessage(answer, [message.buffer]);
   } catch (error) {

@@ -133,6 +133,9 @@ async function main(): Promise<void> {
       criticalPathMs: number;
       sumComputeMs: number;
       functionWireMs: number;
+      leadMs: number;
+      gapsMs: number;
+      tailMs: number;
       mainBusyMs: number;
       inProcessMs: number;
     }[] = [];
@@ -140,9 +143,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < overheadRepeats; i++) {
       executor.resetComputeMs();
       const elu = performance.eventLoopUtilization();
+      const startedAt = performance.timeOrigin + performance.now();
       const started = performance.now();
       const out = await step(request);
       const wallMs = performance.now() - started;
+      const endedAt = performance.timeOrigin + performance.now();
       const mainBusyMs = performance.eventLoopUtilization(elu).active;
       const lanesTimes = executor.laneTimes();
       identical &&= Buffer.from(out.buffer).equals(Buffer.from(reference.buffer));
@@ -153,6 +158,17 @@ async function main(): Promise<void> {
         criticalPathMs: Math.max(...lanesTimes.map((lane) => lane.computeMs)),
         sumComputeMs: lanesTimes.reduce((sum, lane) => sum + lane.computeMs, 0),
         functionWireMs: Math.max(...lanesTimes.map((lane) => lane.decodeMs + lane.encodeMs)),
+        // Where the non-compute time sits on the busiest lane's timeline: before its first
+        // session.run, between runs (function-side decode/encode, thread hops, waiting for
+        // work), after its last run (response, last fold).
+        ...(() => {
+          const busiest = lanesTimes.reduce((a, b) => (b.computeMs > a.computeMs ? b : a));
+          return {
+            leadMs: Math.min(...lanesTimes.map((lane) => lane.firstComputeAt)) - startedAt,
+            gapsMs: busiest.lastComputeEndAt - busiest.firstComputeAt - busiest.computeMs,
+            tailMs: endedAt - Math.max(...lanesTimes.map((lane) => lane.lastComputeEndAt)),
+          };
+        })(),
         mainBusyMs,
         inProcessMs: performance.now() - inProcessStarted,
       });
@@ -170,6 +186,9 @@ async function main(): Promise<void> {
       overheadShareMin: Math.min(...shares),
       overheadShareMax: Math.max(...shares),
       functionSideWireMs: median(runs.map((run) => run.functionWireMs)),
+      leadMs: median(runs.map((run) => run.leadMs)),
+      gapsMs: median(runs.map((run) => run.gapsMs)),
+      tailMs: median(runs.map((run) => run.tailMs)),
       mainThreadBusyMs: median(runs.map((run) => run.mainBusyMs)),
       sumComputeMs: median(runs.map((run) => run.sumComputeMs)),
       inProcessWallMs: median(runs.map((run) => run.inProcessMs)),
@@ -202,6 +221,9 @@ async function main(): Promise<void> {
         'overhead ms': (o.overheadMs as number).toFixed(1),
         'overhead %': ((o.overheadShare as number) * 100).toFixed(2),
         'min–max %': `${((o.overheadShareMin as number) * 100).toFixed(1)}–${((o.overheadShareMax as number) * 100).toFixed(1)}`,
+        'lead ms': (o.leadMs as number).toFixed(1),
+        'gaps ms': (o.gapsMs as number).toFixed(1),
+        'tail ms': (o.tailMs as number).toFixed(1),
         'fn wire ms': (o.functionSideWireMs as number).toFixed(1),
         'main busy ms': (o.mainThreadBusyMs as number).toFixed(1),
         'in-process ms': (o.inProcessWallMs as number).toFixed(1),

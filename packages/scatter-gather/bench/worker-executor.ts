@@ -17,6 +17,9 @@ export interface LaneTimes {
   decodeMs: number;
   encodeMs: number;
   requests: number;
+  /** Epoch ms of the lane's first compute start and last compute end since the reset. */
+  firstComputeAt: number;
+  lastComputeEndAt: number;
 }
 
 export interface WorkerExecutor extends Executor {
@@ -42,7 +45,14 @@ export async function createWorkerExecutor(options: {
   threads?: number;
 }): Promise<WorkerExecutor> {
   const known = new Set(options.plan.layers.flatMap((l) => l.functions.flatMap((f) => f.functionNames)));
-  const emptyTimes = (): LaneTimes => ({ computeMs: 0, decodeMs: 0, encodeMs: 0, requests: 0 });
+  const emptyTimes = (): LaneTimes => ({
+    computeMs: 0,
+    decodeMs: 0,
+    encodeMs: 0,
+    requests: 0,
+    firstComputeAt: Number.POSITIVE_INFINITY,
+    lastComputeEndAt: 0,
+  });
   const workers = await Promise.all(
     Array.from({ length: options.lanes }, async () => {
       const worker = new Worker(new URL('./onnx-worker-bootstrap.mjs', import.meta.url), {
@@ -101,6 +111,8 @@ export async function createWorkerExecutor(options: {
       lane.times.decodeMs += answer.decodeMs ?? 0;
       lane.times.encodeMs += answer.encodeMs ?? 0;
       lane.times.requests++;
+      lane.times.firstComputeAt = Math.min(lane.times.firstComputeAt, answer.computeStartedAt ?? Infinity);
+      lane.times.lastComputeEndAt = Math.max(lane.times.lastComputeEndAt, answer.computeEndedAt ?? 0);
       const latencyMs = performance.now() - started;
       return {
         payload: new Uint8Array(answer.buffer, 0, answer.byteLength),
@@ -118,6 +130,9 @@ export async function createWorkerExecutor(options: {
       pool.give(payload);
     },
     async close() {
+      // Hedged losers may still be computing: terminating a worker inside onnxruntime's run aborts
+      // the process (Napi::Error), so let every request finish first.
+      while (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 5));
       await Promise.all(workers.map(({ worker }) => worker.terminate()));
     },
   };

@@ -1,3 +1,4 @@
+import { allocateUninitialized } from './buffer-pool.js';
 import { ScatterGatherError } from './errors.js';
 
 /**
@@ -20,7 +21,9 @@ export class OutputCombiner {
     private readonly topK: number,
     private readonly topkWeights: Float32Array,
   ) {
-    this.output = new Float32Array(numTokens * hiddenSize);
+    // The caller owns the output, so it cannot be pooled; recycled malloc memory + a memset is
+    // ~300× cheaper than a fresh zero-filled buffer of this size (see allocateUninitialized).
+    this.output = new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4)).fill(0);
     this.nextSlot = topK > 2 ? new Uint16Array(numTokens) : undefined;
   }
 
