@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type Logger, noopLogger, parseJson } from '@switchyard/core';
-import { type ComputeProfile, loadComputeProfile } from '@switchyard/cost-model';
+import { type ComputeProfile, linearSummary, loadComputeProfile } from '@switchyard/cost-model';
 import {
   type PaperBenchmarkModelResult,
   paperBenchmarkMarkdown,
@@ -102,10 +102,10 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     progress('validation: shakespeare-mixtral-8x2 through the local Lambda runtime');
     validation = await runPaperValidation({ fixturesDir: options.fixturesDir, logger });
   }
-  const one = compute.fits.find((fit) => fit.threads === 1);
+  const one = linearSummary(compute, 1);
   const assumptions = [
     `Batches of ${tokensPerBatch} tokens arrive as a Poisson stream at ${arrivalRatePerS} batches/s (${arrivalRatePerS * tokensPerBatch} tokens/s); costs are of the MoE (expert) layers only.`,
-    `Expert compute: one SwiGLU expert of hidden 768 × FFN 3072 (seeded random weights) profiled with onnxruntime-node on this machine at 1 and 2 threads (1 thread: ${one?.fixedMs.toFixed(2)} ms + ${one?.perTokenMs.toFixed(4)} ms/token); a BERT/GPT-2 FFN has 2 matrices, not 3, so absolute compute is ~1.5× high for every row alike. Lambda memory sizes get their vCPU share through cost-model's Amdahl share model; the CPU cluster through the same profile at its thread count.`,
+    `Expert compute: one SwiGLU expert of hidden 768 × FFN 3072 (seeded random weights) profiled with onnxruntime-node on this machine at 1 and 2 threads (1 thread: ≈ ${one.fixedMs.toFixed(2)} ms + ${one.perTokenMs.toFixed(4)} ms/token); a BERT/GPT-2 FFN has 2 matrices, not 3, so absolute compute is ~1.5× high for every row alike. Lambda memory sizes get their vCPU share through cost-model's Amdahl share model; the CPU cluster through the same profile at its thread count.`,
     "Popularity skew: google/switch-base-128 top-1 expert counts (fixtures/data/real-routing), its 6 encoder layers cycled over the model's layers, a seeded random subset of E of its 128 experts per layer; top-2 shapes draw 2 selections per token from the same shares.",
     "SLO per model: LambdaML-style latency / (1 − 0.1876), so a row that meets it loses at most the paper's 18.76 % throughput against LambdaML. Every row is planned for and judged at this SLO.",
     "LambdaML-style: one function per expert at 3,008 MB, one replica, no prediction; direct payload when it fits 6 MB, else S3. Paper's method: the paper's ODS planner on the same forecast. Switchyard: ε-greedy BO planner on the same forecast. Both forecasts come from the same popularity (the predictor strategies are compared on the shakespeare traces by `switchyard predict`; not in these rows).",
