@@ -150,7 +150,13 @@ export async function dispatchLayer(
       layer: layer.layer,
     });
   }
-  const combiner = new OutputCombiner(input.numTokens, hiddenSize, input.topK, input.topkWeights);
+  // Created at the first answer, not here: allocating and zeroing T × H floats before the first
+  // mini-batch is sent would put it on the critical path instead of under the experts' compute.
+  let combiner: OutputCombiner | undefined;
+  const combinerOf = (): OutputCombiner => {
+    combiner ??= new OutputCombiner(input.numTokens, hiddenSize, input.topK, input.topkWeights);
+    return combiner;
+  };
   const expertStats = new Map<number, ExpertStats>();
   for (const [expert, count] of counts.entries()) {
     if (count === 0) continue;
@@ -283,11 +289,12 @@ export async function dispatchLayer(
 
   const fold = (batch: MiniBatch, message: ExpertMessage): void => {
     const values = message.activations;
+    const target = combinerOf();
     let offset = 0;
     for (const segment of batch.segments) {
       const slots = groups.slots[segment.expert]!;
       for (let row = segment.start; row < segment.start + segment.count; row++) {
-        combiner.add(slots[row]!, values, offset);
+        target.add(slots[row]!, values, offset);
         offset += hiddenSize;
       }
     }
@@ -545,7 +552,7 @@ export async function dispatchLayer(
     if (deadline) clearTimeout(deadline);
     input.signal?.removeEventListener('abort', onCallerAbort);
   }
-  const output = combiner.finish(layer.layer);
+  const output = combinerOf().finish(layer.layer);
   stats.wallMs = now() - started;
   stats.experts = [...expertStats.values()];
   context.onEvent?.({ type: 'layer', stats });
