@@ -1,6 +1,7 @@
 import type { TransportMethod } from '@switchyard/core';
 import type { ComputeProfile } from './compute-profile.js';
 import { computeFixedMs, computePerTokenMs } from './compute-profile.js';
+import { type InvocationOverhead, invocationFixedMs, invocationPerByteMs } from './invocation-overhead.js';
 import { billedDurationMs, gbSecondsOf } from './lambda-cost.js';
 import {
   fitsMemory,
@@ -27,6 +28,8 @@ export interface CostEvaluatorOptions {
   runtimeOverheadMB?: number;
   intermediateBytesPerToken?: number;
   ephemeralStorageMB?: number;
+  /** Calibrated per-invocation handler overhead, added to the compute terms (none by default). */
+  invocationOverhead?: InvocationOverhead;
 }
 
 /** Cost and time of one function (all its replicas) for one batch. Reused as an out-parameter. */
@@ -84,6 +87,7 @@ export class CostEvaluator {
   readonly outputBytesPerToken: number;
   readonly footprint: MemoryFootprint;
   readonly ephemeralStorageMB: number;
+  readonly invocationOverhead: InvocationOverhead | undefined;
   private readonly fixedCache = new Float64Array(lambdaMemoryLimits.maxMB + 1).fill(-1);
   private readonly perTokenCache = new Float64Array(lambdaMemoryLimits.maxMB + 1).fill(-1);
   private readonly work: ReplicaWork = {
@@ -111,23 +115,27 @@ export class CostEvaluator {
       runtimeOverheadMB: options.runtimeOverheadMB ?? 150,
     };
     this.ephemeralStorageMB = options.ephemeralStorageMB ?? 512;
+    this.invocationOverhead = options.invocationOverhead;
   }
 
-  /** t_cal at a memory size (cached). */
+  /** t_cal at a memory size, plus the invocation overhead per token's wire bytes (cached). */
   perTokenMs(memoryMB: number): number {
     let value = this.perTokenCache[memoryMB];
     if (value === undefined || value < 0) {
-      value = computePerTokenMs(this.compute, memoryMB);
+      value =
+        computePerTokenMs(this.compute, memoryMB) +
+        invocationPerByteMs(this.invocationOverhead, memoryMB) *
+          (this.inputBytesPerToken + this.outputBytesPerToken);
       this.perTokenCache[memoryMB] = value;
     }
     return value;
   }
 
-  /** Fixed compute cost of one call at a memory size (cached). */
+  /** Fixed cost of one call at a memory size: compute plus invocation overhead (cached). */
   fixedMs(memoryMB: number): number {
     let value = this.fixedCache[memoryMB];
     if (value === undefined || value < 0) {
-      value = computeFixedMs(this.compute, memoryMB);
+      value = computeFixedMs(this.compute, memoryMB) + invocationFixedMs(this.invocationOverhead, memoryMB);
       this.fixedCache[memoryMB] = value;
     }
     return value;
