@@ -104,6 +104,15 @@ export class InvocationCalibration {
     });
   }
 
+  /** Adds another calibration's samples (e.g. one round's) to this one. */
+  absorb(other: InvocationCalibration): void {
+    for (const [key, cell] of other.samples) {
+      const mine = this.samples.get(key) ?? { ...cell, durations: [] };
+      mine.durations.push(...cell.durations);
+      this.samples.set(key, mine);
+    }
+  }
+
   get invocations(): number {
     let n = 0;
     for (const cell of this.samples.values()) n += cell.durations.length;

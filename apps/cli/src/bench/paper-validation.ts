@@ -42,15 +42,22 @@ export interface ValidationRun {
   memoryMB: number;
   functions: number;
   invocations: number;
+  /**
+   * The reported batch (median paired error): simulated GB-s with the overhead calibrated just
+   * before it, and its summed BillingReports.
+   */
   simulatedGbSeconds: number;
+  measuredGbSeconds: number;
+  /** measured / simulated − 1 of that batch. */
+  relativeError: number;
+  /** Every measured batch: simulated (its round's calibration) and measured GB-s. */
+  simulatedGbSecondsPerBatch: number[];
+  measuredGbSecondsPerBatch: number[];
+  /** The simulator with the calibration pooled over all rounds, beside the median measured batch. */
+  pooledSimulatedGbSeconds: number;
+  medianMeasuredGbSeconds: number;
   /** The same plan and tokens under the paper's latency model without calibration (for contrast). */
   uncalibratedGbSeconds: number;
-  /** Sum of the BillingReports of the median measured batch. */
-  measuredGbSeconds: number;
-  /** Every measured batch's summed GB-s. */
-  measuredGbSecondsPerBatch: number[];
-  /** measured / simulated − 1. */
-  relativeError: number;
   withinTarget: boolean;
   /** Cold starts among the measured invocations (their INIT is billed too). */
   coldStarts: number;
@@ -90,6 +97,12 @@ export interface ValidationResult {
 }
 
 type TokenReport = BillingReport & { tokens: number };
+/** One measured batch and the overhead calibrated in the round just before it. */
+interface MeasuredBatch {
+  gbSeconds: number;
+  reports: TokenReport[];
+  overhead: InvocationOverhead;
+}
 
 /** Median of a non-empty list. */
 function median(values: readonly number[]): number {
@@ -99,15 +112,15 @@ function median(values: readonly number[]): number {
 }
 
 /**
- * Measured, not simulated. On the embedded Lambda runtime: first a calibration function (two
- * experts at 1,769 MB = one full vCPU) is invoked with synthetic activations at token counts of
- * its own, and the handler time the compute profile does not explain is fitted as fixed + per-byte
- * invocation overhead. Then, per memory size, the shakespeare model is planned (BO, direct) with
- * that overhead in its cost profile, deployed, and one held-out batch's real routing is sent
- * through `createRemoteMoeStep` layer by layer; its BillingReports are summed. Calibration rounds
- * are interleaved with the measured batches so both see the same machine load, and the simulator's
- * final figure uses the calibration from all rounds. The simulator's GB-s for the same plan and
- * per-expert token counts sits beside the measurement.
+ * Measured, not simulated. Per memory size, the shakespeare model is planned (BO, direct) with the
+ * calibrated invocation overhead in its cost profile (none before the first calibration), deployed
+ * to the embedded Lambda runtime, warmed up, and then each measured batch — one held-out batch's
+ * real routing sent through `createRemoteMoeStep` layer by layer — is preceded by a calibration
+ * round: synthetic activations at token counts of their own on the same functions, in the same
+ * order. The handler time the compute profile does not explain is fitted as fixed + per-byte
+ * overhead at one vCPU. Each batch's summed BillingReports sit beside the simulator's GB-s for the
+ * same plan and per-expert token counts with the overhead of the round just before it (the
+ * shared machine's load drifts within minutes); the batch with the median error is reported.
  */
 export async function runPaperValidation(options: {
   fixturesDir: string;
@@ -117,10 +130,11 @@ export async function runPaperValidation(options: {
   memorySizesMB?: number[];
   /** Measured batches per memory size after the warm-up one; the median bill is reported. */
   measuredBatches?: number;
-  /** Token counts of the calibration invocations (per function, none equal to a batch's). */
+  /**
+   * Token counts of the calibration invocations, per function: synthetic, spanning the range a
+   * batch gives one function (~50–750 here), so the linear fit is calibrated where it is used.
+   */
   calibrationTokenCounts?: number[];
-  /** Calibration rounds per memory size, each before one measured batch. */
-  calibrationRounds?: number;
   logger?: Logger;
   onProgress?: (message: string) => void;
 }): Promise<ValidationResult> {
@@ -136,8 +150,7 @@ export async function runPaperValidation(options: {
   const sloMs = options.sloMs ?? 2000;
   const memorySizesMB = options.memorySizesMB ?? [256, 1769];
   const measuredBatches = options.measuredBatches ?? 5;
-  const tokenCounts = options.calibrationTokenCounts ?? [24, 160, 640];
-  const calibrationRounds = Math.min(options.calibrationRounds ?? 3, measuredBatches);
+  const tokenCounts = options.calibrationTokenCounts ?? [64, 320, 640];
   const summary = model.summary;
   const forecast = forecastFromTrace(trace, { tokensPerBatch: tokens });
   // The batch's observed routing: per layer, token count per expert (what the simulator is given).
@@ -184,7 +197,7 @@ export async function runPaperValidation(options: {
   const measured: Array<{
     memoryMB: number;
     plan: DeploymentPlan;
-    batches: Array<{ gbSeconds: number; reports: TokenReport[] }>;
+    batches: MeasuredBatch[];
     loadAverage1m: number;
   }> = [];
   let calibration: InvocationCalibration;
@@ -197,12 +210,8 @@ export async function runPaperValidation(options: {
     points: [],
   };
   try {
-    calibration = new InvocationCalibration({
-      executor,
-      hiddenSize: summary.hiddenSize,
-      compute,
-      tokenCounts,
-    });
+    const calibrationOptions = { executor, hiddenSize: summary.hiddenSize, compute, tokenCounts };
+    calibration = new InvocationCalibration(calibrationOptions);
     let overhead = noOverhead;
     for (const memoryMB of memorySizesMB) {
       progress(`validation: ${memoryMB} MB plan, ${measuredBatches} measured batches`);
@@ -264,19 +273,21 @@ export async function runPaperValidation(options: {
           })),
         ),
       );
-      const batches: Array<{ gbSeconds: number; reports: TokenReport[] }> = [];
+      const batches: MeasuredBatch[] = [];
       for (let pass = 0; pass < measuredBatches; pass++) {
-        // A calibration round (synthetic token counts on the same functions) before every
-        // measured batch: same machine load and access pattern for both.
-        if (pass < calibrationRounds) {
-          await calibration.round(functions);
-          rounds++;
-        }
+        // A calibration round (synthetic token counts on the same functions) right before every
+        // measured batch: the same machine load and access pattern. On a shared machine the
+        // load drifts within minutes, so each batch is simulated with its own round's fit.
+        const roundCalibration = new InvocationCalibration(calibrationOptions);
+        await roundCalibration.round(functions);
+        calibration.absorb(roundCalibration);
+        rounds++;
         reports.length = 0;
         await runBatch();
         batches.push({
           gbSeconds: reports.reduce((sum, r) => sum + gbSecondsOf(r.memorySizeMB, r.billedDurationMs), 0),
           reports: [...reports],
+          overhead: roundCalibration.fit(machine),
         });
       }
       overhead = calibration.fit(machine);
@@ -290,21 +301,13 @@ export async function runPaperValidation(options: {
   }
   const invocationOverhead = calibration.fit(machine);
   const runs: ValidationRun[] = measured.map(({ memoryMB, plan: memoryPlan, batches, loadAverage1m }) => {
-    const simulatedGbSeconds = planCost(
-      memoryPlan,
-      { expertTokens, tokensPerBatch: tokens },
-      costProfile(invocationOverhead),
-    ).gbSecondsPerBatch;
-    const uncalibratedGbSeconds = planCost(
-      memoryPlan,
-      { expertTokens, tokensPerBatch: tokens },
-      { compute },
-    ).gbSecondsPerBatch;
-    const measuredGbSeconds = median(batches.map((b) => b.gbSeconds));
-    // The batch whose bill is the median (the lower middle one for an even count).
-    const sorted = [...batches].sort((a, b) => a.gbSeconds - b.gbSeconds);
-    const middle = sorted[(sorted.length - 1) >> 1]!;
-    const relativeError = simulatedGbSeconds > 0 ? measuredGbSeconds / simulatedGbSeconds - 1 : 0;
+    const workload = { expertTokens, tokensPerBatch: tokens };
+    const paired = batches.map((batch) => {
+      const simulated = planCost(memoryPlan, workload, costProfile(batch.overhead)).gbSecondsPerBatch;
+      return { ...batch, simulated, error: simulated > 0 ? batch.gbSeconds / simulated - 1 : 0 };
+    });
+    // The batch whose paired error is the median (the lower middle one for an even count).
+    const middle = [...paired].sort((a, b) => a.error - b.error)[(paired.length - 1) >> 1]!;
     return {
       memoryMB,
       functions: memoryPlan.layers.reduce(
@@ -312,12 +315,16 @@ export async function runPaperValidation(options: {
         0,
       ),
       invocations: middle.reports.length,
-      simulatedGbSeconds,
-      uncalibratedGbSeconds,
-      measuredGbSeconds,
-      measuredGbSecondsPerBatch: batches.map((b) => b.gbSeconds),
-      relativeError,
-      withinTarget: Math.abs(relativeError) <= 0.15,
+      simulatedGbSeconds: middle.simulated,
+      measuredGbSeconds: middle.gbSeconds,
+      relativeError: middle.error,
+      withinTarget: Math.abs(middle.error) <= 0.15,
+      simulatedGbSecondsPerBatch: paired.map((b) => b.simulated),
+      measuredGbSecondsPerBatch: paired.map((b) => b.gbSeconds),
+      pooledSimulatedGbSeconds: planCost(memoryPlan, workload, costProfile(invocationOverhead))
+        .gbSecondsPerBatch,
+      medianMeasuredGbSeconds: median(paired.map((b) => b.gbSeconds)),
+      uncalibratedGbSeconds: planCost(memoryPlan, workload, { compute }).gbSecondsPerBatch,
       coldStarts: batches.reduce(
         (n, b) => n + b.reports.filter((r) => r.initDurationMs !== undefined).length,
         0,
