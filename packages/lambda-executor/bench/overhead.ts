@@ -8,17 +8,23 @@
  * Prints a table and writes bench-results/lambda-executor-overhead.json at the repository root.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { decodeExpertMessage, encodeExpertMessage, wireMessageBytes } from '@switchyard/core';
+import {
+  type DeploymentPlanInput,
+  decodeExpertMessage,
+  encodeExpertMessage,
+  wireMessageBytes,
+} from '@switchyard/core';
 import { buildSwigluGraph, createExpertRunner } from '@switchyard/model';
 import { deployPlan } from '../src/deploy/deploy.js';
 import { decodeEnvelope, encodeEnvelope } from '../src/executor/envelope.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
-import { localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
+import type { FunctionRunner } from '../src/runtime/function-instance.js';
+import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 8;
@@ -98,10 +104,70 @@ for (let i = 0; i < runs; i++) {
 }
 const f32Wire = wireMessageBytes(1, tokens, hiddenSize, 'f32');
 
-// 3. Through the local runtime: an echo function (transport only) and the deployed expert.
-const runtime = await startLocalRuntime({ cpuEmulation: 'threads' });
-const stageDir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
-try {
+// 3. Through the local runtime, once per runner (aws-lambda-ric over the Runtime API, and the own
+// runner over a socket pair), interleaved run by run so both see the same machine load.
+interface Measured {
+  latencyMs: number[];
+  durationMs: number[];
+  coldInitMs: number | undefined;
+  responseBytes: number;
+}
+interface RunnerSetup {
+  runner: FunctionRunner;
+  runtime: LocalRuntime;
+  executor: LambdaExecutor;
+  stageDir: string;
+  echo: Measured;
+  expert: Measured;
+}
+
+const plan: DeploymentPlanInput = {
+  kind: 'switchyard.deployment-plan',
+  version: 1,
+  createdAt: '2026-11-28T00:00:00Z',
+  strategy: 'manual',
+  model: {
+    name: 'bench',
+    fingerprint: 'bench',
+    architecture: 'mixtral',
+    hiddenSize,
+    expertIntermediateSize: intermediateSize,
+    numExperts: 1,
+    topK: 1,
+    bytesPerExpert: graph.byteLength,
+  },
+  workload: { tokensPerBatch: tokens, sloMs: 10_000, wireDtype: 'f16' },
+  priceTable: { version: 'bench', date: '2026-11-28' },
+  layers: [
+    {
+      layer: 0,
+      method: 'direct',
+      beta: tokens,
+      functions: [{ name: 'expert', experts: [0], memoryMB, replicas: 1, functionNames: ['expert-r0'] }],
+      experts: [
+        {
+          expert: 0,
+          functionIndex: 0,
+          predictedTokens: tokens,
+          predictedTokensLow: tokens,
+          predictedTokensHigh: tokens,
+        },
+      ],
+    },
+  ],
+  predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
+};
+
+const emptyMeasured = (): Measured => ({
+  latencyMs: [],
+  durationMs: [],
+  coldInitMs: undefined,
+  responseBytes: 0,
+});
+
+async function setUp(runner: FunctionRunner): Promise<RunnerSetup> {
+  const runtime = await startLocalRuntime({ cpuEmulation: 'threads', runner });
+  const stageDir = mkdtempSync(join(tmpdir(), `switchyard-bench-${runner}-`));
   const echoDir = join(stageDir, 'echo');
   mkdirSync(echoDir);
   writeFileSync(join(echoDir, 'index.mjs'), 'export const handler = async (event) => event;\n');
@@ -117,69 +183,60 @@ try {
     }),
   );
   admin.destroy();
-  await deployPlan(
-    {
-      kind: 'switchyard.deployment-plan',
-      version: 1,
-      createdAt: '2026-11-28T00:00:00Z',
-      strategy: 'manual',
-      model: {
-        name: 'bench',
-        fingerprint: 'bench',
-        architecture: 'mixtral',
-        hiddenSize,
-        expertIntermediateSize: intermediateSize,
-        numExperts: 1,
-        topK: 1,
-        bytesPerExpert: graph.byteLength,
-      },
-      workload: { tokensPerBatch: tokens, sloMs: 10_000, wireDtype: 'f16' },
-      priceTable: { version: 'bench', date: '2026-11-28' },
-      layers: [
-        {
-          layer: 0,
-          method: 'direct',
-          beta: tokens,
-          functions: [{ name: 'expert', experts: [0], memoryMB, replicas: 1, functionNames: ['expert-r0'] }],
-          experts: [
-            {
-              expert: 0,
-              functionIndex: 0,
-              predictedTokens: tokens,
-              predictedTokensLow: tokens,
-              predictedTokensHigh: tokens,
-            },
-          ],
-        },
-      ],
-      predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
-    },
-    { target: 'local', endpoint: runtime.endpoint, graphs: () => graph, stageDir, credentials },
-  );
+  await deployPlan(plan, {
+    target: 'local',
+    endpoint: runtime.endpoint,
+    graphs: () => graph,
+    stageDir,
+    credentials,
+  });
   const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, timeoutMs: 120_000 });
-  const measure = async (
-    functionName: string,
-  ): Promise<{ latencyMs: number[]; durationMs: number[]; responseBytes: number }> => {
-    const latencyMs: number[] = [];
-    const durationMs: number[] = [];
-    let responseBytes = 0;
-    await executor.invoke({ functionName, payload: wire }); // cold start, not measured
-    for (let i = 0; i < runs; i++) {
-      const result = await executor.invoke({ functionName, payload: wire });
-      latencyMs.push(result.latencyMs);
-      durationMs.push(result.billing.durationMs);
-      responseBytes = result.payload.byteLength;
-    }
-    return { latencyMs, durationMs, responseBytes };
+  return {
+    runner: runtime.runner,
+    runtime,
+    executor,
+    stageDir,
+    echo: emptyMeasured(),
+    expert: emptyMeasured(),
   };
-  const echo = await measure('echo');
-  const expert = await measure('expert-r0');
-  await executor.close();
+}
+
+async function invokeInto(
+  setup: RunnerSetup,
+  functionName: 'echo' | 'expert-r0',
+  cold: boolean,
+): Promise<void> {
+  const result = await setup.executor.invoke({ functionName, payload: wire });
+  const measured = functionName === 'echo' ? setup.echo : setup.expert;
+  measured.responseBytes = result.payload.byteLength;
+  if (cold) {
+    measured.coldInitMs = result.billing.initDurationMs;
+    return;
+  }
+  measured.latencyMs.push(result.latencyMs);
+  measured.durationMs.push(result.billing.durationMs);
+}
+
+const loadBefore = loadavg();
+const setups: RunnerSetup[] = [];
+try {
+  for (const runner of ['ric', 'own'] as const) setups.push(await setUp(runner));
+  if (setups[0]?.runner !== 'ric') {
+    console.log(
+      'aws-lambda-ric is not available here (see the warning above): both columns use the own runner',
+    );
+  }
+  // Cold starts first (reported as Init Duration), then warm invokes interleaved across runners.
+  for (const name of ['echo', 'expert-r0'] as const)
+    for (const setup of setups) await invokeInto(setup, name, true);
+  for (let i = 0; i < runs; i++) {
+    for (const name of ['echo', 'expert-r0'] as const)
+      for (const setup of setups) await invokeInto(setup, name, false);
+  }
+  const loadAfter = loadavg();
 
   const compute = median(computeMs);
-  const expertLatency = median(expert.latencyMs);
-  const expertDuration = median(expert.durationMs);
-  const rows = [
+  const shared = [
     { measure: 'expert compute in process (onnxruntime)', ms: compute, shareOfCompute: 1 },
     {
       measure: 'encode f16 wire + base64 envelope (orchestrator)',
@@ -191,22 +248,28 @@ try {
       ms: median(decodeMs),
       shareOfCompute: median(decodeMs) / compute,
     },
-    {
-      measure: 'echo invoke round trip (HTTP + process hop, 2 × 5.6 MB)',
-      ms: median(echo.latencyMs),
-      shareOfCompute: median(echo.latencyMs) / compute,
-    },
-    {
-      measure: 'expert invoke, REPORT Duration (in-function)',
-      ms: expertDuration,
-      shareOfCompute: expertDuration / compute,
-    },
-    { measure: 'expert invoke, caller latency', ms: expertLatency, shareOfCompute: expertLatency / compute },
-    {
-      measure: 'overhead = caller latency − in-process compute',
-      ms: expertLatency - compute,
-      shareOfCompute: (expertLatency - compute) / compute,
-    },
+  ];
+  const [ric, own] = setups as [RunnerSetup, RunnerSetup];
+  const row = (measure: string, pick: (setup: RunnerSetup) => number | undefined) => {
+    const ricMs = pick(ric);
+    const ownMs = pick(own);
+    return {
+      measure,
+      [`${ric.runner} ms`]: ricMs,
+      [`${own.runner} ms`]: ownMs,
+      'ric / own': ricMs !== undefined && ownMs !== undefined ? ricMs / ownMs : undefined,
+      'ric × compute': ricMs !== undefined ? ricMs / compute : undefined,
+    };
+  };
+  const runnerRows = [
+    row('echo invoke round trip (HTTP + process hop, 2 × 5.6 MB)', (s) => median(s.echo.latencyMs)),
+    row('echo invoke, REPORT Duration', (s) => median(s.echo.durationMs)),
+    row('expert invoke, REPORT Duration', (s) => median(s.expert.durationMs)),
+    row('expert invoke, caller latency', (s) => median(s.expert.latencyMs)),
+    row('expert invoke, caller latency (minimum)', (s) => Math.min(...s.expert.latencyMs)),
+    row('overhead = caller latency − in-process compute', (s) => median(s.expert.latencyMs) - compute),
+    row('echo cold start, Init Duration', (s) => s.echo.coldInitMs),
+    row('expert cold start, Init Duration (loads the graph)', (s) => s.expert.coldInitMs),
   ];
   const bytes = [
     { payload: 'wire f16 (raw binary)', bytes: wire.byteLength, vsRaw: 1 },
@@ -222,20 +285,34 @@ try {
       vsRaw: (Math.ceil(f32Wire / 3) * 4 + 31) / wire.byteLength,
     },
   ];
+  const load = {
+    before: loadBefore.map((x) => Number(x.toFixed(2))),
+    after: loadAfter.map((x) => Number(x.toFixed(2))),
+  };
   console.log(
-    `Local Lambda runtime overhead: ${tokens} tokens × hidden ${hiddenSize}, f16 wire, SwiGLU I=${intermediateSize}, ${threads} threads, ${runs} runs (medians)`,
+    `Local Lambda runtime overhead: ${tokens} tokens × hidden ${hiddenSize}, f16 wire, SwiGLU I=${intermediateSize}, ${threads} threads, ${runs} runs (medians); load average before ${load.before.join(' ')}, after ${load.after.join(' ')}`,
   );
-  console.table(rows);
+  console.table(shared);
+  console.table(runnerRows);
   console.table(bytes);
   const root = fileURLToPath(new URL('../../../', import.meta.url));
   mkdirSync(join(root, 'bench-results'), { recursive: true });
   const out = join(root, 'bench-results', 'lambda-executor-overhead.json');
+  const raw = {
+    computeMs,
+    encodeMs,
+    decodeMs,
+    runners: Object.fromEntries(setups.map((s) => [s.runner, { echo: s.echo, expert: s.expert }])),
+  };
   writeFileSync(
     out,
-    `${JSON.stringify({ benchmark: 'lambda-executor-overhead', date: new Date().toISOString(), tokens, hiddenSize, intermediateSize, threads, memoryMB, runs, node: process.version, rows, bytes, raw: { computeMs, encodeMs, decodeMs, echo, expert } }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'lambda-executor-overhead', date: new Date().toISOString(), tokens, hiddenSize, intermediateSize, threads, memoryMB, runs, node: process.version, loadAverage: load, rows: shared, runnerRows, bytes, raw }, null, 2)}\n`,
   );
   console.log(`wrote ${out}`);
 } finally {
-  await runtime.stop();
-  rmSync(stageDir, { recursive: true, force: true });
+  for (const setup of setups) {
+    await setup.executor.close();
+    await setup.runtime.stop();
+    rmSync(setup.stageDir, { recursive: true, force: true });
+  }
 }

@@ -49,8 +49,17 @@ export {
   localRuntimeOptionsSchema,
   type ResolvedLocalRuntimeOptions,
 } from './options.js';
+export type { FunctionRunner } from './runtime/function-instance.js';
 export { type LocalRuntime, localCodeBucket, startLocalRuntime } from './runtime/local-runtime.js';
 export { functionEnv } from './runtime/protocol.js';
+export { locateRic, type RicLocation } from './runtime/ric.js';
+export {
+  newTraceId,
+  type RuntimeApiEvents,
+  RuntimeApiServer,
+  type RuntimeInvocation,
+  runtimeApiVersion,
+} from './runtime/runtime-api.js';
 export { LocalS3Store } from './runtime/s3-server.js';
 export {
   emulatedDurationMs,

@@ -31,6 +31,12 @@ export const localRuntimeOptionsSchema = z.object({
     .int()
     .positive()
     .default(6 * 1024 * 1024),
+  /**
+   * How function instances run: 'ric' — the official `aws-lambda-ric` against a per-instance Lambda
+   * Runtime API (as in a Lambda container image); 'own' — Switchyard's own runner over a socket pair.
+   * 'ric' falls back to 'own' (with one warning) where aws-lambda-ric or its native addon is missing.
+   */
+  runner: z.enum(['ric', 'own']).default('ric'),
   /** Directory for unzipped function code; defaults to a fresh directory under the OS temp dir. */
   workDir: z.string().optional(),
 });

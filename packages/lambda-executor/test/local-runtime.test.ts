@@ -24,6 +24,7 @@ import {
 import { parseReportLine } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
+import { locateRic } from '../src/runtime/ric.js';
 import { writeZip } from '../src/runtime/zip.js';
 
 const handlerSource = `
@@ -37,6 +38,7 @@ export const handler = async (event) => {
     return { allocated: blocks.length };
   }
   if (event.spinMs) { const end = performance.now() + event.spinMs; while (performance.now() < end) {} }
+  if (event.responseMB) return 'x'.repeat(event.responseMB * 1024 * 1024);
   console.log('handled', JSON.stringify(event));
   return { echo: event, memory: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, threads: process.env.SWITCHYARD_VCPU_THREADS };
 };
@@ -44,6 +46,166 @@ export const handler = async (event) => {
 
 const decoder = new TextDecoder();
 const encode = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+
+/** Create, cold and warm invokes, memory update (new instance), reserved-concurrency 429, delete. */
+async function keyFlow(lambda: LambdaClient): Promise<void> {
+  const zip = writeZip([{ path: 'index.mjs', data: new TextEncoder().encode(handlerSource) }]);
+  const created = await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'echo',
+      Runtime: 'nodejs20.x',
+      Role: 'arn:aws:iam::000000000000:role/local',
+      Handler: 'index.handler',
+      Code: { ZipFile: zip },
+      MemorySize: 256,
+      Timeout: 10,
+    }),
+  );
+  expect(created.FunctionName).toBe('echo');
+  expect(created.MemorySize).toBe(256);
+  await expect(
+    lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'echo',
+        Role: 'r',
+        Handler: 'index.handler',
+        Code: { ZipFile: zip },
+      }),
+    ),
+  ).rejects.toBeInstanceOf(ResourceConflictException);
+
+  const first = await lambda.send(
+    new InvokeCommand({
+      FunctionName: 'echo',
+      Payload: encode({ hello: 'world', spinMs: 5 }),
+      LogType: 'Tail',
+    }),
+  );
+  expect(first.FunctionError).toBeUndefined();
+  const firstBody = JSON.parse(decoder.decode(first.Payload)) as { echo: unknown; memory: string };
+  expect(firstBody.echo).toEqual({ hello: 'world', spinMs: 5 });
+  expect(firstBody.memory).toBe('256');
+  const firstLog = Buffer.from(first.LogResult ?? '', 'base64').toString('utf8');
+  expect(firstLog).toContain('handled');
+  const firstReport = parseReportLine(firstLog);
+  expect(firstReport?.memorySizeMB).toBe(256);
+  expect(firstReport?.initDurationMs).toBeGreaterThan(0);
+  // 256 MB is 0.145 vCPU: 5 ms of CPU is reported as about 5 / 0.145 ≈ 35 ms.
+  expect(firstReport?.durationMs).toBeGreaterThan(5 / (256 / 1769) - 1);
+  expect(firstReport?.billedDurationMs).toBe(
+    Math.ceil((firstReport?.durationMs ?? 0) + (firstReport?.initDurationMs ?? 0)),
+  );
+
+  const warm = await lambda.send(
+    new InvokeCommand({ FunctionName: 'echo', Payload: encode({ spinMs: 5 }), LogType: 'Tail' }),
+  );
+  const warmReport = parseReportLine(Buffer.from(warm.LogResult ?? '', 'base64').toString('utf8'));
+  expect(warmReport?.initDurationMs).toBeUndefined();
+
+  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 3538 }));
+  const second = await lambda.send(
+    new InvokeCommand({ FunctionName: 'echo', Payload: encode({ spinMs: 5 }), LogType: 'Tail' }),
+  );
+  const secondBody = JSON.parse(decoder.decode(second.Payload)) as { memory: string; threads: string };
+  expect(secondBody.memory).toBe('3538');
+  const secondReport = parseReportLine(Buffer.from(second.LogResult ?? '', 'base64').toString('utf8'));
+  expect(secondReport?.memorySizeMB).toBe(3538);
+  // New configuration → new instance → a cold start again; at 2 vCPUs there is no duration scaling.
+  expect(secondReport?.initDurationMs).toBeGreaterThan(0);
+  expect(secondReport?.durationMs).toBeLessThan(warmReport?.durationMs ?? 0);
+  expect(Number(secondBody.threads)).toBeGreaterThanOrEqual(1);
+
+  await lambda.send(
+    new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 1 }),
+  );
+  const described = await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }));
+  expect(described.Concurrency?.ReservedConcurrentExecutions).toBe(1);
+  const results = await Promise.allSettled([
+    lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: encode({ sleepMs: 400 }) })),
+    lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: encode({ sleepMs: 400 }) })),
+  ]);
+  const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
+  expect(rejected).toHaveLength(1);
+  const throttle = rejected[0]?.reason as {
+    name: string;
+    $metadata: { httpStatusCode: number };
+    Reason?: string;
+  };
+  expect(throttle.name).toBe('TooManyRequestsException');
+  expect(throttle.$metadata.httpStatusCode).toBe(429);
+  expect(throttle.Reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
+
+  const listed = await lambda.send(new ListFunctionsCommand({}));
+  expect(listed.Functions?.map((f) => f.FunctionName)).toContain('echo');
+  await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo' }));
+  await expect(lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }))).rejects.toBeInstanceOf(
+    ResourceNotFoundException,
+  );
+}
+
+/** Handler errors, crashes, INIT failures and oversized responses, then a healthy invoke. */
+async function errorFlow(lambda: LambdaClient, codeDir: string): Promise<void> {
+  await lambda.send(
+    new CreateFunctionCommand({
+      FunctionName: 'crashy',
+      Role: 'r',
+      Handler: 'index.handler',
+      MemorySize: 2048,
+      Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
+    }),
+  );
+  const failed = await lambda.send(
+    new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ fail: 'bad input' }), LogType: 'Tail' }),
+  );
+  expect(failed.FunctionError).toBe('Unhandled');
+  const body = JSON.parse(decoder.decode(failed.Payload)) as { errorType: string; errorMessage: string };
+  expect(body).toMatchObject({ errorType: 'TypeError', errorMessage: 'boom: bad input' });
+  const log = Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8');
+  expect(log).toContain('Invoke Error');
+  expect(parseReportLine(log)).toBeDefined();
+
+  const exited = await lambda.send(
+    new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ exit: true }), LogType: 'Tail' }),
+  );
+  expect(exited.FunctionError).toBe('Unhandled');
+  expect(JSON.parse(decoder.decode(exited.Payload))).toMatchObject({ errorType: 'Runtime.ExitError' });
+
+  // A response over 6 MB is refused (the Runtime API answers the runtime 413) and reported as such.
+  const oversized = await lambda.send(
+    new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ responseMB: 7 }), LogType: 'Tail' }),
+  );
+  expect(oversized.FunctionError).toBe('Unhandled');
+  expect(JSON.parse(decoder.decode(oversized.Payload))).toMatchObject({
+    errorType: 'Function.ResponseSizeTooLarge',
+  });
+
+  const recovered = await lambda.send(
+    new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ ok: 1 }) }),
+  );
+  expect(recovered.FunctionError).toBeUndefined();
+  await lambda.send(new DeleteFunctionCommand({ FunctionName: 'crashy' }));
+
+  // INIT failures: a module that is not there, an export that is not there.
+  for (const [handler, errorType] of [
+    ['nowhere.handler', 'Runtime.ImportModuleError'],
+    ['index.nothing', 'Runtime.HandlerNotFound'],
+  ] as const) {
+    await lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: 'broken',
+        Role: 'r',
+        Handler: handler,
+        Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
+      }),
+    );
+    const broken = await lambda.send(
+      new InvokeCommand({ FunctionName: 'broken', Payload: encode({}), LogType: 'Tail' }),
+    );
+    expect(broken.FunctionError).toBe('Unhandled');
+    expect(JSON.parse(decoder.decode(broken.Payload))).toMatchObject({ errorType });
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'broken' }));
+  }
+}
 
 describe('local Lambda runtime driven by the real @aws-sdk/client-lambda', () => {
   let runtime: LocalRuntime;
@@ -68,100 +230,15 @@ describe('local Lambda runtime driven by the real @aws-sdk/client-lambda', () =>
     rmSync(codeDir, { recursive: true, force: true });
   });
 
-  it('creates, invokes, updates memory, invokes, throttles at the reserved limit and deletes', async () => {
-    const zip = writeZip([{ path: 'index.mjs', data: new TextEncoder().encode(handlerSource) }]);
-    const created = await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'echo',
-        Runtime: 'nodejs20.x',
-        Role: 'arn:aws:iam::000000000000:role/local',
-        Handler: 'index.handler',
-        Code: { ZipFile: zip },
-        MemorySize: 256,
-        Timeout: 10,
-      }),
-    );
-    expect(created.FunctionName).toBe('echo');
-    expect(created.MemorySize).toBe(256);
-    await expect(
-      lambda.send(
-        new CreateFunctionCommand({
-          FunctionName: 'echo',
-          Role: 'r',
-          Handler: 'index.handler',
-          Code: { ZipFile: zip },
-        }),
-      ),
-    ).rejects.toBeInstanceOf(ResourceConflictException);
-
-    const first = await lambda.send(
-      new InvokeCommand({
-        FunctionName: 'echo',
-        Payload: encode({ hello: 'world', spinMs: 5 }),
-        LogType: 'Tail',
-      }),
-    );
-    expect(first.FunctionError).toBeUndefined();
-    const firstBody = JSON.parse(decoder.decode(first.Payload)) as { echo: unknown; memory: string };
-    expect(firstBody.echo).toEqual({ hello: 'world', spinMs: 5 });
-    expect(firstBody.memory).toBe('256');
-    const firstLog = Buffer.from(first.LogResult ?? '', 'base64').toString('utf8');
-    expect(firstLog).toContain('handled');
-    const firstReport = parseReportLine(firstLog);
-    expect(firstReport?.memorySizeMB).toBe(256);
-    expect(firstReport?.initDurationMs).toBeGreaterThan(0);
-    // 256 MB is 0.145 vCPU: 5 ms of CPU is reported as about 5 / 0.145 ≈ 35 ms.
-    expect(firstReport?.durationMs).toBeGreaterThan(5 / (256 / 1769) - 1);
-    expect(firstReport?.billedDurationMs).toBe(
-      Math.ceil((firstReport?.durationMs ?? 0) + (firstReport?.initDurationMs ?? 0)),
-    );
-
-    const warm = await lambda.send(
-      new InvokeCommand({ FunctionName: 'echo', Payload: encode({ spinMs: 5 }), LogType: 'Tail' }),
-    );
-    const warmReport = parseReportLine(Buffer.from(warm.LogResult ?? '', 'base64').toString('utf8'));
-    expect(warmReport?.initDurationMs).toBeUndefined();
-
-    await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 3538 }));
-    const second = await lambda.send(
-      new InvokeCommand({ FunctionName: 'echo', Payload: encode({ spinMs: 5 }), LogType: 'Tail' }),
-    );
-    const secondBody = JSON.parse(decoder.decode(second.Payload)) as { memory: string; threads: string };
-    expect(secondBody.memory).toBe('3538');
-    const secondReport = parseReportLine(Buffer.from(second.LogResult ?? '', 'base64').toString('utf8'));
-    expect(secondReport?.memorySizeMB).toBe(3538);
-    // New configuration → new instance → a cold start again; at 2 vCPUs there is no duration scaling.
-    expect(secondReport?.initDurationMs).toBeGreaterThan(0);
-    expect(secondReport?.durationMs).toBeLessThan(warmReport?.durationMs ?? 0);
-    expect(Number(secondBody.threads)).toBeGreaterThanOrEqual(1);
-
-    await lambda.send(
-      new PutFunctionConcurrencyCommand({ FunctionName: 'echo', ReservedConcurrentExecutions: 1 }),
-    );
-    const described = await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }));
-    expect(described.Concurrency?.ReservedConcurrentExecutions).toBe(1);
-    const results = await Promise.allSettled([
-      lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: encode({ sleepMs: 400 }) })),
-      lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: encode({ sleepMs: 400 }) })),
-    ]);
-    const rejected = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
-    expect(rejected).toHaveLength(1);
-    const throttle = rejected[0]?.reason as {
-      name: string;
-      $metadata: { httpStatusCode: number };
-      Reason?: string;
-    };
-    expect(throttle.name).toBe('TooManyRequestsException');
-    expect(throttle.$metadata.httpStatusCode).toBe(429);
-    expect(throttle.Reason).toBe('ReservedFunctionConcurrentInvocationLimitExceeded');
-
-    const listed = await lambda.send(new ListFunctionsCommand({}));
-    expect(listed.Functions?.map((f) => f.FunctionName)).toContain('echo');
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'echo' }));
-    await expect(lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }))).rejects.toBeInstanceOf(
-      ResourceNotFoundException,
-    );
+  it('runs instances under aws-lambda-ric when its native addon is built', () => {
+    const ric = locateRic();
+    expect(runtime.runner).toBe(ric.available ? 'ric' : 'own');
+    // CI installs what the addon's build needs and sets this, so a silent fallback fails there.
+    if (process.env.SWITCHYARD_REQUIRE_RIC === '1') expect(ric).toMatchObject({ available: true });
   });
+
+  it('creates, invokes, updates memory, invokes, throttles at the reserved limit and deletes', () =>
+    keyFlow(lambda));
 
   it('answers 413 RequestEntityTooLargeException for payloads over 6 MB', async () => {
     await lambda.send(
@@ -184,38 +261,8 @@ describe('local Lambda runtime driven by the real @aws-sdk/client-lambda', () =>
     await lambda.send(new DeleteFunctionCommand({ FunctionName: 'big' }));
   });
 
-  it('reports handler errors and crashes with X-Amz-Function-Error and the log tail', async () => {
-    await lambda.send(
-      new CreateFunctionCommand({
-        FunctionName: 'crashy',
-        Role: 'r',
-        Handler: 'index.handler',
-        MemorySize: 2048,
-        Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
-      }),
-    );
-    const failed = await lambda.send(
-      new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ fail: 'bad input' }), LogType: 'Tail' }),
-    );
-    expect(failed.FunctionError).toBe('Unhandled');
-    const body = JSON.parse(decoder.decode(failed.Payload)) as { errorType: string; errorMessage: string };
-    expect(body).toMatchObject({ errorType: 'TypeError', errorMessage: 'boom: bad input' });
-    const log = Buffer.from(failed.LogResult ?? '', 'base64').toString('utf8');
-    expect(log).toContain('Invoke Error');
-    expect(parseReportLine(log)).toBeDefined();
-
-    const exited = await lambda.send(
-      new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ exit: true }), LogType: 'Tail' }),
-    );
-    expect(exited.FunctionError).toBe('Unhandled');
-    expect(JSON.parse(decoder.decode(exited.Payload))).toMatchObject({ errorType: 'Runtime.ExitError' });
-
-    const recovered = await lambda.send(
-      new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ ok: 1 }) }),
-    );
-    expect(recovered.FunctionError).toBeUndefined();
-    await lambda.send(new DeleteFunctionCommand({ FunctionName: 'crashy' }));
-  });
+  it('reports handler errors and crashes with X-Amz-Function-Error and the log tail', () =>
+    errorFlow(lambda, codeDir));
 
   it('kills a function that exceeds its memory and reports Runtime.OutOfMemory', async () => {
     await lambda.send(
@@ -288,4 +335,33 @@ describe('local Lambda runtime driven by the real @aws-sdk/client-lambda', () =>
       ),
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
+});
+
+describe("the same flows under Switchyard's own runner (runner: 'own')", () => {
+  let runtime: LocalRuntime;
+  let lambda: LambdaClient;
+  let codeDir: string;
+
+  beforeAll(async () => {
+    codeDir = mkdtempSync(join(tmpdir(), 'switchyard-test-code-own-'));
+    writeFileSync(join(codeDir, 'index.mjs'), handlerSource);
+    runtime = await startLocalRuntime({ accountConcurrency: 8, runner: 'own', s3: false });
+    lambda = new LambdaClient({
+      endpoint: runtime.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      maxAttempts: 1,
+    });
+  });
+
+  afterAll(async () => {
+    lambda?.destroy();
+    await runtime?.stop();
+    rmSync(codeDir, { recursive: true, force: true });
+  });
+
+  it('uses the own runner when asked to', () => expect(runtime.runner).toBe('own'));
+  it('creates, invokes, updates memory, invokes, throttles and deletes', () => keyFlow(lambda));
+  it('reports handler errors, crashes, oversized responses and INIT failures', () =>
+    errorFlow(lambda, codeDir));
 });

@@ -79,19 +79,33 @@ export function computeLevelKeys(
   ladder: readonly LevelKind[],
   context: KeyContext,
   keys: Float64Array,
+  lanes: {
+    /** Store every token's hash lanes after level `save.level` (for `resume` on another layer). */
+    save?: HashLanes;
+    /** Start after level `resume.level` from saved lanes; keys of levels ≤ it are already in `keys`. */
+    resume?: HashLanes;
+  } = {},
 ): void {
   const { tokens, positions, contextTokenIds, topkIds, attentionIds } = batch;
   const T = tokens.length;
   const K = context.topK;
   const C = context.contextTokens;
+  const { save, resume } = lanes;
+  const firstLevel = resume ? resume.level + 1 : 0;
+  let resumedContexts = 0;
+  for (let level = 0; level < firstLevel; level++) if (ladder[level] === 'context') resumedContexts++;
   let contextLevel = 0;
   for (let t = 0; t < T; t++) {
-    let a = seedA;
-    let b = seedB;
+    let a = resume ? resume.laneA[t]! : seedA;
+    let b = resume ? resume.laneB[t]! : seedB;
     const position = positions ? positions[t]! : t % context.chunk;
     let missing = false;
-    contextLevel = 0;
-    for (let level = 0; level < ladder.length; level++) {
+    contextLevel = resumedContexts;
+    for (let level = firstLevel; level < ladder.length; level++) {
+      if (save && level === save.level + 1) {
+        save.laneA[t] = a;
+        save.laneB[t] = b;
+      }
       const kind = ladder[level]!;
       let value = 0;
       if (!missing) {
@@ -144,5 +158,16 @@ export function computeLevelKeys(
       b = mixB(b, value);
       keys[level * T + t] = laneKey(a, b);
     }
+    if (save && save.level === ladder.length - 1) {
+      save.laneA[t] = a;
+      save.laneB[t] = b;
+    }
   }
+}
+
+/** Every token's two hash lanes after a given level (see computeLevelKeys). */
+export interface HashLanes {
+  laneA: Int32Array;
+  laneB: Int32Array;
+  level: number;
 }

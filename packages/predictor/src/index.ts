@@ -2,6 +2,7 @@ export { normalQuantile } from '@switchyard/core';
 export { inputError, predictorError } from './errors.js';
 export { computeLevelKeys, type LevelKind, levelKinds, type TokenBatch, validateBatch } from './features.js';
 export { LayerModel } from './layer-model.js';
+export { LoadAccumulator, UnseenContexts } from './load-accumulator.js';
 export {
   type EvaluationResult,
   evaluatePredictor,
@@ -20,10 +21,11 @@ export {
   serializeOptionsSchema,
 } from './options.js';
 export {
-  calibrateSpread,
+  calibrateDispersion,
   type DriftStatus,
   fitPredictor,
   type LoadPrediction,
+  neededDispersion,
   type ObserveResult,
   Predictor,
   type PredictorState,

@@ -61,6 +61,33 @@ export class KeyTable {
     }
   }
 
+  /** Row of `key`; if absent, inserts it with row `newRow` and returns `newRow` (one probe sequence). */
+  findOrInsert(key: number, newRow: number): number {
+    if ((this.size + 1) * 2 > this.keys.length) this.grow();
+    let slot = slotOf(key) & this.mask;
+    for (;;) {
+      const row = this.rows[slot]!;
+      if (row === -1) {
+        this.keys[slot] = key;
+        this.rows[slot] = newRow;
+        this.size++;
+        return newRow;
+      }
+      if (this.keys[slot] === key) return row;
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  /** An independent copy. */
+  clone(): KeyTable {
+    const copy = Object.create(KeyTable.prototype) as KeyTable;
+    copy.keys = this.keys.slice();
+    copy.rows = this.rows.slice();
+    copy.mask = this.mask;
+    copy.size = this.size;
+    return copy;
+  }
+
   /** Inserts a key known to be absent. */
   insert(key: number, row: number): void {
     if ((this.size + 1) * 2 > this.keys.length) this.grow();

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../test/synthetic.js';
 import { KeyTable } from './key-table.js';
-import { LayerModel, maximiseLogScale } from './layer-model.js';
+import { LayerModel, maximiseByNewton } from './layer-model.js';
+import { calibrateDispersion, neededDispersion } from './predictor.js';
 
 describe('KeyTable', () => {
   it('finds every inserted key across growth and misses absent ones', () => {
@@ -108,13 +109,54 @@ describe('LayerModel', () => {
     expect(decayed).not.toEqual(before);
   });
 
-  it('maximiseLogScale finds the maximum of a unimodal function', () => {
+  it('maximiseByNewton finds the maximum from derivatives, or the bound it lies beyond', () => {
     fc.assert(
-      fc.property(fc.double({ min: -5, max: 5, noNaN: true }), (logTarget) => {
-        const found = maximiseLogScale((x) => -((Math.log(x) - logTarget) ** 2), 1e-3, 1e3);
-        expect(Math.log(found)).toBeCloseTo(logTarget, 4);
+      fc.property(fc.double({ min: -9, max: 9, noNaN: true }), (logTarget) => {
+        // f(α) = −(log α − m)²: f′ = −2(log α − m)/α, f″ = (2(log α − m) − 2)/α².
+        const found = maximiseByNewton(
+          (alpha, out) => {
+            const d = Math.log(alpha) - logTarget;
+            out[0] = (-2 * d) / alpha;
+            out[1] = (2 * d - 2) / (alpha * alpha);
+          },
+          1e-3,
+          1e3,
+        );
+        const clamped = Math.min(Math.log(1e3), Math.max(Math.log(1e-3), logTarget));
+        expect(Math.log(found)).toBeCloseTo(clamped, 5);
       }),
-      { seed: 3, numRuns: 30 },
+      { seed: 3, numRuns: 40 },
+    );
+  });
+
+  it('calibrateDispersion is the smallest variance factor covering the nominal share (split-conformal)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.double({ min: -50, max: 50, noNaN: true }),
+            fc.double({ min: 0.1, max: 100, noNaN: true }),
+          ),
+          {
+            minLength: 20,
+            maxLength: 200,
+          },
+        ),
+        fc.double({ min: 0.5, max: 0.95, noNaN: true }),
+        (records, level) => {
+          const z = 1.6448536269514722;
+          const needed = records.map(([residual, variance]) => neededDispersion(residual, variance, z));
+          const factor = calibrateDispersion(needed, level);
+          const covered = (phi: number): number =>
+            records.filter(
+              ([residual, variance]) => Math.abs(residual) <= z * Math.sqrt(phi * variance) * (1 + 1e-12),
+            ).length / records.length;
+          expect(covered(factor)).toBeGreaterThanOrEqual(level);
+          if (factor !== 1)
+            expect(covered(factor * 0.999)).toBeLessThan(Math.min(1, level + 2 / records.length));
+        },
+      ),
+      { seed: 5, numRuns: 50 },
     );
   });
 });

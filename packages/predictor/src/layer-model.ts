@@ -30,6 +30,55 @@ export class CountLevel {
     return row;
   }
 
+  /**
+   * Row of `key` under `parent`, creating it if absent, with a single probe sequence. Grows only the
+   * parents: call `fitCapacity()` before counting.
+   */
+  rowOf(key: number, parent: number): number {
+    const row = this.table.findOrInsert(key, this.rows);
+    if (row !== this.rows) return row;
+    if (this.rows === this.parents.length) {
+      const parents = new Int32Array(this.parents.length * 2);
+      parents.set(this.parents);
+      this.parents = parents;
+    }
+    this.parents[row] = parent;
+    this.rows++;
+    return row;
+  }
+
+  /** Sizes parents, counts and totals to the rows (+ 1/8 headroom for online growth); counts kept. */
+  fitCapacity(): void {
+    const capacity = Math.max(4, this.rows + (this.rows >> 3));
+    const E = this.numExperts;
+    const parents = new Int32Array(capacity);
+    parents.set(this.parents.subarray(0, this.rows));
+    const counts = new Float64Array(capacity * E);
+    counts.set(this.counts.subarray(0, Math.min(this.counts.length, this.rows * E)));
+    const totals = new Float64Array(capacity);
+    totals.set(this.totals.subarray(0, Math.min(this.totals.length, this.rows)));
+    this.parents = parents;
+    this.counts = counts;
+    this.totals = totals;
+  }
+
+  /** Own copies of the table and parents, zero counts (the same contexts for another layer). */
+  cloneStructure(): CountLevel {
+    const copy = Object.create(CountLevel.prototype) as CountLevel;
+    const capacity = Math.max(4, this.rows + (this.rows >> 3));
+    const parents = new Int32Array(capacity);
+    parents.set(this.parents.subarray(0, this.rows));
+    Object.assign(copy, {
+      numExperts: this.numExperts,
+      table: this.table.clone(),
+      parents,
+      counts: new Float64Array(capacity * this.numExperts),
+      totals: new Float64Array(capacity),
+      rows: this.rows,
+    });
+    return copy;
+  }
+
   /** Same table and parents (shared, read-only by the copy), own counts. */
   cloneCounts(): CountLevel {
     const copy = Object.create(CountLevel.prototype) as CountLevel;
@@ -220,64 +269,74 @@ export class LayerModel {
   fitConcentrations(bounds: { min: number; max: number } = { min: 1e-3, max: 1e7 }): void {
     const E = this.numExperts;
     const K = this.topK;
+    // Leave-one-out predictive of the previous level, needed only where a child cell has n ≥ 2 (a
+    // cell with n = 1 contributes log(α q) = log α + const, and its parent cell then has n ≥ 1).
     let parentLoo: Float64Array | undefined;
+    let largest = 0;
+    for (const level of this.levels) largest = Math.max(largest, level.rows * E);
+    const buffers = [new Float64Array(largest), new Float64Array(largest)];
     for (let level = 0; level < this.numLevels; level++) {
       const counts = this.levels[level]!;
       const rows = counts.rows;
-      const q = new Float64Array(rows * E);
-      for (let r = 0; r < rows; r++) {
-        const parent = counts.parents[r]!;
-        for (let e = 0; e < E; e++) q[r * E + e] = parentLoo ? parentLoo[parent * E + e]! : this.base[e]!;
-      }
-      // Compact once. Cells with n = 1 contribute log(α q) = log α + const, and rows with the same
-      // total share their denominator, so the objective runs over few values.
+      const values = counts.counts;
+      // Compact once: n ≥ 2 cells with their prior q, the number of n = 1 cells, and the histogram
+      // of row totals (rows with the same total share their denominator).
       let singles = 0;
       let cells = 0;
       for (let i = 0; i < rows * E; i++) {
-        const n = counts.counts[i]!;
+        const n = values[i]!;
         if (n === 1) singles++;
         else if (n > 0) cells++;
       }
       const cellCounts = new Float64Array(cells);
       const cellPrior = new Float64Array(cells);
+      const cellIndex = new Int32Array(cells);
       const totalsHistogram = new Map<number, number>();
       let cell = 0;
       for (let r = 0; r < rows; r++) {
         const total = counts.totals[r]!;
         if (total > 0) totalsHistogram.set(total, (totalsHistogram.get(total) ?? 0) + 1);
+        const offset = r * E;
+        const parentOffset = counts.parents[r]! * E;
         for (let e = 0; e < E; e++) {
-          const n = counts.counts[r * E + e]!;
+          const n = values[offset + e]!;
           if (n > 0 && n !== 1) {
             cellCounts[cell] = n;
-            cellPrior[cell] = q[r * E + e]!;
+            cellPrior[cell] = parentLoo ? parentLoo[parentOffset + e]! : this.base[e]!;
+            cellIndex[cell] = offset + e;
             cell++;
           }
         }
       }
       const distinctTotals = Float64Array.from(totalsHistogram.keys());
       const totalRows = Float64Array.from(totalsHistogram.values());
-      const objective = (alpha: number): number => {
-        let sum = singles * Math.log(alpha);
+      // d/dα and d²/dα² of Σ n log(n − 1 + α q) + singles·log α − Σ N log(N − K + α).
+      const derivatives = (alpha: number, out: Float64Array): void => {
+        let first = singles / alpha;
+        let second = -singles / (alpha * alpha);
         for (let i = 0; i < cells; i++) {
-          const n = cellCounts[i]!;
-          sum += n * Math.log(Math.max(n - 1 + alpha * cellPrior[i]!, 1e-300));
+          const q = cellPrior[i]!;
+          const ratio = q / (cellCounts[i]! - 1 + alpha * q);
+          first += cellCounts[i]! * ratio;
+          second -= cellCounts[i]! * ratio * ratio;
         }
         for (let i = 0; i < distinctTotals.length; i++) {
           const total = distinctTotals[i]!;
-          sum -= totalRows[i]! * total * Math.log(total - K + alpha);
+          const inverse = 1 / (total - K + alpha);
+          first -= totalRows[i]! * total * inverse;
+          second += totalRows[i]! * total * inverse * inverse;
         }
-        return sum;
+        out[0] = first;
+        out[1] = second;
       };
-      const alpha = maximiseLogScale(objective, bounds.min, bounds.max);
+      const alpha = maximiseByNewton(derivatives, bounds.min, bounds.max);
       this.concentrations[level] = alpha;
-      const loo = new Float64Array(rows * E);
-      for (let r = 0; r < rows; r++) {
-        const total = counts.totals[r]!;
-        const offset = r * E;
-        for (let e = 0; e < E; e++) {
-          const n = counts.counts[offset + e]!;
-          loo[offset + e] = n > 0 ? (n - 1 + alpha * q[offset + e]!) / (total - K + alpha) : 0;
-        }
+      if (level + 1 === this.numLevels) break;
+      // Only cells with n ≥ 2 are ever read (as the next level's prior of its n ≥ 2 cells).
+      const loo = buffers[level % 2]!;
+      for (let i = 0; i < cells; i++) {
+        const r = Math.floor(cellIndex[i]! / E);
+        loo[cellIndex[i]!] = (cellCounts[i]! - 1 + alpha * cellPrior[i]!) / (counts.totals[r]! - K + alpha);
       }
       parentLoo = loo;
     }
@@ -302,34 +361,37 @@ export class LayerModel {
   }
 }
 
-/** Golden-section search for the maximum of a unimodal function of log x on [min, max]. */
-export function maximiseLogScale(
-  f: (x: number) => number,
+/**
+ * Maximum over α ∈ [min, max] of a smooth function given its first and second derivatives in α
+ * (`derivatives(α, out)` writes f′, f″): safeguarded Newton on u = log α, keeping a bracket where
+ * the derivative changes sign and bisecting whenever a step leaves it or curvature is not negative.
+ */
+export function maximiseByNewton(
+  derivatives: (alpha: number, out: Float64Array) => void,
   min: number,
   max: number,
-  iterations = 60,
+  tolerance = 1e-7,
 ): number {
+  const out = new Float64Array(2);
+  // g(u) = f(e^u): g′ = α f′, g″ = α f′ + α² f″.
+  const slope = (u: number): { first: number; second: number } => {
+    const alpha = Math.exp(u);
+    derivatives(alpha, out);
+    return { first: alpha * out[0]!, second: alpha * out[0]! + alpha * alpha * out[1]! };
+  };
   let lo = Math.log(min);
   let hi = Math.log(max);
-  const ratio = (Math.sqrt(5) - 1) / 2;
-  let x1 = hi - ratio * (hi - lo);
-  let x2 = lo + ratio * (hi - lo);
-  let f1 = f(Math.exp(x1));
-  let f2 = f(Math.exp(x2));
-  for (let i = 0; i < iterations && hi - lo > 1e-4; i++) {
-    if (f1 < f2) {
-      lo = x1;
-      x1 = x2;
-      f1 = f2;
-      x2 = lo + ratio * (hi - lo);
-      f2 = f(Math.exp(x2));
-    } else {
-      hi = x2;
-      x2 = x1;
-      f2 = f1;
-      x1 = hi - ratio * (hi - lo);
-      f1 = f(Math.exp(x1));
-    }
+  if (slope(lo).first <= 0) return min;
+  if (slope(hi).first >= 0) return max;
+  let u = (lo + hi) / 2;
+  for (let i = 0; i < 100; i++) {
+    const { first, second } = slope(u);
+    if (first > 0) lo = u;
+    else hi = u;
+    let next = second < 0 ? u - first / second : Number.NaN;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    if (Math.abs(next - u) < tolerance || hi - lo < tolerance) return Math.exp(next);
+    u = next;
   }
-  return Math.exp((lo + hi) / 2);
+  return Math.exp(u);
 }

@@ -13,12 +13,20 @@ export interface EvaluationResult {
   intervalCoverage: number;
   /** Nominal interval level. */
   intervalLevel: number;
+  /** Mean interval width relative to the mean load: Σ (high − low) / Σ mean over scored (batch, layer, expert). */
+  relativeIntervalWidth: number;
   /** Mean log-likelihood per selection. */
   logLikelihoodPerSelection: number;
   tokens: number;
   batches: number;
   batchTokens: number;
-  perLayer: { layer: number; hitAtK: number; loadErr: number; intervalCoverage: number }[];
+  perLayer: {
+    layer: number;
+    hitAtK: number;
+    loadErr: number;
+    intervalCoverage: number;
+    relativeIntervalWidth: number;
+  }[];
 }
 
 /** A source of per-token expert probabilities for `scoreProbabilities`: fills `out` (length E). */
@@ -138,6 +146,8 @@ export function evaluatePredictor(
   }
   // Interval coverage per batch, through the same computation as predictLoad.
   const inside = new Float64Array(L);
+  const width = new Float64Array(L);
+  const meanLoad = new Float64Array(L);
   const batches = Math.floor(T / B);
   const keys = Array.from({ length: L }, (_, layer) => predictor.levelKeys(batch, layer));
   const mean = new Float64Array(L * E);
@@ -162,21 +172,27 @@ export function evaluatePredictor(
         for (let j = 0; j < K; j++) actual[layer * E + trace.topkIds[(layer * T + t) * K + j]!]! += 1;
     }
     const prediction = predictor.intervals(mean, variance, B);
-    for (let i = 0; i < L * E; i++)
-      if (actual[i]! >= prediction.low[i]! && actual[i]! <= prediction.high[i]!)
-        inside[Math.floor(i / E)]! += 1;
+    for (let i = 0; i < L * E; i++) {
+      const layer = Math.floor(i / E);
+      if (actual[i]! >= prediction.low[i]! && actual[i]! <= prediction.high[i]!) inside[layer]! += 1;
+      width[layer]! += prediction.high[i]! - prediction.low[i]!;
+      meanLoad[layer]! += prediction.mean[i]!;
+    }
   }
   const perLayer = scores.perLayer.map((layer, index) => ({
     layer: index,
     hitAtK: layer.hitAtK,
     loadErr: layer.loadErr,
     intervalCoverage: inside[index]! / (batches * E),
+    relativeIntervalWidth: width[index]! / meanLoad[index]!,
   }));
+  const sum = (values: Float64Array): number => values.reduce((a, b) => a + b, 0);
   return {
     hitAtK: scores.hitAtK,
     loadErr: scores.loadErr,
     intervalCoverage: perLayer.reduce((a, layer) => a + layer.intervalCoverage, 0) / L,
     intervalLevel: predictor.state.intervalLevel,
+    relativeIntervalWidth: sum(width) / sum(meanLoad),
     logLikelihoodPerSelection: logLikelihood / (T * K * L),
     tokens: T,
     batches,

@@ -70,16 +70,16 @@ describe('fitPredictor', () => {
     expect(logLikelihood(forgetting)).toBeGreaterThan(logLikelihood(remembering));
   });
 
-  it('recalibrates the interval spread online from observed batches when routing shifts', () => {
+  it('recalibrates the interval over-dispersion online from observed batches when routing shifts', () => {
     const predictor = fitPredictor(syntheticTrace({ ...base, seed: 16, tokens: 4096 }));
-    const fitted = [...predictor.state.modelSpread];
+    const fitted = [...predictor.state.overdispersion];
     const shifted = syntheticTrace({ ...base, seed: 17, tokens: 256 * 16, permute: true });
     let result = predictor.observe(batchOf(sliceTrace(shifted, 0, 256)));
-    expect(result.modelSpread).toEqual(fitted); // too few batches yet
+    expect(result.overdispersion).toEqual(fitted); // too few batches yet
     for (let batch = 1; batch < 16; batch++)
       result = predictor.observe(batchOf(sliceTrace(shifted, batch * 256, (batch + 1) * 256)));
     for (let layer = 0; layer < 3; layer++)
-      expect(result.modelSpread[layer]).toBeGreaterThan(fitted[layer]! + 0.05);
+      expect(result.overdispersion[layer]).toBeGreaterThan(fitted[layer]! * 2);
   });
 
   it('predicts batch load whose mean sums to K per token and whose interval contains the mean', () => {
@@ -181,7 +181,8 @@ describe('serialisation', () => {
         expect((error as Error).message).toMatch(pattern);
       }
     };
-    expectInvalid({ ...file, version: 2 }, /unsupported predictor file version 2/);
+    expectInvalid({ ...file, version: 3 }, /unsupported predictor file version 3/);
+    expectInvalid({ ...file, version: 1 }, /version 1 is no longer read.*refit/);
     expectInvalid({ hello: 1 }, /not a predictor file/);
     const broken = structuredClone(file);
     broken.layers[0]!.levels[1]!.rows += 1;

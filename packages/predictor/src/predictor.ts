@@ -15,6 +15,7 @@ import {
 } from './features.js';
 import { laneKey, mixA, mixB } from './key-table.js';
 import { LayerModel } from './layer-model.js';
+import { LoadAccumulator, UnseenContexts } from './load-accumulator.js';
 import {
   type FitOptions,
   fitOptionsSchema,
@@ -31,7 +32,7 @@ export interface LoadPrediction {
   level: number;
   /** Expected selections (token count) per expert: K · Σ_t p_t(e). */
   mean: Float64Array;
-  /** Predictive standard deviation (Poisson-binomial + calibrated model term). */
+  /** Predictive standard deviation: √(φ · hierarchical predictive variance), φ per layer. */
   standardDeviation: Float64Array;
   low: Float64Array;
   high: Float64Array;
@@ -54,8 +55,8 @@ export interface DriftStatus {
 
 export interface ObserveResult {
   numTokens: number;
-  /** Per layer τ after this batch (recalibrated online once enough batches were observed). */
-  modelSpread: number[];
+  /** Per layer over-dispersion φ after this batch (recalibrated online once enough batches were observed). */
+  overdispersion: number[];
   /** Predictive log-likelihood per selection of this batch, before the update. */
   logLikelihoodPerSelection: number;
   drift: DriftStatus;
@@ -76,8 +77,11 @@ export interface PredictorState {
   batchTokens: number;
   halfLifeTokens: number | null;
   driftThreshold: number;
-  /** Per layer τ: relative model-error standard deviation added to the Poisson-binomial variance. */
-  modelSpread: number[];
+  /**
+   * Per layer over-dispersion φ: the load variance is φ times the model's predictive variance
+   * (batches of contiguous text are more alike inside than independent tokens would be).
+   */
+  overdispersion: number[];
   ladders: LevelKind[][];
   layers: LayerModel[];
   drift: { baselineLogLikelihood: number; baselineStandardDeviation: number };
@@ -85,10 +89,8 @@ export interface PredictorState {
 }
 
 interface Scratch {
-  weights: Float64Array[];
-  varianceWeights: Float64Array;
-  touchedLevel: Int32Array;
-  touchedRow: Int32Array;
+  /** Batch load accumulator of the layer's model (rebuilt if the model object changes). */
+  accumulator?: LoadAccumulator;
   probabilities: Float64Array;
   rowOut: Int32Array;
 }
@@ -98,24 +100,29 @@ export class Predictor {
   readonly state: PredictorState;
   private readonly z: number;
   private recentLogLikelihood = Number.NaN;
-  /** Per layer one-step-ahead (mean, variance, actual) of recently observed batches, for online τ. */
-  private readonly recent: { mean: number[]; variance: number[]; actual: number[] }[];
+  /** Per layer, the variance factors φ each recently observed (batch, expert) needed (see calibrateDispersion). */
+  private readonly recent: number[][];
   private observedTokens = 0;
   private keyBuffer = new Float64Array(0);
   private readonly scratch: Scratch[];
+  private readonly unseenContexts = new UnseenContexts();
 
   constructor(state: PredictorState) {
     this.state = state;
     this.z = normalQuantile(0.5 + state.intervalLevel / 2);
-    this.recent = state.layers.map(() => ({ mean: [], variance: [], actual: [] }));
-    this.scratch = state.layers.map((model) => ({
-      weights: model.levels.map(() => new Float64Array(0)),
-      varianceWeights: new Float64Array(0),
-      touchedLevel: new Int32Array(0),
-      touchedRow: new Int32Array(0),
+    this.recent = state.layers.map(() => []);
+    this.scratch = state.layers.map(() => ({
       probabilities: new Float64Array(state.numExperts),
       rowOut: new Int32Array(1),
     }));
+  }
+
+  /** The layer's load accumulator (its model may have been replaced, e.g. by a fold model). */
+  accumulator(layer: number): LoadAccumulator {
+    const scratch = this.scratch[layer]!;
+    const model = this.state.layers[layer]!;
+    if (scratch.accumulator?.model !== model) scratch.accumulator = new LoadAccumulator(model);
+    return scratch.accumulator;
   }
 
   get strategy(): PredictorStrategy {
@@ -211,7 +218,7 @@ export class Predictor {
     return this.intervals(mean, variance, T);
   }
 
-  /** Turns per-layer mean and Poisson-binomial variance into a prediction with intervals. */
+  /** Turns per-layer mean and model variance into a prediction with intervals (variance × φ). */
   intervals(mean: Float64Array, variance: Float64Array, numTokens: number): LoadPrediction {
     const L = this.numLayers;
     const E = this.numExperts;
@@ -219,10 +226,10 @@ export class Predictor {
     const low = new Float64Array(L * E);
     const high = new Float64Array(L * E);
     for (let layer = 0; layer < L; layer++) {
-      const spread = this.state.modelSpread[layer]!;
+      const dispersion = this.state.overdispersion[layer]!;
       for (let e = layer * E; e < (layer + 1) * E; e++) {
         const m = mean[e]!;
-        const sd = Math.sqrt(variance[e]! + spread * spread * m * m);
+        const sd = Math.sqrt(dispersion * variance[e]!);
         standardDeviation[e] = sd;
         low[e] = Math.max(0, m - this.z * sd);
         high[e] = Math.min(numTokens, m + this.z * sd);
@@ -241,14 +248,11 @@ export class Predictor {
   }
 
   /**
-   * Adds tokens [from, to) of precomputed keys to `mean` (K·Σ p_t) and `variance`.
-   *
-   * The mean is exact and linear in the counts: a row r reached by weight W contributes
-   * W·n_r/(N_r + α) to the mean and passes W·α/(N_r + α) to its parent, so each distinct context
-   * costs one pass over its E counts, deepest level first, with no per-token vector.
-   * The Poisson-binomial variance Σ_t π(1 − π), π = K·p (≤ 1, an expert is picked at most once per
-   * token), is taken at the token level (the coarse p of each token id): by Jensen this is an upper
-   * bound of the per-context variance, and the interval's model term is calibrated on top of it.
+   * Adds tokens [from, to) of precomputed keys to `mean` (K·Σ p̂_t) and `variance` (the hierarchical
+   * model's predictive variance, see LoadAccumulator). Each token's deepest known context is found by
+   * binary search over the levels (contexts nest, so the known levels are a prefix); the levels below
+   * it that the table does not hold are grouped by key, because tokens sharing a new context are
+   * correlated. Returns the accumulator, whose `probability` reads p̂ of the touched rows.
    */
   accumulateLoad(
     layer: number,
@@ -258,107 +262,44 @@ export class Predictor {
     to: number,
     mean: Float64Array,
     variance: Float64Array,
-  ): void {
+  ): LoadAccumulator {
     const model = this.state.layers[layer]!;
-    const scratch = this.scratch[layer]!;
-    const E = this.numExperts;
-    const K = this.topK;
+    const accumulator = this.accumulator(layer);
+    accumulator.clear();
     const levels = model.numLevels;
-    const varianceLevel = Math.min(1, levels - 1);
-    const span = to - from;
-    if (scratch.touchedRow.length < levels * span + span) {
-      scratch.touchedRow = new Int32Array(levels * span + span);
-      scratch.touchedLevel = new Int32Array(levels + 1);
-    }
-    for (let level = 0; level < levels; level++) {
-      if (scratch.weights[level]!.length < model.levels[level]!.rows)
-        scratch.weights[level] = new Float64Array(Math.max(16, model.levels[level]!.rows * 2));
-    }
-    if (scratch.varianceWeights.length < model.levels[varianceLevel]!.rows)
-      scratch.varianceWeights = new Float64Array(Math.max(16, model.levels[varianceLevel]!.rows * 2));
-    // touchedRow holds one list per level at offset level·span, and the variance list at levels·span.
-    const touched = scratch.touchedLevel.fill(0);
-    const rowOut = scratch.rowOut;
-    let unknown = 0;
-    let unknownVariance = 0;
+    const tables = model.levels.map((level) => level.table);
+    const unseen = this.unseenContexts;
+    unseen.begin((to - from) * levels);
     for (let t = from; t < to; t++) {
-      // Bottom-up: contexts nest, so the first hit from the finest level is the deepest.
       let top = levels - 1;
       while (top >= 0 && Number.isNaN(keys[top * numTokens + t]!)) top--;
-      let deepest = -1;
-      let deepestRow = 0;
-      for (let level = top; level >= 0; level--) {
-        const row = model.levels[level]!.table.find(keys[level * numTokens + t]!);
-        if (row !== -1) {
-          deepest = level;
-          deepestRow = row;
-          break;
+      if (top < 0) {
+        accumulator.addToken(-1, 0);
+        continue;
+      }
+      let known = -1;
+      let knownRow = tables[top]!.find(keys[top * numTokens + t]!);
+      if (knownRow !== -1) known = top;
+      else {
+        let unknown = top;
+        while (unknown - known > 1) {
+          const middle = (known + unknown) >> 1;
+          const row = tables[middle]!.find(keys[middle * numTokens + t]!);
+          if (row === -1) unknown = middle;
+          else {
+            known = middle;
+            knownRow = row;
+          }
         }
       }
-      let varianceRow = -1;
-      if (deepest >= varianceLevel) {
-        varianceRow = deepestRow;
-        for (let level = deepest; level > varianceLevel; level--)
-          varianceRow = model.levels[level]!.parents[varianceRow]!;
-      }
-      if (deepest < 0) {
-        unknown++;
-        unknownVariance++;
-        continue;
-      }
-      const weights = scratch.weights[deepest]!;
-      if (weights[deepestRow] === 0) scratch.touchedRow[deepest * span + touched[deepest]!++] = deepestRow;
-      weights[deepestRow]! += 1;
-      if (varianceRow < 0) {
-        unknownVariance++;
-        continue;
-      }
-      if (scratch.varianceWeights[varianceRow] === 0)
-        scratch.touchedRow[levels * span + touched[levels]!++] = varianceRow;
-      scratch.varianceWeights[varianceRow]! += 1;
-    }
-    rowOut[0] = 0;
-    let toBase = unknown;
-    for (let level = levels - 1; level >= 0; level--) {
-      const counts = model.levels[level]!;
-      const weights = scratch.weights[level]!;
-      const alpha = model.concentrations[level]! * model.scale;
-      const parentWeights = level > 0 ? scratch.weights[level - 1]! : undefined;
-      for (let i = 0; i < touched[level]!; i++) {
-        const row = scratch.touchedRow[level * span + i]!;
-        const weight = weights[row]!;
-        weights[row] = 0;
-        const inverse = 1 / (counts.totals[row]! + alpha);
-        const own = weight * inverse * K;
-        const offset = row * E;
-        for (let e = 0; e < E; e++) mean[e]! += own * counts.counts[offset + e]!;
-        const passed = weight * alpha * inverse;
-        if (parentWeights) {
-          const parent = counts.parents[row]!;
-          if (parentWeights[parent] === 0)
-            scratch.touchedRow[(level - 1) * span + touched[level - 1]!++] = parent;
-          parentWeights[parent]! += passed;
-        } else toBase += passed;
+      accumulator.addToken(known, knownRow);
+      for (let c = known + 1; c <= top; c++) {
+        const sharing = unseen.add(keys[c * numTokens + t]!);
+        if (sharing > 0) accumulator.addUnseenPair(known, knownRow, c, sharing);
       }
     }
-    for (let e = 0; e < E; e++) mean[e]! += toBase * K * model.base[e]!;
-    const p = scratch.probabilities;
-    const addVariance = (weight: number): void => {
-      for (let e = 0; e < E; e++) {
-        const inclusion = Math.min(1, K * p[e]!);
-        variance[e]! += weight * inclusion * (1 - inclusion);
-      }
-    };
-    for (let i = 0; i < touched[levels]!; i++) {
-      const row = scratch.touchedRow[levels * span + i]!;
-      model.probabilities(varianceLevel, row, p);
-      addVariance(scratch.varianceWeights[row]!);
-      scratch.varianceWeights[row] = 0;
-    }
-    if (unknownVariance > 0) {
-      model.probabilities(-1, 0, p);
-      addVariance(unknownVariance);
-    }
+    accumulator.finish(mean, variance);
+    return accumulator;
   }
 
   /**
@@ -403,17 +344,17 @@ export class Predictor {
     this.observedTokens += T;
     return {
       numTokens: T,
-      modelSpread: [...this.state.modelSpread],
       logLikelihoodPerSelection: perSelection,
+      overdispersion: [...this.state.overdispersion],
       drift: this.drift(),
     };
   }
 
   /**
-   * Online interval calibration: keeps the one-step-ahead prediction of the last
-   * `onlineCalibrationBatches` observed batches per layer and, once there are at least a quarter of
-   * them, sets τ to the smallest spread that covers them at the nominal level (as at fit time, but on
-   * the routing actually served).
+   * Online interval calibration: keeps, for the last `onlineCalibrationBatches` observed batches per
+   * layer, the factor φ each (batch, expert) one-step-ahead prediction would have needed, and once
+   * there are at least a quarter of them sets φ to their nominal-level quantile (the fit-time rule,
+   * on the routing actually served).
    */
   private recordInterval(layer: number, keys: Float64Array, numTokens: number, ids: ArrayLike<number>): void {
     const E = this.numExperts;
@@ -425,20 +366,11 @@ export class Predictor {
     const base = layer * numTokens * K;
     for (let i = 0; i < numTokens * K; i++) actual[ids[base + i]!]! += 1;
     const recent = this.recent[layer]!;
-    for (let e = 0; e < E; e++) {
-      recent.mean.push(mean[e]!);
-      recent.variance.push(variance[e]!);
-      recent.actual.push(actual[e]!);
-    }
+    for (let e = 0; e < E; e++) recent.push(neededDispersion(actual[e]! - mean[e]!, variance[e]!, this.z));
     const capacity = onlineCalibrationBatches * E;
-    if (recent.mean.length > capacity) {
-      const drop = recent.mean.length - capacity;
-      recent.mean.splice(0, drop);
-      recent.variance.splice(0, drop);
-      recent.actual.splice(0, drop);
-    }
-    if (recent.mean.length >= (onlineCalibrationBatches / 4) * E)
-      this.state.modelSpread[layer] = calibrateSpread(recent, this.z, this.state.intervalLevel);
+    if (recent.length > capacity) recent.splice(0, recent.length - capacity);
+    if (recent.length >= (onlineCalibrationBatches / 4) * E)
+      this.state.overdispersion[layer] = calibrateDispersion(recent, this.state.intervalLevel);
   }
 
   /** Current drift status (see DriftStatus). */
@@ -538,6 +470,129 @@ interface FitContext {
   /** Paper strategy: [T] key of the (f1, f2, f3) cell of each token and f3 per cell row. */
   cellKeys?: Float64Array[];
   bases: Float64Array[];
+  /** Default strategy: per layer [levels × T] row of every token's context at every level (−1: none). */
+  rowIds?: Int32Array[];
+  /** Default strategy: per layer, every token's finest level and its row there. */
+  finest?: { level: Int8Array; row: Int32Array }[];
+}
+
+/** How many leading levels of a ladder do not depend on the layer (same contexts on every layer). */
+function layerFreePrefix(ladder: readonly LevelKind[]): number {
+  let length = 0;
+  while (length < ladder.length && ladder[length] !== 'attention' && ladder[length] !== 'previousLayer')
+    length++;
+  return length;
+}
+
+/**
+ * Counts the default strategy's tables in single passes over typed arrays: every token's row at every
+ * level is found once (levels whose contexts do not depend on the layer are found once for all layers
+ * and their tables copied), then the selections are added by row id. The row ids are kept for the
+ * cross-fit, which subtracts a fold by id instead of hashing again.
+ */
+function countDefaultLayers(context: FitContext): LayerModel[] {
+  const { numTokens: T, numExperts: E, topK: K, data } = context;
+  const rowIds: Int32Array[] = [];
+  const finest: { level: Int8Array; row: Int32Array }[] = [];
+  const layers: LayerModel[] = [];
+  for (let layer = 0; layer < context.ladders.length; layer++) {
+    const ladder = context.ladders[layer]!;
+    const keys = context.keys[layer]!;
+    // Rows are found first and the count arrays sized once they are known (fitCapacity).
+    const expected = ladder.map(() => 1);
+    const model = new LayerModel(E, K, ladder.length, context.bases[layer]!, expected);
+    const ids = new Int32Array(ladder.length * T);
+    const shared = layer === 0 ? 0 : Math.min(layerFreePrefix(ladder), layerFreePrefix(context.ladders[0]!));
+    for (let c = 0; c < ladder.length; c++) {
+      const out = ids.subarray(c * T, (c + 1) * T);
+      if (c < shared) {
+        model.levels[c] = layers[0]!.levels[c]!.cloneStructure();
+        out.set(rowIds[0]!.subarray(c * T, (c + 1) * T));
+        continue;
+      }
+      const level = model.levels[c]!;
+      const parentIds = c > 0 ? ids.subarray((c - 1) * T, c * T) : undefined;
+      for (let t = 0; t < T; t++) {
+        const key = keys[c * T + t]!;
+        const parent = parentIds ? parentIds[t]! : -1;
+        out[t] = Number.isNaN(key) || (parentIds && parent < 0) ? -1 : level.rowOf(key, parent);
+      }
+    }
+    for (let c = shared; c < ladder.length; c++) model.levels[c]!.fitCapacity();
+    // Each token's finest context (the deepest level with a row); its selections are counted there
+    // once, and every row's counts are then added to its parent's, deepest level first (sequential
+    // passes over rows instead of one random access per token and level).
+    const finestLevel = new Int8Array(T).fill(-1);
+    const finestRow = new Int32Array(T);
+    for (let c = 0; c < ladder.length; c++)
+      for (let t = 0; t < T; t++) {
+        const row = ids[c * T + t]!;
+        if (row >= 0) {
+          finestLevel[t] = c;
+          finestRow[t] = row;
+        }
+      }
+    const selections = data.topkIds;
+    for (let t = 0; t < T; t++) {
+      const c = finestLevel[t]!;
+      if (c < 0) continue;
+      const level = model.levels[c]!;
+      const row = finestRow[t]!;
+      const base = row * E;
+      const offset = (layer * T + t) * K;
+      for (let j = 0; j < K; j++) level.counts[base + selections[offset + j]!]! += 1;
+      level.totals[row]! += K;
+    }
+    for (let c = ladder.length - 1; c > 0; c--) {
+      const level = model.levels[c]!;
+      const parentLevel = model.levels[c - 1]!;
+      const counts = level.counts;
+      const parentCounts = parentLevel.counts;
+      for (let r = 0; r < level.rows; r++) {
+        const parent = level.parents[r]!;
+        const offset = r * E;
+        const parentOffset = parent * E;
+        for (let e = 0; e < E; e++) parentCounts[parentOffset + e]! += counts[offset + e]!;
+        parentLevel.totals[parent]! += level.totals[r]!;
+      }
+    }
+    rowIds.push(ids);
+    finest.push({ level: finestLevel, row: finestRow });
+    layers.push(model);
+  }
+  context.rowIds = rowIds;
+  context.finest = finest;
+  return layers;
+}
+
+/** Adds `sign` × the selections of tokens [from, to) to a default-strategy layer model by row id. */
+function addRange(
+  context: FitContext,
+  layer: number,
+  model: LayerModel,
+  from: number,
+  to: number,
+  sign: number,
+): void {
+  const { numTokens: T, numExperts: E, topK: K, data } = context;
+  const ids = context.rowIds![layer]!;
+  const levels = model.numLevels;
+  const counts = model.levels.map((level) => level.counts);
+  const totals = model.levels.map((level) => level.totals);
+  const selections = data.topkIds;
+  const finestLevel = context.finest![layer]!.level;
+  const signK = sign * K;
+  for (let t = from; t < to; t++) {
+    const offset = (layer * T + t) * K;
+    const deepest = finestLevel[t]!;
+    for (let c = 0; c <= deepest && c < levels; c++) {
+      const row = ids[c * T + t]!;
+      const base = row * E;
+      const levelCounts = counts[c]!;
+      for (let j = 0; j < K; j++) levelCounts[base + selections[offset + j]!]! += sign;
+      totals[c]![row]! += signK;
+    }
+  }
 }
 
 /** Fits one layer on all tokens outside [excludeFrom, excludeTo). */
@@ -669,7 +724,7 @@ function paperCellKeys(data: ObservationSet, layer: number, numTokens: number): 
 
 /**
  * Fits a predictor on calibration traces (DESIGN.md §3 format). Concentrations by empirical Bayes;
- * interval spread and the drift baseline by cross-fitting contiguous folds of the calibration data.
+ * interval over-dispersion and the drift baseline by cross-fitting contiguous folds of the calibration data.
  */
 export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: FitOptions = {}): Predictor {
   const resolved = parseWithSchema(fitOptionsSchema, options, 'fitPredictor options');
@@ -688,9 +743,20 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
     );
   const ladders = laddersFor(resolved, L, hasAttention);
   const keyContext: KeyContext = { numLayers: L, topK: K, chunk, contextTokens: resolved.contextTokens };
+  // Levels whose contexts do not depend on the layer hash the same on every layer: layer 0 hashes
+  // them once and the other layers copy those keys and resume from the saved hash lanes.
+  let keysOfLayerZero: Float64Array | undefined;
+  const prefix = layerFreePrefix(ladders[0]!);
+  const lanes = { laneA: new Int32Array(T), laneB: new Int32Array(T), level: prefix - 1 };
   const keys = ladders.map((ladder, layer) => {
     const out = new Float64Array(ladder.length * T);
-    computeLevelKeys(data, layer, ladder, keyContext, out);
+    const shared = layer === 0 ? 0 : Math.min(prefix, layerFreePrefix(ladder));
+    if (shared === prefix && prefix > 0) {
+      // The default strategy counts those levels once (by row id), so only the paper needs the copy.
+      if (resolved.strategy !== 'default') out.set(keysOfLayerZero!.subarray(0, prefix * T));
+      computeLevelKeys(data, layer, ladder, keyContext, out, { resume: lanes });
+    } else computeLevelKeys(data, layer, ladder, keyContext, out, prefix > 0 ? { save: lanes } : {});
+    if (layer === 0) keysOfLayerZero = out;
     return out;
   });
   const context: FitContext = {
@@ -719,10 +785,19 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
         );
     }
   }
-  const layers = ladders.map((_, layer) => {
-    const fixed = resolved.concentrations?.[layer];
-    return fitLayer(context, layer, 0, 0, fixed ? Float64Array.from(fixed) : undefined);
-  });
+  const layers =
+    resolved.strategy === 'default'
+      ? countDefaultLayers(context)
+      : ladders.map((_, layer) => {
+          const fixed = resolved.concentrations?.[layer];
+          return fitLayer(context, layer, 0, 0, fixed ? Float64Array.from(fixed) : undefined);
+        });
+  if (resolved.strategy === 'default')
+    layers.forEach((model, layer) => {
+      const fixed = resolved.concentrations?.[layer];
+      if (fixed) model.concentrations.set(fixed);
+      else model.fitConcentrations();
+    });
   logger.debug('predictor: fitted counts', {
     strategy: resolved.strategy,
     tokens: T,
@@ -742,7 +817,7 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
     batchTokens: resolved.batchTokens,
     halfLifeTokens: resolved.halfLifeTokens,
     driftThreshold: resolved.driftThreshold,
-    modelSpread: new Array<number>(L).fill(0),
+    overdispersion: new Array<number>(L).fill(1),
     ladders,
     layers,
     drift: { baselineLogLikelihood: 0, baselineStandardDeviation: 1 },
@@ -753,10 +828,12 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
 }
 
 /**
- * Cross-fitting: for each contiguous fold, refit on the other folds (same concentrations), predict the
- * fold's B-token batches and record (mean, Poisson-binomial variance, actual) per layer × expert and
- * the batch's log-likelihood. τ per layer is the smallest relative spread whose intervals reach the
- * nominal coverage on those records; the drift baseline is the batches' mean log-likelihood.
+ * Cross-fitting: for each contiguous fold, the model without the fold (default strategy: the full
+ * counts minus the fold's, by conjugacy, restored afterwards; paper: refitted with the same α) predicts
+ * the fold's B-token batches. Every (batch, layer, expert) gives the variance factor its actual load
+ * needed, r² / (z² · model variance); φ per layer is the nominal-level quantile of those factors (a
+ * split-conformal rule: on data like the calibration text, the intervals cover the nominal share).
+ * The drift baseline is the batches' mean log-likelihood per selection.
  */
 function calibrate(state: PredictorState, context: FitContext, logger: Logger): void {
   const { numTokens: T, numExperts: E, topK: K, data, chunk } = context;
@@ -767,65 +844,87 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
     return;
   }
   const L = state.layers.length;
-  const records: { mean: number[]; variance: number[]; actual: number[] }[] = Array.from(
-    { length: L },
-    () => ({
-      mean: [],
-      variance: [],
-      actual: [],
-    }),
-  );
+  const z = normalQuantile(0.5 + state.intervalLevel / 2);
+  const needed: number[][] = Array.from({ length: L }, () => []);
   const batchLogLikelihoods: number[] = [];
   const foldTokens = Math.ceil(T / folds / chunk) * chunk;
   const rowOut = new Int32Array(1);
+  const mean = new Float64Array(E);
+  const variance = new Float64Array(E);
+  const actual = new Float64Array(E);
+  const byRowId = state.strategy === 'default' && context.rowIds !== undefined;
+  // Default strategy: every calibration token's deepest context is its finest level's row.
+  const finest = byRowId ? context.finest : undefined;
+  const fullPredictor = new Predictor(state);
+  const selections = data.topkIds;
   for (let fold = 0; fold < folds; fold++) {
     const from = fold * foldTokens;
     const to = Math.min(T, from + foldTokens);
     if (to - from < B) continue;
-    const models = state.layers.map((model, layer) => {
-      if (state.strategy === 'default') {
-        // Conjugacy: the fold's model is the full counts minus the fold's tokens.
-        const copy = model.cloneCounts();
-        for (let t = from; t < to; t++)
-          copy.subtractToken(context.keys[layer]!, T, t, data.topkIds, (layer * T + t) * K, 1);
-        return copy;
-      }
-      const alphas = Float64Array.from(model.concentrations);
-      const paperCell = model.auxiliaryConcentration;
-      const fixed = Number.isNaN(paperCell) ? alphas : Float64Array.from([...alphas, paperCell]);
-      return fitLayer(context, layer, from, to, fixed);
-    });
-    const foldPredictor = new Predictor({ ...state, layers: models });
-    for (let start = from; start + B <= to; start += B) {
-      let logLikelihood = 0;
-      for (let layer = 0; layer < L; layer++) {
-        const mean = new Float64Array(E);
-        const variance = new Float64Array(E);
-        const keys = context.keys[layer]!;
-        foldPredictor.accumulateLoad(layer, keys, T, start, start + B, mean, variance);
-        const actual = new Float64Array(E);
-        const foldModel = models[layer]!;
-        for (let t = start; t < start + B; t++) {
-          const level = foldModel.deepestRow(keys, T, t, rowOut);
-          for (let j = 0; j < K; j++) {
-            const expert = data.topkIds[(layer * T + t) * K + j]!;
-            actual[expert]! += 1;
-            logLikelihood += Math.log(foldModel.expertProbability(level, rowOut[0]!, expert));
+    const firstBatch = batchLogLikelihoods.length;
+    for (let start = from; start + B <= to; start += B) batchLogLikelihoods.push(0);
+    let foldPredictor = fullPredictor;
+    if (!byRowId) {
+      const models = state.layers.map((model, layer) => {
+        const alphas = Float64Array.from(model.concentrations);
+        const paperCell = model.auxiliaryConcentration;
+        const fixed = Number.isNaN(paperCell) ? alphas : Float64Array.from([...alphas, paperCell]);
+        return fitLayer(context, layer, from, to, fixed);
+      });
+      foldPredictor = new Predictor({ ...state, layers: models });
+    }
+    // Layer by layer, so one layer's tables stay in cache while its batches are predicted.
+    for (let layer = 0; layer < L; layer++) {
+      // Conjugacy: the fold's model is the full counts minus the fold's (added back after; integer
+      // counts in float64, so exactly).
+      if (byRowId) addRange(context, layer, state.layers[layer]!, from, to, -1);
+      for (let start = from, batch = firstBatch; start + B <= to; start += B, batch++) {
+        let logLikelihood = 0;
+        mean.fill(0);
+        variance.fill(0);
+        actual.fill(0);
+        if (finest) {
+          const { level, row } = finest[layer]!;
+          const accumulator = foldPredictor.accumulator(layer);
+          accumulator.clear();
+          for (let t = start; t < start + B; t++) accumulator.addToken(level[t]!, row[t]!);
+          accumulator.finish(mean, variance);
+          for (let t = start; t < start + B; t++) {
+            // About one log per token: multiply the K probabilities, flushing before underflow.
+            let product = 1;
+            for (let j = 0; j < K; j++) {
+              const expert = selections[(layer * T + t) * K + j]!;
+              actual[expert]! += 1;
+              product *= accumulator.probability(level[t]!, row[t]!, expert);
+              if (product < 1e-150) {
+                logLikelihood += Math.log(product);
+                product = 1;
+              }
+            }
+            logLikelihood += Math.log(product);
+          }
+        } else {
+          const keys = context.keys[layer]!;
+          foldPredictor.accumulateLoad(layer, keys, T, start, start + B, mean, variance);
+          const foldModel = foldPredictor.state.layers[layer]!;
+          for (let t = start; t < start + B; t++) {
+            const level = foldModel.deepestRow(keys, T, t, rowOut);
+            for (let j = 0; j < K; j++) {
+              const expert = selections[(layer * T + t) * K + j]!;
+              actual[expert]! += 1;
+              logLikelihood += Math.log(foldModel.expertProbability(level, rowOut[0]!, expert));
+            }
           }
         }
-        const record = records[layer]!;
-        for (let e = 0; e < E; e++) {
-          record.mean.push(mean[e]!);
-          record.variance.push(variance[e]!);
-          record.actual.push(actual[e]!);
-        }
+        for (let e = 0; e < E; e++)
+          needed[layer]!.push(neededDispersion(actual[e]! - mean[e]!, variance[e]!, z));
+        batchLogLikelihoods[batch]! += logLikelihood / (B * K * L);
       }
-      batchLogLikelihoods.push(logLikelihood / (B * K * L));
+      if (byRowId) addRange(context, layer, state.layers[layer]!, from, to, 1);
     }
   }
   if (batchLogLikelihoods.length === 0) return;
-  const z = normalQuantile(0.5 + state.intervalLevel / 2);
-  state.modelSpread = records.map((record) => calibrateSpread(record, z, state.intervalLevel));
+  state.overdispersion = needed.map((factors) => calibrateDispersion(factors, state.intervalLevel));
   const average = batchLogLikelihoods.reduce((a, b) => a + b, 0) / batchLogLikelihoods.length;
   const spread =
     batchLogLikelihoods.length > 1
@@ -835,46 +934,42 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
       : Math.abs(average) * 0.05;
   state.drift = { baselineLogLikelihood: average, baselineStandardDeviation: spread };
   logger.debug('predictor: calibrated', {
-    modelSpread: state.modelSpread,
+    overdispersion: state.overdispersion,
     batches: batchLogLikelihoods.length,
   });
 }
 
-/** Smallest τ ≥ 0 with coverage(|actual − mean| ≤ z·√(var + τ²mean²)) ≥ level. */
-export function calibrateSpread(
-  record: { mean: number[]; variance: number[]; actual: number[] },
-  z: number,
-  level: number,
-): number {
-  const coverage = (spread: number): number => {
-    let inside = 0;
-    for (let i = 0; i < record.mean.length; i++) {
-      const m = record.mean[i]!;
-      const sd = Math.sqrt(record.variance[i]! + spread * spread * m * m);
-      if (Math.abs(record.actual[i]! - m) <= z * sd) inside++;
-    }
-    return inside / record.mean.length;
-  };
-  if (coverage(0) >= level) return 0;
-  let low = 0;
-  let high = 0.05;
-  while (coverage(high) < level && high < 100) {
-    low = high;
-    high *= 2;
-  }
-  for (let i = 0; i < 40; i++) {
-    const middle = (low + high) / 2;
-    if (coverage(middle) >= level) high = middle;
-    else low = middle;
-  }
-  return high;
+/** The variance factor φ a prediction needed to cover a residual: r² / (z² · variance). */
+export function neededDispersion(residual: number, variance: number, z: number): number {
+  const squared = residual * residual;
+  if (variance > 0) return squared / (z * z * variance);
+  return squared > 1e-18 ? Number.POSITIVE_INFINITY : 0;
+}
+
+/**
+ * Smallest φ whose intervals m ± z·√(φ·v) cover at least `level` of the records, given each record's
+ * needed factor (neededDispersion): their ⌈level·(n + 1)⌉-th smallest (split-conformal quantile).
+ */
+export function calibrateDispersion(needed: readonly number[], level: number): number {
+  if (needed.length === 0) return 1;
+  const sorted = Float64Array.from(needed).sort();
+  const rank = Math.min(sorted.length, Math.ceil(level * (sorted.length + 1))) - 1;
+  const factor = sorted[Math.max(0, rank)]!;
+  // All records exact (e.g. deterministic routing): keep the model's own variance.
+  if (factor === 0) return 1;
+  if (Number.isFinite(factor)) return factor;
+  // Records the model gave no variance but that moved: the widest finite factor is the best we have.
+  let widest = 1;
+  for (const value of sorted) if (Number.isFinite(value) && value > widest) widest = value;
+  return widest;
 }
 
 /**
  * A predictor from aggregated counts only (per-layer expert load, e.g. fixtures/data/real-routing),
  * for when no per-token trace exists: each layer is its global level, a Dirichlet posterior with a
  * uniform Dirichlet(1) prior. Intervals hold the Poisson-binomial and the Dirichlet posterior
- * variance of the popularity (τ² = Var[p_e]/p_e²); there is no data to calibrate them further.
+ * variance of the popularity (the model's predictive variance, φ = 1); there is no data to calibrate
+ * them further.
  */
 export function predictorFromExpertLoad(
   expertLoad: number[][],
@@ -911,17 +1006,6 @@ export function predictorFromExpertLoad(
     model.concentrations[0] = E;
     return model;
   });
-  const spread = layers.map((model) => {
-    // Relative posterior sd of the popularity, averaged over experts weighted by load.
-    const level = model.levels[0]!;
-    const n = level.totals[0]! + E;
-    let weighted = 0;
-    for (let e = 0; e < E; e++) {
-      const mean = (level.counts[e]! + 1) / n;
-      weighted += mean * Math.sqrt((1 - mean) / (mean * (n + 1)));
-    }
-    return weighted;
-  });
   return new Predictor({
     strategy: 'default',
     modelName: options.modelName ?? 'aggregated-load',
@@ -936,7 +1020,8 @@ export function predictorFromExpertLoad(
     batchTokens: options.batchTokens ?? 1024,
     halfLifeTokens: options.halfLifeTokens ?? null,
     driftThreshold: options.driftThreshold ?? 3,
-    modelSpread: spread,
+    // The global row's Dirichlet posterior variance is part of the model variance; nothing calibrates φ.
+    overdispersion: layers.map(() => 1),
     ladders: expertLoad.map(() => ['global'] as LevelKind[]),
     layers,
     drift: { baselineLogLikelihood: Number.NaN, baselineStandardDeviation: Number.NaN },

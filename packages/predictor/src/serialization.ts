@@ -8,7 +8,7 @@ import { predictorStrategies, type SerializeOptions, serializeOptionsSchema } fr
 import { Predictor, type PredictorState } from './predictor.js';
 
 export const predictorFormat = 'switchyard-predictor';
-export const predictorFileVersion = 1;
+export const predictorFileVersion = 2;
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
 
@@ -24,7 +24,7 @@ const levelSchema = z.object({
   counts: base64,
 });
 
-/** The predictor file (JSON), version 1. */
+/** The predictor file (JSON), version 2 (version 1 stored a relative spread τ instead of φ). */
 export const predictorFileSchema = z.object({
   format: z.literal(predictorFormat),
   version: z.literal(predictorFileVersion),
@@ -41,7 +41,8 @@ export const predictorFileSchema = z.object({
   batchTokens: z.number().int().positive(),
   halfLifeTokens: z.number().positive().nullable(),
   driftThreshold: z.number().positive(),
-  modelSpread: z.array(z.number().nonnegative()),
+  /** Per layer over-dispersion φ (variance factor on the model's predictive variance). */
+  overdispersion: z.array(z.number().nonnegative()),
   drift: z.object({
     baselineLogLikelihood: z.number().nullable(),
     baselineStandardDeviation: z.number().nullable(),
@@ -207,7 +208,7 @@ export function serializePredictor(
     batchTokens: state.batchTokens,
     halfLifeTokens: state.halfLifeTokens,
     driftThreshold: state.driftThreshold,
-    modelSpread: state.modelSpread,
+    overdispersion: state.overdispersion,
     drift: {
       baselineLogLikelihood: finite(state.drift.baselineLogLikelihood),
       baselineStandardDeviation: finite(state.drift.baselineStandardDeviation),
@@ -237,6 +238,11 @@ export function deserializePredictor(value: unknown, where = '<predictor>'): Pre
   )
     throw predictorError(`not a predictor file (format must be "${predictorFormat}")`, where);
   const version = (value as { version?: unknown }).version;
+  if (version === 1)
+    throw predictorError(
+      'predictor file version 1 is no longer read: version 2 replaced its interval spread τ by the over-dispersion φ of the hierarchical load variance; refit it with `switchyard predict fit`',
+      `${where}: version`,
+    );
   if (version !== predictorFileVersion)
     throw predictorError(
       `unsupported predictor file version ${JSON.stringify(version)}; this build reads version ${predictorFileVersion} (refit with \`switchyard predict fit\`)`,
@@ -245,8 +251,8 @@ export function deserializePredictor(value: unknown, where = '<predictor>'): Pre
   const file = parseWithSchema(predictorFileSchema, value, where, 'PREDICTOR_INVALID');
   const E = file.numExperts;
   if (file.topK > E) throw predictorError(`topK ${file.topK} exceeds numExperts ${E}`, `${where}: topK`);
-  if (file.layers.length !== file.moeLayers.length || file.modelSpread.length !== file.layers.length)
-    throw predictorError('layers, moeLayers and modelSpread differ in length', `${where}: layers`);
+  if (file.layers.length !== file.moeLayers.length || file.overdispersion.length !== file.layers.length)
+    throw predictorError('layers, moeLayers and overdispersion differ in length', `${where}: layers`);
   const layers = file.layers.map((layerFile, layer) => {
     const at = `${where}: layers[${layer}]`;
     if (layerFile.base.length !== E)
@@ -303,7 +309,7 @@ export function deserializePredictor(value: unknown, where = '<predictor>'): Pre
     batchTokens: file.batchTokens,
     halfLifeTokens: file.halfLifeTokens,
     driftThreshold: file.driftThreshold,
-    modelSpread: file.modelSpread,
+    overdispersion: file.overdispersion,
     ladders: file.layers.map((layerFile) => layerFile.levels.map((level) => level.kind)),
     layers,
     drift: {

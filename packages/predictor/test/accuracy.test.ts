@@ -43,10 +43,10 @@ describe('predictor accuracy on the shakespeare traces (fit on calibration, scor
     const result = evaluatePredictor(fitPredictor(calibration), heldout);
     expect(result.hitAtK).toBeGreaterThanOrEqual(0.8);
     expect(result.loadErr).toBeLessThanOrEqual(0.041);
-    // Measured: 0.903 / 0.0354.
+    // Measured: 0.903 / 0.0354; 90 % intervals cover 0.878 of held-out (batch, layer, expert).
     expect(result.hitAtK).toBeCloseTo(0.903, 2);
-    expect(result.intervalCoverage).toBeGreaterThan(0.8);
-    expect(result.intervalCoverage).toBeLessThan(0.95);
+    expect(result.intervalCoverage).toBeGreaterThanOrEqual(0.85);
+    expect(result.intervalCoverage).toBeLessThanOrEqual(0.95);
   });
 
   it('paper strategy lands at the token-id posterior row (0.777 / 0.043) without attention ids', () => {
@@ -69,7 +69,7 @@ describe('many experts: olmoe-64x8-random traces (64 experts, top-8, recorded wi
       held,
     );
     const ours = evaluatePredictor(fitPredictor(fit), held);
-    // Measured: token-id posterior 0.7566 / 0.1851; default 0.7604 / 0.1819, coverage 0.905.
+    // Measured: token-id posterior 0.7566 / 0.1851; default 0.7604 / 0.1819, coverage 0.909.
     expect(ours.hitAtK).toBeGreaterThan(tokenOnly.hitAtK);
     expect(ours.loadErr).toBeLessThan(tokenOnly.loadErr);
     expect(ours.intervalCoverage).toBeGreaterThanOrEqual(0.85);

@@ -10,6 +10,7 @@ interface ServeOptions {
   accountConcurrency: number;
   idleTimeoutMs: number;
   cpuEmulation: 'scale' | 'threads' | 'off';
+  runner: 'ric' | 'own';
   json?: boolean;
 }
 
@@ -37,6 +38,14 @@ export const registerLambda: CommandRegistrar = (program, context) => {
       new Option('--cpu-emulation <mode>', 'vCPU emulation (see architecture/lambda-executor.md)')
         .choices(['scale', 'threads', 'off'])
         .default('scale'),
+    )
+    .addOption(
+      new Option(
+        '--runner <runner>',
+        "what runs function instances: the official aws-lambda-ric over the Lambda Runtime API, or Switchyard's own runner (ric falls back to own where it is not built)",
+      )
+        .choices(['ric', 'own'])
+        .default('ric'),
     );
   addJsonOption(serve);
   addExamples(serve, [
@@ -53,11 +62,14 @@ export const registerLambda: CommandRegistrar = (program, context) => {
       accountConcurrency: options.accountConcurrency,
       idleTimeoutMs: options.idleTimeoutMs,
       cpuEmulation: options.cpuEmulation,
+      runner: options.runner,
       logger: context.logger,
     });
-    context.output.result({ endpoint: runtime.endpoint, s3Endpoint: runtime.s3Endpoint }, () => {
+    const result = { endpoint: runtime.endpoint, s3Endpoint: runtime.s3Endpoint, runner: runtime.runner };
+    context.output.result(result, () => {
       context.output.line(`Lambda API  ${runtime.endpoint}`);
       context.output.line(`S3 API      ${runtime.s3Endpoint ?? '(off)'}`);
+      context.output.line(`Runner      ${runtime.runner === 'ric' ? 'aws-lambda-ric' : 'own'}`);
       context.output.line('Ctrl-C to stop');
     });
     await new Promise<void>((resolve) => {

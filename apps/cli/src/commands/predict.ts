@@ -98,7 +98,7 @@ export const registerPredict: CommandRegistrar = (program, context) => {
   addExamples(evaluate, [
     {
       command: `switchyard predict eval --predictor predictor.json --traces ${heldout}`,
-      description: 'hitAtK, loadErr and 90 % interval coverage per layer',
+      description: 'hitAtK, loadErr, 90 % interval coverage and width (relative to the load) per layer',
     },
   ]);
   evaluate.action(
@@ -114,12 +114,14 @@ export const registerPredict: CommandRegistrar = (program, context) => {
               hitAtK: layer.hitAtK,
               loadErr: layer.loadErr,
               intervalCoverage: layer.intervalCoverage,
+              intervalWidthPerLoad: layer.relativeIntervalWidth,
             })),
             {
               layer: 'all',
               hitAtK: result.hitAtK,
               loadErr: result.loadErr,
               intervalCoverage: result.intervalCoverage,
+              intervalWidthPerLoad: result.relativeIntervalWidth,
             },
           ],
           {

@@ -7,6 +7,14 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodeFrame, frameReader } from './framing.js';
 import type { ErrorBody, FunctionToRuntime, RuntimeToFunction } from './protocol.js';
 import { functionEnv } from './protocol.js';
+import { newTraceId, RuntimeApiServer } from './runtime-api.js';
+
+/**
+ * How a function instance runs its handler: `ric` — the official `aws-lambda-ric` process talking to
+ * a per-instance Lambda Runtime API over loopback HTTP, as in a Lambda container image; `own` —
+ * Switchyard's own runner (`function-process.ts`) over a socket pair.
+ */
+export type FunctionRunner = 'ric' | 'own';
 
 export interface InstanceSpec {
   functionName: string;
@@ -21,6 +29,17 @@ export interface InstanceSpec {
   memoryPollMs: number;
   /** Lambda's INIT limit is 10 s. */
   initTimeoutMs: number;
+  runner: FunctionRunner;
+  /** For `runner: 'ric'`: the `aws-lambda-ric` executable (its `bin/index.mjs`). */
+  ricBin?: string;
+  /** Largest response a runtime may post (Lambda: 6 MB); over it → `Function.ResponseSizeTooLarge`. */
+  maxResponseBytes: number;
+}
+
+/** Per-invocation context the Runtime API passes on as `Lambda-Runtime-*` headers. */
+export interface InvocationContext {
+  /** JSON text (the Invoke call's `X-Amz-Client-Context`, base64-decoded). */
+  clientContext?: string;
 }
 
 export type InvocationOutcome =
@@ -37,15 +56,19 @@ export type InitOutcome =
   | { kind: 'ready'; initDurationMs: number }
   | ({ kind: 'error'; initDurationMs: number; logs: string } & ErrorBody);
 
-/** How the function process is launched: from TypeScript source under tsx, or the built file. */
-function processCommand(): { args: string[]; entry: string } {
+/** Node flags a function process needs: the tsx loader when the runtime itself runs from source. */
+function sourceArgs(): string[] {
+  if (!import.meta.url.endsWith('.ts')) return [];
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return ['--import', tsx, '--conditions=@switchyard/source'];
+}
+
+/** The own runner's entry file, from TypeScript source under tsx or the built file. */
+function ownRunnerEntry(): string {
   const fromSource = import.meta.url.endsWith('.ts');
-  const entry = fileURLToPath(
+  return fileURLToPath(
     new URL(fromSource ? './function-process.ts' : './function-process.js', import.meta.url),
   );
-  if (!fromSource) return { args: [], entry };
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  return { args: ['--import', tsx, '--conditions=@switchyard/source'], entry };
 }
 
 /** Reads current and peak resident set size of a process from /proc (Linux), in bytes. */
@@ -82,6 +105,7 @@ export class FunctionInstance {
   lastUsedMs = Date.now();
   private child: ChildProcess | undefined;
   private channel: Socket | undefined;
+  private api: RuntimeApiServer | undefined;
   private pending: Pending | undefined;
   private exited = false;
   private oomKilled = false;
@@ -106,39 +130,77 @@ export class FunctionInstance {
   }
 
   /** Starts the process and runs INIT; resolves when the handler module is loaded (or failed to). */
-  start(): Promise<InitOutcome> {
-    const { args, entry } = processCommand();
+  async start(): Promise<InitOutcome> {
     // V8 gets most of the memory; the rest is native (onnxruntime, buffers), watched by the RSS poll.
     const heapMB = Math.max(32, Math.floor(this.spec.memoryMB * 0.85));
+    const { functionName, region } = this.spec;
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       TZ: 'UTC',
+      LANG: 'en_US.UTF-8',
       ...this.spec.environment,
       [functionEnv.handler]: this.spec.handler,
       [functionEnv.taskRoot]: this.spec.codeDir,
-      [functionEnv.functionName]: this.spec.functionName,
+      [functionEnv.functionName]: functionName,
       [functionEnv.functionVersion]: '$LATEST',
       [functionEnv.memorySize]: String(this.spec.memoryMB),
-      [functionEnv.region]: this.spec.region,
+      [functionEnv.region]: region,
+      AWS_DEFAULT_REGION: region,
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+      AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${this.revision}`,
       [functionEnv.threads]: String(this.spec.threads),
       ...(this.spec.s3Endpoint ? { [functionEnv.s3Endpoint]: this.spec.s3Endpoint } : {}),
     };
-    const started = performance.now();
-    const child = spawn(process.execPath, [...args, `--max-old-space-size=${heapMB}`, entry], {
-      cwd: this.spec.codeDir,
-      env,
-      // fd 3: a socket pair carrying length-prefixed frames both ways (framing.ts).
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-    });
+    const nodeArgs = [...sourceArgs(), `--max-old-space-size=${heapMB}`];
+    let child: ChildProcess;
+    let started: number;
+    if (this.spec.runner === 'ric') {
+      if (!this.spec.ricBin) throw new Error('runner ric needs ricBin');
+      // Results arrive over HTTP, logs over stdout: let the stdout chunks that were written before a
+      // response reach the log first (they are in the pipe already when the request is read).
+      const later = (fn: () => void): void => {
+        setImmediate(() => setImmediate(fn));
+      };
+      this.api = new RuntimeApiServer(
+        {
+          onFirstNext: () => this.handleMessage({ type: 'ready', initDurationMs: 0 }),
+          onResponse: (requestId, payload, durationMs) =>
+            later(() => this.handleMessage({ type: 'result', requestId, payload, durationMs })),
+          onError: (requestId, error, durationMs) =>
+            later(() => this.handleMessage({ type: 'error', requestId, durationMs, ...error })),
+          onInitError: (error) =>
+            later(() => this.handleMessage({ type: 'init-error', initDurationMs: 0, ...error })),
+        },
+        { maxResponseBytes: this.spec.maxResponseBytes },
+      );
+      env.AWS_LAMBDA_RUNTIME_API = await this.api.listen();
+      started = performance.now();
+      // `aws-lambda-ric <handler>`, with node flags in front (heap cap; tsx when running from source).
+      child = spawn(process.execPath, [...nodeArgs, this.spec.ricBin, this.spec.handler], {
+        cwd: this.spec.codeDir,
+        env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } else {
+      started = performance.now();
+      child = spawn(process.execPath, [...nodeArgs, ownRunnerEntry()], {
+        cwd: this.spec.codeDir,
+        env,
+        // fd 3: a socket pair carrying length-prefixed frames both ways (framing.ts).
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      });
+      this.channel = child.stdio[3] as Socket;
+      this.channel.on(
+        'data',
+        frameReader((header, payload) =>
+          this.handleMessage({ ...(header as FunctionToRuntime), payload } as FunctionToRuntime),
+        ),
+      );
+      this.channel.on('error', () => {});
+    }
     this.child = child;
-    this.channel = child.stdio[3] as Socket;
-    this.channel.on(
-      'data',
-      frameReader((header, payload) =>
-        this.handleMessage({ ...(header as FunctionToRuntime), payload } as FunctionToRuntime),
-      ),
-    );
-    this.channel.on('error', () => {});
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
     child.stdout?.on('data', (chunk: string) => this.appendLog(chunk));
@@ -194,7 +256,12 @@ export class FunctionInstance {
   }
 
   /** Runs one event; never rejects (crashes, timeouts and OOM come back as error outcomes). */
-  invoke(requestId: string, payload: Uint8Array, timeoutMs: number): Promise<InvocationOutcome> {
+  invoke(
+    requestId: string,
+    payload: Uint8Array,
+    timeoutMs: number,
+    context: InvocationContext = {},
+  ): Promise<InvocationOutcome> {
     this.busy = true;
     return new Promise<InvocationOutcome>((resolve) => {
       const pending: Pending = {
@@ -211,6 +278,7 @@ export class FunctionInstance {
             durationMs: timeoutMs,
             fatal: true,
           });
+          this.api?.abandon();
           this.kill();
         }, timeoutMs),
       };
@@ -219,10 +287,23 @@ export class FunctionInstance {
         this.settle({ kind: 'error', ...this.exitError(), durationMs: 0, fatal: true });
         return;
       }
+      const deadlineMs = Date.now() + timeoutMs;
+      if (this.api) {
+        this.api.deliver({
+          requestId,
+          payload,
+          deadlineMs,
+          invokedFunctionArn: `arn:aws:lambda:${this.spec.region}:000000000000:function:${this.spec.functionName}`,
+          traceId: newTraceId(),
+          ...(context.clientContext ? { clientContext: context.clientContext } : {}),
+        });
+        return;
+      }
       const header: Omit<RuntimeToFunction, 'payload'> = {
         type: 'invoke',
         requestId,
-        deadlineMs: Date.now() + timeoutMs,
+        deadlineMs,
+        ...(context.clientContext ? { clientContext: context.clientContext } : {}),
       };
       for (const part of encodeFrame(header, payload)) this.channel?.write(part);
     });
@@ -314,12 +395,19 @@ export class FunctionInstance {
       ? `signal: ${signal.replace('SIG', '').toLowerCase()}`
       : `exit status ${code}`;
     if (this.watchdog) clearInterval(this.watchdog);
-    this.onInitMessage?.({ type: 'exit' });
-    if (this.pending) {
-      const elapsed = performance.now() - this.pending.started;
-      this.settle({ kind: 'error', ...this.exitError(), durationMs: elapsed, fatal: true });
-    }
-    for (const waiter of this.exitWaiters.splice(0)) waiter();
+    const finish = (): void => {
+      this.api?.close();
+      this.onInitMessage?.({ type: 'exit' });
+      if (this.pending) {
+        const elapsed = performance.now() - this.pending.started;
+        this.settle({ kind: 'error', ...this.exitError(), durationMs: elapsed, fatal: true });
+      }
+      for (const waiter of this.exitWaiters.splice(0)) waiter();
+    };
+    // Under the Runtime API a runtime posts its error and then exits (uncaught exception, failed
+    // INIT): the posted error, handled a few event-loop turns later, wins over "exited".
+    if (this.api) setImmediate(() => setImmediate(() => setImmediate(finish)));
+    else finish();
   }
 
   private checkMemory(): void {

@@ -108,6 +108,14 @@ function runHandler(handler: Handler, event: unknown, context: Record<string, un
   });
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   patchConsole();
   const initStarted = performance.now();
@@ -141,6 +149,7 @@ async function main(): Promise<void> {
         logGroupName: `/aws/lambda/${functionName}`,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),
+        ...(message.clientContext ? { clientContext: parseJson(message.clientContext) } : {}),
       };
       try {
         const text = Buffer.from(message.payload).toString('utf8');

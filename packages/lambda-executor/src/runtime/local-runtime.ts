@@ -11,7 +11,8 @@ import {
   localRuntimeOptionsSchema,
   type ResolvedLocalRuntimeOptions,
 } from '../options.js';
-import { FunctionInstance, type InvocationOutcome } from './function-instance.js';
+import { FunctionInstance, type FunctionRunner, type InvocationOutcome } from './function-instance.js';
+import { locateRic } from './ric.js';
 import { LocalS3Store } from './s3-server.js';
 import { emulatedDurationMs, vcpuThreads } from './vcpu.js';
 import { readZip } from './zip.js';
@@ -29,6 +30,8 @@ export interface LocalRuntime {
   s3Endpoint?: string;
   /** The S3 store behind `s3Endpoint`, for direct access in process. */
   s3?: LocalS3Store;
+  /** What runs function instances: `ric` (aws-lambda-ric over the Runtime API) or `own`. */
+  runner: FunctionRunner;
   /** Kills every function process, closes the servers and removes unzipped code. */
   stop(): Promise<void>;
 }
@@ -145,6 +148,8 @@ class LocalLambdaRuntime {
   private unreservedInFlight = 0;
   private reaper: NodeJS.Timeout | undefined;
   s3Endpoint: string | undefined;
+  runner: FunctionRunner = 'own';
+  ricBin: string | undefined;
   private stopped = false;
 
   constructor(options: ResolvedLocalRuntimeOptions, logger: Logger) {
@@ -497,6 +502,9 @@ class LocalLambdaRuntime {
         ...(this.s3Endpoint ? { s3Endpoint: this.s3Endpoint } : {}),
         memoryPollMs: this.options.memoryPollMs,
         initTimeoutMs: this.options.initTimeoutMs,
+        runner: this.runner,
+        ...(this.ricBin ? { ricBin: this.ricBin } : {}),
+        maxResponseBytes: this.options.maxPayloadBytes,
       },
       record.revision,
     );
@@ -574,7 +582,7 @@ class LocalLambdaRuntime {
       if (acquired.initError) outcome = acquired.initError;
       else {
         const timeoutMs = record.configuration.Timeout * 1000;
-        outcome = await instance.invoke(requestId, body, timeoutMs);
+        outcome = await instance.invoke(requestId, body, timeoutMs, clientContextOf(request));
       }
     } finally {
       record.inFlight -= 1;
@@ -696,6 +704,14 @@ class LocalLambdaRuntime {
   }
 }
 
+/** The Invoke call's `X-Amz-Client-Context` (base64 JSON), decoded for the Runtime API. */
+function clientContextOf(request: IncomingMessage): { clientContext?: string } {
+  const header = request.headers['x-amz-client-context'];
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return {};
+  return { clientContext: Buffer.from(value, 'base64').toString('utf8') };
+}
+
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
@@ -728,6 +744,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const { logger = noopLogger, ...rest } = options;
   const resolved = parseWithSchema(localRuntimeOptionsSchema, rest, 'startLocalRuntime options');
   const runtime = new LocalLambdaRuntime(resolved, logger);
+  if (resolved.runner === 'ric') {
+    const ric = locateRic();
+    if (ric.available) {
+      runtime.runner = 'ric';
+      runtime.ricBin = ric.bin;
+    } else {
+      logger.warn(`${ric.reason}: function instances run under Switchyard's own runner instead`, {
+        runner: 'own',
+      });
+    }
+  }
   const hostForUrl = resolved.host === '::1' ? '[::1]' : resolved.host;
   const lambdaServer = createServer((request, response) => void runtime.handle(request, response));
   lambdaServer.keepAliveTimeout = 65_000;
@@ -757,9 +784,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     runtime.s3Endpoint = s3Endpoint;
   }
   const endpoint = `http://${hostForUrl}:${port}`;
-  logger.debug('local lambda runtime started', { endpoint, s3Endpoint });
+  logger.debug('local lambda runtime started', { endpoint, s3Endpoint, runner: runtime.runner });
   return {
     endpoint,
+    runner: runtime.runner,
     ...(s3Endpoint ? { s3Endpoint, s3: runtime.s3 } : {}),
     async stop() {
       await Promise.all(servers.map(close));

@@ -7,6 +7,8 @@ export interface InvokeMessage {
   payload: Uint8Array;
   /** Epoch ms at which the runtime times the invocation out. */
   deadlineMs: number;
+  /** JSON text of the Invoke call's client context, if any. */
+  clientContext?: string;
 }
 
 export type RuntimeToFunction = InvokeMessage;
