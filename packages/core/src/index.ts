@@ -66,8 +66,12 @@ export {
 export {
   type ParseSafetensorsOptions,
   parseSafetensors,
+  parseSafetensorsHeader,
   readSafetensorsFile,
+  type SafetensorsEntry,
   type SafetensorsFile,
+  type SafetensorsHeader,
+  safetensorsHeaderLength,
   serializeSafetensors,
   type TensorInput,
   type TensorView,

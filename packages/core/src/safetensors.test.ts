@@ -2,7 +2,13 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SwitchyardError } from './errors.js';
-import { parseSafetensors, readSafetensorsFile, serializeSafetensors } from './safetensors.js';
+import {
+  parseSafetensors,
+  parseSafetensorsHeader,
+  readSafetensorsFile,
+  safetensorsHeaderLength,
+  serializeSafetensors,
+} from './safetensors.js';
 
 const fixtures = resolve(import.meta.dirname, '../../../fixtures');
 
@@ -125,5 +131,28 @@ describe('parseSafetensors', () => {
       ),
       { numRuns: 2000, seed: 42 },
     );
+  });
+});
+
+describe('parseSafetensorsHeader', () => {
+  it('validates a header against the file length without the data and gives absolute offsets', () => {
+    const bytes = serializeSafetensors({
+      a: { dtype: 'F32', shape: [2], data: new Float32Array([1, 2]) },
+      b: { dtype: 'BF16', shape: [3], data: new Uint16Array([1, 2, 3]) },
+    });
+    const headerEnd = 8 + safetensorsHeaderLength(bytes, bytes.length);
+    const header = parseSafetensorsHeader(bytes.subarray(0, headerEnd), bytes.length, { source: 'x' });
+    expect(header.dataStart).toBe(headerEnd);
+    const file = parseSafetensors(bytes);
+    for (const entry of header.entries.values()) {
+      const view = file.get(entry.name);
+      expect(view.data.byteOffset - bytes.byteOffset).toBe(entry.begin);
+      expect(entry.end - entry.begin).toBe(view.data.byteLength);
+    }
+    expectError(
+      () => parseSafetensorsHeader(bytes.subarray(0, headerEnd), bytes.length - 1, { source: 'x' }),
+      /run past the end of the data.*x: tensor/,
+    );
+    expectError(() => safetensorsHeaderLength(bytes, headerEnd - 1, { source: 'x' }), /header length/);
   });
 });

@@ -34,38 +34,80 @@ export interface ParseSafetensorsOptions {
   errorCode?: SwitchyardErrorCode;
 }
 
-/**
- * Parses safetensors bytes: 8-byte little-endian header length, a JSON header, then the data.
- * Every offset is validated (in range, matching dtype × shape, no overlaps) before any view is made.
- */
-export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOptions = {}): SafetensorsFile {
+/** One tensor's entry in a safetensors header; `begin`/`end` are byte offsets into the file. */
+export interface SafetensorsEntry {
+  name: string;
+  dtype: Dtype;
+  shape: number[];
+  /** Absolute byte offsets in the file (the header's data_offsets plus the data start). */
+  begin: number;
+  end: number;
+}
+
+/** A validated safetensors header: what `parseSafetensors` checks, without the tensor bytes. */
+export interface SafetensorsHeader {
+  source: string;
+  metadata: Record<string, string>;
+  /** Where the data section starts: 8 + the header length. */
+  dataStart: number;
+  entries: Map<string, SafetensorsEntry>;
+}
+
+function failer(options: ParseSafetensorsOptions) {
   const source = options.source ?? '<buffer>';
   const code = options.errorCode ?? 'MODEL_LOAD_FAILED';
-  const fail = (message: string, location?: string): never => {
+  return (message: string, location?: string): never => {
     throw new SwitchyardError({ code, message, location: location ? `${source}: ${location}` : source });
   };
-  if (bytes.byteLength < 8)
-    fail(`file is truncated: ${bytes.byteLength} bytes, a safetensors file needs at least 8`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getBigUint64(0, true);
-  if (headerLength > BigInt(Math.min(maxHeaderBytes, bytes.byteLength - 8))) {
+}
+
+/**
+ * The header length of a safetensors file from its first 8 bytes, checked against the file length
+ * before anything that large is read.
+ */
+export function safetensorsHeaderLength(
+  prefix: Uint8Array,
+  fileLength: number,
+  options: ParseSafetensorsOptions = {},
+): number {
+  const fail = failer(options);
+  if (fileLength < 8 || prefix.byteLength < 8)
+    fail(`file is truncated: ${fileLength} bytes, a safetensors file needs at least 8`);
+  const headerLength = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
+  if (headerLength > BigInt(Math.min(maxHeaderBytes, fileLength - 8))) {
     fail(
-      `header length ${headerLength} runs past the end of the file (${bytes.byteLength} bytes) or exceeds ${maxHeaderBytes}; the file is truncated or not safetensors`,
+      `header length ${headerLength} runs past the end of the file (${fileLength} bytes) or exceeds ${maxHeaderBytes}; the file is truncated or not safetensors`,
       'header',
     );
   }
-  const headerEnd = 8 + Number(headerLength);
+  return Number(headerLength);
+}
+
+/**
+ * Parses and validates a safetensors header (every offset in range, matching dtype × shape, no
+ * overlaps) from the file's first 8 + header-length bytes and the file's total length, so that a
+ * reader can fetch tensors one at a time instead of holding the whole file.
+ */
+export function parseSafetensorsHeader(
+  head: Uint8Array,
+  fileLength: number,
+  options: ParseSafetensorsOptions = {},
+): SafetensorsHeader {
+  const source = options.source ?? '<buffer>';
+  const fail = failer(options);
+  const headerEnd = 8 + safetensorsHeaderLength(head, fileLength, options);
+  if (head.byteLength < headerEnd) fail(`header needs ${headerEnd} bytes, got ${head.byteLength}`, 'header');
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, headerEnd)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(8, headerEnd)));
   } catch (error) {
     fail(`header is not valid UTF-8 JSON: ${(error as Error).message}`, 'header');
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) {
     fail('header is not a JSON object', 'header');
   }
-  const dataLength = bytes.byteLength - headerEnd;
-  const tensors = new Map<string, TensorView>();
+  const dataLength = fileLength - headerEnd;
+  const entries = new Map<string, SafetensorsEntry>();
   const ranges: Array<{ begin: number; end: number; name: string }> = [];
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
@@ -116,11 +158,12 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
       );
     }
     ranges.push({ begin, end, name });
-    tensors.set(name, {
+    entries.set(name, {
       name,
       dtype: dtype as Dtype,
       shape: shape as number[],
-      data: bytes.subarray(headerEnd + begin, headerEnd + end),
+      begin: headerEnd + begin,
+      end: headerEnd + end,
     });
   }
   ranges.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -131,6 +174,19 @@ export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOpt
       fail(`data overlaps tensor ${previous.name}`, `tensor ${current.name}`);
     }
   }
+  return { source, metadata, dataStart: headerEnd, entries };
+}
+
+/**
+ * Parses safetensors bytes: 8-byte little-endian header length, a JSON header, then the data.
+ * Every offset is validated (in range, matching dtype × shape, no overlaps) before any view is made.
+ */
+export function parseSafetensors(bytes: Uint8Array, options: ParseSafetensorsOptions = {}): SafetensorsFile {
+  const { source, metadata, entries } = parseSafetensorsHeader(bytes, bytes.byteLength, options);
+  const fail = failer(options);
+  const tensors = new Map<string, TensorView>();
+  for (const { name, dtype, shape, begin, end } of entries.values())
+    tensors.set(name, { name, dtype, shape, data: bytes.subarray(begin, end) });
   const get = (name: string): TensorView => {
     const tensor = tensors.get(name);
     if (!tensor) fail('tensor is missing', `tensor ${name}`);

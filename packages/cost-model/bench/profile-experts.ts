@@ -3,13 +3,19 @@
  * the planner and the demo use (fixtures/profiles/shakespeare-mixtral-8x2.json), plus
  * bench-results/cost-model-profile.json.
  *
- * It fits time(tokens) = fixed + per-token × tokens at 1 and 2 threads from one set of token
- * counts, then measures a held-out set of token counts in the same run and prints predicted vs
- * measured. Each measurement is the median of several runs, cycling over all 32 experts so the
- * profile describes "an expert of this model", not one weight matrix.
+ * It measures a token grid (the curve's knots) and a held-out set of token counts between them at
+ * 1 and 2 threads in ONE interleaved run: every round runs every (threads, tokens) cell once in a
+ * fresh seeded order, cycling over all 32 experts, so load from other processes hits all cells
+ * alike. A cell keeps its fastest run (contention only adds time) and reports its median and 90th
+ * percentile; the runs are also split into two halves (odd/even) whose minima are printed side by
+ * side, so the noise of the statistic itself is visible. The held-out cells are predicted from the
+ * knots and printed next to their measurement.
  *
  *   pnpm --filter @switchyard/cost-model bench
  *   (or: node --conditions=@switchyard/source --import tsx packages/cost-model/bench/profile-experts.ts)
+ *   env: FIT_TOKENS, HELD_OUT_TOKENS (comma lists), ROUNDS (at least, default 100), MAX_ROUNDS
+ *        (1000) and MAX_SECONDS (240) for cells whose odd/even-run minima still differ by > 3 %,
+ *        STATISTIC (min|median), WRITE=0 to leave the fixture alone.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -20,6 +26,7 @@ import {
   type ComputePoint,
   computeTimeAtThreadsMs,
   fitComputeProfile,
+  linearSummary,
   measureComputePoints,
   parseComputeProfile,
 } from '../src/index.js';
@@ -29,14 +36,15 @@ const modelDir = resolve(root, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
 const profilePath = resolve(root, 'fixtures/profiles/shakespeare-mixtral-8x2.json');
 const resultsPath = resolve(root, 'bench-results/cost-model-profile.json');
 
-const fitTokenCounts = (process.env.FIT_TOKENS ?? '16,64,256,1024,2048').split(',').map(Number);
-const heldOutTokenCounts = (process.env.HELD_OUT_TOKENS ?? '32,128,512,1536').split(',').map(Number);
+const fitTokenCounts = (process.env.FIT_TOKENS ?? '16,64,256,512,1024,2048').split(',').map(Number);
+const heldOutTokenCounts = (process.env.HELD_OUT_TOKENS ?? '32,128,384,768,1536').split(',').map(Number);
 const threadCounts = [1, 2];
-const repetitions = Number(process.env.REPETITIONS ?? 30);
+const rounds = Number(process.env.ROUNDS ?? 100);
+const maxRounds = Number(process.env.MAX_ROUNDS ?? 1000);
+const maxSeconds = Number(process.env.MAX_SECONDS ?? 240);
 // The machine is shared: contention only adds time, so keep the fastest run per cell by default.
 const statistic = (process.env.STATISTIC ?? 'min') as 'min' | 'median';
-/** `wall` (performance.now) or `cpu` (process CPU time ÷ threads; robust to other processes' load). */
-const metric = (process.env.METRIC ?? 'wall') as 'wall' | 'cpu';
+const write = process.env.WRITE !== '0';
 
 /** Deterministic inputs (xorshift), so every run feeds the same activations. */
 function seededActivations(length: number, seed: number): Float32Array {
@@ -66,33 +74,43 @@ async function main(): Promise<void> {
   const maxTokens = Math.max(...fitTokenCounts, ...heldOutTokenCounts);
   const input = seededActivations(maxTokens * hiddenSize, 20261128);
   let next = 0;
+  /** Every timed run per cell, in order, for the split-half check. */
+  const runs = new Map<string, number[]>();
+  let timing = false;
   const runExpert = async (tokens: number, threads: number): Promise<number> => {
     const pool = runners.get(threads)!;
     const runner = pool[next++ % pool.length]!;
     const slice = input.subarray(0, tokens * hiddenSize);
     const started = performance.now();
-    const cpuStarted = process.cpuUsage();
     await runner.run(slice, tokens);
-    if (metric === 'wall') return performance.now() - started;
-    // CPU time of the whole process over the run, per thread: onnxruntime's pool threads work or
-    // spin for the whole run, so on dedicated cores wall ≈ CPU / threads; preemption by other
-    // processes does not inflate it the way it inflates wall time.
-    const cpu = process.cpuUsage(cpuStarted);
-    return (cpu.user + cpu.system) / 1000 / threads;
+    const durationMs = performance.now() - started;
+    if (timing) {
+      const key = `${threads}/${tokens}`;
+      runs.set(key, [...(runs.get(key) ?? []), durationMs]);
+    }
+    return durationMs;
   };
 
   const started = performance.now();
-  // Interleave fit and held-out cells per thread count so both see the same machine load.
+  const loadBefore = loadavg();
+  // Warm-up outside the timed record: every cell three times.
+  for (const threads of threadCounts)
+    for (const tokens of [...fitTokenCounts, ...heldOutTokenCounts])
+      for (let i = 0; i < 3; i++) await runExpert(tokens, threads);
+  timing = true;
   const measured: ComputePoint[] = await measureComputePoints({
     runExpert,
     tokenCounts: [...fitTokenCounts, ...heldOutTokenCounts].sort((a, b) => a - b),
     threadCounts,
-    repetitions,
-    warmup: 3,
+    repetitions: rounds,
+    warmup: 0,
     statistic,
+    spread: true,
     interleave: true,
-    maxRepetitions: Number(process.env.MAX_REPETITIONS ?? 300),
+    // Cells whose odd- and even-run minima still differ by > 3 % keep sampling (time permitting).
+    maxRepetitions: maxRounds,
     stableFraction: 0.03,
+    maxDurationMs: maxSeconds * 1000,
     random: (() => {
       let state = 12345;
       return () => {
@@ -101,8 +119,10 @@ async function main(): Promise<void> {
       };
     })(),
   });
+  const loadAfter = loadavg();
   const fitPoints = measured.filter((p) => fitTokenCounts.includes(p.tokens));
   const heldOut = measured.filter((p) => heldOutTokenCounts.includes(p.tokens));
+  const load = `load average ${loadBefore[0]!.toFixed(2)} before, ${loadAfter[0]!.toFixed(2)} after`;
 
   const profile = parseComputeProfile(
     fitComputeProfile(fitPoints, {
@@ -116,59 +136,94 @@ async function main(): Promise<void> {
         description: `${cpus()[0]?.model ?? 'unknown CPU'} (onnxruntime-node CPU)`,
         logicalCpus: cpus().length,
       },
+      measurement: `${statistic} of ${rounds}–${Math.max(...measured.map((p) => p.repetitions ?? 0))} interleaved runs per cell (1 and 2 threads, seeded shuffled order, 3 warm-up runs), ${load}`,
+      checks: heldOut,
     }),
   );
 
+  const halfMinimum = (threads: number, tokens: number, half: 0 | 1): number =>
+    Math.min(...(runs.get(`${threads}/${tokens}`) ?? []).filter((_, i) => i % 2 === half));
   const rows = [
-    ...fitPoints.map((p) => ({ set: 'fit', ...p })),
+    ...fitPoints.map((p) => ({ set: 'knot', ...p })),
     ...heldOut.map((p) => ({ set: 'held-out', ...p })),
-  ].map((p) => {
-    const predictedMs = computeTimeAtThreadsMs(profile, p.tokens, p.threads);
-    return {
-      set: p.set,
-      threads: p.threads,
-      tokens: p.tokens,
-      measuredMs: p.durationMs,
-      predictedMs,
-      errorPct: ((predictedMs - p.durationMs) / p.durationMs) * 100,
-    };
-  });
+  ]
+    .sort((a, b) => a.threads - b.threads || a.tokens - b.tokens)
+    .map((p) => {
+      const predictedMs = computeTimeAtThreadsMs(profile, p.tokens, p.threads);
+      const halfA = halfMinimum(p.threads, p.tokens, 0);
+      const halfB = halfMinimum(p.threads, p.tokens, 1);
+      return {
+        set: p.set,
+        threads: p.threads,
+        tokens: p.tokens,
+        measuredMs: p.durationMs,
+        medianMs: p.medianMs ?? Number.NaN,
+        p90Ms: p.p90Ms ?? Number.NaN,
+        halfMinimaMs: [halfA, halfB],
+        halfMinimaDiffPct: (Math.abs(halfA - halfB) / Math.min(halfA, halfB)) * 100,
+        predictedMs,
+        errorPct: ((predictedMs - p.durationMs) / p.durationMs) * 100,
+      };
+    });
   const heldOutRows = rows.filter((r) => r.set === 'held-out');
   const maxAbsHeldOutErrorPct = Math.max(...heldOutRows.map((r) => Math.abs(r.errorPct)));
-  const speedup2 =
-    profile.fits[0]!.perTokenMs / (profile.fits.find((f) => f.threads === 2)?.perTokenMs ?? Number.NaN);
+  const maxAbsErrorByThreads = Object.fromEntries(
+    threadCounts.map((threads) => [
+      threads,
+      Math.max(...heldOutRows.filter((r) => r.threads === threads).map((r) => Math.abs(r.errorPct))),
+    ]),
+  );
+  const speedups = fitPoints
+    .filter((p) => p.threads === 1)
+    .map((p) => ({
+      tokens: p.tokens,
+      speedup:
+        p.durationMs /
+        (fitPoints.find((q) => q.threads === 2 && q.tokens === p.tokens)?.durationMs ?? Number.NaN),
+    }));
 
   console.log(`\nExpert compute profile: ${profile.subject.model}, ${profile.machine.description}`);
-  for (const fit of profile.fits)
+  for (const threads of threadCounts) {
+    const line = linearSummary(profile, threads);
     console.log(
-      `  threads ${fit.threads}: fixed ${fit.fixedMs.toFixed(4)} ms + ${(fit.perTokenMs * 1000).toFixed(3)} µs/token`,
+      `  threads ${threads}: ≈ ${line.fixedMs.toFixed(4)} ms + ${(line.perTokenMs * 1000).toFixed(3)} µs/token (summary line; the model is the piecewise-linear curve)`,
     );
+  }
   console.log(
-    `  1→2 thread per-token speed-up ${speedup2.toFixed(3)}× → Amdahl p(per-token) = ${profile.scaling.parallelFractionPerToken.toFixed(3)}, p(fixed) = ${profile.scaling.parallelFractionFixed.toFixed(3)}, σ(fixed) = ${profile.scaling.overheadPerThreadFixed.toFixed(3)}, σ(per-token) = ${profile.scaling.overheadPerThreadPerToken.toFixed(3)}`,
+    `  1→2 thread speed-up per knot: ${speedups.map((s) => `${s.tokens}: ${s.speedup.toFixed(2)}×`).join(', ')}`,
   );
-  console.log('\n set       threads  tokens  measured ms  predicted ms  error %');
+  console.log(
+    `\n set       threads  tokens   ${statistic} ms  median ms   p90 ms  half-minima ms (diff %)   predicted ms  error %`,
+  );
   for (const r of rows)
     console.log(
-      ` ${r.set.padEnd(9)} ${String(r.threads).padStart(7)} ${String(r.tokens).padStart(7)} ${r.measuredMs.toFixed(4).padStart(12)} ${r.predictedMs.toFixed(4).padStart(13)} ${r.errorPct.toFixed(1).padStart(8)}`,
+      ` ${r.set.padEnd(9)} ${String(r.threads).padStart(7)} ${String(r.tokens).padStart(7)} ${r.measuredMs.toFixed(4).padStart(9)} ${r.medianMs.toFixed(4).padStart(10)} ${r.p90Ms.toFixed(3).padStart(8)}  ${`${r.halfMinimaMs[0]!.toFixed(4)} / ${r.halfMinimaMs[1]!.toFixed(4)} (${r.halfMinimaDiffPct.toFixed(1)})`.padEnd(24)} ${r.predictedMs.toFixed(4).padStart(13)} ${r.set === 'knot' ? '       —' : r.errorPct.toFixed(1).padStart(8)}`,
+    );
+  const targetMet = maxAbsHeldOutErrorPct <= 15;
+  const unsettled = rows.filter((r) => r.halfMinimaDiffPct > 3);
+  console.log(
+    `\nmax |error| on held-out token counts: ${threadCounts.map((t) => `${t} thread${t > 1 ? 's' : ''} ${maxAbsErrorByThreads[t]!.toFixed(1)} %`).join(', ')} (target ≤ 15 %: ${targetMet ? 'met' : 'NOT met'})`,
+  );
+  if (unsettled.length > 0 || loadBefore[0]! > cpus().length)
+    console.log(
+      `data quality: ${unsettled.length} of ${rows.length} cells' odd/even-run minima differ by > 3 % (${unsettled.map((r) => `${r.threads}t×${r.tokens}`).join(', ') || 'none'}); load average ${loadBefore[0]!.toFixed(1)} on ${cpus().length} CPUs${loadBefore[0]! > cpus().length ? ' — oversubscribed: two-thread minima are not dedicated-core times; re-run on a quiet machine' : ''}`,
     );
   console.log(
-    `\nmax |error| on held-out token counts: ${maxAbsHeldOutErrorPct.toFixed(1)} % (target ≤ 15 %)`,
-  );
-  console.log(
-    `elapsed ${((performance.now() - started) / 1000).toFixed(1)} s, ${repetitions}–${Math.max(...measured.map((p) => p.repetitions ?? 0))} repetitions per cell, ${statistic} of ${metric} time kept; load average ${loadavg()[0]!.toFixed(1)}\n`,
+    `elapsed ${((performance.now() - started) / 1000).toFixed(1)} s, ${rounds}–${Math.max(...measured.map((p) => p.repetitions ?? 0))} interleaved runs per cell, ${statistic} kept; ${load}\n`,
   );
 
-  mkdirSync(dirname(profilePath), { recursive: true });
-  writeFileSync(profilePath, `${JSON.stringify(profile, null, 2)}\n`);
+  if (write) {
+    mkdirSync(dirname(profilePath), { recursive: true });
+    writeFileSync(profilePath, `${JSON.stringify(profile, null, 2)}\n`);
+  }
   mkdirSync(dirname(resultsPath), { recursive: true });
   writeFileSync(
     resultsPath,
-    `${JSON.stringify({ createdAt: profile.createdAt, statistic, metric, loadAverage: loadavg(), profilePath: 'fixtures/profiles/shakespeare-mixtral-8x2.json', repetitions, maxAbsHeldOutErrorPct, speedup1to2PerToken: speedup2, scaling: profile.scaling, fits: profile.fits, rows }, null, 2)}\n`,
+    `${JSON.stringify({ createdAt: profile.createdAt, statistic, rounds, loadAverageBefore: loadBefore, loadAverageAfter: loadAfter, profilePath: 'fixtures/profiles/shakespeare-mixtral-8x2.json', maxAbsHeldOutErrorPct, maxAbsHeldOutErrorPctByThreads: maxAbsErrorByThreads, targetMet, unsettledCells: unsettled.length, speedup1to2ByKnot: speedups, rows }, null, 2)}\n`,
   );
-  console.log(`wrote ${profilePath}\nwrote ${resultsPath}`);
+  console.log(`${write ? `wrote ${profilePath}\n` : ''}wrote ${resultsPath}`);
   for (const pool of runners.values()) await Promise.all(pool.map((r) => r.close()));
 }
-
 main().catch((error) => {
   console.error(error);
   process.exitCode = 1;

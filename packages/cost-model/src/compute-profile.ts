@@ -8,25 +8,51 @@ import { vcpuForMemory } from './memory.js';
 export const computePointSchema = z.object({
   threads: z.number().int().positive(),
   tokens: z.number().int().positive(),
+  /** The kept statistic (minimum or median of the repetitions). */
   durationMs: z.number().positive(),
   /** Repetitions the duration summarises. */
   repetitions: z.number().int().positive().optional(),
   /** How they were summarised (median unless stated). */
   statistic: z.enum(['median', 'min']).optional(),
+  /** Spread of the repetitions, for judging the data: median and 90th percentile (ms). */
+  medianMs: z.number().positive().optional(),
+  p90Ms: z.number().positive().optional(),
 });
 export type ComputePoint = z.output<typeof computePointSchema>;
 
-/** time(tokens) = fixedMs + perTokenMs × tokens at one thread count (least squares). */
-export const computeFitSchema = z.object({
-  threads: z.number().int().positive(),
-  fixedMs: z.number().nonnegative(),
-  perTokenMs: z.number().positive(),
+/** A point of a measured curve: a compute call over `tokens` tokens takes `durationMs`. */
+export const computeKnotSchema = z.object({
+  tokens: z.number().int().positive(),
+  durationMs: z.number().positive(),
 });
-export type ComputeFit = z.output<typeof computeFitSchema>;
+export type ComputeKnot = z.output<typeof computeKnotSchema>;
+
+/**
+ * Measured time of one compute call against tokens at one thread count: piecewise-linear between
+ * the knots (tokens strictly increasing), the end segments' lines beyond them.
+ */
+export const computeCurveSchema = z
+  .object({
+    threads: z.number().int().positive(),
+    knots: z.array(computeKnotSchema).min(2),
+  })
+  .superRefine((curve, context) => {
+    for (let i = 1; i < curve.knots.length; i++)
+      if (curve.knots[i]!.tokens <= curve.knots[i - 1]!.tokens)
+        context.addIssue({
+          code: 'custom',
+          path: ['knots', i, 'tokens'],
+          message: 'knot tokens must be strictly increasing',
+        });
+  });
+export type ComputeCurve = z.output<typeof computeCurveSchema>;
+
+/** The profile format's version; version 1 (one line per thread count) is refused with a hint. */
+export const computeProfileVersion = 2;
 
 export const computeProfileSchema = z.object({
   kind: z.literal('switchyard.compute-profile'),
-  version: z.literal(1),
+  version: z.literal(computeProfileVersion),
   createdAt: z.string(),
   /** What was measured (model name, layer/expert, shapes); free-form for humans. */
   subject: z.object({
@@ -36,36 +62,52 @@ export const computeProfileSchema = z.object({
     experts: z.string().optional(),
   }),
   machine: z.object({ description: z.string(), logicalCpus: z.number().int().positive() }),
-  fits: z.array(computeFitSchema).min(1),
   /**
-   * Thread scaling beyond one thread: Amdahl's law fitted separately to the fixed and the per-token
-   * part from the measured 1→N thread return (N = largest measured). `measured: false` means only
-   * one thread count was measured and no return is credited (parallel fractions 0).
+   * One measured curve per thread count (threads = 1 required). Thread counts between and beyond
+   * the measured ones follow from them per knot (see `computeCurveAt`), so the diminishing return
+   * of more threads is measured at every token count, not assumed.
    */
-  scaling: z.object({
-    model: z.literal('amdahl'),
-    measured: z.boolean(),
-    parallelFractionFixed: z.number().min(0).max(1),
-    parallelFractionPerToken: z.number().min(0).max(1),
-    /**
-     * Coordination cost per extra thread (fraction of the one-thread time), measured when more
-     * threads made a part slower (thread-pool start and sync dominate small calls): the part's
-     * factor is then 1 + σ·(v − 1) instead of Amdahl's, as in Gunther's scalability law with p = 0.
-     */
-    overheadPerThreadFixed: z.number().min(0).default(0),
-    overheadPerThreadPerToken: z.number().min(0).default(0),
-  }),
+  curves: z.array(computeCurveSchema).min(1),
+  /** How the knots were measured (statistic, repetitions, load); free-form for humans. */
+  measurement: z.string().optional(),
+  /** The measurements the curves were built from (their knots). */
   points: z.array(computePointSchema).default([]),
+  /** Measurements taken in the same run at other token counts, not used as knots: a held-out check. */
+  checks: z.array(computePointSchema).default([]),
 });
 export type ComputeProfile = z.output<typeof computeProfileSchema>;
 export type ComputeProfileInput = z.input<typeof computeProfileSchema>;
 
 /** Parses and validates a profile (JSON value); errors name the field. */
 export function parseComputeProfile(value: unknown, where = 'compute profile'): ComputeProfile {
+  const version = (value as { version?: unknown } | null)?.version;
+  if (
+    typeof value === 'object' &&
+    value !== null &&
+    version !== computeProfileVersion &&
+    version !== undefined
+  )
+    throw new CostModelError({
+      message:
+        `${where}: version ${String(version)} is not supported (this build reads version ${computeProfileVersion}: ` +
+        'a measured piecewise-linear curve per thread count). Regenerate it: ' +
+        '`pnpm --filter @switchyard/cost-model bench` for the shakespeare experts, or fitComputeProfile(points) ' +
+        "from your measurements (a version 1 file's `points` can be refitted)",
+      field: `${where}.version`,
+    });
   const profile = parseWithSchema(computeProfileSchema, value, where);
-  if (!profile.fits.some((fit) => fit.threads === 1))
-    throw new CostModelError({ message: `${where}: fits must include threads = 1`, field: `${where}.fits` });
-  return profile;
+  const threads = profile.curves.map((curve) => curve.threads);
+  if (!threads.includes(1))
+    throw new CostModelError({
+      message: `${where}: curves must include threads = 1`,
+      field: `${where}.curves`,
+    });
+  if (new Set(threads).size !== threads.length)
+    throw new CostModelError({
+      message: `${where}: one curve per thread count (got ${threads.join(', ')})`,
+      field: `${where}.curves`,
+    });
+  return { ...profile, curves: [...profile.curves].sort((a, b) => a.threads - b.threads) };
 }
 
 /** Reads a profile JSON file. */
@@ -85,9 +127,9 @@ export function loadComputeProfile(path: string): ComputeProfile {
 }
 
 /**
- * Line through (tokens, durationMs) minimising the squared *relative* error (weights 1/duration²):
- * the planner cares about % error at every batch size, and an unweighted fit lets the largest
- * token counts swamp the small ones. Needs two distinct token counts.
+ * Line through (tokens, durationMs) minimising the squared *relative* error (weights 1/duration²).
+ * Used to summarise a curve as "fixed + per-token" for people (`linearSummary`); the model itself
+ * is the piecewise-linear curve. Needs two distinct token counts.
  */
 export function fitLine(points: readonly { tokens: number; durationMs: number }[]): {
   fixedMs: number;
@@ -123,127 +165,269 @@ export function fitLine(points: readonly { tokens: number; durationMs: number }[
   return { fixedMs, perTokenMs };
 }
 
-/** Amdahl parallel fraction p from the time ratio t_N / t_1 = (1 − p) + p/N, clamped to [0, 1]. */
-function amdahlFraction(time1: number, timeN: number, threads: number): number {
-  if (time1 <= 0 || threads <= 1) return 0;
-  const p = (1 - timeN / time1) / (1 - 1 / threads);
-  return p < 0 ? 0 : Math.min(p, 1);
-}
-
-/** Coordination cost σ from t_N / t_1 = 1 + σ(N − 1) when more threads were slower; else 0. */
-function threadOverhead(time1: number, timeN: number, threads: number): number {
-  if (time1 <= 0 || threads <= 1 || timeN <= time1) return 0;
-  return (timeN / time1 - 1) / (threads - 1);
-}
-
 export interface FitComputeProfileOptions {
   subject: ComputeProfile['subject'];
   machine: ComputeProfile['machine'];
   createdAt?: string;
+  measurement?: string;
+  /** Held-out measurements to store beside the curves (not used as knots). */
+  checks?: readonly ComputePoint[];
 }
 
 /**
- * Fits a profile from measurements: a line per thread count, then Amdahl fractions from the 1→N
- * return (N = the largest measured thread count), each part separately.
+ * Builds a profile from measurements: per thread count, the measured points become the curve's
+ * knots (several measurements of one token count are combined by their median). Needs threads = 1
+ * and two distinct token counts per thread count.
  */
 export function fitComputeProfile(
   points: readonly ComputePoint[],
   options: FitComputeProfileOptions,
 ): ComputeProfile {
   const parsed = points.map((point, i) => parseWithSchema(computePointSchema, point, `points.${i}`));
-  const byThreads = new Map<number, ComputePoint[]>();
-  for (const point of parsed) byThreads.set(point.threads, [...(byThreads.get(point.threads) ?? []), point]);
+  const byThreads = new Map<number, Map<number, number[]>>();
+  for (const point of parsed) {
+    const byTokens = byThreads.get(point.threads) ?? new Map<number, number[]>();
+    byTokens.set(point.tokens, [...(byTokens.get(point.tokens) ?? []), point.durationMs]);
+    byThreads.set(point.threads, byTokens);
+  }
   if (!byThreads.has(1)) throw invalidField('points', 'need measurements at threads = 1');
-  const fits: ComputeFit[] = [...byThreads.entries()]
+  const curves: ComputeCurve[] = [...byThreads.entries()]
     .sort(([a], [b]) => a - b)
-    .map(([threads, group]) => ({ threads, ...fitLine(group) }));
-  const one = fits[0]!;
-  const top = fits[fits.length - 1]!;
-  const measured = top.threads > 1;
+    .map(([threads, byTokens]) => {
+      if (byTokens.size < 2)
+        throw invalidField(
+          'points',
+          `need at least two distinct token counts per thread count (threads = ${threads})`,
+        );
+      const knots = [...byTokens.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([tokens, durations]) => ({ tokens, durationMs: median(durations) }));
+      return { threads, knots };
+    });
   return {
     kind: 'switchyard.compute-profile',
-    version: 1,
+    version: computeProfileVersion,
     createdAt: options.createdAt ?? new Date().toISOString(),
     subject: options.subject,
     machine: options.machine,
-    fits,
-    scaling: {
-      model: 'amdahl',
-      measured,
-      parallelFractionFixed: measured ? amdahlFraction(one.fixedMs, top.fixedMs, top.threads) : 0,
-      parallelFractionPerToken: measured ? amdahlFraction(one.perTokenMs, top.perTokenMs, top.threads) : 0,
-      overheadPerThreadFixed: measured ? threadOverhead(one.fixedMs, top.fixedMs, top.threads) : 0,
-      overheadPerThreadPerToken: measured ? threadOverhead(one.perTokenMs, top.perTokenMs, top.threads) : 0,
-    },
+    curves,
+    ...(options.measurement === undefined ? {} : { measurement: options.measurement }),
     points: parsed,
+    checks: (options.checks ?? []).map((point, i) =>
+      parseWithSchema(computePointSchema, point, `checks.${i}`),
+    ),
   };
 }
 
-function singleThreadFit(profile: ComputeProfile): ComputeFit {
-  const fit = profile.fits.find((f) => f.threads === 1);
-  if (!fit) throw new CostModelError({ message: 'compute profile has no threads = 1 fit', field: 'fits' });
-  return fit;
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
  * Slow-down factor of a CPU share `vcpus` relative to one full core, for a part with parallel
- * fraction p. Below one vCPU the function gets that fraction of one core's time (1/v); from one
- * vCPU up it runs ⌈v⌉ threads on v cores' worth of credits: Amdahl with a continuous core count,
- * (1 − p) + p/v, which equals the measured ratio at the measured thread count and extrapolates
- * beyond it with the same p (an explicit model, not a measurement). Allocation-free.
+ * fraction p (Amdahl) or a coordination cost σ per extra thread (when more threads were slower).
+ * Below one vCPU the function gets that fraction of one core's time (1/v). Allocation-free.
  */
 export function shareFactor(vcpus: number, parallelFraction: number, overheadPerThread = 0): number {
   if (vcpus <= 1) return 1 / vcpus;
   return 1 - parallelFraction + parallelFraction / vcpus + overheadPerThread * (vcpus - 1);
 }
 
-/** Fixed part (ms) of one compute call at a memory size. Allocation-free after the first lookup. */
-export function computeFixedMs(profile: ComputeProfile, memoryMB: number): number {
-  return (
-    singleThreadFit(profile).fixedMs *
-    shareFactor(
-      vcpuForMemory(memoryMB),
-      profile.scaling.parallelFractionFixed,
-      profile.scaling.overheadPerThreadFixed,
-    )
-  );
-}
-
-/** t_cal: per-token compute (ms) at a memory size. */
-export function computePerTokenMs(profile: ComputeProfile, memoryMB: number): number {
-  return (
-    singleThreadFit(profile).perTokenMs *
-    shareFactor(
-      vcpuForMemory(memoryMB),
-      profile.scaling.parallelFractionPerToken,
-      profile.scaling.overheadPerThreadPerToken,
-    )
-  );
-}
-
-/** time(tokens, memory) = fixed + per-token × tokens, scaled by the memory's vCPU share. */
-export function computeTimeMs(profile: ComputeProfile, tokens: number, memoryMB: number): number {
+/**
+ * Value of a piecewise-linear curve at `tokens`: linear between knots; beyond the last knot the last
+ * segment's line (proportional to tokens if that line falls); below the first knot the first
+ * segment's line, never below proportional-to-tokens. Allocation-free.
+ */
+export function curveValueMs(
+  knotTokens: ArrayLike<number>,
+  knotMs: ArrayLike<number>,
+  tokens: number,
+): number {
   if (tokens <= 0) return 0;
-  return computeFixedMs(profile, memoryMB) + computePerTokenMs(profile, memoryMB) * tokens;
+  const i = segmentIndex(knotTokens, tokens);
+  const t0 = knotTokens[i]!;
+  const t1 = knotTokens[i + 1]!;
+  const y0 = knotMs[i]!;
+  const y1 = knotMs[i + 1]!;
+  const slope = (y1 - y0) / (t1 - t0);
+  const line = y0 + slope * (tokens - t0);
+  const n = knotTokens.length;
+  if (tokens > knotTokens[n - 1]! && slope <= 0) return (knotMs[n - 1]! * tokens) / knotTokens[n - 1]!;
+  if (tokens < t0) return Math.max(line, (y0 * tokens) / t0);
+  return line;
 }
 
 /**
- * Predicted time at an explicit thread count on the profiling machine (full cores, no throttling):
- * the Amdahl model at v = threads. Used to compare prediction with measurement.
+ * The segment of the curve around `tokens` as a line `fixedMs + perTokenMs × tokens`, so the
+ * paper's latency equations (fixed + r·t_cal) use the measured curve exactly at that call size.
+ * `fixedMs` may be negative for a steep segment; the line is only used near `tokens`.
+ * Writes into `out` (allocation-free).
  */
+export function curveSegment(
+  knotTokens: ArrayLike<number>,
+  knotMs: ArrayLike<number>,
+  tokens: number,
+  out: { fixedMs: number; perTokenMs: number },
+): { fixedMs: number; perTokenMs: number } {
+  const n = knotTokens.length;
+  const i = segmentIndex(knotTokens, tokens);
+  const t0 = knotTokens[i]!;
+  const y0 = knotMs[i]!;
+  const slope = (knotMs[i + 1]! - y0) / (knotTokens[i + 1]! - t0);
+  const beyond = tokens > knotTokens[n - 1]! && slope <= 0;
+  const below = tokens < t0 && y0 + slope * (tokens - t0) < (y0 * tokens) / t0;
+  if (beyond || below) {
+    const k = beyond ? n - 1 : 0;
+    out.fixedMs = 0;
+    out.perTokenMs = knotMs[k]! / knotTokens[k]!;
+    return out;
+  }
+  out.perTokenMs = slope;
+  out.fixedMs = y0 - slope * t0;
+  return out;
+}
+
+/** Index i of the segment [knot i, knot i+1] that holds `tokens` (end segments beyond the ends). */
+function segmentIndex(knotTokens: ArrayLike<number>, tokens: number): number {
+  const n = knotTokens.length;
+  let low = 0;
+  let high = n - 2;
+  // Largest i ≤ n − 2 with knotTokens[i] ≤ tokens (0 if below the first knot).
+  while (low < high) {
+    const mid = (low + high + 1) >> 1;
+    if (knotTokens[mid]! <= tokens) low = mid;
+    else high = mid - 1;
+  }
+  return low;
+}
+
+/** A profile's curve at one CPU share, on the threads = 1 curve's token grid. */
+export interface ComputeCurveAt {
+  /** The CPU share (vCPUs or threads on full cores). */
+  vcpus: number;
+  tokens: Float64Array;
+  durationMs: Float64Array;
+}
+
+/**
+ * The profile's time-vs-tokens curve at a CPU share `vcpus`, knot by knot on the threads = 1 grid
+ * (other thread counts' curves are read at those token counts by interpolation):
+ * * v < 1: the function gets that fraction of one core: t₁ / v;
+ * * v = a measured thread count: that measurement;
+ * * between measured counts a < v < b: Amdahl through the two, t = s + q/v (q, s from t_a, t_b);
+ *   if b threads were slower than a (thread start and sync dominate small calls), linear in v;
+ * * beyond the largest measured count N: Amdahl through t₁ and t_N, i.e. t₁·((1 − p) + p/v) with
+ *   p = (1 − t_N/t₁)/(1 − 1/N), or t₁·(1 + σ(v − 1)) with σ = (t_N/t₁ − 1)/(N − 1) if N threads
+ *   were slower — an explicit extrapolation, not a measurement.
+ * The diminishing return is therefore measured per token count, not assumed. Memoised per profile
+ * object and share: treat the returned arrays (and profiles) as read-only.
+ */
+export function computeCurveAt(profile: ComputeProfile, vcpus: number): ComputeCurveAt {
+  if (!(vcpus > 0)) throw invalidField('vcpus', 'must be a positive number');
+  // Profiles are treated as immutable values: memoise per profile object and share.
+  let byShare = curveMemo.get(profile);
+  if (!byShare) {
+    byShare = new Map();
+    curveMemo.set(profile, byShare);
+  }
+  let curve = byShare.get(vcpus);
+  if (!curve) {
+    curve = buildCurveAt(profile, vcpus);
+    if (byShare.size < 4096) byShare.set(vcpus, curve);
+  }
+  return curve;
+}
+
+const curveMemo = new WeakMap<ComputeProfile, Map<number, ComputeCurveAt>>();
+
+function buildCurveAt(profile: ComputeProfile, vcpus: number): ComputeCurveAt {
+  const curves = [...profile.curves].sort((a, b) => a.threads - b.threads);
+  const one = curves[0]!;
+  if (one.threads !== 1)
+    throw new CostModelError({ message: 'compute profile has no threads = 1 curve', field: 'curves' });
+  const grid = Float64Array.from(one.knots, (knot) => knot.tokens);
+  const valuesOf = (curve: ComputeCurve): Float64Array => {
+    const tokens = Float64Array.from(curve.knots, (knot) => knot.tokens);
+    const ms = Float64Array.from(curve.knots, (knot) => knot.durationMs);
+    return grid.map((t) => curveValueMs(tokens, ms, t));
+  };
+  const t1 = Float64Array.from(one.knots, (knot) => knot.durationMs);
+  const out = new Float64Array(grid.length);
+  if (vcpus <= 1) {
+    for (let k = 0; k < grid.length; k++) out[k] = t1[k]! / vcpus;
+    return { vcpus, tokens: grid, durationMs: out };
+  }
+  const exact = curves.find((curve) => curve.threads === vcpus);
+  if (exact) return { vcpus, tokens: grid, durationMs: exact === one ? t1 : valuesOf(exact) };
+  const above = curves.find((curve) => curve.threads > vcpus);
+  const below = [...curves].reverse().find((curve) => curve.threads < vcpus)!;
+  // Between two measured counts: through both; beyond the largest: through 1 and the largest.
+  const [a, b] = above ? [below, above] : [one, curves[curves.length - 1]!];
+  if (a === b) {
+    out.set(t1);
+    return { vcpus, tokens: grid, durationMs: out };
+  }
+  const ta = a === one ? t1 : valuesOf(a);
+  const tb = valuesOf(b);
+  for (let k = 0; k < grid.length; k++) out[k] = throughTwo(a.threads, ta[k]!, b.threads, tb[k]!, vcpus);
+  return { vcpus, tokens: grid, durationMs: out };
+}
+
+/** Time at v threads from times at a < b threads: Amdahl s + q/v if b was faster, else linear in v. */
+function throughTwo(a: number, timeA: number, b: number, timeB: number, v: number): number {
+  if (timeB < timeA) {
+    const q = (timeA - timeB) / (1 / a - 1 / b);
+    const s = timeA - q / a;
+    // s < 0 (super-linear return) would predict negative time far out: cap the parallel part at 100 %.
+    if (s < 0) return (timeA * a) / v;
+    return s + q / v;
+  }
+  return timeA + ((timeB - timeA) * (v - a)) / (b - a);
+}
+
+/** Time of one compute call over `tokens` tokens at `threads` threads on full cores (the profiling machine). */
 export function computeTimeAtThreadsMs(profile: ComputeProfile, tokens: number, threads: number): number {
-  const one = singleThreadFit(profile);
-  return (
-    one.fixedMs *
-      shareFactor(threads, profile.scaling.parallelFractionFixed, profile.scaling.overheadPerThreadFixed) +
-    one.perTokenMs *
-      tokens *
-      shareFactor(
-        threads,
-        profile.scaling.parallelFractionPerToken,
-        profile.scaling.overheadPerThreadPerToken,
-      )
-  );
+  if (tokens <= 0) return 0;
+  const curve = computeCurveAt(profile, threads);
+  return curveValueMs(curve.tokens, curve.durationMs, tokens);
+}
+
+/** time(tokens, memory): one compute call over `tokens` tokens at the memory size's vCPU share. */
+export function computeTimeMs(profile: ComputeProfile, tokens: number, memoryMB: number): number {
+  if (tokens <= 0) return 0;
+  const curve = computeCurveAt(profile, vcpuForMemory(memoryMB));
+  return curveValueMs(curve.tokens, curve.durationMs, tokens);
+}
+
+/** The curve's local line at a memory size around a call of `tokens` tokens (see `curveSegment`). */
+export function computeSegment(
+  profile: ComputeProfile,
+  memoryMB: number,
+  tokens: number,
+): { fixedMs: number; perTokenMs: number } {
+  const curve = computeCurveAt(profile, vcpuForMemory(memoryMB));
+  return curveSegment(curve.tokens, curve.durationMs, tokens, { fixedMs: 0, perTokenMs: 0 });
+}
+
+/** Fixed part (ms) of the local line for a call of `tokens` tokens at a memory size. */
+export function computeFixedMs(profile: ComputeProfile, memoryMB: number, tokens: number): number {
+  return computeSegment(profile, memoryMB, tokens).fixedMs;
+}
+
+/** t_cal: per-token compute (ms) of the local line for a call of `tokens` tokens at a memory size. */
+export function computePerTokenMs(profile: ComputeProfile, memoryMB: number, tokens: number): number {
+  return computeSegment(profile, memoryMB, tokens).perTokenMs;
+}
+
+/**
+ * A one-line summary of the curve at a thread count, "fixed + per-token × tokens" (relative least
+ * squares through its knots), for reports and people; predictions use the curve itself.
+ */
+export function linearSummary(profile: ComputeProfile, threads = 1): { fixedMs: number; perTokenMs: number } {
+  const curve = computeCurveAt(profile, threads);
+  return fitLine(Array.from(curve.tokens, (tokens, k) => ({ tokens, durationMs: curve.durationMs[k]! })));
 }
 
 /** Runs an expert over `tokens` tokens at `threads` threads and resolves its duration in ms. */
@@ -266,10 +450,17 @@ export interface ProfileComputeOptions {
   interleave?: boolean;
   /** With `interleave`: keep sampling unsettled cells up to this many runs. Default `repetitions`. */
   maxRepetitions?: number;
-  /** A cell is settled when its three fastest runs are within this fraction. Default 0.05. */
+  /**
+   * A cell is settled when the fastest of its odd-numbered runs and the fastest of its even-numbered
+   * runs agree within this fraction: two independent samples reached the same floor. Default 0.05.
+   */
   stableFraction?: number;
+  /** With `interleave`: stop sampling unsettled cells after this much wall time (ms). Default none. */
+  maxDurationMs?: number;
   /** With `interleave`: shuffles the cell order every round (seeded source in [0, 1)). */
   random?: () => number;
+  /** Also record each cell's median and 90th percentile (`medianMs`, `p90Ms`). */
+  spread?: boolean;
   onProgress?: (point: ComputePoint) => void;
 }
 
@@ -286,14 +477,20 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
     for (let i = 0; i < warmup; i++) await options.runExpert(cell.tokens, cell.threads);
   if (options.interleave) {
     // One run of every cell per round: a burst of load from other processes hits all cells alike.
-    // With `maxRepetitions`, cells whose three fastest runs still disagree by more than
-    // `stableFraction` get more rounds: contention only adds time, so agreeing minima are clean.
+    // With `maxRepetitions`, cells whose odd-run and even-run minima still disagree by more than
+    // `stableFraction` get more rounds: contention only adds time, so two halves that reach the same
+    // floor independently are clean (three fastest runs of one burst could agree on a wrong floor).
     const maxRepetitions = Math.max(repetitions, options.maxRepetitions ?? repetitions);
     const stable = options.stableFraction ?? 0.05;
+    const deadline = performance.now() + (options.maxDurationMs ?? Number.POSITIVE_INFINITY);
     const settled = (durations: number[]): boolean => {
-      if (durations.length < 3) return false;
-      const fastest = [...durations].sort((a, b) => a - b);
-      return fastest[2]! <= fastest[0]! * (1 + stable);
+      if (durations.length < 2) return false;
+      let odd = Number.POSITIVE_INFINITY;
+      let even = Number.POSITIVE_INFINITY;
+      for (let i = 0; i < durations.length; i++)
+        if (i % 2 === 0) even = Math.min(even, durations[i]!);
+        else odd = Math.min(odd, durations[i]!);
+      return Math.max(odd, even) <= Math.min(odd, even) * (1 + stable);
     };
     const order = [...cells];
     for (let i = 0; i < maxRepetitions; i++) {
@@ -306,6 +503,7 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
           [order[j], order[k]] = [order[k]!, order[j]!];
         }
       }
+      if (i >= repetitions && performance.now() > deadline) break;
       for (const cell of order) {
         if (i >= repetitions && settled(cell.durations)) continue;
         cell.durations.push(await options.runExpert(cell.tokens, cell.threads));
@@ -323,12 +521,14 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
     durations.sort((a, b) => a - b);
     const mid = durations.length >> 1;
     const median = durations.length % 2 === 1 ? durations[mid]! : (durations[mid - 1]! + durations[mid]!) / 2;
+    const p90 = durations[Math.min(durations.length - 1, Math.ceil(0.9 * durations.length) - 1)]!;
     const point: ComputePoint = {
       threads,
       tokens,
       durationMs: statistic === 'min' ? durations[0]! : median,
       repetitions: durations.length,
       ...(statistic === 'min' ? { statistic } : {}),
+      ...(options.spread && median > 0 && p90 > 0 ? { medianMs: median, p90Ms: p90 } : {}),
     };
     options.onProgress?.(point);
     return point;

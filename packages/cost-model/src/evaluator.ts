@@ -1,6 +1,7 @@
 import type { TransportMethod } from '@switchyard/core';
 import type { ComputeProfile } from './compute-profile.js';
-import { computeFixedMs, computePerTokenMs } from './compute-profile.js';
+import { computeCurveAt, curveSegment } from './compute-profile.js';
+import { type InvocationOverhead, invocationFixedMs, invocationPerByteMs } from './invocation-overhead.js';
 import { billedDurationMs, gbSecondsOf } from './lambda-cost.js';
 import {
   fitsMemory,
@@ -11,7 +12,7 @@ import {
   replicaMs,
   type TransportParameters,
 } from './latency.js';
-import { lambdaMemoryLimits } from './memory.js';
+import { lambdaMemoryLimits, vcpuForMemory } from './memory.js';
 import type { LambdaRates } from './price-table.js';
 
 /** Bytes per activation element for each wire dtype. */
@@ -27,6 +28,8 @@ export interface CostEvaluatorOptions {
   runtimeOverheadMB?: number;
   intermediateBytesPerToken?: number;
   ephemeralStorageMB?: number;
+  /** Calibrated per-invocation handler overhead, added to the compute terms (none by default). */
+  invocationOverhead?: InvocationOverhead;
 }
 
 /** Cost and time of one function (all its replicas) for one batch. Reused as an out-parameter. */
@@ -84,8 +87,11 @@ export class CostEvaluator {
   readonly outputBytesPerToken: number;
   readonly footprint: MemoryFootprint;
   readonly ephemeralStorageMB: number;
-  private readonly fixedCache = new Float64Array(lambdaMemoryLimits.maxMB + 1).fill(-1);
-  private readonly perTokenCache = new Float64Array(lambdaMemoryLimits.maxMB + 1).fill(-1);
+  readonly invocationOverhead: InvocationOverhead | undefined;
+  /** The compute curve's knot times per MB (filled on first use), on the shared token grid. */
+  private readonly curveCache: (Float64Array | undefined)[] = new Array(lambdaMemoryLimits.maxMB + 1);
+  private readonly curveTokens: Float64Array;
+  private readonly segment = { fixedMs: 0, perTokenMs: 0 };
   private readonly work: ReplicaWork = {
     tokens: 0,
     parameterBytes: 0,
@@ -111,36 +117,44 @@ export class CostEvaluator {
       runtimeOverheadMB: options.runtimeOverheadMB ?? 150,
     };
     this.ephemeralStorageMB = options.ephemeralStorageMB ?? 512;
+    this.curveTokens = computeCurveAt(options.compute, 1).tokens;
+    this.invocationOverhead = options.invocationOverhead;
   }
 
-  /** t_cal at a memory size (cached). */
-  perTokenMs(memoryMB: number): number {
-    let value = this.perTokenCache[memoryMB];
-    if (value === undefined || value < 0) {
-      value = computePerTokenMs(this.compute, memoryMB);
-      this.perTokenCache[memoryMB] = value;
+  /** The compute curve's knot times at a memory size (cached per MB). */
+  private curveMs(memoryMB: number): Float64Array {
+    let values = this.curveCache[memoryMB];
+    if (values === undefined) {
+      values = computeCurveAt(this.compute, vcpuForMemory(memoryMB)).durationMs;
+      this.curveCache[memoryMB] = values;
     }
-    return value;
+    return values;
   }
 
-  /** Fixed compute cost of one call at a memory size (cached). */
-  fixedMs(memoryMB: number): number {
-    let value = this.fixedCache[memoryMB];
-    if (value === undefined || value < 0) {
-      value = computeFixedMs(this.compute, memoryMB);
-      this.fixedCache[memoryMB] = value;
-    }
-    return value;
+  /**
+   * The compute curve's local line at a memory size around a call of `callTokens` tokens: t_cal
+   * (per token) and the fixed part, as the latency equations take them. Allocation-free after the
+   * first call per MB.
+   */
+  computeLine(memoryMB: number, callTokens: number): { fixedMs: number; perTokenMs: number } {
+    return curveSegment(this.curveTokens, this.curveMs(memoryMB), callTokens, this.segment);
   }
 
-  private fill(tokens: number, memoryMB: number, parameterBytes: number): ReplicaWork {
+  /** `callTokens`: tokens per compute call (the mini-batch for pipelined S3, else all r). */
+  private fill(tokens: number, memoryMB: number, parameterBytes: number, callTokens: number): ReplicaWork {
     const work = this.work;
+    const line = this.computeLine(memoryMB, callTokens);
     work.tokens = tokens;
     work.parameterBytes = parameterBytes;
     work.inputBytesPerToken = this.inputBytesPerToken;
     work.outputBytesPerToken = this.outputBytesPerToken;
-    work.computeMsPerToken = this.perTokenMs(memoryMB);
-    work.computeFixedMs = this.fixedMs(memoryMB);
+    // The calibrated invocation overhead (if any) rides on the compute terms: its fixed part per
+    // call, its per-byte part per token's wire bytes (request + response).
+    work.computeMsPerToken =
+      line.perTokenMs +
+      invocationPerByteMs(this.invocationOverhead, memoryMB) *
+        (this.inputBytesPerToken + this.outputBytesPerToken);
+    work.computeFixedMs = line.fixedMs + invocationFixedMs(this.invocationOverhead, memoryMB);
     return work;
   }
 
@@ -152,7 +166,10 @@ export class CostEvaluator {
     beta: number,
     parameterBytes: number,
   ): number {
-    return replicaMs(method, this.fill(tokens, memoryMB, parameterBytes), beta, this.transport);
+    // One compute call per mini-batch when pipelined (a short last one is costed on the same
+    // segment), else one call over all r tokens: the curve's line there is exact at that size.
+    const callTokens = method === 's3-pipelined' ? Math.min(beta, tokens) : tokens;
+    return replicaMs(method, this.fill(tokens, memoryMB, parameterBytes, callTokens), beta, this.transport);
   }
 
   /** S3 PUTs per replica invocation: input and output objects, one each per mini-batch when pipelined. */

@@ -37,7 +37,9 @@ export const defaultTransportParameters: TransportParameters = Object.freeze(
 /**
  * What one replica of one function does per batch. All sizes are bytes; `computeMsPerToken` is
  * t_cal at the function's memory size and `computeFixedMs` the fixed part of one compute call
- * (0 reproduces the paper exactly; the measured profile has a small fixed cost per call).
+ * (0 reproduces the paper exactly). With a measured profile both are the local line of its
+ * piecewise-linear curve at the call size (`CostEvaluator.computeLine`), so fixed + r·t_cal is the
+ * measured curve at r; the fixed part can then be negative on a steep segment.
  */
 export interface ReplicaWork {
   /** r: tokens this replica processes. */

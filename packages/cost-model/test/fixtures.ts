@@ -4,20 +4,21 @@ import type { ComputeProfile } from '../src/compute-profile.js';
 /** A compute profile with 0.1 ms/token, no fixed cost, no thread return: easy to hand-compute. */
 export const flatComputeProfile: ComputeProfile = {
   kind: 'switchyard.compute-profile',
-  version: 1,
+  version: 2,
   createdAt: '2026-11-28',
   subject: { model: 'hand' },
   machine: { description: 'hand', logicalCpus: 1 },
-  fits: [{ threads: 1, fixedMs: 0, perTokenMs: 0.1 }],
-  scaling: {
-    model: 'amdahl',
-    measured: false,
-    parallelFractionFixed: 0,
-    parallelFractionPerToken: 0,
-    overheadPerThreadFixed: 0,
-    overheadPerThreadPerToken: 0,
-  },
+  curves: [
+    {
+      threads: 1,
+      knots: [
+        { tokens: 1, durationMs: 0.1 },
+        { tokens: 1000, durationMs: 100 },
+      ],
+    },
+  ],
   points: [],
+  checks: [],
 };
 
 export const handTransport = {

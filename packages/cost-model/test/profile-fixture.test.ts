@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { computePerTokenMs, computeTimeAtThreadsMs, loadComputeProfile } from '../src/compute-profile.js';
+import { computeTimeAtThreadsMs, computeTimeMs, loadComputeProfile } from '../src/compute-profile.js';
 
 const fixture = resolve(
   dirname(fileURLToPath(import.meta.url)),
@@ -11,25 +11,33 @@ const fixture = resolve(
 describe('the committed shakespeare-mixtral-8x2 compute profile', () => {
   const profile = loadComputeProfile(fixture);
 
-  it('is a valid v1 profile measured at 1 and 2 threads', () => {
+  it('is a valid v2 profile measured at 1 and 2 threads on a token grid', () => {
     expect(profile.subject.model).toBe('shakespeare-mixtral-8x2');
-    expect(profile.fits.map((f) => f.threads)).toEqual([1, 2]);
-    expect(profile.scaling.measured).toBe(true);
-    expect(profile.points.length).toBeGreaterThanOrEqual(8);
+    expect(profile.curves.map((curve) => curve.threads)).toEqual([1, 2]);
+    for (const curve of profile.curves) expect(curve.knots.length).toBeGreaterThanOrEqual(5);
+    expect(profile.checks.length).toBeGreaterThanOrEqual(8);
   });
 
-  it('its fit reproduces its own single-thread measurements within 15 %', () => {
-    for (const point of profile.points.filter((p) => p.threads === 1)) {
-      const predicted = computeTimeAtThreadsMs(profile, point.tokens, 1);
-      expect(
-        Math.abs(predicted - point.durationMs) / point.durationMs,
-        `${point.tokens} tokens`,
-      ).toBeLessThan(0.15);
+  it('carries held-out checks between its knots, and predicts them from the knots alone', () => {
+    // Whether they are within the 15 % target depends on how quiet the machine was when measured:
+    // the benchmark (pnpm --filter @switchyard/cost-model bench) prints and records that verdict.
+    for (const check of profile.checks) {
+      expect(profile.points.some((p) => p.tokens === check.tokens && p.threads === check.threads)).toBe(
+        false,
+      );
+      const knots = profile.curves.find((c) => c.threads === check.threads)!.knots;
+      expect(check.tokens).toBeGreaterThan(knots[0]!.tokens);
+      expect(check.tokens).toBeLessThan(knots[knots.length - 1]!.tokens);
+      const predicted = computeTimeAtThreadsMs(profile, check.tokens, check.threads);
+      const below = [...knots].reverse().find((k) => k.tokens < check.tokens)!;
+      const above = knots.find((k) => k.tokens > check.tokens)!;
+      expect(predicted).toBeGreaterThanOrEqual(Math.min(below.durationMs, above.durationMs));
+      expect(predicted).toBeLessThanOrEqual(Math.max(below.durationMs, above.durationMs));
     }
   });
 
-  it('gives a per-token time that falls as memory grows', () => {
-    expect(computePerTokenMs(profile, 3008)).toBeLessThanOrEqual(computePerTokenMs(profile, 1769));
-    expect(computePerTokenMs(profile, 1769)).toBeLessThan(computePerTokenMs(profile, 128));
+  it('gives a large call a time that falls as memory grows', () => {
+    expect(computeTimeMs(profile, 2048, 3008)).toBeLessThan(computeTimeMs(profile, 2048, 1769));
+    expect(computeTimeMs(profile, 2048, 1769)).toBeLessThan(computeTimeMs(profile, 2048, 128));
   });
 });

@@ -1,25 +1,31 @@
 /**
  * Benchmarks for @switchyard/model. Prints tables and writes bench-results/model.json at the repo root.
  *   node --conditions=@switchyard/source --import tsx bench/model.ts [--quick] [--threads N]
+ *     [--only experts,shakespeare,memory]
  * 1. One expert FFN (SwiGLU graph from buildSwigluGraph, random weights) at 2048×1408 and 4096×14336
  *    for 1/64/256/1024 tokens, against one large plain MatMul measured in the same run (practical peak).
  * 2. Prefill and decode tokens/s of shakespeare-mixtral-8x2 with the share of time in expert FFNs.
- * 3. Peak RSS while loading a BF16 checkpoint (child process; synthetic mixtral checkpoint written here).
+ * 3. Peak RSS of a whole child process loading a synthetic BF16 mixtral checkpoint written here (280 MB
+ *    and 558 MB as float32), with eager experts and on the default lazy path after every expert ran.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberToBfloat16Bits, serializeSafetensors, type TensorInput } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
+import { swigluGraph } from '../src/expert-graph.js';
+import { createSessionFromGraph } from '../src/expert-runner.js';
 import { GraphBuilder } from '../src/graph-builder.js';
-import { buildSwigluGraph, createExpertRunner, createRandom, loadModel, type MoeStep } from '../src/index.js';
+import { createExpertRunner, createRandom, loadModel, type MoeStep } from '../src/index.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const threadsIndex = args.indexOf('--threads');
 const threads = threadsIndex >= 0 ? Number(args[threadsIndex + 1]) : 1;
+const onlyIndex = args.indexOf('--only');
+const onlyParts = onlyIndex >= 0 ? (args[onlyIndex + 1] ?? '').split(',') : [];
 const root = join(import.meta.dirname, '../../..');
 
 function randomFloats(count: number, seed: number, scale: number): Float32Array {
@@ -40,6 +46,28 @@ async function timeRuns(run: () => Promise<unknown>, minimumMs: number, maxRuns:
   }
   times.sort((a, b) => a - b);
   return times[Math.floor(times.length / 2)]!; // median ms
+}
+
+/** Times two runs alternately (each call of one followed by one of the other); median ms of each. */
+async function timeAlternately(
+  first: () => Promise<unknown>,
+  second: () => Promise<unknown>,
+  minimumMs: number,
+  maxRuns: number,
+): Promise<[number, number]> {
+  await first(); // warm-up
+  await second();
+  const times: [number[], number[]] = [[], []];
+  const started = performance.now();
+  while (times[0].length < maxRuns && (times[0].length < 2 || performance.now() - started < minimumMs)) {
+    for (const [index, run] of [first, second].entries()) {
+      const t0 = performance.now();
+      await run();
+      times[index]!.push(performance.now() - t0);
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return [median(times[0]), median(times[1])];
 }
 
 async function expertBenchmark() {
@@ -66,26 +94,32 @@ async function expertBenchmark() {
       interOpNumThreads: 1,
     });
     const peakInput = new ort.Tensor('float32', randomFloats(1024 * H, 2, 1), [1024, H]);
-    const runner = await createExpertRunner(
-      buildSwigluGraph({
-        hiddenSize: H,
-        intermediateSize: I,
-        gate: randomFloats(I * H, 3, 0.02),
-        up: randomFloats(I * H, 4, 0.02),
-        down: randomFloats(H * I, 5, 0.02),
-      }),
-      { threads },
-    );
+    const expert = swigluGraph({
+      hiddenSize: H,
+      intermediateSize: I,
+      gate: randomFloats(I * H, 3, 0.02),
+      up: randomFloats(I * H, 4, 0.02),
+      down: randomFloats(H * I, 5, 0.02),
+    });
+    // The expert function's way (ONNX bytes, `createExpertRunner`) and the in-process model's way
+    // (external-data file, `createSessionFromGraph`), timed alternately: same session options, so
+    // the same kernels and bits; this shows the loading path costs no speed.
+    const runner = await createExpertRunner(expert.build(), { threads });
+    const inProcessSession = await createSessionFromGraph(expert, threads, 'bench expert');
+    const runInProcess = (x: Float32Array, n: number) =>
+      inProcessSession.run({ hidden_states: new ort.Tensor('float32', x, [n, H]) });
     for (const tokens of [1, 64, 256, 1024]) {
       const peakMs = await timeRuns(() => peakSession.run({ a: peakInput }), quick ? 500 : 1000, 3);
       const peakGflops = (2 * 1024 * H * 3 * I) / (peakMs * 1e6);
       const x = randomFloats(tokens * H, 6 + tokens, 1);
-      const ms = await timeRuns(
+      const [ms, inProcessMs] = await timeAlternately(
         () => runner.run(x, tokens),
+        () => runInProcess(x, tokens),
         quick ? 500 : 1000,
         tokens >= 256 && H >= 4096 ? 3 : 20,
       );
       const gflops = (2 * tokens * H * I * 3) / (ms * 1e6);
+      const inProcessGflops = (2 * tokens * H * I * 3) / (inProcessMs * 1e6);
       rows.push({
         shape: `${H}×${I}`,
         tokens,
@@ -93,10 +127,14 @@ async function expertBenchmark() {
         gflops: Number(gflops.toFixed(2)),
         peakGflops: Number(peakGflops.toFixed(2)),
         shareOfPeak: Number((gflops / peakGflops).toFixed(3)),
+        inProcessGflops: Number(inProcessGflops.toFixed(2)),
+        inProcessShareOfPeak: Number((inProcessGflops / peakGflops).toFixed(3)),
+        load1m: Number(loadavg()[0]!.toFixed(1)),
       });
     }
     await peakSession.release();
     await runner.close();
+    await inProcessSession.release();
   }
   return rows;
 }
@@ -168,13 +206,16 @@ function argmax(values: Float32Array): number {
   return best;
 }
 
-/** Writes a synthetic BF16 mixtral checkpoint and measures a child process's peak RSS while loading it. */
-async function loadMemoryBenchmark() {
-  const dir = await mkdtemp(join(tmpdir(), 'switchyard-bf16-'));
-  const H = quick ? 256 : 512;
-  const I = quick ? 704 : 1408;
+interface CheckpointShape {
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+}
+
+/** Writes a synthetic BF16 mixtral checkpoint (8 experts, top-2) and returns its parameter count. */
+async function writeBf16Checkpoint(dir: string, shape: CheckpointShape): Promise<number> {
+  const { hiddenSize: H, intermediateSize: I, numLayers: L } = shape;
   const E = 8;
-  const L = 4;
   const V = 1024;
   const config = {
     model_type: 'mixtral',
@@ -198,9 +239,9 @@ async function loadMemoryBenchmark() {
   let seed = 100;
   const add = (name: string, shape: number[]) => {
     const count = shape.reduce((x, y) => x * y, 1);
-    const values = randomFloats(count, seed++, 0.05);
+    const random = createRandom(seed++);
     const bits = new Uint16Array(count);
-    for (let i = 0; i < count; i++) bits[i] = numberToBfloat16Bits(values[i]!);
+    for (let i = 0; i < count; i++) bits[i] = numberToBfloat16Bits((random() * 2 - 1) * 0.05);
     tensors[name] = { dtype: 'BF16', shape, data: bits };
     parameters += count;
   };
@@ -223,51 +264,152 @@ async function loadMemoryBenchmark() {
     }
   }
   await writeFile(join(dir, 'model.safetensors'), serializeSafetensors(tensors));
-  const script = join(dir, 'load.mjs');
-  await writeFile(
-    script,
-    `const { loadModel } = await import(${JSON.stringify(join(import.meta.dirname, '../src/index.ts'))});
-const before = process.resourceUsage().maxRSS;
-const model = await loadModel(${JSON.stringify(dir)}, { eagerExperts: true });
-const after = process.resourceUsage().maxRSS;
-await model.close();
-console.log(JSON.stringify({ baselineKB: before, peakKB: after }));`,
-  );
-  const output = execFileSync(
-    process.execPath,
-    ['--conditions=@switchyard/source', '--import', 'tsx', script],
-    { cwd: join(import.meta.dirname, '..'), encoding: 'utf8' },
-  );
-  const { baselineKB, peakKB } = JSON.parse(output.trim().split('\n').pop()!);
-  await rm(dir, { recursive: true, force: true });
-  const float32MB = (parameters * 4) / 2 ** 20;
-  const peakMB = peakKB / 1024;
-  const limitMB = 1.5 * float32MB + 200;
-  return [
-    {
-      parameters,
-      bf16FileMB: Number(((parameters * 2) / 2 ** 20).toFixed(1)),
-      float32MB: Number(float32MB.toFixed(1)),
-      processBaselineMB: Number((baselineKB / 1024).toFixed(1)),
-      peakRssMB: Number(peakMB.toFixed(1)),
-      limitMB: Number(limitMB.toFixed(1)),
-      withinLimit: peakMB <= limitMB,
-    },
-  ];
+  return parameters;
 }
 
-const experts = await expertBenchmark();
-console.log(`\nExpert FFN vs one plain MatMul [1024,H]×[H,3I] (threads ${threads})`);
-console.table(experts);
-const shakespeare = await shakespeareBenchmark();
-console.log(`\nshakespeare-mixtral-8x2 prefill/decode (threads ${threads})`);
-console.table(shakespeare);
-const memory = await loadMemoryBenchmark();
-console.log('\nPeak RSS loading a BF16 checkpoint (eager expert graphs)');
-console.table(memory);
+/**
+ * The child process that loads the checkpoint. Peak RSS is the kernel's high-water mark of the child's
+ * own address space (VmHWM in /proc/self/status): `process.resourceUsage().maxRSS` (getrusage) is not
+ * usable here because Linux carries the parent's high-water mark over fork + exec, which is what
+ * made the old "baseline" of 360–489 MB. Phases are sampled from the model's debug log lines.
+ */
+const childScript = (modelIndex: string, dir: string, mode: 'eager' | 'lazy') => `
+import { readFileSync } from 'node:fs';
+const { loadModel } = await import(${JSON.stringify(modelIndex)});
+const memory = () => {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kb = (key) => Number(new RegExp(key + ':\\\\s+(\\\\d+)').exec(status)[1]);
+    return { rssMB: kb('VmRSS') / 1024, peakMB: kb('VmHWM') / 1024, source: 'VmHWM' };
+  } catch {
+    return { rssMB: process.memoryUsage().rss / 2 ** 20, peakMB: process.resourceUsage().maxRSS / 1024, source: 'maxRSS' };
+  }
+};
+const phases = [];
+const mark = (phase) => phases.push({ phase, ...memory() });
+mark('before loadModel (node, tsx, onnxruntime, @switchyard/model imported)');
+let lastLayer = -1;
+const logger = {
+  debug(message, fields) {
+    if (message === 'checkpoint headers read') mark('checkpoint headers read');
+    if (message === 'graph loaded' && fields.graph === 'head graph') mark('dense graphs loaded (embedding, layers, head)');
+    const expert = /^layer (\\d+) expert (\\d+) graph$/.exec(fields?.graph ?? '');
+    if (message === 'graph loaded' && expert && Number(expert[2]) === 7) mark('experts of layer ' + expert[1] + ' loaded');
+  },
+  warn() {},
+  error() {},
+};
+const started = performance.now();
+const model = await loadModel(${JSON.stringify(dir)}, { eagerExperts: ${mode === 'eager'}, logger });
+const loadMs = performance.now() - started;
+mark('loadModel returned');
+const { config } = model;
+const sequence = model.createSequence();
+await model.forward([{ sequence, tokens: Array.from({ length: 64 }, (_, i) => (i * 37) % config.vocabSize) }]);
+mark('forward over 64 tokens');
+for (const layer of config.moeLayers)
+  for (let e = 0; e < config.numExperts; e++)
+    await model.runExpert(layer, e, new Float32Array(config.hiddenSize), 1);
+mark('every expert run once');
+await model.close();
+console.log(JSON.stringify({ loadMs, phases }));
+`;
+
+/** Peak RSS of a child process loading a BF16 checkpoint: eager experts, and the default lazy path. */
+async function loadMemoryBenchmark() {
+  const shapes: (CheckpointShape & { label: string })[] = quick
+    ? [{ label: 'quick', hiddenSize: 256, intermediateSize: 704, numLayers: 4 }]
+    : [
+        { label: 'standard', hiddenSize: 512, intermediateSize: 1408, numLayers: 4 },
+        { label: 'large', hiddenSize: 1024, intermediateSize: 2816, numLayers: 2 },
+      ];
+  const rows: Record<string, unknown>[] = [];
+  const phaseRows: Record<string, unknown>[] = [];
+  for (const shape of shapes) {
+    const dir = await mkdtemp(join(tmpdir(), 'switchyard-bf16-'));
+    try {
+      const parameters = await writeBf16Checkpoint(dir, shape);
+      const float32MB = (parameters * 4) / 2 ** 20;
+      const limitMB = 1.5 * float32MB + 200;
+      for (const mode of ['eager', 'lazy'] as const) {
+        const script = join(dir, `load-${mode}.mjs`);
+        await writeFile(script, childScript(join(import.meta.dirname, '../src/index.ts'), dir, mode));
+        const output = execFileSync(
+          process.execPath,
+          ['--conditions=@switchyard/source', '--import', 'tsx', script],
+          { cwd: join(import.meta.dirname, '..'), encoding: 'utf8', maxBuffer: 1 << 24 },
+        );
+        const { loadMs, phases } = JSON.parse(output.trim().split('\n').pop()!) as {
+          loadMs: number;
+          phases: { phase: string; rssMB: number; peakMB: number; source: string }[];
+        };
+        const peakMB = Math.max(...phases.map((p) => p.peakMB));
+        rows.push({
+          checkpoint: `${shape.label} ${shape.hiddenSize}×${shape.intermediateSize}×${shape.numLayers}L`,
+          experts: mode === 'eager' ? 'eagerExperts: true' : 'default (lazy), then every expert run',
+          parameters,
+          bf16FileMB: round1((parameters * 2) / 2 ** 20),
+          float32MB: round1(float32MB),
+          limitMB: round1(limitMB),
+          baselineRssMB: round1(phases[0]!.rssMB),
+          peakRssMB: round1(peakMB),
+          peakOverFloat32: Number((peakMB / float32MB).toFixed(2)),
+          withinLimit: peakMB <= limitMB,
+          loadMs: Math.round(loadMs),
+          load1m: Number(loadavg()[0]!.toFixed(1)),
+          peakSource: phases[0]!.source,
+        });
+        for (const p of phases)
+          phaseRows.push({
+            checkpoint: shape.label,
+            experts: mode,
+            phase: p.phase,
+            rssMB: round1(p.rssMB),
+            peakRssMB: round1(p.peakMB),
+          });
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+  return { rows, phases: phaseRows };
+}
+
+function round1(value: number): number {
+  return Number(value.toFixed(1));
+}
+
+const only = (part: string) => onlyParts.length === 0 || onlyParts.includes(part);
+const results: Record<string, unknown> = {};
+if (only('experts')) {
+  const experts = await expertBenchmark();
+  console.log(`\nExpert FFN vs one plain MatMul [1024,H]×[H,3I] (threads ${threads})`);
+  console.table(experts);
+  results.experts = experts;
+}
+if (only('shakespeare')) {
+  const shakespeare = await shakespeareBenchmark();
+  console.log(`\nshakespeare-mixtral-8x2 prefill/decode (threads ${threads})`);
+  console.table(shakespeare);
+  results.shakespeare = shakespeare;
+}
+if (only('memory')) {
+  const memory = await loadMemoryBenchmark();
+  console.log('\nPeak RSS of a whole process loading a BF16 checkpoint (limit 1.5 × float32 size + 200 MB)');
+  console.table(memory.rows);
+  console.log('\nRSS by phase (peak = high-water mark so far)');
+  console.table(memory.phases);
+  results.memory = memory.rows;
+  results.memoryPhases = memory.phases;
+}
 mkdirSync(join(root, 'bench-results'), { recursive: true });
+// A partial run (--only) updates its own sections and keeps the others from the last full run.
+const resultPath = join(root, 'bench-results/model.json');
+const previous = existsSync(resultPath)
+  ? (JSON.parse(readFileSync(resultPath, 'utf8')) as Record<string, unknown>)
+  : {};
 writeFileSync(
-  join(root, 'bench-results/model.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), threads, quick, experts, shakespeare, memory }, null, 2)}\n`,
+  resultPath,
+  `${JSON.stringify({ ...previous, date: new Date().toISOString(), threads, quick, load1m: loadavg()[0], ...results }, null, 2)}\n`,
 );
-console.log(`\nwrote ${join(root, 'bench-results/model.json')}`);
+console.log(`\nwrote ${resultPath}`);

@@ -177,6 +177,61 @@ describe('checkpoint loading', () => {
     );
   });
 
+  it('reads each tensor from disk when asked, equal to decoding the whole file (F32 and BF16)', async () => {
+    for (const name of ['tiny-mixtral', 'shakespeare-mixtral-8x2']) {
+      const source = join(fixture, '..', name);
+      const dir = join(work, `on-demand-${name}`);
+      await mkdir(dir);
+      await copyFile(join(source, 'config.json'), join(dir, 'config.json'));
+      await copyFile(join(source, 'model.safetensors'), join(dir, 'model.safetensors'));
+      const whole = parseSafetensors(await readFile(join(dir, 'model.safetensors')));
+      const checkpoint = await loadCheckpoint(dir);
+      for (const tensor of whole.names()) {
+        const { shape } = whole.get(tensor);
+        const read = checkpoint.float32(tensor, shape);
+        const decoded = whole.float32(tensor);
+        expect(
+          Buffer.from(read.buffer, read.byteOffset, read.byteLength).equals(Buffer.from(decoded.buffer)),
+        ).toBe(true);
+      }
+      // Tensors are not held in memory: a file cut short after loading is reported when read.
+      const bytes = await readFile(join(dir, 'model.safetensors'));
+      await writeFile(join(dir, 'model.safetensors'), bytes.subarray(0, bytes.length - 64));
+      const last = whole
+        .names()
+        .sort((a, b) => whole.get(b).data.byteOffset - whole.get(a).data.byteOffset)[0]!;
+      expect(() => checkpoint.float32(last, whole.get(last).shape)).toThrow(
+        /file ended at byte .*on-demand-.*model\.safetensors/,
+      );
+    }
+  });
+
+  it('never throws anything but a SwitchyardError on a damaged weights file, at load or when reading', async () => {
+    const dir = join(work, 'damaged');
+    await mkdir(dir);
+    await copyFile(join(fixture, 'config.json'), join(dir, 'config.json'));
+    const original = await readFile(join(fixture, 'model.safetensors'));
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: original.length }),
+        fc.array(fc.record({ at: fc.nat({ max: 4096 }), value: fc.nat({ max: 255 }) }), { maxLength: 8 }),
+        async (length, edits) => {
+          const bytes = Uint8Array.from(original.subarray(0, length));
+          for (const { at, value } of edits) if (at < bytes.length) bytes[at] = value;
+          await writeFile(join(dir, 'model.safetensors'), bytes);
+          try {
+            const checkpoint = await loadCheckpoint(dir);
+            for (const file of checkpoint.files)
+              for (const entry of file.entries.values()) checkpoint.float32(entry.name, entry.shape);
+          } catch (error) {
+            expect(SwitchyardError.isInstance(error), String(error)).toBe(true);
+          }
+        },
+      ),
+      { seed: 11, numRuns: 60 },
+    );
+  });
+
   it('never throws anything but a SwitchyardError on arbitrary index and config JSON', async () => {
     const dir = join(work, 'fuzz');
     await mkdir(dir);

@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type ModelSummary, parseSafetensors, type SafetensorsFile, SwitchyardError } from '@switchyard/core';
+import {
+  type ModelSummary,
+  parseSafetensorsHeader,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
+  SwitchyardError,
+  safetensorsHeaderLength,
+  toFloat32Array,
+} from '@switchyard/core';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { ModelError, modelLoadError } from './errors.js';
 
@@ -10,7 +19,8 @@ export interface Checkpoint {
   dir: string;
   config: ModelConfig;
   rawConfig: Record<string, unknown>;
-  files: SafetensorsFile[];
+  /** The validated header of each weight file (tensor bytes are read from disk when asked for). */
+  files: SafetensorsHeader[];
   /** The storage dtype of the weights (the most common one). */
   dtype: string;
   fingerprint: string;
@@ -93,6 +103,84 @@ async function weightFiles(dir: string): Promise<string[]> {
   return entries.includes('model.safetensors') ? ['model.safetensors'] : shards;
 }
 
+function weightReadError(path: string, error: unknown): ModelError {
+  return new ModelError({
+    code: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'MODEL_LOAD_FAILED',
+    message: `cannot read weights: ${(error as Error).message}`,
+    location: path,
+    cause: error,
+  });
+}
+
+/** Reads exactly `length` bytes at `position` (a short read means the file shrank since it was opened). */
+function readRange(fd: number, target: Uint8Array, position: number, path: string): void {
+  let done = 0;
+  while (done < target.byteLength) {
+    const read = readSync(fd, target, done, target.byteLength - done, position + done);
+    if (read === 0)
+      throw modelLoadError(
+        `file ended at byte ${position + done}, expected ${target.byteLength - done} more; was it changed while loaded?`,
+        path,
+      );
+    done += read;
+  }
+}
+
+/** Reads and validates only the header of a safetensors file: the tensors stay on disk until asked for. */
+function readHeader(path: string): { header: SafetensorsHeader; bytes: Uint8Array } {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw weightReadError(path, error);
+  }
+  try {
+    const fileLength = fstatSync(fd).size;
+    const prefix = new Uint8Array(8);
+    if (fileLength >= 8) readRange(fd, prefix, 0, path);
+    const headerLength = safetensorsHeaderLength(prefix, fileLength, { source: path });
+    const bytes = new Uint8Array(8 + headerLength);
+    bytes.set(prefix);
+    readRange(fd, bytes.subarray(8), 8, path);
+    return { header: parseSafetensorsHeader(bytes, fileLength, { source: path }), bytes };
+  } catch (error) {
+    if (SwitchyardError.isInstance(error)) throw error;
+    throw weightReadError(path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * One tensor as float32, read from disk on demand. Only that tensor's bytes are in memory while it is
+ * converted, so loading never holds a whole weight file (a BF16 checkpoint's file is half its float32
+ * size); F32 tensors are read straight into the Float32Array's buffer.
+ */
+function readFloat32(path: string, tensor: SafetensorsEntry): Float32Array {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    throw weightReadError(path, error);
+  }
+  try {
+    const length = tensor.end - tensor.begin;
+    if (tensor.dtype === 'F32') {
+      const out = new Float32Array(length / 4);
+      readRange(fd, new Uint8Array(out.buffer), tensor.begin, path);
+      return out;
+    }
+    const bytes = new Uint8Array(length);
+    readRange(fd, bytes, tensor.begin, path);
+    return toFloat32Array(tensor.dtype, bytes);
+  } catch (error) {
+    if (SwitchyardError.isInstance(error)) throw error;
+    throw weightReadError(path, error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads config.json and the safetensors weights of a checkpoint directory. */
 export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const configPath = join(dir, 'config.json');
@@ -100,34 +188,19 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   const rawConfig = parseJsonFile(configText, configPath) as Record<string, unknown>;
   const config = parseModelConfig(rawConfig, configPath);
   const hash = createHash('sha256').update(configText);
-  const files: SafetensorsFile[] = [];
+  const files: SafetensorsHeader[] = [];
   for (const name of await weightFiles(dir)) {
     const path = join(dir, name);
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw new ModelError({
-        code: (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'NOT_FOUND' : 'MODEL_LOAD_FAILED',
-        message: `cannot read weights: ${(error as Error).message}`,
-        location: path,
-        cause: error,
-      });
-    }
-    const file = parseSafetensors(bytes, { source: path });
-    if (bytes.byteLength >= 8) {
-      const headerLength = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
-      hash.update(bytes.subarray(0, 8 + headerLength));
-    }
-    files.push(file);
+    const header = readHeader(path);
+    hash.update(header.bytes);
+    files.push(header.header);
   }
-  const owner = new Map<string, SafetensorsFile>();
+  const owner = new Map<string, SafetensorsHeader>();
   const dtypeCounts = new Map<string, number>();
   for (const file of files) {
-    for (const name of file.names()) {
-      owner.set(name, file);
-      const dtype = file.get(name).dtype;
-      dtypeCounts.set(dtype, (dtypeCounts.get(dtype) ?? 0) + 1);
+    for (const entry of file.entries.values()) {
+      owner.set(entry.name, file);
+      dtypeCounts.set(entry.dtype, (dtypeCounts.get(entry.dtype) ?? 0) + 1);
     }
   }
   const dtype = [...dtypeCounts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
@@ -146,14 +219,19 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
           `tensor is missing from the checkpoint (${config.architecture} needs it)`,
           `${files.map((f) => f.source).join(', ')}: tensor ${name}`,
         );
-      const tensor = file.get(name);
+      const tensor = file.entries.get(name)!;
       if (!['F32', 'BF16', 'F16'].includes(tensor.dtype))
         throw modelLoadError(
           `has dtype ${tensor.dtype}; weights must be F32, BF16 or F16`,
           `${file.source}: tensor ${name}`,
         );
+      if (shape.length !== tensor.shape.length || shape.some((d, i) => d !== tensor.shape[i]))
+        throw modelLoadError(
+          `has shape [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`,
+          `${file.source}: tensor ${name}`,
+        );
       try {
-        return file.float32(name, shape);
+        return readFloat32(file.source, tensor);
       } catch (error) {
         if (SwitchyardError.isInstance(error)) throw error;
         throw modelLoadError((error as Error).message, `${file.source}: tensor ${name}`, error);
@@ -162,7 +240,7 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     parameterCount() {
       let total = 0;
       for (const file of files)
-        for (const name of file.names()) total += file.get(name).shape.reduce((a, b) => a * b, 1);
+        for (const entry of file.entries.values()) total += entry.shape.reduce((a, b) => a * b, 1);
       return total;
     },
   };

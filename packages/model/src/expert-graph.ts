@@ -15,11 +15,8 @@ export interface SwigluWeights {
 export const expertGraphInput = 'hidden_states';
 export const expertGraphOutput = 'expert_output';
 
-/**
- * ONNX bytes of a SwiGLU FFN: `expert_output = (silu(x Wg^T) * (x Wu^T)) Wd^T`, one input
- * `hidden_states` float32 [N, H], one output `expert_output` float32 [N, H], weights embedded.
- */
-export function buildSwigluGraph(weights: SwigluWeights, name = 'expert'): Uint8Array {
+/** `buildSwigluGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function swigluGraph(weights: SwigluWeights, name = 'expert'): GraphBuilder {
   const { hiddenSize: H, intermediateSize: I } = weights;
   const g = new GraphBuilder(name);
   const x = g.input(expertGraphInput, 'float', ['num_tokens', H]);
@@ -28,7 +25,15 @@ export function buildSwigluGraph(weights: SwigluWeights, name = 'expert'): Uint8
   const hidden = g.op('Mul', [g.silu(gate), up]);
   const y = g.linear(hidden, 'down_proj', weights.down, H, I);
   g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
-  return g.build();
+  return g;
+}
+
+/**
+ * ONNX bytes of a SwiGLU FFN: `expert_output = (silu(x Wg^T) * (x Wu^T)) Wd^T`, one input
+ * `hidden_states` float32 [N, H], one output `expert_output` float32 [N, H], weights embedded.
+ */
+export function buildSwigluGraph(weights: SwigluWeights, name = 'expert'): Uint8Array {
+  return swigluGraph(weights, name).build();
 }
 
 /** Anything that holds a loaded checkpoint (a `MoeModel` or a `Checkpoint` wrapper). */
@@ -79,11 +84,8 @@ export interface ClampedSwigluWeights {
   alpha: number;
 }
 
-/**
- * gpt_oss expert: g = min(x·Wg + bg, limit); u = clamp(x·Wu + bu, ±limit);
- * y = ((u + 1) · g · sigmoid(alpha · g))·Wd + bd. Same graph contract as `buildSwigluGraph`.
- */
-export function buildClampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): Uint8Array {
+/** `buildClampedSwigluGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function clampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): GraphBuilder {
   const { hiddenSize: H, intermediateSize: I } = weights;
   const g = new GraphBuilder(name);
   const x = g.input(expertGraphInput, 'float', ['num_tokens', H]);
@@ -104,7 +106,15 @@ export function buildClampedSwigluGraph(weights: ClampedSwigluWeights, name = 'e
     g.weight('down_bias', [H], weights.downBias),
   ]);
   g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
-  return g.build();
+  return g;
+}
+
+/**
+ * gpt_oss expert: g = min(x·Wg + bg, limit); u = clamp(x·Wu + bu, ±limit);
+ * y = ((u + 1) · g · sigmoid(alpha · g))·Wd + bd. Same graph contract as `buildSwigluGraph`.
+ */
+export function buildClampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): Uint8Array {
+  return clampedSwigluGraph(weights, name).build();
 }
 
 /** The gpt_oss expert's weights sliced out of the layer's fused tensors. */
@@ -168,14 +178,16 @@ function checkExpert(moeLayers: number[], numExperts: number, layer: number, exp
     });
 }
 
+/** `buildExpertGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function expertGraph(model: CheckpointHolder, layer: number, expert: number): GraphBuilder {
+  if (model.checkpoint.config.expertKind === 'gpt-oss')
+    return clampedSwigluGraph(clampedExpertWeights(model, layer, expert), `layer${layer}_expert${expert}`);
+  return swigluGraph(expertWeights(model, layer, expert), `layer${layer}_expert${expert}`);
+}
+
 /** ONNX bytes of one routed expert's FFN (see `buildSwigluGraph` for the contract). */
 export function buildExpertGraph(model: CheckpointHolder, layer: number, expert: number): Uint8Array {
-  if (model.checkpoint.config.expertKind === 'gpt-oss')
-    return buildClampedSwigluGraph(
-      clampedExpertWeights(model, layer, expert),
-      `layer${layer}_expert${expert}`,
-    );
-  return buildSwigluGraph(expertWeights(model, layer, expert), `layer${layer}_expert${expert}`);
+  return expertGraph(model, layer, expert).build();
 }
 
 /**

@@ -1,3 +1,5 @@
+import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import {
   encodeOnnxModel,
   floatTensor,
@@ -8,6 +10,9 @@ import {
   type OnnxTensor,
   type OnnxValueInfo,
 } from './onnx-proto-writer.js';
+
+/** External-data offsets are multiples of this (the largest page / mmap granularity in use). */
+const externalAlignment = 65536;
 
 /** Opset the generated graphs target: 17 keeps ReduceMean/Softmax axes as attributes. */
 export const graphOpset = 17;
@@ -130,11 +135,49 @@ export class GraphBuilder {
   }
 
   build(): Uint8Array {
+    return this.encode(this.initializers);
+  }
+
+  /**
+   * Writes the graph to `dir` as `<fileName>.onnx` with every initializer of at least
+   * `externalBytes` bytes stored as ONNX external data in `<fileName>.weights` (each at a 64 KiB
+   * aligned offset), and returns the model's path. onnxruntime loading that path maps the weights
+   * file instead of parsing them out of protobuf bytes, so the only lasting copy of a weight is the
+   * session's own (see architecture/model-memory.md).
+   */
+  writeWithExternalWeights(dir: string, fileName: string, externalBytes = 4096): string {
+    const weightsName = `${fileName}.weights`;
+    const fd = openSync(join(dir, weightsName), 'w');
+    let offset = 0;
+    const initializers: OnnxTensor[] = [];
+    try {
+      for (const tensor of this.initializers) {
+        const length = tensor.rawData.byteLength;
+        if (length < externalBytes) {
+          initializers.push(tensor);
+          continue;
+        }
+        offset = Math.ceil(offset / externalAlignment) * externalAlignment;
+        let written = 0;
+        while (written < length)
+          written += writeSync(fd, tensor.rawData, written, length - written, offset + written);
+        initializers.push({ ...tensor, external: { location: weightsName, offset, length } });
+        offset += length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const modelPath = join(dir, `${fileName}.onnx`);
+    writeFileSync(modelPath, this.encode(initializers));
+    return modelPath;
+  }
+
+  private encode(initializers: readonly OnnxTensor[]): Uint8Array {
     return encodeOnnxModel({
       graph: {
         name: this.name,
         nodes: this.nodes,
-        initializers: this.initializers,
+        initializers,
         inputs: this.inputs,
         outputs: this.outputs,
       },

@@ -215,8 +215,8 @@ function mlaProjections(
   return { q: g.op('Concat', [qNope, qPe], { axis: -1 }), k: g.op('Concat', [kNope, kPe], { axis: -1 }), v };
 }
 
-/** The dense part of decoder layer `layer` (attention with KV cache, norms, router or dense MLP). */
-export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Array {
+/** `buildLayerGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function layerGraph(checkpoint: Checkpoint, layer: number): GraphBuilder {
   const c: ModelConfig = checkpoint.config;
   const n = c.names;
   const H = c.hiddenSize;
@@ -322,11 +322,16 @@ export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Arr
     );
     g.output(g.op('Add', [layerIo.attentionResidual, mlp]), layerIo.layerOutput, 'float', ['T', H]);
   }
-  return g.build();
+  return g;
 }
 
-/** Shared expert with its sigmoid gate (qwen2_moe): out = sigmoid(x·w_g) * SwiGLU(x). In process. */
-export function buildGatedSharedExpertGraph(checkpoint: Checkpoint, layer: number): Uint8Array {
+/** The dense part of decoder layer `layer` (attention with KV cache, norms, router or dense MLP). */
+export function buildLayerGraph(checkpoint: Checkpoint, layer: number): Uint8Array {
+  return layerGraph(checkpoint, layer).build();
+}
+
+/** `buildGatedSharedExpertGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function gatedSharedExpertGraph(checkpoint: Checkpoint, layer: number): GraphBuilder {
   const c = checkpoint.config;
   const n = c.names;
   const H = c.hiddenSize;
@@ -351,10 +356,16 @@ export function buildGatedSharedExpertGraph(checkpoint: Checkpoint, layer: numbe
     y = g.op('Mul', [g.op('Sigmoid', [gate]), y]);
   }
   g.output(y, 'shared_output', 'float', ['T', H]);
-  return g.build();
+  return g;
 }
 
-export function buildEmbeddingGraph(checkpoint: Checkpoint): Uint8Array {
+/** Shared expert with its sigmoid gate (qwen2_moe): out = sigmoid(x·w_g) * SwiGLU(x). In process. */
+export function buildGatedSharedExpertGraph(checkpoint: Checkpoint, layer: number): Uint8Array {
+  return gatedSharedExpertGraph(checkpoint, layer).build();
+}
+
+/** `buildEmbeddingGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function embeddingGraph(checkpoint: Checkpoint): GraphBuilder {
   const c = checkpoint.config;
   const g = new GraphBuilder('embedding');
   const ids = g.input('input_ids', 'int64', ['T']);
@@ -364,11 +375,16 @@ export function buildEmbeddingGraph(checkpoint: Checkpoint): Uint8Array {
     checkpoint.float32(c.names.embed, [c.vocabSize, c.hiddenSize]),
   );
   g.output(g.op('Gather', [table, ids], { axis: 0 }), 'hidden', 'float', ['T', c.hiddenSize]);
-  return g.build();
+  return g;
 }
 
-/** Final norm + LM head: outputs `final_hidden` [T, H] and `logits` [T, V]. */
-export function buildHeadGraph(checkpoint: Checkpoint): Uint8Array {
+/** ONNX bytes of `embeddingGraph`. */
+export function buildEmbeddingGraph(checkpoint: Checkpoint): Uint8Array {
+  return embeddingGraph(checkpoint).build();
+}
+
+/** `buildHeadGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function headGraph(checkpoint: Checkpoint): GraphBuilder {
   const c = checkpoint.config;
   const H = c.hiddenSize;
   const V = c.vocabSize;
@@ -383,5 +399,10 @@ export function buildHeadGraph(checkpoint: Checkpoint): Uint8Array {
     'float',
     ['T', V],
   );
-  return g.build();
+  return g;
+}
+
+/** Final norm + LM head: outputs `final_hidden` [T, H] and `logits` [T, V]. */
+export function buildHeadGraph(checkpoint: Checkpoint): Uint8Array {
+  return headGraph(checkpoint).build();
 }

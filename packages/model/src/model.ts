@@ -4,15 +4,10 @@ import * as ort from 'onnxruntime-node';
 import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
 import type { ModelConfig, RopeConfig } from './config.js';
 import { inferenceError, ModelError } from './errors.js';
-import { buildExpertGraph } from './expert-graph.js';
-import { createSession } from './expert-runner.js';
-import {
-  buildEmbeddingGraph,
-  buildGatedSharedExpertGraph,
-  buildHeadGraph,
-  buildLayerGraph,
-  layerIo,
-} from './layer-graphs.js';
+import { expertGraph } from './expert-graph.js';
+import { createSessionFromGraph } from './expert-runner.js';
+import type { GraphBuilder } from './graph-builder.js';
+import { embeddingGraph, gatedSharedExpertGraph, headGraph, layerGraph, layerIo } from './layer-graphs.js';
 import { createInProcessMoeStep, type MoeStep } from './moe-step.js';
 import {
   type GenerateOptions,
@@ -246,6 +241,7 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const { logger = noopLogger, ...rest } = options;
   const resolved = parseWithSchema(loadModelOptionsSchema, rest, 'loadModel options');
   const checkpoint = await loadCheckpoint(dir);
+  logger.debug('checkpoint headers read', { files: checkpoint.files.length, dtype: checkpoint.dtype });
   const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)));
   return createRuntime(checkpoint, summary, resolved, logger);
 }
@@ -271,38 +267,37 @@ async function createRuntime(
     }
   }
   const started = performance.now();
-  const embedding = await createSession(buildEmbeddingGraph(checkpoint), threads, 'embedding graph');
+  // One graph at a time: its weights are read from the checkpoint, handed to onnxruntime and dropped
+  // before the next graph is built, so loading holds at most one graph's float32 copy besides the sessions.
+  const session = async (graph: () => GraphBuilder, what: string) => {
+    const created = await createSessionFromGraph(graph(), threads, what, logger);
+    logger.debug('graph loaded', { graph: what });
+    return created;
+  };
+  const embedding = await session(() => embeddingGraph(checkpoint), 'embedding graph');
   const layers: ort.InferenceSession[] = [];
   for (let layer = 0; layer < config.numLayers; layer++)
-    layers.push(await createSession(buildLayerGraph(checkpoint, layer), threads, `layer ${layer} graph`));
+    layers.push(await session(() => layerGraph(checkpoint, layer), `layer ${layer} graph`));
   const shared = new Map<number, ort.InferenceSession>();
   if (config.sharedExpertIntermediateSize > 0) {
     for (const layer of config.moeLayers)
       shared.set(
         layer,
-        await createSession(
-          buildGatedSharedExpertGraph(checkpoint, layer),
-          threads,
-          `layer ${layer} shared expert graph`,
-        ),
+        await session(() => gatedSharedExpertGraph(checkpoint, layer), `layer ${layer} shared expert graph`),
       );
   }
-  const head = await createSession(buildHeadGraph(checkpoint), threads, 'head graph');
+  const head = await session(() => headGraph(checkpoint), 'head graph');
   const experts = new Map<string, Promise<ort.InferenceSession>>();
   const expertSession = (layer: number, expert: number): Promise<ort.InferenceSession> => {
     const key = `${layer}:${expert}`;
-    let session = experts.get(key);
-    if (!session) {
-      session = Promise.resolve().then(() =>
-        createSession(
-          buildExpertGraph({ checkpoint }, layer, expert),
-          threads,
-          `layer ${layer} expert ${expert} graph`,
-        ),
+    let created = experts.get(key);
+    if (!created) {
+      created = Promise.resolve().then(() =>
+        session(() => expertGraph({ checkpoint }, layer, expert), `layer ${layer} expert ${expert} graph`),
       );
-      experts.set(key, session);
+      experts.set(key, created);
     }
-    return session;
+    return created;
   };
   if (options.eagerExperts)
     for (const layer of config.moeLayers)

@@ -20,8 +20,14 @@ export interface OnnxTensor {
   name: string;
   dataType: OnnxDataType;
   dims: readonly number[];
-  /** Little-endian element bytes. */
+  /** Little-endian element bytes (written inline unless `external` is set). */
   rawData: Uint8Array;
+  /**
+   * Store the bytes outside the model (TensorProto data_location EXTERNAL): the model names
+   * `location` and the byte range, and onnxruntime reads them from a file or an in-memory buffer
+   * registered under that name (`externalData` session option).
+   */
+  external?: { location: string; offset: number; length: number };
 }
 
 export type OnnxAttributeValue =
@@ -179,7 +185,22 @@ function writeTensor(writer: ProtoWriter, tensor: OnnxTensor): void {
   for (const dim of tensor.dims) writer.int(1, dim);
   writer.int(2, onnxDataType[tensor.dataType]);
   writer.string(8, tensor.name);
-  writer.rawBytes(9, tensor.rawData);
+  if (tensor.external) {
+    // StringStringEntryProto { key = 1, value = 2 } entries, then data_location = EXTERNAL (1).
+    const { location, offset, length } = tensor.external;
+    for (const [key, value] of [
+      ['location', location],
+      ['offset', String(offset)],
+      ['length', String(length)],
+    ] as const)
+      writer.message(13, (entry) => {
+        entry.string(1, key);
+        entry.string(2, value);
+      });
+    writer.int(14, 1);
+  } else {
+    writer.rawBytes(9, tensor.rawData);
+  }
 }
 
 // AttributeProto.AttributeType

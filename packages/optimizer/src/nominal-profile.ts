@@ -3,8 +3,8 @@ import type { ComputeProfile } from '@switchyard/cost-model';
 /**
  * A compute profile estimated from FLOPs, for planning before anything was measured: an expert
  * FFN costs about 2·(matrices)·H·F FLOPs per token; fp32 throughput is taken as 74 GFLOP/s on one
- * thread and 141 on two (midpoints of the plain-MatMul figures in DESIGN.md §7, this machine), so the
- * Amdahl parallel fraction is 2·(1 − 74/141). Replace it with a measured profile
+ * thread and 141 on two (midpoints of the plain-MatMul figures in DESIGN.md §7, this machine), with a
+ * 0.05 ms fixed part per call at both; other CPU shares follow cost-model's per-knot Amdahl. Replace it with a measured profile
  * (`fitComputeProfile`) for real plans.
  */
 export function nominalComputeProfile(shape: {
@@ -18,10 +18,16 @@ export function nominalComputeProfile(shape: {
   const twoThreadGflops = 141;
   const flopsPerToken = 2 * (shape.matrices ?? 2) * shape.hiddenSize * shape.expertIntermediateSize;
   const perTokenMs = (flopsPerToken / (oneThreadGflops * 1e9)) * 1000;
-  const parallelFraction = 2 * (1 - oneThreadGflops / twoThreadGflops);
+  const twoThreadPerTokenMs = (flopsPerToken / (twoThreadGflops * 1e9)) * 1000;
+  const fixedMs = 0.05;
+  // Straight lines (fixed + per-token) at 1 and 2 threads, as two-knot curves.
+  const line = (perToken: number) => [
+    { tokens: 1, durationMs: fixedMs + perToken },
+    { tokens: 10_000, durationMs: fixedMs + perToken * 10_000 },
+  ];
   return {
     kind: 'switchyard.compute-profile',
-    version: 1,
+    version: 2,
     createdAt: '2026-11-28T00:00:00.000Z',
     subject: {
       model: `${shape.name} (nominal: FLOPs at DESIGN.md §7 MatMul throughput, not measured)`,
@@ -29,18 +35,11 @@ export function nominalComputeProfile(shape: {
       intermediateSize: shape.expertIntermediateSize,
     },
     machine: { description: 'nominal 2-core EPYC figures from DESIGN.md §7', logicalCpus: 2 },
-    fits: [
-      { threads: 1, fixedMs: 0.05, perTokenMs },
-      { threads: 2, fixedMs: 0.05, perTokenMs: (flopsPerToken / (twoThreadGflops * 1e9)) * 1000 },
+    curves: [
+      { threads: 1, knots: line(perTokenMs) },
+      { threads: 2, knots: line(twoThreadPerTokenMs) },
     ],
-    scaling: {
-      model: 'amdahl',
-      measured: true,
-      parallelFractionFixed: 0,
-      parallelFractionPerToken: parallelFraction,
-      overheadPerThreadFixed: 0,
-      overheadPerThreadPerToken: 0,
-    },
     points: [],
+    checks: [],
   };
 }

@@ -7,6 +7,7 @@ import {
   computeTimeAtThreadsMs,
   fitComputeProfile,
   type LambdaRates,
+  linearSummary,
   loadComputeProfile,
   resolveRates,
 } from '@switchyard/cost-model';
@@ -146,10 +147,10 @@ export async function runDemo(
         },
         machine: { description: 'this machine (in process)', logicalCpus: cpus().length },
       });
-      const one = fitted.fits.find((fit) => fit.threads === 1)!;
+      const one = linearSummary(fitted, 1);
       return {
         value: { profile: fitted, points },
-        detail: `measured in process at 1 and 2 threads × 16/64/256 tokens: ${one.fixedMs.toFixed(3)} ms + ${(one.perTokenMs * 1000).toFixed(2)} µs/token at 1 thread`,
+        detail: `measured in process at 1 and 2 threads × 16/64/256 tokens: ≈ ${one.fixedMs.toFixed(3)} ms + ${(one.perTokenMs * 1000).toFixed(2)} µs/token at 1 thread`,
       };
     });
     let profile = live.profile;
