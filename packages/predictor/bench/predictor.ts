@@ -7,9 +7,8 @@
  *   pnpm --filter @switchyard/predictor bench
  *   node --conditions=@switchyard/source --import tsx bench/predictor.ts
  *
- * Timing: the machine may be shared, so every figure carries the load average, strategies are
- * interleaved and repeated, and throughput uses the median CPU time of the process (the minimum is
- * printed too).
+ * Timing: the machine may be shared, so every figure carries the load average, every case is
+ * repeated, and throughput uses the median CPU time of the process (the minimum is printed too).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -80,17 +79,21 @@ async function traces(name: string, shape: string): Promise<Traces> {
   };
 }
 
-/** Fits default and paper interleaved, `repeats` times each (after one warm-up each). */
+/**
+ * Fits each strategy `repeats` times in a block (after one warm-up), default first, so one strategy's
+ * garbage is not collected during the other's timed fits.
+ */
 function fitRows(set: Traces, repeats: number, target: boolean): Record<string, Predictor> {
   const strategies = ['default', 'paper'] as const;
   const timings = Object.fromEntries(strategies.map((s) => [s, { wallMs: [], cpuMs: [] } as Timing]));
   const fitted: Record<string, Predictor> = {};
-  for (const strategy of strategies) fitted[strategy] = fitPredictor(set.calibration, { strategy });
-  for (let i = 0; i < repeats; i++)
-    for (const strategy of strategies)
+  for (const strategy of strategies) {
+    fitted[strategy] = fitPredictor(set.calibration, { strategy });
+    for (let i = 0; i < repeats; i++)
       timeOnce(() => {
         fitted[strategy] = fitPredictor(set.calibration, { strategy });
       }, timings[strategy]!);
+  }
   const observations = set.calibration.numTokens * set.calibration.numLayers;
   for (const strategy of strategies) {
     const timing = timings[strategy]!;
@@ -241,7 +244,7 @@ function printTable(rows: object[], columns: string[]): void {
 const startLoad = load();
 const shakespeare = await traces('shakespeare-mixtral-8x2', '4 × 8 top-2');
 const olmoe = await traces('olmoe-64x8-random', '4 × 64 top-8');
-const fittedShakespeare = fitRows(shakespeare, 7, true);
+const fittedShakespeare = fitRows(shakespeare, 9, true);
 const fittedOlmoe = fitRows(olmoe, 5, false);
 loadRows(olmoe, fittedOlmoe, true);
 loadRows(shakespeare, fittedShakespeare, false);

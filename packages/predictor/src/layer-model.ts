@@ -266,7 +266,11 @@ export class LayerModel {
    *   Σ_{r,e} n_re log(n_re − 1 + α q_re) − Σ_r N_r log(N_r − K + α),  q = parent's LOO probability.
    * Counts must be unscaled (scale 1), as right after fitting.
    */
-  fitConcentrations(bounds: { min: number; max: number } = { min: 1e-3, max: 1e7 }): void {
+  fitConcentrations(
+    bounds: { min: number; max: number } = { min: 1e-3, max: 1e7 },
+    /** Two scratch arrays of at least rows × E of the largest level (reused across layers by the fit). */
+    scratch?: [Float64Array, Float64Array],
+  ): void {
     const E = this.numExperts;
     const K = this.topK;
     // Leave-one-out predictive of the previous level, needed only where a child cell has n ≥ 2 (a
@@ -274,7 +278,10 @@ export class LayerModel {
     let parentLoo: Float64Array | undefined;
     let largest = 0;
     for (const level of this.levels) largest = Math.max(largest, level.rows * E);
-    const buffers = [new Float64Array(largest), new Float64Array(largest)];
+    const buffers =
+      scratch && scratch[0].length >= largest && scratch[1].length >= largest
+        ? scratch
+        : [new Float64Array(largest), new Float64Array(largest)];
     for (let level = 0; level < this.numLevels; level++) {
       const counts = this.levels[level]!;
       const rows = counts.rows;

@@ -212,6 +212,17 @@ export class LoadAccumulator {
         // Var ε = p(1 − p)/(A_eff + 1), A_eff = (N + α·scale)/scale in unscaled counts.
         const shared = K * K * ((w * w - squares[s]!) * (scale / (1 / inverse + scale)) + unseen[s]!);
         const scaledAlpha = alpha * inverse;
+        if (shared === 0 && scaledAlpha === 1) {
+          // A context with no counts (e.g. seen only in the held-out cross-fit fold): the parent's p̂.
+          for (let e = 0; e < E; e++) {
+            const p = parentProbabilities[parentOffset + e]!;
+            probabilities[out + e] = p;
+            const inclusion = K * p;
+            mean[e]! += tokens * inclusion;
+            variance[e]! += tokens * inclusion * (1 - inclusion);
+          }
+          continue;
+        }
         if (shared === 0) {
           // Most rows: a single token's leaf (no shared parameter uncertainty).
           for (let e = 0; e < E; e++) {

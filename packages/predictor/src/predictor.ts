@@ -470,8 +470,6 @@ interface FitContext {
   /** Paper strategy: [T] key of the (f1, f2, f3) cell of each token and f3 per cell row. */
   cellKeys?: Float64Array[];
   bases: Float64Array[];
-  /** Default strategy: per layer [levels × T] row of every token's context at every level (−1: none). */
-  rowIds?: Int32Array[];
   /** Default strategy: per layer, every token's finest level and its row there. */
   finest?: { level: Int8Array; row: Int32Array }[];
 }
@@ -487,21 +485,27 @@ function layerFreePrefix(ladder: readonly LevelKind[]): number {
 /**
  * Counts the default strategy's tables in single passes over typed arrays: every token's row at every
  * level is found once (levels whose contexts do not depend on the layer are found once for all layers
- * and their tables copied), then the selections are added by row id. The row ids are kept for the
- * cross-fit, which subtracts a fold by id instead of hashing again.
+ * and their tables copied), then the selections are counted at each token's finest row and aggregated
+ * up. The finest rows are kept for the cross-fit, which recounts without a fold and never hashes.
  */
 function countDefaultLayers(context: FitContext): LayerModel[] {
   const { numTokens: T, numExperts: E, topK: K, data } = context;
   const rowIds: Int32Array[] = [];
   const finest: { level: Int8Array; row: Int32Array }[] = [];
   const layers: LayerModel[] = [];
+  let idsBuffer: Int32Array | undefined;
   for (let layer = 0; layer < context.ladders.length; layer++) {
     const ladder = context.ladders[layer]!;
     const keys = context.keys[layer]!;
     // Rows are found first and the count arrays sized once they are known (fitCapacity).
     const expected = ladder.map(() => 1);
     const model = new LayerModel(E, K, ladder.length, context.bases[layer]!, expected);
-    const ids = new Int32Array(ladder.length * T);
+    // Layer 0's ids are kept (the other layers copy its shared levels); later layers reuse one buffer.
+    const ids =
+      layer > 0 && idsBuffer && idsBuffer.length >= ladder.length * T
+        ? idsBuffer.subarray(0, ladder.length * T)
+        : new Int32Array(ladder.length * T);
+    if (layer === 1) idsBuffer = ids;
     const shared = layer === 0 ? 0 : Math.min(layerFreePrefix(ladder), layerFreePrefix(context.ladders[0]!));
     for (let c = 0; c < ladder.length; c++) {
       const out = ids.subarray(c * T, (c + 1) * T);
@@ -532,70 +536,125 @@ function countDefaultLayers(context: FitContext): LayerModel[] {
           finestRow[t] = row;
         }
       }
-    const selections = data.topkIds;
-    for (let t = 0; t < T; t++) {
-      const c = finestLevel[t]!;
-      if (c < 0) continue;
-      const level = model.levels[c]!;
-      const row = finestRow[t]!;
-      const base = row * E;
-      const offset = (layer * T + t) * K;
-      for (let j = 0; j < K; j++) level.counts[base + selections[offset + j]!]! += 1;
-      level.totals[row]! += K;
-    }
-    for (let c = ladder.length - 1; c > 0; c--) {
-      const level = model.levels[c]!;
-      const parentLevel = model.levels[c - 1]!;
-      const counts = level.counts;
-      const parentCounts = parentLevel.counts;
-      for (let r = 0; r < level.rows; r++) {
-        const parent = level.parents[r]!;
-        const offset = r * E;
-        const parentOffset = parent * E;
-        for (let e = 0; e < E; e++) parentCounts[parentOffset + e]! += counts[offset + e]!;
-        parentLevel.totals[parent]! += level.totals[r]!;
-      }
-    }
-    rowIds.push(ids);
+    countByFinestRow(model, { level: finestLevel, row: finestRow }, data.topkIds, layer, T, 0, 0);
+    // Layer 0's row ids give the other layers their shared levels.
+    if (layer === 0) rowIds.push(ids);
     finest.push({ level: finestLevel, row: finestRow });
     layers.push(model);
   }
-  context.rowIds = rowIds;
   context.finest = finest;
   return layers;
 }
 
-/** Adds `sign` × the selections of tokens [from, to) to a default-strategy layer model by row id. */
-function addRange(
-  context: FitContext,
-  layer: number,
+/**
+ * Sets a default-strategy layer model's counts to `full` minus the selections of tokens [from, to):
+ * the fold's selections are counted once per token at its finest row into `fold`, aggregated up to
+ * the parents (sequential passes), and subtracted row by row (exact: integer counts in float64).
+ */
+function subtractFold(
   model: LayerModel,
+  finest: { level: Int8Array; row: Int32Array },
+  selections: ArrayLike<number>,
+  layer: number,
+  numTokens: number,
   from: number,
   to: number,
-  sign: number,
+  full: { counts: Float64Array; totals: Float64Array }[],
+  fold: { counts: Float64Array; totals: Float64Array }[],
 ): void {
-  const { numTokens: T, numExperts: E, topK: K, data } = context;
-  const ids = context.rowIds![layer]!;
-  const levels = model.numLevels;
-  const counts = model.levels.map((level) => level.counts);
-  const totals = model.levels.map((level) => level.totals);
-  const selections = data.topkIds;
-  const finestLevel = context.finest![layer]!.level;
-  const signK = sign * K;
+  const E = model.numExperts;
+  const K = model.topK;
+  model.levels.forEach((level, c) => {
+    fold[c]!.counts.fill(0, 0, level.rows * E);
+    fold[c]!.totals.fill(0, 0, level.rows);
+  });
   for (let t = from; t < to; t++) {
-    const offset = (layer * T + t) * K;
-    const deepest = finestLevel[t]!;
-    for (let c = 0; c <= deepest && c < levels; c++) {
-      const row = ids[c * T + t]!;
+    const c = finest.level[t]!;
+    if (c < 0) continue;
+    const counts = fold[c]!.counts;
+    const row = finest.row[t]!;
+    const base = row * E;
+    const offset = (layer * numTokens + t) * K;
+    for (let j = 0; j < K; j++) counts[base + selections[offset + j]!]! += 1;
+    fold[c]!.totals[row]! += K;
+  }
+  for (let c = model.numLevels - 1; c >= 0; c--) {
+    const level = model.levels[c]!;
+    const counts = fold[c]!.counts;
+    const totals = fold[c]!.totals;
+    if (c > 0) {
+      const parentCounts = fold[c - 1]!.counts;
+      const parentTotals = fold[c - 1]!.totals;
+      for (let r = 0; r < level.rows; r++) {
+        const total = totals[r]!;
+        if (total === 0) continue;
+        const parent = level.parents[r]!;
+        const offset = r * E;
+        const parentOffset = parent * E;
+        for (let e = 0; e < E; e++) parentCounts[parentOffset + e]! += counts[offset + e]!;
+        parentTotals[parent]! += total;
+      }
+    }
+    const fullCounts = full[c]!.counts;
+    const fullTotals = full[c]!.totals;
+    for (let i = 0; i < level.rows * E; i++) level.counts[i] = fullCounts[i]! - counts[i]!;
+    for (let r = 0; r < level.rows; r++) level.totals[r] = fullTotals[r]! - totals[r]!;
+  }
+}
+
+/**
+ * Sets a default-strategy layer model's counts to the selections of all tokens outside
+ * [excludeFrom, excludeTo): each token is counted once at its finest row, then every row is added to
+ * its parent's, deepest level first (one random access per token, the rest sequential passes).
+ */
+function countByFinestRow(
+  model: LayerModel,
+  finest: { level: Int8Array; row: Int32Array },
+  selections: ArrayLike<number>,
+  layer: number,
+  numTokens: number,
+  excludeFrom: number,
+  excludeTo: number,
+): void {
+  const E = model.numExperts;
+  const K = model.topK;
+  for (const level of model.levels) {
+    level.counts.fill(0, 0, level.rows * E);
+    level.totals.fill(0, 0, level.rows);
+  }
+  const countRange = (from: number, to: number): void => {
+    for (let t = from; t < to; t++) {
+      const c = finest.level[t]!;
+      if (c < 0) continue;
+      const level = model.levels[c]!;
+      const row = finest.row[t]!;
       const base = row * E;
-      const levelCounts = counts[c]!;
-      for (let j = 0; j < K; j++) levelCounts[base + selections[offset + j]!]! += sign;
-      totals[c]![row]! += signK;
+      const offset = (layer * numTokens + t) * K;
+      for (let j = 0; j < K; j++) level.counts[base + selections[offset + j]!]! += 1;
+      level.totals[row]! += K;
+    }
+  };
+  countRange(0, excludeFrom);
+  countRange(Math.max(excludeFrom, excludeTo), numTokens);
+  for (let c = model.numLevels - 1; c > 0; c--) {
+    const level = model.levels[c]!;
+    const parentLevel = model.levels[c - 1]!;
+    const counts = level.counts;
+    const parentCounts = parentLevel.counts;
+    const parentTotals = parentLevel.totals;
+    for (let r = 0; r < level.rows; r++) {
+      const parentOffset = level.parents[r]! * E;
+      const offset = r * E;
+      for (let e = 0; e < E; e++) parentCounts[parentOffset + e]! += counts[offset + e]!;
+      parentTotals[level.parents[r]!]! += level.totals[r]!;
     }
   }
 }
 
-/** Fits one layer on all tokens outside [excludeFrom, excludeTo). */
+/**
+ * Fits one layer of the paper strategy on all tokens outside [excludeFrom, excludeTo) (the default
+ * strategy counts all layers at once in countDefaultLayers and cross-fits by subtraction).
+ */
 function fitLayer(
   context: FitContext,
   layer: number,
@@ -603,25 +662,7 @@ function fitLayer(
   excludeTo: number,
   concentrations?: Float64Array,
 ): LayerModel {
-  const { numTokens: T, numExperts: E, topK: K, data } = context;
-  const ladder = context.ladders[layer]!;
-  const keys = context.keys[layer]!;
-  if (context.options.strategy === 'paper')
-    return fitPaperLayer(context, layer, excludeFrom, excludeTo, concentrations);
-  const model = new LayerModel(
-    E,
-    K,
-    ladder.length,
-    context.bases[layer]!,
-    ladder.map(() => Math.min(T, 1 << 16)),
-  );
-  for (let t = 0; t < T; t++) {
-    if (t >= excludeFrom && t < excludeTo) continue;
-    model.addToken(keys, T, t, data.topkIds, (layer * T + t) * K, 1);
-  }
-  if (concentrations) model.concentrations.set(concentrations);
-  else model.fitConcentrations();
-  return model;
+  return fitPaperLayer(context, layer, excludeFrom, excludeTo, concentrations);
 }
 
 /**
@@ -642,7 +683,7 @@ function fitPaperLayer(
   const { numTokens: T, numExperts: E, topK: K, data, chunk } = context;
   const keys = context.keys[layer]!;
   const cellKeys = context.cellKeys![layer]!;
-  const counting = new LayerModel(E, K, 3, context.bases[layer]!, [1, 4096, 65536]);
+  const counting = new LayerModel(E, K, 3, context.bases[layer]!, [1, Math.min(T, 4096), Math.min(T, 4096)]);
   const keys3 = new Float64Array(3 * T);
   keys3.set(keys.subarray(0, 2 * T));
   keys3.set(cellKeys, 2 * T);
@@ -792,12 +833,16 @@ export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: Fit
           const fixed = resolved.concentrations?.[layer];
           return fitLayer(context, layer, 0, 0, fixed ? Float64Array.from(fixed) : undefined);
         });
-  if (resolved.strategy === 'default')
+  if (resolved.strategy === 'default') {
+    let largest = 0;
+    for (const model of layers) for (const level of model.levels) largest = Math.max(largest, level.rows * E);
+    const scratch: [Float64Array, Float64Array] = [new Float64Array(largest), new Float64Array(largest)];
     layers.forEach((model, layer) => {
       const fixed = resolved.concentrations?.[layer];
       if (fixed) model.concentrations.set(fixed);
-      else model.fitConcentrations();
+      else model.fitConcentrations(undefined, scratch);
     });
+  }
   logger.debug('predictor: fitted counts', {
     strategy: resolved.strategy,
     tokens: T,
@@ -852,32 +897,57 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
   const mean = new Float64Array(E);
   const variance = new Float64Array(E);
   const actual = new Float64Array(E);
-  const byRowId = state.strategy === 'default' && context.rowIds !== undefined;
+  const byRowId = state.strategy === 'default' && context.finest !== undefined;
   // Default strategy: every calibration token's deepest context is its finest level's row.
   const finest = byRowId ? context.finest : undefined;
   const fullPredictor = new Predictor(state);
   const selections = data.topkIds;
+  const ranges: { from: number; to: number; firstBatch: number }[] = [];
   for (let fold = 0; fold < folds; fold++) {
     const from = fold * foldTokens;
     const to = Math.min(T, from + foldTokens);
     if (to - from < B) continue;
-    const firstBatch = batchLogLikelihoods.length;
+    ranges.push({ from, to, firstBatch: batchLogLikelihoods.length });
     for (let start = from; start + B <= to; start += B) batchLogLikelihoods.push(0);
-    let foldPredictor = fullPredictor;
-    if (!byRowId) {
-      const models = state.layers.map((model, layer) => {
+  }
+  // Default strategy: a fold's model is the full counts minus the fold's (conjugacy). The fold's
+  // counts are counted once per token at its finest row and aggregated up (sequential), then
+  // subtracted row by row; scratch arrays per level are shared by all layers.
+  const levelSizes: number[] = [];
+  if (byRowId)
+    for (const model of state.layers)
+      model.levels.forEach((level, c) => {
+        levelSizes[c] = Math.max(levelSizes[c] ?? 0, level.rows);
+      });
+  const full = levelSizes.map((rows) => ({
+    counts: new Float64Array(rows * E),
+    totals: new Float64Array(rows),
+  }));
+  const fold = levelSizes.map((rows) => ({
+    counts: new Float64Array(rows * E),
+    totals: new Float64Array(rows),
+  }));
+  // Layer by layer, so one layer's tables stay in cache while its folds' batches are predicted.
+  for (let layer = 0; layer < L; layer++) {
+    const model = state.layers[layer]!;
+    if (byRowId)
+      model.levels.forEach((level, c) => {
+        full[c]!.counts.set(level.counts.subarray(0, level.rows * E));
+        full[c]!.totals.set(level.totals.subarray(0, level.rows));
+      });
+    for (const { from, to, firstBatch } of ranges) {
+      let foldPredictor = fullPredictor;
+      if (byRowId) subtractFold(model, finest![layer]!, selections, layer, T, from, to, full, fold);
+      else {
         const alphas = Float64Array.from(model.concentrations);
         const paperCell = model.auxiliaryConcentration;
         const fixed = Number.isNaN(paperCell) ? alphas : Float64Array.from([...alphas, paperCell]);
-        return fitLayer(context, layer, from, to, fixed);
-      });
-      foldPredictor = new Predictor({ ...state, layers: models });
-    }
-    // Layer by layer, so one layer's tables stay in cache while its batches are predicted.
-    for (let layer = 0; layer < L; layer++) {
-      // Conjugacy: the fold's model is the full counts minus the fold's (added back after; integer
-      // counts in float64, so exactly).
-      if (byRowId) addRange(context, layer, state.layers[layer]!, from, to, -1);
+        const foldModel = fitLayer(context, layer, from, to, fixed);
+        foldPredictor = new Predictor({
+          ...state,
+          layers: state.layers.map((other, index) => (index === layer ? foldModel : other)),
+        });
+      }
       for (let start = from, batch = firstBatch; start + B <= to; start += B, batch++) {
         let logLikelihood = 0;
         mean.fill(0);
@@ -920,8 +990,12 @@ function calibrate(state: PredictorState, context: FitContext, logger: Logger): 
           needed[layer]!.push(neededDispersion(actual[e]! - mean[e]!, variance[e]!, z));
         batchLogLikelihoods[batch]! += logLikelihood / (B * K * L);
       }
-      if (byRowId) addRange(context, layer, state.layers[layer]!, from, to, 1);
     }
+    if (byRowId)
+      model.levels.forEach((level, c) => {
+        level.counts.set(full[c]!.counts.subarray(0, level.rows * E));
+        level.totals.set(full[c]!.totals.subarray(0, level.rows));
+      });
   }
   if (batchLogLikelihoods.length === 0) return;
   state.overdispersion = needed.map((factors) => calibrateDispersion(factors, state.intervalLevel));
