@@ -36,6 +36,11 @@ export interface InvokeResult {
  */
 export interface Executor {
   invoke(request: InvokeRequest): Promise<InvokeResult>;
+  /**
+   * Optional: the caller will not read `payload` (from an `InvokeResult` of this executor) again,
+   * so an executor that pools response memory may reuse it. Callers that never call it lose nothing.
+   */
+  recycle?(payload: Uint8Array): void;
   close?(): Promise<void>;
 }
 

@@ -80,47 +80,112 @@ function invalid(message: string): never {
   throw new SwitchyardError({ code: 'WIRE_FORMAT_INVALID', message, location: 'expert wire message' });
 }
 
-export function encodeExpertMessage(message: ExpertMessage): Uint8Array {
+/** Header fields of a message: everything but the activations. */
+export type ExpertMessageHeader = Omit<ExpertMessage, 'activations'>;
+
+export interface EncodeOptions {
+  /**
+   * Write into this buffer instead of allocating one (e.g. from a pool); it must hold exactly
+   * `wireMessageBytes(...)` bytes, start at a 4-byte aligned offset for f32, and may hold stale
+   * bytes: every byte of the message is written.
+   */
+  target?: Uint8Array;
+}
+
+/**
+ * A message being written in place: fill `activations` (tokens × hidden float32, row-major), then
+ * `finish()` converts them to the wire dtype when it is not f32 and writes the checksum. For f32,
+ * `activations` is a view of the message bytes, so rows can be gathered straight into the message
+ * with no intermediate copy. The bytes are identical to `encodeExpertMessage`'s.
+ */
+export interface ExpertMessageDraft {
+  bytes: Uint8Array;
+  activations: Float32Array;
+  finish(): Uint8Array;
+}
+
+function checkHeader(message: ExpertMessageHeader, activationValues?: number): number {
   const segments = message.expertIds.length;
   if (segments !== message.tokenCounts.length) invalid('expertIds and tokenCounts differ in length');
   if (segments > 0xffff) invalid(`too many segments: ${segments}`);
-  const tokens = message.tokenCounts.reduce((a, b) => a + b, 0);
-  if (message.activations.length !== tokens * message.hiddenSize) {
-    invalid(
-      `activations hold ${message.activations.length} values, expected ${tokens} tokens × ${message.hiddenSize}`,
-    );
+  let tokens = 0;
+  for (const count of message.tokenCounts) tokens += count;
+  if (activationValues !== undefined && activationValues !== tokens * message.hiddenSize) {
+    invalid(`activations hold ${activationValues} values, expected ${tokens} tokens × ${message.hiddenSize}`);
   }
-  const bytes = new Uint8Array(wireMessageBytes(segments, tokens, message.hiddenSize, message.dtype));
-  const view = new DataView(bytes.buffer);
+  return tokens;
+}
+
+/** Starts a message in `options.target` (or a new buffer) with its header and segment table written. */
+export function draftExpertMessage(
+  header: ExpertMessageHeader,
+  options: EncodeOptions = {},
+): ExpertMessageDraft {
+  const tokens = checkHeader(header);
+  return draft(header, tokens, options);
+}
+
+function draft(header: ExpertMessageHeader, tokens: number, options: EncodeOptions): ExpertMessageDraft {
+  const segments = header.expertIds.length;
+  const size = wireMessageBytes(segments, tokens, header.hiddenSize, header.dtype);
+  const bytes = options.target ?? new Uint8Array(size);
+  if (bytes.byteLength !== size) invalid(`target holds ${bytes.byteLength} bytes, the message needs ${size}`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   view.setUint32(0, wireMagic, true);
   view.setUint16(4, wireVersion, true);
-  view.setUint8(6, wireDtypes.indexOf(message.dtype));
-  view.setUint8(7, message.kind === 'request' ? 0 : 1);
-  view.setUint16(8, message.layer, true);
+  view.setUint8(6, wireDtypes.indexOf(header.dtype));
+  view.setUint8(7, header.kind === 'request' ? 0 : 1);
+  view.setUint16(8, header.layer, true);
   view.setUint16(10, segments, true);
   view.setUint32(12, tokens, true);
-  view.setUint32(16, message.hiddenSize, true);
-  view.setUint32(20, message.sequence >>> 0, true);
+  view.setUint32(16, header.hiddenSize, true);
+  view.setUint32(20, header.sequence >>> 0, true);
+  view.setUint32(24, 0, true);
+  view.setUint32(28, 0, true);
   let offset = wireHeaderBytes;
-  for (const id of message.expertIds) {
+  for (const id of header.expertIds) {
     view.setUint16(offset, id, true);
     offset += 2;
   }
-  offset = wireHeaderBytes + Math.ceil((segments * 2) / 4) * 4;
-  for (const count of message.tokenCounts) {
+  const countsOffset = wireHeaderBytes + Math.ceil((segments * 2) / 4) * 4;
+  // Padding after an odd number of expert ids is zero (a pooled target may hold stale bytes).
+  for (; offset < countsOffset; offset++) view.setUint8(offset, 0);
+  for (const count of header.tokenCounts) {
     view.setUint32(offset, count, true);
     offset += 4;
   }
-  const values = message.activations;
-  if (message.dtype === 'f32') {
-    new Float32Array(bytes.buffer, offset, values.length).set(values);
-  } else {
-    const halves = new Uint16Array(bytes.buffer, offset, values.length);
-    const convert = message.dtype === 'f16' ? numberToFloat16Bits : numberToBfloat16Bits;
-    for (let i = 0; i < values.length; i++) halves[i] = convert(values[i]!);
+  const dataOffset = offset;
+  const values = tokens * header.hiddenSize;
+  const absolute = bytes.byteOffset + dataOffset;
+  if (header.dtype === 'f32' && absolute % 4 !== 0) {
+    invalid('target must start at a 4-byte aligned offset for f32 messages');
   }
-  view.setUint32(24, crc32(bytes.subarray(wireHeaderBytes)), true);
-  return bytes;
+  const activations =
+    header.dtype === 'f32' ? new Float32Array(bytes.buffer, absolute, values) : new Float32Array(values);
+  let finished = false;
+  return {
+    bytes,
+    activations,
+    finish() {
+      if (finished) return bytes;
+      finished = true;
+      if (header.dtype !== 'f32') {
+        const halves = new Uint16Array(values);
+        const convert = header.dtype === 'f16' ? numberToFloat16Bits : numberToBfloat16Bits;
+        for (let i = 0; i < values; i++) halves[i] = convert(activations[i]!);
+        bytes.set(new Uint8Array(halves.buffer), dataOffset);
+      }
+      view.setUint32(24, crc32(bytes.subarray(wireHeaderBytes)), true);
+      return bytes;
+    },
+  };
+}
+
+export function encodeExpertMessage(message: ExpertMessage, options: EncodeOptions = {}): Uint8Array {
+  const tokens = checkHeader(message, message.activations.length);
+  const target = draft(message, tokens, options);
+  target.activations.set(message.activations);
+  return target.finish();
 }
 
 const halfTable = new Float32Array(65536);
@@ -149,6 +214,11 @@ function halfToFloatTable(): Float32Array {
 export interface DecodeOptions {
   /** Skip the checksum (it costs one pass over the bytes). Default false. */
   skipChecksum?: boolean;
+  /**
+   * Return f32 activations as a view of `bytes` (no copy) when they are 4-byte aligned; the caller
+   * must then keep `bytes` unchanged while it uses them. Default false (a copy).
+   */
+  view?: boolean;
 }
 
 export function decodeExpertMessage(bytes: Uint8Array, options: DecodeOptions = {}): ExpertMessage {
@@ -187,7 +257,9 @@ export function decodeExpertMessage(bytes: Uint8Array, options: DecodeOptions = 
   const dataOffset = countsOffset + segments * 4;
   const count = tokens * hiddenSize;
   let activations: Float32Array;
-  if (dtype === 'f32') {
+  if (dtype === 'f32' && options.view && (bytes.byteOffset + dataOffset) % 4 === 0) {
+    activations = new Float32Array(bytes.buffer, bytes.byteOffset + dataOffset, count);
+  } else if (dtype === 'f32') {
     activations = new Float32Array(count);
     new Uint8Array(activations.buffer).set(bytes.subarray(dataOffset, dataOffset + count * 4));
   } else {

@@ -1,6 +1,7 @@
 import type { TransportMethod } from '@switchyard/core';
 import type { ComputeProfile } from './compute-profile.js';
 import { computeCurveAt, curveSegment } from './compute-profile.js';
+import { type InvocationOverhead, invocationFixedMs, invocationPerByteMs } from './invocation-overhead.js';
 import { billedDurationMs, gbSecondsOf } from './lambda-cost.js';
 import {
   fitsMemory,
@@ -27,6 +28,8 @@ export interface CostEvaluatorOptions {
   runtimeOverheadMB?: number;
   intermediateBytesPerToken?: number;
   ephemeralStorageMB?: number;
+  /** Calibrated per-invocation handler overhead, added to the compute terms (none by default). */
+  invocationOverhead?: InvocationOverhead;
 }
 
 /** Cost and time of one function (all its replicas) for one batch. Reused as an out-parameter. */
@@ -84,6 +87,7 @@ export class CostEvaluator {
   readonly outputBytesPerToken: number;
   readonly footprint: MemoryFootprint;
   readonly ephemeralStorageMB: number;
+  readonly invocationOverhead: InvocationOverhead | undefined;
   /** The compute curve's knot times per MB (filled on first use), on the shared token grid. */
   private readonly curveCache: (Float64Array | undefined)[] = new Array(lambdaMemoryLimits.maxMB + 1);
   private readonly curveTokens: Float64Array;
@@ -114,6 +118,7 @@ export class CostEvaluator {
     };
     this.ephemeralStorageMB = options.ephemeralStorageMB ?? 512;
     this.curveTokens = computeCurveAt(options.compute, 1).tokens;
+    this.invocationOverhead = options.invocationOverhead;
   }
 
   /** The compute curve's knot times at a memory size (cached per MB). */
@@ -143,8 +148,13 @@ export class CostEvaluator {
     work.parameterBytes = parameterBytes;
     work.inputBytesPerToken = this.inputBytesPerToken;
     work.outputBytesPerToken = this.outputBytesPerToken;
-    work.computeMsPerToken = line.perTokenMs;
-    work.computeFixedMs = line.fixedMs;
+    // The calibrated invocation overhead (if any) rides on the compute terms: its fixed part per
+    // call, its per-byte part per token's wire bytes (request + response).
+    work.computeMsPerToken =
+      line.perTokenMs +
+      invocationPerByteMs(this.invocationOverhead, memoryMB) *
+        (this.inputBytesPerToken + this.outputBytesPerToken);
+    work.computeFixedMs = line.fixedMs + invocationFixedMs(this.invocationOverhead, memoryMB);
     return work;
   }
 

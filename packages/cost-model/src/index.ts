@@ -46,6 +46,17 @@ export {
   wireBytesPerElement,
 } from './evaluator.js';
 export {
+  fitInvocationOverhead,
+  type InvocationOverhead,
+  type InvocationOverheadInput,
+  type InvocationOverheadPoint,
+  invocationFixedMs,
+  invocationOverheadMs,
+  invocationOverheadPointSchema,
+  invocationOverheadSchema,
+  invocationPerByteMs,
+} from './invocation-overhead.js';
+export {
   billedDurationMs,
   gbSecondsOf,
   invocationUsd,

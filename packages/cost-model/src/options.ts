@@ -1,6 +1,7 @@
 import { parseWithSchema } from '@switchyard/core';
 import { z } from 'zod';
 import { computeProfileSchema } from './compute-profile.js';
+import { invocationOverheadSchema } from './invocation-overhead.js';
 import { transportParametersSchema } from './latency.js';
 
 /**
@@ -16,6 +17,11 @@ export const costProfileSchema = z.object({
   intermediateBytesPerToken: z.number().nonnegative().optional(),
   /** Configured /tmp per function (512 MB is included in the price). */
   ephemeralStorageMB: z.number().int().min(512).max(10_240).default(512),
+  /**
+   * Handler time per invocation beyond the expert compute (wire decode/encode, runtime hop),
+   * calibrated on a runtime; absent = none (the paper's model).
+   */
+  invocationOverhead: invocationOverheadSchema.optional(),
 });
 export type CostProfile = z.output<typeof costProfileSchema>;
 export type CostProfileInput = z.input<typeof costProfileSchema>;

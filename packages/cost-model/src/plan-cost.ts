@@ -112,6 +112,7 @@ export function evaluatorForPlan(
     ...(profile.intermediateBytesPerToken === undefined
       ? {}
       : { intermediateBytesPerToken: profile.intermediateBytesPerToken }),
+    ...(profile.invocationOverhead === undefined ? {} : { invocationOverhead: profile.invocationOverhead }),
     ...extra,
   });
 }

@@ -28,11 +28,17 @@ export interface PaperBenchmarkRow {
   sloMet: boolean;
   gbSecondsPerBatch?: number;
   functions?: number;
-  /** CPU cluster only: share of its provisioned time that does work, and instances provisioned. */
+  /**
+   * CPU cluster only: share of its provisioned vCPU time that does work, instances (whole
+   * machines; fractional for the right-sized variant), vCPUs, concurrent batch slots, threads per
+   * expert, and the response-time quantile under the arrival stream.
+   */
   utilization?: number;
   instances?: number;
   vcpus?: number;
+  slots?: number;
   threadsPerExpert?: number;
+  responseQuantileMs?: number;
   description: string;
 }
 
@@ -46,6 +52,23 @@ export interface PaperBenchmarkModelResult {
     paper: PaperBenchmarkRow;
     lambdaml: PaperBenchmarkRow;
     cpuCluster: PaperBenchmarkRow;
+  };
+  /**
+   * Sensitivity: the same cluster right-sized to the stream in vCPUs (a smaller instance of the
+   * same family, priced linearly per vCPU), and the cluster utilisations at which Switchyard's
+   * saving falls to the paper's 75.67 % and to zero (busy vCPU cost per batch ÷ Switchyard's).
+   */
+  cpuSensitivity: {
+    rightSized: PaperBenchmarkRow;
+    savingVsRightSized: number;
+    /** Switchyard saves ≥ 75.67 % while the cluster's utilisation is at most this. */
+    claimUtilization: number;
+    /** Above this utilisation the cluster is cheaper than Switchyard (may exceed 1: never). */
+    breakEvenUtilization: number;
+    /** The stream: mean batches/s, Poisson (coefficient of variation 1), deterministic service. */
+    arrival: { ratePerS: number; process: 'poisson'; sloQuantile: number };
+    instanceType: string;
+    usdPerHour: number;
   };
   /** Switchyard's saving (1 − cost ratio) against each other row, and throughput loss vs LambdaML. */
   savingVsCpuCluster: number;
@@ -69,8 +92,17 @@ export interface PaperBenchmarkModelInput {
    * that meets it loses at most the paper's 18.76 % throughput against LambdaML.
    */
   sloFactor?: number;
-  /** Largest CPU-cluster utilisation allowed when sizing it to the stream (queueing headroom). */
-  cpuMaxUtilization?: number;
+  /** EC2 instance class of the CPU cluster, from the price table (default the paper's m6a.32xlarge). */
+  cpuInstanceType?: string;
+  /** Override that instance's on-demand $/hour. */
+  cpuUsdPerHour?: number;
+  /**
+   * vCPUs one onnxruntime thread occupies on the cluster: 1 (default) counts an EC2 vCPU like a
+   * Lambda vCPU, both running the same one-thread profile; 2 gives each thread a physical core.
+   */
+  cpuVcpusPerThread?: number;
+  /** Share of batches whose response time (queueing + service) must meet the SLO. Default 0.95. */
+  sloQuantile?: number;
   seed?: number;
   maxEvaluations?: number;
   prices?: PriceTable;
@@ -159,49 +191,119 @@ export async function runPaperBenchmarkModel(
     `ε-greedy BO over β, load quantile, packing, SLO headroom (${ours.search?.evaluations ?? 0} evaluations)`,
   );
 
-  // CPU cluster sized to the load: m6a (EPYC) capacity priced per vCPU at m6a.32xlarge's on-demand
-  // rate (m6a sizes are linear in price); one physical core (2 vCPU) per thread. For each thread
-  // count per expert, the batch latency comes from the same profile (cpuClusterBaseline); enough
-  // batch slots run concurrently that utilisation stays ≤ cpuMaxUtilization for the Poisson stream;
-  // the cheapest option that meets the SLO is kept (else the fastest). Billed for all wall time.
-  const instance = ec2Instance('m6a.32xlarge', ours.region, prices);
-  const usdPerVcpuHour = instance.usdPerHour.value / instance.vcpus;
-  const maxUtilization = input.cpuMaxUtilization ?? 0.8;
-  const options = [1, 2, 4, 8, 16, 32].map((threads) => {
-    const { latencyMs } = cpuClusterBaseline(ours, {}, { compute: input.compute }, prices, {
-      usdPerHour: 0,
-      vcpus: threads * model.numExperts,
+  // CPU cluster: the configured class (default the paper's 2 × 64-core EPYC, 512 GB class), on
+  // demand, provisioned for the whole stream and billed for its wall time. One batch occupies a
+  // slot of E experts × t threads (one vCPU per thread by default, like a Lambda vCPU), its service
+  // time S(t) from the same compute profile (cpuClusterBaseline: each layer's experts side by side,
+  // no network). Slots are sized so that the SLO quantile of response time (wait + S) meets the
+  // SLO for a Poisson stream (cluster sizing below); whole machines of the class carry the slots.
+  const instanceType = input.cpuInstanceType ?? 'm6a.32xlarge';
+  const instance = ec2Instance(instanceType, ours.region, prices);
+  const usdPerHour = input.cpuUsdPerHour ?? instance.usdPerHour.value;
+  const vcpusPerInstance = instance.vcpus;
+  const usdPerVcpuHour = usdPerHour / vcpusPerInstance;
+  const vcpusPerThread = input.cpuVcpusPerThread ?? 1;
+  if (!(vcpusPerThread >= 1))
+    throw new OptimizerError({ code: 'INVALID_INPUT', message: 'cpuVcpusPerThread must be ≥ 1' });
+  const coresPerInstance = Math.floor(vcpusPerInstance / vcpusPerThread);
+  const quantile = input.sloQuantile ?? 0.95;
+  const E = model.numExperts;
+  const sized = [1, 2, 4, 8, 16, 32]
+    .filter((threads) => E * threads <= coresPerInstance)
+    .map((threads) => {
+      const { latencyMs } = cpuClusterBaseline(ours, {}, { compute: input.compute }, prices, {
+        usdPerHour: 0,
+        vcpus: threads * E,
+      });
+      const slotVcpus = vcpusPerThread * E * threads;
+      const slots = slotsForSlo(arrivalRatePerS, latencyMs, sloMs, quantile);
+      const slotsPerInstance = Math.floor(coresPerInstance / (E * threads));
+      const instances = slots === undefined ? undefined : Math.ceil(slots / slotsPerInstance);
+      const busyVcpuSecondsPerBatch = (slotVcpus * latencyMs) / 1000;
+      return { threads, latencyMs, slotVcpus, slots, slotsPerInstance, instances, busyVcpuSecondsPerBatch };
     });
-    const busySlots = arrivalRatePerS * (latencyMs / 1000);
-    const slots = Math.max(1, Math.ceil(busySlots / maxUtilization));
-    const vcpus = slots * model.numExperts * threads * 2;
+  if (sized.length === 0)
+    throw new OptimizerError({
+      code: 'INVALID_INPUT',
+      message: `${instanceType} has room for ${coresPerInstance} threads, fewer than the model's ${E} experts`,
+    });
+  const feasible = sized.filter((o) => o.slots !== undefined);
+  const whole = (o: (typeof sized)[number]) => {
+    const instances = o.instances ?? 0;
+    const totalSlots = instances * o.slotsPerInstance;
     return {
-      threads,
-      latencyMs,
-      slots,
-      vcpus,
-      utilization: busySlots / slots,
-      costUsdPerBatch: (usdPerVcpuHour * vcpus) / 3600 / arrivalRatePerS,
+      ...o,
+      totalSlots,
+      costUsdPerBatch: (instances * usdPerHour) / 3600 / arrivalRatePerS,
+      utilization: (arrivalRatePerS * o.busyVcpuSecondsPerBatch) / (instances * vcpusPerInstance),
+      responseMs: responseQuantileMs(arrivalRatePerS, o.latencyMs, totalSlots, quantile),
     };
-  });
-  const meeting = options.filter((o) => o.latencyMs <= sloMs);
-  const chosen =
-    meeting.length > 0
-      ? meeting.reduce((a, b) => (b.costUsdPerBatch < a.costUsdPerBatch ? b : a))
-      : options.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));
+  };
+  const rightSized = (o: (typeof sized)[number]) => {
+    const slots = o.slots ?? 0;
+    const vcpus = slots * o.slotVcpus;
+    return {
+      ...o,
+      vcpus,
+      costUsdPerBatch: (vcpus * usdPerVcpuHour) / 3600 / arrivalRatePerS,
+      utilization: (arrivalRatePerS * o.latencyMs) / 1000 / slots,
+      responseMs: responseQuantileMs(arrivalRatePerS, o.latencyMs, slots, quantile),
+    };
+  };
+  // Cheapest; at equal cost (the same whole machines) the configuration that keeps the fewest vCPUs
+  // busy per batch, so the row's utilisation and the break-even below describe the same set-up.
+  const cheapest = <T extends { costUsdPerBatch: number; busyVcpuSecondsPerBatch: number }>(
+    options: T[],
+  ): T =>
+    options.reduce((a, b) =>
+      b.costUsdPerBatch < a.costUsdPerBatch * (1 - 1e-9) ||
+      (b.costUsdPerBatch <= a.costUsdPerBatch * (1 + 1e-9) &&
+        b.busyVcpuSecondsPerBatch < a.busyVcpuSecondsPerBatch)
+        ? b
+        : a,
+    );
+  const fastest = sized.reduce((a, b) => (b.latencyMs < a.latencyMs ? b : a));
+  // No configuration meets the SLO: the fastest one, one slot per machine's worth (row says NO).
+  const fallback = { ...fastest, slots: 1, instances: 1 };
+  const chosen = feasible.length > 0 ? cheapest(feasible.map(whole)) : whole(fallback);
+  const chosenRight = feasible.length > 0 ? cheapest(feasible.map(rightSized)) : rightSized(fallback);
+  const quantileLabel = `p${Math.round(quantile * 100)}`;
   const cpuCluster: PaperBenchmarkRow = {
     deployment: 'CPU cluster',
     costUsdPerBatch: chosen.costUsdPerBatch,
     costUsdPerMillionTokens: (chosen.costUsdPerBatch / tokensPerBatch) * 1e6,
     throughputTokensPerS: chosen.latencyMs > 0 ? tokensPerBatch / (chosen.latencyMs / 1000) : 0,
     latencyMs: chosen.latencyMs,
-    sloMet: chosen.latencyMs <= sloMs,
+    sloMet: feasible.length > 0 && chosen.responseMs <= sloMs,
     utilization: chosen.utilization,
-    instances: chosen.slots,
-    vcpus: chosen.vcpus,
+    instances: chosen.instances ?? 1,
+    vcpus: (chosen.instances ?? 1) * vcpusPerInstance,
+    slots: chosen.totalSlots,
     threadsPerExpert: chosen.threads,
-    description: `${chosen.vcpus} vCPU of m6a (EPYC) at $${usdPerVcpuHour.toFixed(4)}/vCPU-h on demand: ${chosen.slots} concurrent batch slot(s) × ${model.numExperts} experts × ${chosen.threads} core(s); busy ${(chosen.utilization * 100).toFixed(1)} % of provisioned time`,
+    responseQuantileMs: chosen.responseMs,
+    description: `${chosen.instances} × ${instanceType} (${vcpusPerInstance} vCPU, $${usdPerHour}/h on demand), billed for wall time: ${chosen.totalSlots} batch slot(s) of ${E} experts × ${chosen.threads} thread(s); ${quantileLabel} response ${Math.round(chosen.responseMs)} ms; busy ${(chosen.utilization * 100).toFixed(1)} % of provisioned vCPU time`,
   };
+  const rightSizedRow: PaperBenchmarkRow = {
+    deployment: 'CPU cluster, right-sized',
+    costUsdPerBatch: chosenRight.costUsdPerBatch,
+    costUsdPerMillionTokens: (chosenRight.costUsdPerBatch / tokensPerBatch) * 1e6,
+    throughputTokensPerS: chosenRight.latencyMs > 0 ? tokensPerBatch / (chosenRight.latencyMs / 1000) : 0,
+    latencyMs: chosenRight.latencyMs,
+    sloMet: feasible.length > 0 && chosenRight.responseMs <= sloMs,
+    utilization: chosenRight.utilization,
+    instances: chosenRight.vcpus / vcpusPerInstance,
+    vcpus: chosenRight.vcpus,
+    slots: chosenRight.slots ?? 1,
+    threadsPerExpert: chosenRight.threads,
+    responseQuantileMs: chosenRight.responseMs,
+    description: `${chosenRight.vcpus} vCPU of the ${instanceType.split('.')[0]} family at $${usdPerVcpuHour.toFixed(4)}/vCPU-h (linear in size): ${chosenRight.slots} slot(s) × ${E} experts × ${chosenRight.threads} thread(s); busy ${(chosenRight.utilization * 100).toFixed(1)} %`,
+  };
+  // Busy vCPU cost per batch of the most efficient configuration that meets the SLO on its own
+  // (the kindest to the cluster): its cost per batch at utilisation u is this ÷ u.
+  const efficient = (feasible.length > 0 ? feasible : [fastest]).reduce((a, b) =>
+    b.busyVcpuSecondsPerBatch < a.busyVcpuSecondsPerBatch ? b : a,
+  );
+  const busyUsdPerBatch = (efficient.busyVcpuSecondsPerBatch * usdPerVcpuHour) / 3600;
   const saving = (row: PaperBenchmarkRow) =>
     row.costUsdPerBatch > 0 ? 1 - switchyard.costUsdPerBatch / row.costUsdPerBatch : 0;
   const savingVsCpuCluster = saving(cpuCluster);
@@ -217,6 +319,16 @@ export async function runPaperBenchmarkModel(
     sloMs,
     arrivalRatePerS,
     rows: { switchyard, paper, lambdaml, cpuCluster },
+    cpuSensitivity: {
+      rightSized: rightSizedRow,
+      savingVsRightSized: saving(rightSizedRow),
+      claimUtilization:
+        ((1 - paperTargets.savingVsCpuCluster) * busyUsdPerBatch) / switchyard.costUsdPerBatch,
+      breakEvenUtilization: busyUsdPerBatch / switchyard.costUsdPerBatch,
+      arrival: { ratePerS: arrivalRatePerS, process: 'poisson', sloQuantile: quantile },
+      instanceType,
+      usdPerHour,
+    },
     savingVsCpuCluster,
     savingVsLambdaml,
     savingVsPaper,
@@ -230,25 +342,78 @@ export async function runPaperBenchmarkModel(
   };
 }
 
-/** Markdown table of a benchmark's models (one block of four rows per model). */
+/** Erlang C: probability that an arrival waits in M/M/c with offered load a = λ·S (a < c). */
+export function erlangC(servers: number, offeredLoad: number): number {
+  if (offeredLoad <= 0) return 0;
+  if (offeredLoad >= servers) return 1;
+  // Erlang B by its stable recursion, then C = B / (1 − ρ(1 − B)).
+  let blocking = 1;
+  for (let k = 1; k <= servers; k++) blocking = (offeredLoad * blocking) / (k + offeredLoad * blocking);
+  const rho = offeredLoad / servers;
+  return blocking / (1 - rho * (1 - blocking));
+}
+
+/**
+ * Response-time quantile (ms) of `slots` servers with Poisson arrivals at `ratePerS` and a
+ * deterministic service time `serviceMs`: S + the wait quantile, with M/D/c's wait tail taken as
+ * M/M/c's with the decay doubled (Allen–Cunneen: the wait scales by (Ca² + Cs²)/2 = 1/2), i.e.
+ * P(W > x) ≈ C(c, a)·exp(−2(c/S − λ)x). Infinity when the slots cannot keep up.
+ */
+export function responseQuantileMs(
+  ratePerS: number,
+  serviceMs: number,
+  slots: number,
+  quantile: number,
+): number {
+  const serviceS = serviceMs / 1000;
+  const load = ratePerS * serviceS;
+  if (slots < 1 || load >= slots) return Number.POSITIVE_INFINITY;
+  const waiting = erlangC(slots, load);
+  const tail = 1 - quantile;
+  if (waiting <= tail) return serviceMs;
+  const decayPerS = 2 * (slots / serviceS - ratePerS);
+  return serviceMs + (Math.log(waiting / tail) / decayPerS) * 1000;
+}
+
+/** Fewest slots whose response-time quantile meets the SLO; undefined when S alone exceeds it. */
+export function slotsForSlo(
+  ratePerS: number,
+  serviceMs: number,
+  sloMs: number,
+  quantile: number,
+): number | undefined {
+  if (serviceMs > sloMs) return undefined;
+  let slots = Math.max(1, Math.floor(ratePerS * (serviceMs / 1000)) + 1);
+  while (responseQuantileMs(ratePerS, serviceMs, slots, quantile) > sloMs) slots++;
+  return slots;
+}
+
+/**
+ * Markdown table of a benchmark's models: per model the four compared rows, then the right-sized
+ * CPU cluster as a sensitivity row (not a target).
+ */
 export function paperBenchmarkMarkdown(results: readonly PaperBenchmarkModelResult[]): string {
   if (results.length === 0) throw new OptimizerError({ code: 'INVALID_INPUT', message: 'no results' });
   const lines = [
-    '| model | deployment | $/batch | $/M tokens | tokens/s | latency ms | SLO met | Switchyard saving |',
-    '|---|---|---|---|---|---|---|---|',
+    '| model | deployment | $/batch | $/M tokens | tokens/s | latency ms | SLO met | CPU utilisation | Switchyard saving |',
+    '|---|---|---|---|---|---|---|---|---|',
   ];
   const pct = (value: number) => `${(value * 100).toFixed(2)} %`;
   for (const result of results) {
     const { rows } = result;
-    const entries: Array<[string, PaperBenchmarkRow, string]> = [
-      ['switchyard', rows.switchyard, ''],
-      ['paper', rows.paper, pct(result.savingVsPaper)],
-      ['lambdaml', rows.lambdaml, pct(result.savingVsLambdaml)],
-      ['cpuCluster', rows.cpuCluster, pct(result.savingVsCpuCluster)],
+    const entries: Array<[PaperBenchmarkRow, string]> = [
+      [rows.switchyard, ''],
+      [rows.paper, pct(result.savingVsPaper)],
+      [rows.lambdaml, pct(result.savingVsLambdaml)],
+      [rows.cpuCluster, pct(result.savingVsCpuCluster)],
+      [
+        { ...result.cpuSensitivity.rightSized, deployment: 'CPU cluster, right-sized (sensitivity)' },
+        pct(result.cpuSensitivity.savingVsRightSized),
+      ],
     ];
-    for (const [, row, saving] of entries)
+    for (const [row, saving] of entries)
       lines.push(
-        `| ${result.model} | ${row.deployment} | ${row.costUsdPerBatch.toExponential(3)} | ${row.costUsdPerMillionTokens.toFixed(4)} | ${Math.round(row.throughputTokensPerS)} | ${Math.round(row.latencyMs)} | ${row.sloMet ? 'yes' : 'NO'} | ${saving} |`,
+        `| ${result.model} | ${row.deployment} | ${row.costUsdPerBatch.toExponential(3)} | ${row.costUsdPerMillionTokens.toFixed(4)} | ${Math.round(row.throughputTokensPerS)} | ${Math.round(row.latencyMs)} | ${row.sloMet ? 'yes' : 'NO'} | ${row.utilization === undefined ? 'per use' : pct(row.utilization)} | ${saving} |`,
       );
   }
   return `${lines.join('\n')}\n`;

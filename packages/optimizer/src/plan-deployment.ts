@@ -174,6 +174,9 @@ export class PlanningProblem {
         ? {}
         : { intermediateBytesPerToken: this.profile.intermediateBytesPerToken }),
       ephemeralStorageMB: this.profile.ephemeralStorageMB,
+      ...(this.profile.invocationOverhead === undefined
+        ? {}
+        : { invocationOverhead: this.profile.invocationOverhead }),
     });
     this.solver = new DeploymentSolver({
       evaluator,

@@ -1,18 +1,25 @@
 /**
- * Scatter-gather benchmark: orchestration overhead, speed-up over sequential dispatch, β, hedging.
+ * Scatter-gather benchmark: orchestration overhead, speed-up over sequential dispatch, β and
+ * hedging vs tail latency.
  *
- *   node --conditions=@switchyard/source --import tsx bench/scatter-gather.ts [--quick]
+ *   node --conditions=@switchyard/source --import tsx bench/scatter-gather.ts [--quick] [--overhead-only]
  *
  * Executor: in-process worker threads running real ONNX SwiGLU expert graphs (onnxruntime-node,
  * 1 thread per session; the wire decode/encode of the "function" side runs in the worker too), no
- * network and no processes — isolates the orchestrator's own cost. Prints a table and writes
- * bench-results/scatter-gather.json at the repo root. The local-runtime figures (real processes,
- * real Lambda API) are in bench/local-runtime.ts.
+ * network and no processes — isolates the orchestrator's own cost from the local runtime's HTTP and
+ * process hop (benchmarked in lambda-executor). Prints tables and writes
+ * bench-results/scatter-gather.json (or scatter-gather-overhead.json with --overhead-only).
+ *
+ * Overhead = wall time of the MoeStep call (request in → combined [T×H] output returned) minus the
+ * critical path of expert compute, measured in the same call: each worker lane serves one request
+ * at a time, so a lane's compute is the sum of its measured session.run times, and the critical
+ * path is the largest lane sum (with one lane: the sum of all of them).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Executor } from '@switchyard/core';
 import {
   buildSwigluGraph,
   createExpertRunner,
@@ -24,12 +31,13 @@ import { createJsExecutor, makePlan, randomRouting, seededRandom } from '../test
 import { createWorkerExecutor } from './worker-executor.js';
 
 const quick = process.argv.includes('--quick');
-/** Only the overhead section, at 1,024 and 10,240 tokens (results to scatter-gather-overhead.json). */
+/** Only the overhead section (results to scatter-gather-overhead.json). */
 const overheadOnly = process.argv.includes('--overhead-only');
 const hiddenSize = 768; // BERT-MoE shape from the paper (FFN 3072), as a SwiGLU expert
 const intermediateSize = 3072;
 const numExperts = 8;
 const topK = 2;
+const overheadRepeats = quick ? 3 : 7;
 const repeats = quick ? 2 : 3;
 
 function median(values: number[]): number {
@@ -38,7 +46,40 @@ function median(values: number[]): number {
 }
 function quantile(values: number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+const load = (): string =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
+  new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
+  });
+
+/**
+ * Lambda-like elastic capacity: every invocation runs at once, taking `fixedMs + perTokenMs ×
+ * tokens` (simulated service time; the JS stand-in expert computes the rows).
+ */
+function createElasticExecutor(fixedMs: number, perTokenMs: number): Executor {
+  const inner = createJsExecutor();
+  return {
+    async invoke(request) {
+      const view = new DataView(request.payload.buffer, request.payload.byteOffset, 16);
+      await sleep(fixedMs + perTokenMs * view.getUint32(12, true), request.signal);
+      return inner.invoke(request);
+    },
+  };
 }
 
 async function main(): Promise<void> {
@@ -62,67 +103,144 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     loadAverageAtStart: os.loadavg(),
     cpus: os.cpus().length,
+    node: process.version,
     hiddenSize,
     intermediateSize,
     numExperts,
     topK,
     executor:
       'in-process: worker threads running real ONNX expert graphs (onnxruntime-node, 1 thread per session)',
+    command: `node --conditions=@switchyard/source --import tsx packages/scatter-gather/bench/scatter-gather.ts${overheadOnly ? ' --overhead-only' : ''}${quick ? ' --quick' : ''}`,
   };
 
-  // 1. Overhead: one compute lane, so the critical path of expert compute = Σ compute.
+  // 1. Overhead. Remote and in-process calls interleave; every figure is a median over repeats.
   const overhead: Record<string, unknown>[] = [];
-  for (const numTokens of quick && !overheadOnly ? [1024] : [1024, 10240]) {
+  const overheadCases: { numTokens: number; beta: number; lanes: number }[] = [];
+  for (const numTokens of [1024, 10240])
+    for (const beta of [256, 1024]) overheadCases.push({ numTokens, beta, lanes: 1 });
+  overheadCases.push({ numTokens: 1024, beta: 256, lanes: 2 }, { numTokens: 10240, beta: 256, lanes: 2 });
+  for (const { numTokens, beta, lanes } of overheadCases) {
+    const loadBefore = load();
     const routing = randomRouting(numTokens, numTokens, hiddenSize, numExperts, topK);
     const request = { layer: 0, numTokens, hiddenSize, topK, ...routing };
-    for (const beta of [256, 1024]) {
-      const plan = makePlan({ layers: [0], numExperts, hiddenSize, beta });
-      const executor = await createWorkerExecutor({ plan, graphs, lanes: 1 });
-      const step = createRemoteMoeStep({ plan, executor });
-      await step(request); // warm-up
-      const walls: number[] = [];
-      const computes: number[] = [];
-      let identical = true;
-      const reference = await inProcess(request);
-      for (let i = 0; i < repeats; i++) {
-        executor.resetComputeMs();
-        const started = performance.now();
-        const out = await step(request);
-        walls.push(performance.now() - started);
-        computes.push(executor.computeMs());
-        identical &&= Buffer.from(out.buffer).equals(Buffer.from(reference.buffer));
-      }
-      const inProcessWalls: number[] = [];
-      for (let i = 0; i < repeats; i++) {
-        const started = performance.now();
-        await inProcess(request);
-        inProcessWalls.push(performance.now() - started);
-      }
-      const wallMs = median(walls);
-      const computeMs = median(computes);
-      overhead.push({
-        numTokens,
-        beta,
+    const plan = makePlan({ layers: [0], numExperts, hiddenSize, beta });
+    const executor = await createWorkerExecutor({ plan, graphs, lanes });
+    const step = createRemoteMoeStep({ plan, executor });
+    await step(request); // warm-up: sessions, buffer pools
+    const reference = await inProcess(request);
+    const runs: {
+      wallMs: number;
+      criticalPathMs: number;
+      sumComputeMs: number;
+      functionWireMs: number;
+      leadMs: number;
+      gapsMs: number;
+      tailMs: number;
+      mainBusyMs: number;
+      inProcessMs: number;
+    }[] = [];
+    let identical = true;
+    for (let i = 0; i < overheadRepeats; i++) {
+      executor.resetComputeMs();
+      const elu = performance.eventLoopUtilization();
+      const startedAt = performance.timeOrigin + performance.now();
+      const started = performance.now();
+      const out = await step(request);
+      const wallMs = performance.now() - started;
+      const endedAt = performance.timeOrigin + performance.now();
+      const mainBusyMs = performance.eventLoopUtilization(elu).active;
+      const lanesTimes = executor.laneTimes();
+      identical &&= Buffer.from(out.buffer).equals(Buffer.from(reference.buffer));
+      const inProcessStarted = performance.now();
+      await inProcess(request);
+      runs.push({
         wallMs,
-        computeCriticalPathMs: computeMs,
-        overheadMs: wallMs - computeMs,
-        overheadShare: (wallMs - computeMs) / computeMs,
-        inProcessWallMs: median(inProcessWalls),
-        bitIdenticalToInProcess: identical,
+        criticalPathMs: Math.max(...lanesTimes.map((lane) => lane.computeMs)),
+        sumComputeMs: lanesTimes.reduce((sum, lane) => sum + lane.computeMs, 0),
+        functionWireMs: Math.max(...lanesTimes.map((lane) => lane.decodeMs + lane.encodeMs)),
+        // Where the non-compute time sits on the busiest lane's timeline: before its first
+        // session.run, between runs (function-side decode/encode, thread hops, waiting for
+        // work), after its last run (response, last fold).
+        ...(() => {
+          const busiest = lanesTimes.reduce((a, b) => (b.computeMs > a.computeMs ? b : a));
+          return {
+            leadMs: Math.min(...lanesTimes.map((lane) => lane.firstComputeAt)) - startedAt,
+            gapsMs: busiest.lastComputeEndAt - busiest.firstComputeAt - busiest.computeMs,
+            tailMs: endedAt - Math.max(...lanesTimes.map((lane) => lane.lastComputeEndAt)),
+          };
+        })(),
+        mainBusyMs,
+        inProcessMs: performance.now() - inProcessStarted,
       });
-      await executor.close();
-      process.stderr.write(`overhead ${numTokens} tokens β ${beta} done\n`);
     }
+    const shares = runs.map((run) => (run.wallMs - run.criticalPathMs) / run.criticalPathMs);
+    const row = {
+      numTokens,
+      beta,
+      lanes,
+      miniBatches: step.summary().layers[0]!.miniBatches / step.summary().layerCalls,
+      wallMs: median(runs.map((run) => run.wallMs)),
+      computeCriticalPathMs: median(runs.map((run) => run.criticalPathMs)),
+      overheadMs: median(runs.map((run) => run.wallMs - run.criticalPathMs)),
+      overheadShare: median(shares),
+      overheadShareMin: Math.min(...shares),
+      overheadShareMax: Math.max(...shares),
+      functionSideWireMs: median(runs.map((run) => run.functionWireMs)),
+      leadMs: median(runs.map((run) => run.leadMs)),
+      gapsMs: median(runs.map((run) => run.gapsMs)),
+      tailMs: median(runs.map((run) => run.tailMs)),
+      mainThreadBusyMs: median(runs.map((run) => run.mainBusyMs)),
+      sumComputeMs: median(runs.map((run) => run.sumComputeMs)),
+      inProcessWallMs: median(runs.map((run) => run.inProcessMs)),
+      bitIdenticalToInProcess: identical,
+      repeats: overheadRepeats,
+      loadBefore,
+      loadAfter: load(),
+    };
+    overhead.push(row);
+    await executor.close();
+    process.stderr.write(
+      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % (load ${row.loadAfter})\n`,
+    );
   }
   results.overhead = overhead;
-  if (overheadOnly) {
-    console.table(overhead);
-    const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-    mkdirSync(join(root, 'bench-results'), { recursive: true });
-    writeFileSync(
-      join(root, 'bench-results', 'scatter-gather-overhead.json'),
-      `${JSON.stringify(results, null, 2)}\n`,
+  const printOverhead = (): void => {
+    console.log(
+      '\noverhead = wall − critical path of expert compute (max over lanes of Σ session.run), median of',
+      overheadRepeats,
+      'interleaved calls; share of the critical path',
     );
+    console.table(
+      overhead.map((o) => ({
+        tokens: o.numTokens,
+        beta: o.beta,
+        lanes: o.lanes,
+        batches: o.miniBatches,
+        'wall ms': (o.wallMs as number).toFixed(1),
+        'compute ms': (o.computeCriticalPathMs as number).toFixed(1),
+        'overhead ms': (o.overheadMs as number).toFixed(1),
+        'overhead %': ((o.overheadShare as number) * 100).toFixed(2),
+        'min–max %': `${((o.overheadShareMin as number) * 100).toFixed(1)}–${((o.overheadShareMax as number) * 100).toFixed(1)}`,
+        'lead ms': (o.leadMs as number).toFixed(1),
+        'gaps ms': (o.gapsMs as number).toFixed(1),
+        'tail ms': (o.tailMs as number).toFixed(1),
+        'fn wire ms': (o.functionSideWireMs as number).toFixed(1),
+        'main busy ms': (o.mainThreadBusyMs as number).toFixed(1),
+        'in-process ms': (o.inProcessWallMs as number).toFixed(1),
+        'bit-identical': o.bitIdenticalToInProcess,
+        load: o.loadAfter,
+      })),
+    );
+  };
+  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+  const write = (name: string): void => {
+    mkdirSync(join(root, 'bench-results'), { recursive: true });
+    writeFileSync(join(root, 'bench-results', name), `${JSON.stringify(results, null, 2)}\n`);
+  };
+  if (overheadOnly) {
+    results.loadAverageAtEnd = os.loadavg();
+    printOverhead();
+    write('scatter-gather-overhead.json');
     for (const r of runners) await r.close();
     return;
   }
@@ -134,116 +252,117 @@ async function main(): Promise<void> {
     const request = { layer: 0, numTokens, hiddenSize, topK, ...routing };
     const plan = makePlan({ layers: [0], numExperts, hiddenSize, beta: 256 });
     const executor = await createWorkerExecutor({ plan, graphs, lanes: 2 });
-    const time = async (maxInFlight: number) => {
-      const step = createRemoteMoeStep({ plan, executor, maxInFlight });
-      await step(request);
-      const walls: number[] = [];
-      for (let i = 0; i < repeats; i++) {
-        const started = performance.now();
-        await step(request);
-        walls.push(performance.now() - started);
-      }
-      return median(walls);
-    };
-    const sequentialMs = await time(1);
-    const pipelinedMs = await time(64);
-    speedup.push({ numTokens, sequentialMs, pipelinedMs, speedup: sequentialMs / pipelinedMs });
+    const sequential = createRemoteMoeStep({ plan, executor, maxInFlight: 1 });
+    const concurrent = createRemoteMoeStep({ plan, executor, maxInFlight: 64 });
+    await sequential(request);
+    await concurrent(request);
+    const sequentialWalls: number[] = [];
+    const concurrentWalls: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      let started = performance.now();
+      await sequential(request);
+      sequentialWalls.push(performance.now() - started);
+      started = performance.now();
+      await concurrent(request);
+      concurrentWalls.push(performance.now() - started);
+    }
+    const sequentialMs = median(sequentialWalls);
+    const pipelinedMs = median(concurrentWalls);
+    speedup.push({ numTokens, sequentialMs, pipelinedMs, speedup: sequentialMs / pipelinedMs, load: load() });
     await executor.close();
     process.stderr.write(`speed-up ${numTokens} tokens done\n`);
   }
   results.speedup = speedup;
 
-  // 3. Hedging against stragglers: 5 % of invocations arrive 150 ms late (seeded), 2 replicas.
-  //    (a) elastic executor: every invocation gets its own capacity, like Lambda (JS expert + a
-  //        20 ms service time: simulated compute); (b) the real ONNX worker lanes, saturated.
-  const hedging: Record<string, unknown>[] = [];
+  // 3. β and hedging vs tail latency: 5 % of invocations arrive 150 ms late (seeded), 2 replicas,
+  //    1,024 tokens per layer call. (a) elastic executor: every invocation gets its own capacity,
+  //    like Lambda (simulated service time 2 ms + 0.08 ms per token, ≈ the ONNX expert's per-row
+  //    cost); (b) the real ONNX worker lanes (2, saturated).
+  const tail: Record<string, unknown>[] = [];
   const numTokens = 1024;
-  for (const executorKind of [
-    'elastic (simulated 20 ms service)',
-    'ONNX worker lanes (2, saturated)',
-  ] as const) {
-    const calls = executorKind.startsWith('elastic') ? (quick ? 20 : 40) : quick ? 6 : 12;
-    for (const hedge of [false, true]) {
-      const plan = makePlan({ layers: [0], numExperts, hiddenSize, beta: 64, replicas: 2 });
-      const workers = executorKind.startsWith('ONNX')
-        ? await createWorkerExecutor({ plan, graphs, lanes: 2 })
-        : undefined;
-      const inner = workers ?? createJsExecutor({ delayMs: () => 20 });
-      const executor = createFaultInjectingExecutor(inner, { seed: 5, lateRate: 0.05, lateMs: 150 });
-      const step = createRemoteMoeStep({
-        plan,
-        executor,
-        hedge: { enabled: hedge, quantile: 0.95, minSamples: 32 },
-      });
-      const walls: number[] = [];
-      for (let i = 0; i < calls + 2; i++) {
-        const routing = randomRouting(1000 + i, numTokens, hiddenSize, numExperts, topK);
-        const started = performance.now();
-        await step({ layer: 0, numTokens, hiddenSize, topK, ...routing });
-        if (i >= 2) walls.push(performance.now() - started); // first calls fill the latency window
+  const betas = quick ? [64, 256, 1024] : [64, 128, 256, 512, 1024];
+  for (const executorKind of ['elastic', 'onnx-2-lanes'] as const) {
+    const calls = executorKind === 'elastic' ? (quick ? 20 : 60) : quick ? 6 : 16;
+    for (const beta of betas) {
+      for (const hedge of [false, true]) {
+        const plan = makePlan({ layers: [0], numExperts, hiddenSize, beta, replicas: 2 });
+        const workers =
+          executorKind === 'onnx-2-lanes'
+            ? await createWorkerExecutor({ plan, graphs, lanes: 2 })
+            : undefined;
+        const inner = workers ?? createElasticExecutor(2, 0.08);
+        const executor = createFaultInjectingExecutor(inner, { seed: 5, lateRate: 0.05, lateMs: 150 });
+        const step = createRemoteMoeStep({
+          plan,
+          executor,
+          hedge: { enabled: hedge, quantile: 0.95, minSamples: 16 },
+        });
+        const walls: number[] = [];
+        const warmup = 3; // the first calls fill the latency window the hedge quantile reads
+        for (let i = 0; i < calls + warmup; i++) {
+          const routing = randomRouting(1000 + i, numTokens, hiddenSize, numExperts, topK);
+          const started = performance.now();
+          await step({ layer: 0, numTokens, hiddenSize, topK, ...routing });
+          if (i >= warmup) walls.push(performance.now() - started);
+        }
+        const summary = step.summary();
+        tail.push({
+          executor: executorKind,
+          beta,
+          hedge,
+          calls,
+          miniBatchesPerCall: summary.layers[0]!.miniBatches / summary.layerCalls,
+          p50Ms: quantile(walls, 0.5),
+          p95Ms: quantile(walls, 0.95),
+          p99Ms: quantile(walls, 0.99),
+          maxMs: Math.max(...walls),
+          hedges: summary.hedges,
+          wastedInvocations: summary.wastedInvocations,
+          invocations: summary.invocations,
+          load: load(),
+        });
+        await workers?.close();
       }
-      const summary = step.summary();
-      hedging.push({
-        executor: executorKind,
-        hedge,
-        calls,
-        p50Ms: quantile(walls, 0.5),
-        p95Ms: quantile(walls, 0.95),
-        p99Ms: quantile(walls, 0.99),
-        maxMs: Math.max(...walls),
-        hedges: summary.hedges,
-        wastedInvocations: summary.wastedInvocations,
-        invocations: summary.invocations,
-      });
-      await workers?.close();
-      process.stderr.write(`hedging ${executorKind} ${hedge} done\n`);
+      process.stderr.write(`tail ${executorKind} β ${beta} done (load ${load()})\n`);
     }
   }
-  results.hedging = hedging;
+  results.tail = tail;
   results.loadAverageAtEnd = os.loadavg();
   for (const r of runners) await r.close();
 
   console.log(
-    `scatter-gather benchmark — ${results.executor}; expert ${hiddenSize}×${intermediateSize} SwiGLU, ${numExperts} experts, top-${topK}`,
+    `scatter-gather benchmark — ${results.executor}; expert ${hiddenSize}×${intermediateSize} SwiGLU, ${numExperts} experts, top-${topK}; load at start ${(results.loadAverageAtStart as number[]).map((v) => v.toFixed(2)).join(' ')}`,
   );
-  console.log('\noverhead (single compute lane; critical path = Σ expert compute)');
-  console.table(
-    overhead.map((o) => ({
-      tokens: o.numTokens,
-      beta: o.beta,
-      'wall ms': (o.wallMs as number).toFixed(1),
-      'compute ms': (o.computeCriticalPathMs as number).toFixed(1),
-      'overhead ms': (o.overheadMs as number).toFixed(1),
-      'overhead %': ((o.overheadShare as number) * 100).toFixed(2),
-      'in-process ms': (o.inProcessWallMs as number).toFixed(1),
-      'bit-identical': o.bitIdenticalToInProcess,
-    })),
-  );
-  console.log('\nspeed-up over sequential dispatch (maxInFlight 1 vs 64)');
+  printOverhead();
+  console.log('\nspeed-up over sequential dispatch (2 lanes, β 256; maxInFlight 1 vs 64, interleaved)');
   console.table(
     speedup.map((s) => ({
       tokens: s.numTokens,
       'sequential ms': (s.sequentialMs as number).toFixed(1),
       'concurrent ms': (s.pipelinedMs as number).toFixed(1),
       speedup: (s.speedup as number).toFixed(2),
+      load: s.load,
     })),
   );
   console.log(
-    '\nhedging vs stragglers (5 % of invocations +150 ms, 1,024 tokens per layer call, β 64, 2 replicas; p-quantiles of layer wall time)',
+    '\nβ and hedging vs tail latency (5 % of invocations +150 ms, 1,024 tokens per layer call, 2 replicas; quantiles of layer wall time)',
   );
   console.table(
-    hedging.map((h) => ({
+    tail.map((h) => ({
+      executor: h.executor,
+      beta: h.beta,
       hedge: h.hedge,
+      calls: h.calls,
+      batches: (h.miniBatchesPerCall as number).toFixed(0),
       'p50 ms': (h.p50Ms as number).toFixed(1),
       'p95 ms': (h.p95Ms as number).toFixed(1),
       'p99 ms': (h.p99Ms as number).toFixed(1),
       hedges: h.hedges,
       wasted: h.wastedInvocations,
+      load: h.load,
     })),
   );
-  const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  mkdirSync(join(root, 'bench-results'), { recursive: true });
-  writeFileSync(join(root, 'bench-results', 'scatter-gather.json'), `${JSON.stringify(results, null, 2)}\n`);
+  write('scatter-gather.json');
 }
 
 await main();

@@ -2,14 +2,17 @@ import { setMaxListeners } from 'node:events';
 import {
   decodeExpertMessage,
   describeError,
+  draftExpertMessage,
   type ExpertMessage,
-  encodeExpertMessage,
   type Logger,
   noopLogger,
   type PlanLayer,
   SwitchyardError,
   type TransportMethod,
+  wireMessageBytes,
 } from '@switchyard/core';
+import type { BufferPool } from './buffer-pool.js';
+import { OutputCombiner } from './combine.js';
 import { ScatterGatherError } from './errors.js';
 import type { ExpertStats, LayerStats, ScatterGatherEvent } from './events.js';
 import { gatherRows, groupTokensByExpert } from './grouping.js';
@@ -45,6 +48,8 @@ export interface DispatchContext {
   logger?: Logger;
   /** Distinguishes attempt keys across calls (object keys). */
   callId: string;
+  /** Request message buffers, reused across mini-batches and calls. */
+  pool: BufferPool;
 }
 
 export interface DispatchLayerInput {
@@ -55,14 +60,17 @@ export interface DispatchLayerInput {
   hiddenSize: number;
   topK: number;
   topkIds: Int32Array;
+  /** Final routing weights [T × K], as `MoeStepRequest.topkWeights`. */
+  topkWeights: Float32Array;
   signal?: AbortSignal;
 }
 
 export interface DispatchLayerResult {
-  /** `outputs[e]` = expert e's output rows in token order ([tokens_e × H]); undefined if unused. */
-  outputs: (Float32Array | undefined)[];
-  /** `tokens[e]` = token index of each row of `outputs[e]`. */
-  tokens: Int32Array[];
+  /**
+   * Weighted sum of the routed experts' outputs [T × H], bit-identical to `combineExpertOutputs`
+   * of @switchyard/model over the same expert rows (folded as mini-batches arrive).
+   */
+  output: Float32Array;
   stats: LayerStats;
 }
 
@@ -80,10 +88,11 @@ function isRetryable(error: unknown): boolean {
 }
 
 /**
- * Scatters one MoE layer's routed tokens to the plan's expert functions and gathers every expert's
- * output rows. Mini-batches are encoded just before they are sent, dispatched concurrently, and
- * folded into per-expert buffers the moment they arrive; each mini-batch is folded exactly once no
- * matter how many retries or hedged duplicates it took.
+ * Scatters one MoE layer's routed tokens to the plan's expert functions and gathers the weighted
+ * sum of their outputs. Mini-batches are encoded (rows gathered straight into a pooled wire buffer)
+ * just before they are sent, dispatched concurrently, and their rows folded into the layer output
+ * the moment they arrive; each mini-batch is folded exactly once no matter how many retries or
+ * hedged duplicates it took.
  */
 export async function dispatchLayer(
   input: DispatchLayerInput,
@@ -133,9 +142,21 @@ export async function dispatchLayer(
     inFlight: (name) => context.inFlight.get(name) ?? 0,
   });
 
-  const outputs: (Float32Array | undefined)[] = counts.map((count) =>
-    count > 0 ? new Float32Array(count * hiddenSize) : undefined,
-  );
+  if (input.topkWeights.length !== input.numTokens * input.topK) {
+    throw new ScatterGatherError({
+      code: 'INVALID_INPUT',
+      message: `topkWeights holds ${input.topkWeights.length} values, expected ${input.numTokens} × ${input.topK}`,
+      location: 'MoeStepRequest.topkWeights',
+      layer: layer.layer,
+    });
+  }
+  // Created at the first answer, not here: allocating and zeroing T × H floats before the first
+  // mini-batch is sent would put it on the critical path instead of under the experts' compute.
+  let combiner: OutputCombiner | undefined;
+  const combinerOf = (): OutputCombiner => {
+    combiner ??= new OutputCombiner(input.numTokens, hiddenSize, input.topK, input.topkWeights);
+    return combiner;
+  };
   const expertStats = new Map<number, ExpertStats>();
   for (const [expert, count] of counts.entries()) {
     if (count === 0) continue;
@@ -214,32 +235,37 @@ export async function dispatchLayer(
   };
 
   const encode = (batch: MiniBatch): Uint8Array => {
-    const activations = new Float32Array(batch.tokens * hiddenSize);
+    const segments = batch.segments.length;
+    const draft = draftExpertMessage(
+      {
+        kind: 'request',
+        dtype: options.wireDtype,
+        layer: layer.layer,
+        sequence: batch.index,
+        hiddenSize,
+        expertIds: batch.segments.map((segment) => segment.expert),
+        tokenCounts: batch.segments.map((segment) => segment.count),
+      },
+      { target: context.pool.take(wireMessageBytes(segments, batch.tokens, hiddenSize, options.wireDtype)) },
+    );
+    // f32: the rows land in the message bytes themselves (no staging copy).
     let row = 0;
     for (const segment of batch.segments) {
       gatherRows(
         input.hiddenStates,
         hiddenSize,
         groups.tokens[segment.expert]!.subarray(segment.start, segment.start + segment.count),
-        activations,
+        draft.activations,
         row,
       );
       row += segment.count;
     }
-    return encodeExpertMessage({
-      kind: 'request',
-      dtype: options.wireDtype,
-      layer: layer.layer,
-      sequence: batch.index,
-      hiddenSize,
-      expertIds: batch.segments.map((segment) => segment.expert),
-      tokenCounts: batch.segments.map((segment) => segment.count),
-      activations,
-    });
+    return draft.finish();
   };
 
   const validate = (batch: MiniBatch, bytes: Uint8Array): ExpertMessage => {
-    const message = decodeExpertMessage(bytes, { skipChecksum: options.skipChecksum });
+    // A view of the response bytes: its rows are folded, then the bytes go back to the transport.
+    const message = decodeExpertMessage(bytes, { skipChecksum: options.skipChecksum, view: true });
     const expected = batch.segments;
     const matches =
       message.kind === 'response' &&
@@ -262,14 +288,15 @@ export async function dispatchLayer(
   };
 
   const fold = (batch: MiniBatch, message: ExpertMessage): void => {
+    const values = message.activations;
+    const target = combinerOf();
     let offset = 0;
     for (const segment of batch.segments) {
-      const length = segment.count * hiddenSize;
-      outputs[segment.expert]!.set(
-        message.activations.subarray(offset, offset + length),
-        segment.start * hiddenSize,
-      );
-      offset += length;
+      const slots = groups.slots[segment.expert]!;
+      for (let row = segment.start; row < segment.start + segment.count; row++) {
+        target.add(slots[row]!, values, offset);
+        offset += hiddenSize;
+      }
     }
   };
 
@@ -283,6 +310,7 @@ export async function dispatchLayer(
       const experts = batch.segments.map((segment) => segment.expert);
       const replicas = fn.functionNames.length;
       let payload: Uint8Array | undefined;
+      let payloadReleased = false;
       let settled = false;
       let outstanding = 0;
       let attempts = 0;
@@ -401,11 +429,13 @@ export async function dispatchLayer(
           });
           if (!won) {
             stats.wastedInvocations++;
+            transport.release?.(result.payload);
             return;
           }
           latencies.add(latencyMs);
           stats.computeDurationMs += result.billing?.durationMs ?? 0;
           fold(batch, message);
+          transport.release?.(result.payload);
           account(batch, (entry) => {
             entry.miniBatches++;
             entry.maxLatencyMs = Math.max(entry.maxLatencyMs, latencyMs);
@@ -490,6 +520,11 @@ export async function dispatchLayer(
           return;
         } finally {
           if (!counted) outstanding--;
+          // The request bytes go back to the pool once no attempt of this mini-batch can read them.
+          if (settled && outstanding === 0 && payload && !payloadReleased) {
+            payloadReleased = true;
+            context.pool.give(payload);
+          }
           if (attemptTimer) clearTimeout(attemptTimer);
           controllers.delete(controller);
           if (release) {
@@ -517,8 +552,9 @@ export async function dispatchLayer(
     if (deadline) clearTimeout(deadline);
     input.signal?.removeEventListener('abort', onCallerAbort);
   }
+  const output = combinerOf().finish(layer.layer);
   stats.wallMs = now() - started;
   stats.experts = [...expertStats.values()];
   context.onEvent?.({ type: 'layer', stats });
-  return { outputs, tokens: groups.tokens, stats };
+  return { output, stats };
 }

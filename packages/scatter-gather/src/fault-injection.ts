@@ -105,7 +105,8 @@ export function createFaultInjectingExecutor(
       threshold += resolved.failRate;
       if (draw < threshold) {
         counts.failed++;
-        await inner.invoke(request);
+        const discarded = await inner.invoke(request);
+        inner.recycle?.(discarded.payload);
         throw new SwitchyardError({
           code: 'FUNCTION_ERROR',
           message: `function ${request.functionName} raised an error (injected)`,
@@ -117,11 +118,17 @@ export function createFaultInjectingExecutor(
       if (draw < threshold) {
         counts.late++;
         const result = await inner.invoke(request);
-        await sleep(resolved.lateMs, request.signal);
+        try {
+          await sleep(resolved.lateMs, request.signal);
+        } catch (error) {
+          inner.recycle?.(result.payload);
+          throw error;
+        }
         return { ...result, latencyMs: result.latencyMs + resolved.lateMs };
       }
       return inner.invoke(request);
     },
+    ...(inner.recycle ? { recycle: (payload: Uint8Array) => inner.recycle!(payload) } : {}),
     ...(inner.close ? { close: () => inner.close!() } : {}),
   };
 }

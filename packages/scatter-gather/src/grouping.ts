@@ -4,6 +4,8 @@ import { ScatterGatherError } from './errors.js';
 export interface ExpertGroups {
   /** `tokens[e]` = token indices routed to expert e, ascending; empty when none. */
   tokens: Int32Array[];
+  /** `slots[e][row]` = routing slot `token × topK + k` of that row: where its weight and sum go. */
+  slots: Int32Array[];
 }
 
 /**
@@ -36,14 +38,18 @@ export function groupTokensByExpert(
     counts[expert]!++;
   }
   const tokens = Array.from(counts, (count) => new Int32Array(count));
+  const slots = Array.from(counts, (count) => new Int32Array(count));
   const filled = new Int32Array(numExperts);
   for (let token = 0; token < numTokens; token++) {
     for (let k = 0; k < topK; k++) {
-      const expert = topkIds[token * topK + k]!;
-      tokens[expert]![filled[expert]!++] = token;
+      const slot = token * topK + k;
+      const expert = topkIds[slot]!;
+      const row = filled[expert]!++;
+      tokens[expert]![row] = token;
+      slots[expert]![row] = slot;
     }
   }
-  return { tokens };
+  return { tokens, slots };
 }
 
 /** Copies the rows of `tokens` (a slice of an expert's token list) into one contiguous block. */

@@ -6,12 +6,8 @@ import {
   type PlanLayer,
   parseWithSchema,
 } from '@switchyard/core';
-import {
-  combineExpertOutputs,
-  type ExpertBatchOutput,
-  type MoeStep,
-  type MoeStepRequest,
-} from '@switchyard/model';
+import type { MoeStep, MoeStepRequest } from '@switchyard/model';
+import { BufferPool } from './buffer-pool.js';
 import { type DispatchContext, dispatchLayer, LatencyWindow } from './dispatch-layer.js';
 import { ScatterGatherError } from './errors.js';
 import { addToSummary, emptySummary, type ScatterGatherEvent, type ScatterGatherSummary } from './events.js';
@@ -84,6 +80,7 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
     ...(onEvent ? { onEvent } : {}),
     ...(logger ? { logger } : {}),
     callId: '',
+    pool: new BufferPool(),
   };
   const step = async (request: MoeStepRequest): Promise<Float32Array> => {
     const layer = layers.get(request.layer);
@@ -91,14 +88,6 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
       throw new ScatterGatherError({
         code: 'PLAN_INVALID',
         message: `the deployment plan has no entry for MoE layer ${request.layer} (it covers ${[...layers.keys()].join(', ')})`,
-        layer: request.layer,
-      });
-    }
-    if (request.topkWeights.length !== request.numTokens * request.topK) {
-      throw new ScatterGatherError({
-        code: 'INVALID_INPUT',
-        message: `topkWeights holds ${request.topkWeights.length} values, expected ${request.numTokens} × ${request.topK}`,
-        location: 'MoeStepRequest.topkWeights',
         layer: request.layer,
       });
     }
@@ -112,17 +101,13 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
         hiddenSize: request.hiddenSize,
         topK: request.topK,
         topkIds: request.topkIds,
+        topkWeights: request.topkWeights,
         ...(request.signal ? { signal: request.signal } : {}),
       },
       { ...context, callId: `${process.pid}-${Date.now().toString(36)}-${callCounter}` },
     );
     addToSummary(summary, result.stats);
-    // The model's own combine: same per-expert rows in, same float32 router-order sum out.
-    const outputs = new Map<number, ExpertBatchOutput>();
-    result.outputs.forEach((output, expert) => {
-      if (output) outputs.set(expert, { tokens: result.tokens[expert]!, output });
-    });
-    return combineExpertOutputs(request, outputs);
+    return result.output;
   };
   return Object.assign(step, { summary: () => structuredClone(summary) });
 }

@@ -24,6 +24,8 @@ export interface ExchangeResult {
 /** Moves one encoded mini-batch to a function and its answer back. */
 export interface Transport {
   exchange(request: ExchangeRequest): Promise<ExchangeResult>;
+  /** Optional: the caller is done with an `ExchangeResult.payload` (its memory may be reused). */
+  release?(payload: Uint8Array): void;
 }
 
 /** Direct invocation: the wire message is the Lambda payload (method 3 of the paper). */
@@ -44,6 +46,7 @@ export function createDirectTransport(executor: Executor): Transport {
         responseBytes: result.payload.byteLength,
       };
     },
+    ...(executor.recycle ? { release: (payload: Uint8Array) => executor.recycle!(payload) } : {}),
   };
 }
 
