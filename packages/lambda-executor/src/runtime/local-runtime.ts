@@ -12,6 +12,7 @@ import {
   type ResolvedLocalRuntimeOptions,
 } from '../options.js';
 import { FunctionInstance, type FunctionRunner, type InvocationOutcome } from './function-instance.js';
+import { readBody } from './read-body.js';
 import { locateRic } from './ric.js';
 import { LocalS3Store } from './s3-server.js';
 import { emulatedDurationMs, vcpuThreads } from './vcpu.js';
@@ -69,21 +70,6 @@ function parseFunctionName(raw: string): { name: string; qualifier: string | und
     : decoded;
   const [name = '', qualifier] = afterArn.split(':');
   return { name, qualifier };
-}
-
-function readBody(request: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    request.on('end', () => resolve({ body: Buffer.concat(chunks), tooLarge }));
-    request.on('error', reject);
-  });
 }
 
 function sendJson(

@@ -14,6 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ErrorBody } from './protocol.js';
+import { readBody } from './read-body.js';
 
 export const runtimeApiVersion = '2018-06-01';
 
@@ -49,24 +50,6 @@ export function newTraceId(now = Date.now()): string {
     .toString(16)
     .padStart(8, '0');
   return `Root=1-${seconds}-${randomBytes(12).toString('hex')};Parent=${randomBytes(8).toString('hex')};Sampled=0`;
-}
-
-/** Reads a request body up to `limit` bytes; past it the rest is drained and `tooLarge` is set. */
-function readLimited(request: IncomingMessage, limit: number): Promise<{ body: Buffer; tooLarge: boolean }> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    request.on('end', () =>
-      resolve({ body: tooLarge ? Buffer.alloc(0) : Buffer.concat(chunks, size), tooLarge }),
-    );
-    request.on('error', reject);
-  });
 }
 
 function send(response: ServerResponse, status: number, body: unknown): void {
@@ -194,7 +177,7 @@ export class RuntimeApiServer {
     if (invocation && method === 'POST') {
       const requestId = decodeURIComponent(invocation[1] as string);
       const limit = invocation[2] === 'response' ? this.maxResponseBytes : 1024 * 1024;
-      const { body, tooLarge } = await readLimited(request, limit);
+      const { body, tooLarge } = await readBody(request, limit);
       const current = this.current;
       if (!current || current.requestId !== requestId) {
         send(response, 400, {
@@ -230,7 +213,7 @@ export class RuntimeApiServer {
       return;
     }
     if (rest === 'init/error' && method === 'POST') {
-      const { body } = await readLimited(request, 1024 * 1024);
+      const { body } = await readBody(request, 1024 * 1024);
       if (this.sawNext) {
         send(response, 403, {
           errorMessage: 'Init error reported after the first invocation/next',
