@@ -268,34 +268,33 @@ export async function runPaperBenchmarkModel(
   const chosen = feasible.length > 0 ? cheapest(feasible.map(whole)) : whole(fallback);
   const chosenRight = feasible.length > 0 ? cheapest(feasible.map(rightSized)) : rightSized(fallback);
   const quantileLabel = `p${Math.round(quantile * 100)}`;
+  // The figures both cluster rows derive the same way from their chosen configuration.
+  const clusterFigures = (
+    c: Pick<typeof chosen, 'costUsdPerBatch' | 'latencyMs' | 'responseMs' | 'utilization' | 'threads'>,
+  ) => ({
+    costUsdPerBatch: c.costUsdPerBatch,
+    costUsdPerMillionTokens: (c.costUsdPerBatch / tokensPerBatch) * 1e6,
+    throughputTokensPerS: c.latencyMs > 0 ? tokensPerBatch / (c.latencyMs / 1000) : 0,
+    latencyMs: c.latencyMs,
+    sloMet: feasible.length > 0 && c.responseMs <= sloMs,
+    utilization: c.utilization,
+    threadsPerExpert: c.threads,
+    responseQuantileMs: c.responseMs,
+  });
   const cpuCluster: PaperBenchmarkRow = {
     deployment: 'CPU cluster',
-    costUsdPerBatch: chosen.costUsdPerBatch,
-    costUsdPerMillionTokens: (chosen.costUsdPerBatch / tokensPerBatch) * 1e6,
-    throughputTokensPerS: chosen.latencyMs > 0 ? tokensPerBatch / (chosen.latencyMs / 1000) : 0,
-    latencyMs: chosen.latencyMs,
-    sloMet: feasible.length > 0 && chosen.responseMs <= sloMs,
-    utilization: chosen.utilization,
+    ...clusterFigures(chosen),
     instances: chosen.instances ?? 1,
     vcpus: (chosen.instances ?? 1) * vcpusPerInstance,
     slots: chosen.totalSlots,
-    threadsPerExpert: chosen.threads,
-    responseQuantileMs: chosen.responseMs,
     description: `${chosen.instances} × ${instanceType} (${vcpusPerInstance} vCPU, $${usdPerHour}/h on demand), billed for wall time: ${chosen.totalSlots} batch slot(s) of ${E} experts × ${chosen.threads} thread(s); ${quantileLabel} response ${Math.round(chosen.responseMs)} ms; busy ${(chosen.utilization * 100).toFixed(1)} % of provisioned vCPU time`,
   };
   const rightSizedRow: PaperBenchmarkRow = {
     deployment: 'CPU cluster, right-sized',
-    costUsdPerBatch: chosenRight.costUsdPerBatch,
-    costUsdPerMillionTokens: (chosenRight.costUsdPerBatch / tokensPerBatch) * 1e6,
-    throughputTokensPerS: chosenRight.latencyMs > 0 ? tokensPerBatch / (chosenRight.latencyMs / 1000) : 0,
-    latencyMs: chosenRight.latencyMs,
-    sloMet: feasible.length > 0 && chosenRight.responseMs <= sloMs,
-    utilization: chosenRight.utilization,
+    ...clusterFigures(chosenRight),
     instances: chosenRight.vcpus / vcpusPerInstance,
     vcpus: chosenRight.vcpus,
     slots: chosenRight.slots ?? 1,
-    threadsPerExpert: chosenRight.threads,
-    responseQuantileMs: chosenRight.responseMs,
     description: `${chosenRight.vcpus} vCPU of the ${instanceType.split('.')[0]} family at $${usdPerVcpuHour.toFixed(4)}/vCPU-h (linear in size): ${chosenRight.slots} slot(s) × ${E} experts × ${chosenRight.threads} thread(s); busy ${(chosenRight.utilization * 100).toFixed(1)} %`,
   };
   // Busy vCPU cost per batch of the most efficient configuration that meets the SLO on its own
