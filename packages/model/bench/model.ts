@@ -1,12 +1,14 @@
 /**
  * Benchmarks for @switchyard/model. Prints tables and writes bench-results/model.json at the repo root.
  *   node --conditions=@switchyard/source --import tsx bench/model.ts [--quick] [--threads N]
- *     [--only experts,shakespeare,memory]
+ *     [--only experts,shakespeare,memory,spinning]
  * 1. One expert FFN (SwiGLU graph from buildSwigluGraph, random weights) at 2048×1408 and 4096×14336
  *    for 1/64/256/1024 tokens, against one large plain MatMul measured in the same run (practical peak).
  * 2. Prefill and decode tokens/s of shakespeare-mixtral-8x2 with the share of time in expert FFNs.
  * 3. Peak RSS of a whole child process loading a synthetic BF16 mixtral checkpoint written here (280 MB
  *    and 558 MB as float32), with eager experts and on the default lazy path after every expert ran.
+ * 4. The 32 shakespeare experts at 1 and 2 threads run round-robin in child processes with onnxruntime's
+ *    default pool spinning and with this package's sessions (no spinning), alternately (bench/spinning.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,9 +18,10 @@ import { join } from 'node:path';
 import { numberToBfloat16Bits, serializeSafetensors, type TensorInput } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { swigluGraph } from '../src/expert-graph.js';
-import { createSessionFromGraph } from '../src/expert-runner.js';
+import { createSessionFromGraph, sessionOptions } from '../src/expert-runner.js';
 import { GraphBuilder } from '../src/graph-builder.js';
 import { createExpertRunner, createRandom, loadModel, type MoeStep } from '../src/index.js';
+import { spinningBenchmark } from './spinning.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -89,10 +92,7 @@ async function expertBenchmark() {
       'float',
       [1024, 3 * I],
     );
-    const peakSession = await ort.InferenceSession.create(peakGraph.build(), {
-      intraOpNumThreads: threads,
-      interOpNumThreads: 1,
-    });
+    const peakSession = await ort.InferenceSession.create(peakGraph.build(), sessionOptions(threads));
     const peakInput = new ort.Tensor('float32', randomFloats(1024 * H, 2, 1), [1024, H]);
     const expert = swigluGraph({
       hiddenSize: H,
@@ -401,6 +401,17 @@ if (only('memory')) {
   console.table(memory.phases);
   results.memory = memory.rows;
   results.memoryPhases = memory.phases;
+}
+if (only('spinning')) {
+  const spinning = await spinningBenchmark({ pairs: quick ? 1 : 3, rounds: quick ? 10 : 30 });
+  console.log(
+    `\nonnxruntime pool spinning, 32 experts × {1, 2} threads round-robin, ${spinning.pairs} child pair(s) run alternately, ${spinning.callsPerCellPerChild} calls per cell per child (medians over children)`,
+  );
+  console.table(spinning.rows);
+  console.log(
+    `whole workload: wall ${spinning.wallMs.off} ms without spinning, ${spinning.wallMs.on} ms with (${spinning.wallMs.ratioOnOverOff}×); CPU ${spinning.cpuMs.off} vs ${spinning.cpuMs.on} ms (${spinning.cpuMs.ratioOnOverOff}×)`,
+  );
+  results.spinning = spinning;
 }
 mkdirSync(join(root, 'bench-results'), { recursive: true });
 // A partial run (--only) updates its own sections and keeps the others from the last full run.

@@ -13,13 +13,23 @@ export interface ExpertRunner {
   close(): Promise<void>;
 }
 
-/** Session options shared by every graph this package runs. */
+/**
+ * Session options shared by every graph this package runs.
+ *
+ * Intra-op pool threads never spin (`session.intra_op.allow_spinning = 0`): a process here holds many
+ * sessions (one per expert, one per dense graph) and runs them one after another, so with onnxruntime's
+ * default a pool that just finished keeps spinning on a core while the next session runs. Measured on
+ * this 2-core machine (`pnpm --filter @switchyard/model bench -- --only spinning`): 32 two-thread
+ * expert sessions run round-robin took several times longer with spinning, and even one-thread sessions
+ * in the same process slowed down. Spinning changes scheduling only, never the numbers.
+ */
 export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   };
 }
 

@@ -119,6 +119,8 @@ export function createExpertFunction(options: ExpertHandlerOptions = {}): Expert
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
+        // Idle pools must not spin: the function holds one session per expert and runs them in turn.
+        extra: { session: { intra_op: { allow_spinning: '0' } } },
       });
       sessions.set(expertKey(entry.layer, entry.expert), session);
     }
