@@ -10,63 +10,24 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import {
-  type DeploymentPlanInput,
-  decodeExpertMessage,
-  encodeExpertMessage,
-  wireMessageBytes,
-} from '@switchyard/core';
-import { buildSwigluGraph, createExpertRunner } from '@switchyard/model';
+import { decodeExpertMessage, encodeExpertMessage, wireMessageBytes } from '@switchyard/core';
+import { createExpertRunner } from '@switchyard/model';
 import { deployPlan } from '../src/deploy/deploy.js';
 import { decodeEnvelope, encodeEnvelope } from '../src/executor/envelope.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
 import type { FunctionRunner } from '../src/runtime/function-instance.js';
 import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
+import { benchExpert, benchPlan, credentials, hiddenSize, intermediateSize, median, time } from './common.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 8;
 const tokens = 1024;
-const hiddenSize = 2048;
-const intermediateSize = 1408;
 const threads = Math.min(2, availableParallelism());
 const memoryMB = 3538; // 2 vCPUs on Lambda: two onnxruntime threads, no duration scaling
-const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296 - 0.5;
-  };
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
-
-async function time<T>(fn: () => Promise<T> | T): Promise<{ ms: number; value: T }> {
-  const started = performance.now();
-  const value = await fn();
-  return { ms: performance.now() - started, value };
-}
-
-const random = seeded(2026);
-const scale = 1 / Math.sqrt(hiddenSize);
-const weights = (n: number): Float32Array => Float32Array.from({ length: n }, () => random() * 2 * scale);
-const graph = buildSwigluGraph(
-  {
-    hiddenSize,
-    intermediateSize,
-    gate: weights(intermediateSize * hiddenSize),
-    up: weights(intermediateSize * hiddenSize),
-    down: weights(hiddenSize * intermediateSize),
-  },
-  'bench_expert',
-);
+const { graph, random } = benchExpert();
 const activations = Float32Array.from({ length: tokens * hiddenSize }, () => random());
 
 // 1. In-process expert compute (same threads and session options as the function).
@@ -121,42 +82,7 @@ interface RunnerSetup {
   expert: Measured;
 }
 
-const plan: DeploymentPlanInput = {
-  kind: 'switchyard.deployment-plan',
-  version: 1,
-  createdAt: '2026-11-28T00:00:00Z',
-  strategy: 'manual',
-  model: {
-    name: 'bench',
-    fingerprint: 'bench',
-    architecture: 'mixtral',
-    hiddenSize,
-    expertIntermediateSize: intermediateSize,
-    numExperts: 1,
-    topK: 1,
-    bytesPerExpert: graph.byteLength,
-  },
-  workload: { tokensPerBatch: tokens, sloMs: 10_000, wireDtype: 'f16' },
-  priceTable: { version: 'bench', date: '2026-11-28' },
-  layers: [
-    {
-      layer: 0,
-      method: 'direct',
-      beta: tokens,
-      functions: [{ name: 'expert', experts: [0], memoryMB, replicas: 1, functionNames: ['expert-r0'] }],
-      experts: [
-        {
-          expert: 0,
-          functionIndex: 0,
-          predictedTokens: tokens,
-          predictedTokensLow: tokens,
-          predictedTokensHigh: tokens,
-        },
-      ],
-    },
-  ],
-  predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
-};
+const plan = benchPlan(graph.byteLength, tokens, memoryMB, ['expert-r0']);
 
 const emptyMeasured = (): Measured => ({
   latencyMs: [],

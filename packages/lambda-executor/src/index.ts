@@ -5,6 +5,7 @@ export {
   type DeployResult,
   deploymentEnvVar,
   deployPlan,
+  expertFunctionEnvironment,
   expertFunctionHandler,
   undeployPlan,
 } from './deploy/deploy.js';

@@ -3,6 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  GetFunctionConfigurationCommand,
+  LambdaClient,
+  UpdateFunctionConfigurationCommand,
+} from '@aws-sdk/client-lambda';
+import {
   type DeploymentPlanInput,
   decodeExpertMessage,
   deploymentPlanSchema,
@@ -10,7 +15,7 @@ import {
 } from '@switchyard/core';
 import { buildExpertGraph, type Checkpoint, createExpertRunner, loadCheckpoint } from '@switchyard/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployPlan, undeployPlan } from '../src/deploy/deploy.js';
+import { deployPlan, expertFunctionEnvironment, undeployPlan } from '../src/deploy/deploy.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
 import { type LocalRuntime, startLocalRuntime } from '../src/runtime/local-runtime.js';
 
@@ -137,6 +142,31 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
 
     const again = await deployPlan(plan(), common);
     expect(again.functions.every((f) => f.actions.join() === 'unchanged')).toBe(true);
+
+    // Every function carries the deployment marker and the malloc settings; a function whose
+    // environment lost them is updated on the next deploy.
+    const admin = new LambdaClient({ endpoint: runtime.endpoint, region: 'us-east-1', credentials });
+    const configuration = await admin.send(
+      new GetFunctionConfigurationCommand({ FunctionName: 'shk-l1-g0-r0' }),
+    );
+    expect(configuration.Environment?.Variables).toEqual({
+      ...expertFunctionEnvironment,
+      SWITCHYARD_DEPLOYMENT: 'shakespeare-test',
+    });
+    expect(expertFunctionEnvironment.GLIBC_TUNABLES).toMatch(/^glibc\.malloc\.mmap_threshold=\d+:/);
+    await admin.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: 'shk-l1-g0-r0',
+        Environment: { Variables: { SWITCHYARD_DEPLOYMENT: 'shakespeare-test' } },
+      }),
+    );
+    admin.destroy();
+    const restored = await deployPlan(plan(), common);
+    expect(restored.functions.map((f) => [f.functionName, f.actions])).toEqual([
+      ['shk-l1-g0-r0', ['update-configuration']],
+      ['shk-l1-g0-r1', ['unchanged']],
+      ['shk-l1-g1-r0', ['unchanged']],
+    ]);
 
     const changed = await deployPlan(plan({ memoryMB: 2048, withExpert5: false, reserved: 3 }), common);
     expect(changed.functions.map((f) => [f.functionName, f.actions])).toEqual([

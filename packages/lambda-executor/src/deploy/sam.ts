@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DeploymentPlan, deploymentPlanSchema, parseWithSchema } from '@switchyard/core';
-import { deploymentEnvVar, expertFunctionHandler } from './deploy.js';
+import { deploymentEnvVar, expertFunctionEnvironment, expertFunctionHandler } from './deploy.js';
 import { type ExpertGraphSource, packageExpertFunction } from './packaging.js';
 
 /** CloudFormation logical ids are alphanumeric. */
@@ -46,6 +46,9 @@ export function samTemplate(planInput: unknown, options: { timeoutSeconds?: numb
           '      Environment:',
           '        Variables:',
           `          ${deploymentEnvVar}: ${JSON.stringify(plan.model.name)}`,
+          ...Object.entries(expertFunctionEnvironment).map(
+            ([name, value]) => `          ${name}: ${JSON.stringify(value)}`,
+          ),
           `      Description: ${JSON.stringify(`layer ${layer.layer} experts ${fn.experts.join(',')}`)}`,
         );
       }
