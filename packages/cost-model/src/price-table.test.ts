@@ -145,6 +145,15 @@ describe('price-table overrides', () => {
       }),
     );
     expect(tiers.message).toContain('regions.us-east-1.lambda.duration.x86_64.0');
+    // A misspelled key would otherwise be dropped and the default price used without a word.
+    const typo = errorOf(() =>
+      mergePriceTable({ regions: { 'us-east-1': { lambda: { requestUsdPerMilion: { value: 0.1 } } } } }),
+    );
+    expect(typo.code).toBe('INVALID_INPUT');
+    expect(typo.message).toContain('regions.us-east-1.lambda');
+    expect(typo.message).toContain('requestUsdPerMilion');
+    expect(errorOf(() => mergePriceTable({ regoins: {} })).message).toContain('regoins');
+    expect(mergePriceTable({ $schema: 'x', description: 'my prices' }).regions['us-east-1']).toBeDefined();
     expect(errorOf(() => mergePriceTable([1, 2])).code).toBe('INVALID_INPUT');
     expect(errorOf(() => loadPriceTable(join(dir, 'missing.json'))).code).toBe('NOT_FOUND');
   });

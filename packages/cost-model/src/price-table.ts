@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { CostModelError, invalidField } from './errors.js';
 
 /** One price: the number, what it is per, where it came from and when it was read. */
-export const pricedValueSchema = z.object({
+export const pricedValueSchema = z.strictObject({
   value: z.number().nonnegative(),
   unit: z.string().min(1),
   source: z.string().min(1),
@@ -15,7 +15,7 @@ export const pricedValueSchema = z.object({
 export type PricedValue = z.output<typeof pricedValueSchema>;
 
 /** A monthly volume tier: applies to GB-s beyond the previous tier's bound up to `upToGbSecondsPerMonth`. */
-export const durationTierSchema = z.object({
+export const durationTierSchema = z.strictObject({
   /** Upper bound of this tier in cumulative GB-s per month; null = unbounded (last tier). */
   upToGbSecondsPerMonth: z.number().positive().nullable(),
   usdPerGbSecond: pricedValueSchema,
@@ -43,33 +43,40 @@ const tiersSchema = z
     });
   });
 
-export const ec2InstanceSchema = z.object({
+export const ec2InstanceSchema = z.strictObject({
   usdPerHour: pricedValueSchema,
   vcpus: z.number().int().positive(),
   memoryGiB: z.number().positive(),
   processor: z.string(),
 });
 
-export const regionPricesSchema = z.object({
-  lambda: z.object({
-    duration: z.object({ x86_64: tiersSchema, arm64: tiersSchema }),
+export const regionPricesSchema = z.strictObject({
+  lambda: z.strictObject({
+    duration: z.strictObject({ x86_64: tiersSchema, arm64: tiersSchema }),
     requestUsdPerMillion: pricedValueSchema,
     /** Ephemeral storage above the included amount, per GB-s. */
     ephemeralStorageUsdPerGbSecond: pricedValueSchema,
     includedEphemeralStorageMB: z.number().int().nonnegative(),
-    freeTier: z.object({ requestsPerMonth: pricedValueSchema, gbSecondsPerMonth: pricedValueSchema }),
+    freeTier: z.strictObject({ requestsPerMonth: pricedValueSchema, gbSecondsPerMonth: pricedValueSchema }),
     /** Billed duration is rounded up to this many ms. */
     billingGranularityMs: z.number().int().positive(),
     /** Whether the INIT phase is billed as duration (true since 1 Aug 2025). */
     initBilled: z.boolean(),
   }),
-  s3: z.object({ putUsdPerThousand: pricedValueSchema, getUsdPerThousand: pricedValueSchema }),
+  s3: z.strictObject({ putUsdPerThousand: pricedValueSchema, getUsdPerThousand: pricedValueSchema }),
   ec2: z.record(z.string(), ec2InstanceSchema),
 });
 export type RegionPrices = z.output<typeof regionPricesSchema>;
 
-export const priceTableSchema = z.object({
+/**
+ * Every object in the table is strict: an override with a misspelled key is an error naming it, not
+ * a silently ignored value.
+ */
+export const priceTableSchema = z.strictObject({
   kind: z.literal('switchyard.price-table'),
+  /** Optional JSON-schema pointer or comment for people editing an override file. */
+  $schema: z.string().optional(),
+  description: z.string().optional(),
   /** Table version; bump when any value changes. */
   version: z.string().min(1),
   /** Date the table as a whole was checked (YYYY-MM-DD). */
