@@ -34,6 +34,7 @@ describe('switchyard plan (child process)', () => {
     expect(summary.sloMet).toBe(true);
     expect(summary.latencyMs).toBeLessThanOrEqual(20_000);
     expect(summary.costUsdPerBatch).toBeGreaterThan(0);
+    expect(summary.priceTable.date).toMatch(/^\d{4}-\d{2}-\d{2}$/);
     expect(summary.baselines.lambdaml.costUsdPerBatch).toBeGreaterThan(summary.costUsdPerBatch);
     expect(summary.baselines.cpuCluster.latencyMs).toBeGreaterThan(0);
     const plan = deploymentPlanSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
@@ -68,6 +69,7 @@ describe('switchyard plan (child process)', () => {
     expect(run.stdout).toContain('LambdaML');
     const plan = deploymentPlanSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
     expect(plan.model.name).toBe('shakespeare-mixtral-8x2');
+    expect(run.stdout).toContain(`prices: table ${plan.priceTable.version}, dated ${plan.priceTable.date}`);
     expect(plan.model.numExperts).toBe(8);
     expect(plan.model.topK).toBe(2);
     expect(plan.layers.map((layer) => layer.layer)).toEqual([0, 1, 2, 3]);

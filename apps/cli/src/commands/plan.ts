@@ -143,6 +143,7 @@ function summarise(plan: DeploymentPlan, out: string) {
     costUsdPerMillionTokens: plan.predicted.costUsdPerMillionTokens ?? null,
     latencyMs: plan.predicted.latencyMs,
     sloMet: plan.predicted.sloMet,
+    priceTable: { version: plan.priceTable.version, date: plan.priceTable.date },
     baselines: {
       lambdaml: lambdaml
         ? { costUsdPerBatch: lambdaml.costUsdPerBatch, latencyMs: lambdaml.latencyMs }
@@ -300,6 +301,9 @@ export const registerPlan: CommandRegistrar = (program, context) => {
         {
           title: `${plan.model.name}: ${plan.workload.tokensPerBatch} tokens/batch, SLO ${plan.workload.sloMs} ms, ${summary.evaluations} evaluations in ${(summary.elapsedMs / 1000).toFixed(1)} s`,
         },
+      );
+      context.output.line(
+        `prices: table ${plan.priceTable.version}, dated ${plan.priceTable.date} (${plan.region}, ${plan.arch})`,
       );
       if (!flags.computeProfile)
         context.output.line(

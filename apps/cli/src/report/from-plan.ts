@@ -188,7 +188,7 @@ export function reportFromPlan(plan: DeploymentPlan, options: ReportFromPlanOpti
     frontier: { points },
     deployment: deploymentRows(plan),
     notes: [
-      `Costs are the cost model's predictions for the plan (price table ${plan.priceTable.version}, ${plan.region}, ${plan.arch}).`,
+      `Costs are the cost model's predictions for the plan (price table ${plan.priceTable.version} dated ${plan.priceTable.date}, ${plan.region}, ${plan.arch}).`,
       ...(history && history.length > 0
         ? []
         : [
