@@ -32,6 +32,7 @@ export {
 export {
   type BillingReport,
   type Executor,
+  expertProcessEnvironment,
   formatReportLine,
   type InvokeRequest,
   type InvokeResult,

@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expertProcessEnvironment } from '@switchyard/core';
 import { buildExpertGraph, createExpertRunner, type ExpertRunner, loadModel } from '@switchyard/model';
 import {
   type ComputePoint,
@@ -108,10 +109,9 @@ async function measureInThisProcess(): Promise<ProcessMeasurement> {
     return durationMs;
   };
 
-  // Warm-up outside the timed record: every expert session at every cell three times. onnxruntime
-  // plans and grows a session's memory on its first runs at a new input shape (on this VM the first
-  // runs of a 2048-token call take ~30 ms instead of ~2.5 ms), so a cell is warm only once every
-  // session of its pool has run it.
+  // Warm-up outside the timed record: every expert session at every cell three times. A session's
+  // first runs, and its first run at a larger call than before, take far longer (on this VM ~30 ms
+  // instead of ~2.5 ms at 2,048 tokens), so a cell is warm only once every session has run it.
   for (const threads of threadCounts)
     for (const tokens of [...fitTokenCounts, ...heldOutTokenCounts])
       for (let i = 0; i < 3 * graphs.length; i++) await runExpert(tokens, threads);
@@ -166,7 +166,13 @@ async function main(): Promise<void> {
   const children: ProcessMeasurement[] = [];
   for (let index = 0; index < processes; index++) {
     const output = execFileSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url)], {
-      env: { ...process.env, PROFILE_CHILD: '1', PROFILE_PROCESS_INDEX: String(index) },
+      // Measured the way an expert function runs it: with the deployed malloc settings.
+      env: {
+        ...process.env,
+        ...expertProcessEnvironment,
+        PROFILE_CHILD: '1',
+        PROFILE_PROCESS_INDEX: String(index),
+      },
       encoding: 'utf8',
       maxBuffer: 1 << 26,
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -210,7 +216,11 @@ async function main(): Promise<void> {
         description: `${cpus()[0]?.model ?? 'unknown CPU'} (onnxruntime-node CPU)`,
         logicalCpus: cpus().length,
       },
-      measurement: `median over ${processes} processes of each one's ${statistic} of ${Math.min(...runsPerCell)}–${Math.max(...runsPerCell)} interleaved runs per cell (1 and 2 threads, seeded shuffled order, 3 warm-up runs per expert session), onnxruntime pools not spinning, ${load}`,
+      measurement: `median over ${processes} processes of each one's ${statistic} of ${Math.min(...runsPerCell)}–${Math.max(...runsPerCell)} interleaved runs per cell (1 and 2 threads, seeded shuffled order, 3 warm-up runs per expert session), onnxruntime pools not spinning, ${Object.entries(
+        expertProcessEnvironment,
+      )
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}, ${load}`,
       checks: heldOut,
     }),
   );

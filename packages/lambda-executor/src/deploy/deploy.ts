@@ -18,6 +18,7 @@ import {
 import {
   type DeploymentPlan,
   deploymentPlanSchema,
+  expertProcessEnvironment,
   type Logger,
   noopLogger,
   parseWithSchema,
@@ -38,16 +39,12 @@ export const deploymentEnvVar = 'SWITCHYARD_DEPLOYMENT';
 export const expertFunctionHandler = 'expert-function.handler';
 
 /**
- * Environment every expert function gets besides `SWITCHYARD_DEPLOYMENT`: glibc keeps freed blocks of
- * up to 32 MB in the heap and trims the heap only past 128 MB. With glibc's defaults each invocation's
- * large temporary buffers (activations, onnxruntime outputs) are handed back to the kernel and faulted
- * in again on the next one; on this machine an expert call then took about twice as long
- * (`pnpm --filter @switchyard/lambda-executor bench:malloc` measures it side by side). The process
- * keeps that memory instead, which a Lambda function has reserved anyway.
+ * Environment every expert function gets besides `SWITCHYARD_DEPLOYMENT`: core's
+ * `expertProcessEnvironment` (glibc malloc thresholds, so an invocation's large temporary buffers are
+ * not handed back to the kernel and faulted in again on the next one).
+ * `pnpm --filter @switchyard/lambda-executor bench:malloc` measures it against glibc's defaults.
  */
-export const expertFunctionEnvironment: Readonly<Record<string, string>> = {
-  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728',
-};
+export const expertFunctionEnvironment: Readonly<Record<string, string>> = expertProcessEnvironment;
 
 export interface DeployOptions {
   target: 'local' | 'aws';
