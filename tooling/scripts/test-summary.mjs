@@ -28,11 +28,18 @@ if (!existsSync(report)) {
 }
 const result = JSON.parse(readFileSync(report, 'utf8'));
 const passed = result.numPassedTests ?? 0;
-// Suites that fail to load count as failures too: their tests never ran.
-const failedSuites = (result.testResults ?? []).filter(
-  (suite) => suite.status === 'failed' && (suite.assertionResults ?? []).length === 0,
-).length;
-const failed = (result.numFailedTests ?? 0) + failedSuites;
-const skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0);
+// A suite that failed without a failing test (it did not load, or a beforeAll hook threw) counts its
+// tests that never ran as failures (at least one): vitest reports them as skipped.
+let failedSuiteTests = 0;
+let skippedInFailedSuites = 0;
+for (const suite of result.testResults ?? []) {
+  const tests = suite.assertionResults ?? [];
+  if (suite.status !== 'failed' || tests.some((test) => test.status === 'failed')) continue;
+  const notRun = tests.filter((test) => test.status !== 'passed').length;
+  failedSuiteTests += Math.max(1, notRun);
+  skippedInFailedSuites += notRun;
+}
+const failed = (result.numFailedTests ?? 0) + failedSuiteTests;
+const skipped = (result.numPendingTests ?? 0) + (result.numTodoTests ?? 0) - skippedInFailedSuites;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 || run.status !== 0 || passed === 0 ? 1 : 0);
