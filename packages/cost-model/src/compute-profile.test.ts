@@ -2,6 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type ComputePoint,
+  checkComputeProfile,
+  combineProcessPoints,
   computeCurveAt,
   computeFixedMs,
   computePerTokenMs,
@@ -358,5 +360,65 @@ describe('measureComputePoints', () => {
     expect(calls.filter((t) => t === 8)).toHaveLength(6);
     // The first three rounds hold both cells, in some order.
     expect(new Set(calls.slice(0, 2))).toEqual(new Set([8, 16]));
+  });
+});
+
+describe('combineProcessPoints and checkComputeProfile', () => {
+  it('keeps per cell the median over processes and sums repetitions', () => {
+    const cell = (threads: number, tokens: number, durationMs: number) => ({
+      threads,
+      tokens,
+      durationMs,
+      repetitions: 10,
+      medianMs: durationMs * 1.2,
+    });
+    const combined = combineProcessPoints([
+      [cell(1, 16, 1), cell(1, 64, 4)],
+      [cell(1, 16, 3), cell(1, 64, 2)],
+      [cell(1, 16, 2), cell(1, 64, 9)],
+    ]);
+    expect(combined.map((p) => [p.threads, p.tokens, p.durationMs, p.repetitions])).toEqual([
+      [1, 16, 2, 30],
+      [1, 64, 4, 30],
+    ]);
+    expect(combined[0]!.medianMs).toBeCloseTo(2.4);
+    expect(() => combineProcessPoints([])).toThrow(/at least one process/);
+  });
+
+  it('is the identity for one process, and ignores process order (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0.01, max: 100, noNaN: true }), { minLength: 1, maxLength: 7 }),
+        (durations) => {
+          const processes = durations.map((durationMs) => [{ threads: 1, tokens: 8, durationMs }]);
+          const forward = combineProcessPoints(processes)[0]!.durationMs;
+          const backward = combineProcessPoints([...processes].reverse())[0]!.durationMs;
+          expect(forward).toBe(backward);
+          expect(forward).toBeGreaterThanOrEqual(Math.min(...durations));
+          expect(forward).toBeLessThanOrEqual(Math.max(...durations));
+          if (durations.length === 1) expect(forward).toBe(durations[0]);
+        },
+      ),
+    );
+  });
+
+  it('reports each cell against the profile and the worst error per thread count', () => {
+    const profile = fitComputeProfile(
+      [
+        { threads: 1, tokens: 16, durationMs: 1 },
+        { threads: 1, tokens: 32, durationMs: 2 },
+        { threads: 2, tokens: 16, durationMs: 1 },
+        { threads: 2, tokens: 32, durationMs: 1.5 },
+      ],
+      { subject: { model: 'test' }, machine: { description: 'test', logicalCpus: 2 } },
+    );
+    const { rows, maxAbsErrorPctByThreads } = checkComputeProfile(profile, [
+      { threads: 1, tokens: 24, durationMs: 1.25 },
+      { threads: 2, tokens: 24, durationMs: 1.25 },
+    ]);
+    expect(rows[0]!.predictedMs).toBeCloseTo(1.5);
+    expect(rows[0]!.errorPct).toBeCloseTo(20);
+    expect(maxAbsErrorPctByThreads[1]).toBeCloseTo(20);
+    expect(maxAbsErrorPctByThreads[2]).toBeCloseTo(0);
   });
 });

@@ -534,3 +534,67 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
     return point;
   });
 }
+
+/**
+ * Combines the same cells measured in several processes: per (threads, tokens), the median of the
+ * processes' kept statistic (and of their medians and 90th percentiles), repetitions summed. On a
+ * shared or virtual machine the floor of one call moves between processes by more than it varies
+ * within one, so one process measures its own luck. Cells missing from a process are skipped there.
+ */
+export function combineProcessPoints(perProcess: readonly (readonly ComputePoint[])[]): ComputePoint[] {
+  if (perProcess.length === 0) throw invalidField('perProcess', 'need at least one process');
+  const cells = new Map<string, ComputePoint[]>();
+  for (const points of perProcess)
+    for (const point of points) {
+      const key = `${point.threads}/${point.tokens}`;
+      cells.set(key, [...(cells.get(key) ?? []), point]);
+    }
+  return [...cells.values()]
+    .map((points) => {
+      const first = points[0]!;
+      const medians = points.map((p) => p.medianMs).filter((v): v is number => v !== undefined);
+      const p90s = points.map((p) => p.p90Ms).filter((v): v is number => v !== undefined);
+      return {
+        ...first,
+        durationMs: median(points.map((p) => p.durationMs)),
+        repetitions: points.reduce((sum, p) => sum + (p.repetitions ?? 1), 0),
+        ...(medians.length > 0 ? { medianMs: median(medians) } : {}),
+        ...(p90s.length > 0 ? { p90Ms: median(p90s) } : {}),
+      };
+    })
+    .sort((a, b) => a.threads - b.threads || a.tokens - b.tokens);
+}
+
+/** A measured cell beside what a profile predicts for it. */
+export interface ProfileCheckRow {
+  threads: number;
+  tokens: number;
+  measuredMs: number;
+  predictedMs: number;
+  /** (predicted − measured) / measured × 100. */
+  errorPct: number;
+}
+
+/** How well `profile` predicts measured cells: every row and the largest |error| per thread count. */
+export function checkComputeProfile(
+  profile: ComputeProfile,
+  measured: readonly ComputePoint[],
+): { rows: ProfileCheckRow[]; maxAbsErrorPctByThreads: Record<number, number> } {
+  const rows = measured.map((point) => {
+    const predictedMs = computeTimeAtThreadsMs(profile, point.tokens, point.threads);
+    return {
+      threads: point.threads,
+      tokens: point.tokens,
+      measuredMs: point.durationMs,
+      predictedMs,
+      errorPct: ((predictedMs - point.durationMs) / point.durationMs) * 100,
+    };
+  });
+  const maxAbsErrorPctByThreads: Record<number, number> = {};
+  for (const row of rows)
+    maxAbsErrorPctByThreads[row.threads] = Math.max(
+      maxAbsErrorPctByThreads[row.threads] ?? 0,
+      Math.abs(row.errorPct),
+    );
+  return { rows, maxAbsErrorPctByThreads };
+}

@@ -9,6 +9,7 @@ import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
 import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
+import { registerProfile } from './profile.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
 import { traceCommand } from './trace.js';
@@ -32,6 +33,7 @@ export const commands: CommandRegistrar[] = [
   registerReport,
   registerPlan,
   registerPredict,
+  registerProfile,
   inspectCommand,
   verifyCommand,
   generateCommand,
