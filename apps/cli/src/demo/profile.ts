@@ -3,7 +3,9 @@ import { buildExpertGraph, createExpertRunner, type ExpertRunner, type MoeModel 
 
 /**
  * Measures one expert's compute in process with cost-model's `measureComputePoints` at several
- * thread counts (the vCPUs Lambda memory sizes buy) and token counts.
+ * thread counts (the vCPUs Lambda memory sizes buy) and token counts: 5 untimed runs per cell first (a
+ * session's first runs are several times slower), then the fastest of `repetitions` interleaved runs,
+ * the statistic the committed profiles keep.
  */
 export async function measureExpertPoints(
   model: MoeModel,
@@ -30,7 +32,9 @@ export async function measureExpertPoints(
       tokenCounts: options.tokenCounts,
       threadCounts: options.threadCounts,
       repetitions: options.repetitions,
-      warmup: 1,
+      warmup: 5,
+      statistic: 'min',
+      interleave: true,
       runExpert: async (tokens, threads) => {
         let runner = runners.get(threads);
         if (!runner) {
