@@ -451,8 +451,8 @@ export interface ProfileComputeOptions {
   /** With `interleave`: keep sampling unsettled cells up to this many runs. Default `repetitions`. */
   maxRepetitions?: number;
   /**
-   * A cell is settled when the fastest of its odd-numbered runs and the fastest of its even-numbered
-   * runs agree within this fraction: two independent samples reached the same floor. Default 0.05.
+   * A cell is settled when the kept statistic (fastest or median) of its odd-numbered runs and of its
+   * even-numbered runs agree within this fraction: two independent samples agree. Default 0.05.
    */
   stableFraction?: number;
   /** With `interleave`: stop sampling unsettled cells after this much wall time (ms). Default none. */
@@ -477,20 +477,19 @@ export async function measureComputePoints(options: ProfileComputeOptions): Prom
     for (let i = 0; i < warmup; i++) await options.runExpert(cell.tokens, cell.threads);
   if (options.interleave) {
     // One run of every cell per round: a burst of load from other processes hits all cells alike.
-    // With `maxRepetitions`, cells whose odd-run and even-run minima still disagree by more than
-    // `stableFraction` get more rounds: contention only adds time, so two halves that reach the same
-    // floor independently are clean (three fastest runs of one burst could agree on a wrong floor).
+    // With `maxRepetitions`, cells whose odd-run and even-run statistics still disagree by more than
+    // `stableFraction` get more rounds: two halves that agree independently are a settled estimate
+    // (three fastest runs of one burst could agree on a wrong floor).
     const maxRepetitions = Math.max(repetitions, options.maxRepetitions ?? repetitions);
     const stable = options.stableFraction ?? 0.05;
     const deadline = performance.now() + (options.maxDurationMs ?? Number.POSITIVE_INFINITY);
+    const keep = options.statistic ?? 'median';
     const settled = (durations: number[]): boolean => {
       if (durations.length < 2) return false;
-      let odd = Number.POSITIVE_INFINITY;
-      let even = Number.POSITIVE_INFINITY;
-      for (let i = 0; i < durations.length; i++)
-        if (i % 2 === 0) even = Math.min(even, durations[i]!);
-        else odd = Math.min(odd, durations[i]!);
-      return Math.max(odd, even) <= Math.min(odd, even) * (1 + stable);
+      const halves: [number[], number[]] = [[], []];
+      for (let i = 0; i < durations.length; i++) halves[i % 2]!.push(durations[i]!);
+      const [even, odd] = halves.map((half) => (keep === 'min' ? Math.min(...half) : median(half)));
+      return Math.max(odd!, even!) <= Math.min(odd!, even!) * (1 + stable);
     };
     const order = [...cells];
     for (let i = 0; i < maxRepetitions; i++) {
