@@ -4,7 +4,7 @@ import { buildExpertGraph, createExpertRunner, type ExpertRunner, type MoeModel 
 /**
  * Measures one expert's compute in process with cost-model's `measureComputePoints` at several
  * thread counts (the vCPUs Lambda memory sizes buy) and token counts: 5 untimed runs per cell first (a
- * session's first runs are several times slower), then the fastest of `repetitions` interleaved runs,
+ * session's first runs are several times slower), then the median of `repetitions` interleaved runs,
  * the statistic the committed profiles keep.
  */
 export async function measureExpertPoints(
@@ -33,7 +33,7 @@ export async function measureExpertPoints(
       threadCounts: options.threadCounts,
       repetitions: options.repetitions,
       warmup: 5,
-      statistic: 'min',
+      statistic: 'median',
       interleave: true,
       runExpert: async (tokens, threads) => {
         let runner = runners.get(threads);

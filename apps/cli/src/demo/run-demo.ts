@@ -150,7 +150,7 @@ export async function runDemo(
       const one = linearSummary(fitted, 1);
       return {
         value: { profile: fitted, points },
-        detail: `fastest of 15 runs in process at 1 and 2 threads × 16/64/256 tokens: ≈ ${one.fixedMs.toFixed(3)} ms + ${(one.perTokenMs * 1000).toFixed(2)} µs/token at 1 thread`,
+        detail: `median of 15 runs in process at 1 and 2 threads × 16/64/256 tokens: ≈ ${one.fixedMs.toFixed(3)} ms + ${(one.perTokenMs * 1000).toFixed(2)} µs/token at 1 thread`,
       };
     });
     let profile = live.profile;
