@@ -90,14 +90,3 @@ export function formatReportLine(report: BillingReport): string {
     `Max Memory Used: ${report.maxMemoryUsedMB} MB${init}\t`
   );
 }
-
-/**
- * Environment of a process that runs expert graphs (an expert function, or a profiler measuring one):
- * glibc keeps freed blocks of up to 32 MB in the heap and trims the heap only past 128 MB. With glibc's
- * defaults the large temporary buffers of each expert call (activations, onnxruntime outputs) go back to
- * the kernel and are faulted in again later; a process running one expert session repeatedly spent
- * stretches at about twice the time per call. It must be set before the process starts.
- */
-export const expertProcessEnvironment: Readonly<Record<string, string>> = Object.freeze({
-  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=134217728',
-});

@@ -32,12 +32,12 @@ export {
 export {
   type BillingReport,
   type Executor,
-  expertProcessEnvironment,
   formatReportLine,
   type InvokeRequest,
   type InvokeResult,
   parseReportLine,
 } from './executor.js';
+export { expertProcessEnvironment, onnxSessionSettings } from './expert-process.js';
 export { type Logger, noopLogger } from './logger.js';
 export {
   type Architecture,

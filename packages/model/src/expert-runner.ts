@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '@switchyard/core';
+import { type Logger, onnxSessionSettings } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { inferenceError } from './errors.js';
 import { expertGraphInput, expertGraphOutput } from './expert-graph.js';
@@ -13,24 +13,9 @@ export interface ExpertRunner {
   close(): Promise<void>;
 }
 
-/**
- * Session options shared by every graph this package runs.
- *
- * Intra-op pool threads never spin (`session.intra_op.allow_spinning = 0`): a process here holds many
- * sessions (one per expert, one per dense graph) and runs them one after another, so with onnxruntime's
- * default a pool that just finished keeps spinning on a core while the next session runs. Measured on
- * this 2-core machine (`pnpm --filter @switchyard/model bench -- --only spinning`): 32 two-thread
- * expert sessions run round-robin took several times longer with spinning, and even one-thread sessions
- * in the same process slowed down. Spinning changes scheduling only, never the numbers.
- */
+/** Session options for every graph this package runs: core's `onnxSessionSettings` (no pool spinning). */
 export function sessionOptions(threads: number): ort.InferenceSession.SessionOptions {
-  return {
-    intraOpNumThreads: threads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    extra: { session: { intra_op: { allow_spinning: '0' } } },
-  };
+  return onnxSessionSettings(threads);
 }
 
 export async function createSession(

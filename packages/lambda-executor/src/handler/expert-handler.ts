@@ -8,6 +8,7 @@ import {
   isS3Reference,
   type Logger,
   noopLogger,
+  onnxSessionSettings,
   parseJson,
   parseWithSchema,
 } from '@switchyard/core';
@@ -113,15 +114,8 @@ export function createExpertFunction(options: ExpertHandlerOptions = {}): Expert
       const bytes = s3Match
         ? await readObject(s3Match[1] as string, s3Match[2] as string)
         : new Uint8Array(await readFile(isAbsolute(entry.file) ? entry.file : join(base, entry.file)));
-      // Same session settings as @switchyard/model's in-process runner, so outputs match bit for bit.
-      const session = await ort.InferenceSession.create(bytes, {
-        intraOpNumThreads: threads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-        // Idle pools must not spin: the function holds one session per expert and runs them in turn.
-        extra: { session: { intra_op: { allow_spinning: '0' } } },
-      });
+      // Core's settings, as @switchyard/model's in-process runner uses, so outputs match bit for bit.
+      const session = await ort.InferenceSession.create(bytes, onnxSessionSettings(threads));
       sessions.set(expertKey(entry.layer, entry.expert), session);
     }
     logger.debug('expert function ready', { experts: manifest.experts.length, threads });
