@@ -14,7 +14,13 @@ import {
   measureComputePoints,
   parseComputeProfile,
 } from '@switchyard/cost-model';
-import { buildExpertGraph, createExpertRunner, type ExpertRunner, loadCheckpoint } from '@switchyard/model';
+import {
+  buildExpertGraph,
+  createExpertRunner,
+  createRandom,
+  type ExpertRunner,
+  loadCheckpoint,
+} from '@switchyard/model';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireDirectory } from '../io.js';
@@ -102,33 +108,18 @@ function settingsOf(flags: ProfileFlags): Settings {
         `${count} lies outside the knots ${tokens[0]}–${tokens[tokens.length - 1]}`,
       );
   }
+  const rounds = positiveInteger('--rounds', flags.rounds);
   return {
     threads,
     tokens,
     heldOut,
     processes: positiveInteger('--processes', flags.processes, 50),
     experts: positiveInteger('--experts', flags.experts, 4096),
-    rounds: positiveInteger('--rounds', flags.rounds),
-    maxRounds: Math.max(
-      positiveInteger('--rounds', flags.rounds),
-      positiveInteger('--max-rounds', flags.maxRounds),
-    ),
+    rounds,
+    maxRounds: Math.max(rounds, positiveInteger('--max-rounds', flags.maxRounds)),
     maxSeconds: positiveInteger('--max-seconds', flags.maxSeconds),
     statistic: statisticOf(flags.statistic),
   };
-}
-
-/** Seeded xorshift activations, the same in every process. */
-function activations(length: number): Float32Array {
-  const values = new Float32Array(length);
-  let state = 20261128;
-  for (let i = 0; i < length; i++) {
-    state ^= state << 13;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    values[i] = ((state >>> 0) / 4294967296 - 0.5) * 2;
-  }
-  return values;
 }
 
 /**
@@ -157,7 +148,12 @@ async function measureInThisProcess(
   for (const threads of settings.threads)
     pools.set(threads, await Promise.all(graphs.map((bytes) => createExpertRunner(bytes, { threads }))));
   const cells = [...settings.tokens, ...settings.heldOut].sort((a, b) => a - b);
-  const input = activations(cells[cells.length - 1]! * hiddenSize);
+  // Seeded activations, the same in every process.
+  const activationSource = createRandom(20261128);
+  const input = Float32Array.from(
+    { length: cells[cells.length - 1]! * hiddenSize },
+    () => activationSource() * 2 - 1,
+  );
   let next = 0;
   const runExpert = async (tokens: number, threads: number): Promise<number> => {
     const pool = pools.get(threads)!;
@@ -170,7 +166,6 @@ async function measureInThisProcess(
     for (const threads of settings.threads)
       for (const tokens of cells)
         for (let i = 0; i < 3 * graphs.length; i++) await runExpert(tokens, threads);
-    let state = 12345 + index;
     const points = await measureComputePoints({
       runExpert,
       tokenCounts: cells,
@@ -183,10 +178,7 @@ async function measureInThisProcess(
       maxRepetitions: settings.maxRounds,
       stableFraction: 0.03,
       maxDurationMs: settings.maxSeconds * 1000,
-      random: () => {
-        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-        return state / 4294967296;
-      },
+      random: createRandom(12345 + index),
     });
     return {
       points,
@@ -239,16 +231,12 @@ export const registerProfile: CommandRegistrar = (program, context) => {
       'token counts measured but not used as knots: the profile’s own check (empty: none)',
       '24,48,96,192,384,768,1536',
     )
-    .option(
-      '--processes <n>',
-      'separate measurement processes; each cell keeps the median of their minima',
-      '5',
-    )
+    .option('--processes <n>', 'separate measurement processes; each cell keeps the median over them', '5')
     .option('--experts <n>', 'routed experts to cycle over, spread over the MoE layers', '32')
     .option('--rounds <n>', 'timed runs per cell and process, at least', '100')
     .option(
       '--max-rounds <n>',
-      'timed runs per cell and process while its odd/even-run minima differ by > 3 %',
+      'timed runs per cell and process while its odd/even-run statistics differ by > 3 %',
       '1000',
     )
     .option('--max-seconds <n>', 'per process: stop adding runs after this long', '60')
