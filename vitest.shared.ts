@@ -9,6 +9,8 @@ export const sharedConfig = defineConfig({
   ssr: { resolve: { conditions: ['@switchyard/source'] } },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Type tests (`*.test-d.ts`) pin each package's public surface: tsc checks them as part of the run.
+    typecheck: { enabled: true, include: ['src/**/*.test-d.ts'], tsconfig: './tsconfig.json' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

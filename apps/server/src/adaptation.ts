@@ -1,3 +1,4 @@
+import type { MoeStep } from '@switchyard/core';
 import {
   type DeploymentPlan,
   describeError,
@@ -6,7 +7,6 @@ import {
   noopLogger,
 } from '@switchyard/core';
 import { planCost } from '@switchyard/cost-model';
-import type { MoeStep } from '@switchyard/model';
 import {
   type LoadForecastInput,
   nominalComputeProfile,

@@ -1,5 +1,5 @@
-import { describeError, type Logger, noopLogger, SwitchyardError } from '@switchyard/core';
-import { createRandom, sampleToken } from '@switchyard/model';
+import { createRandom, describeError, type Logger, noopLogger, SwitchyardError } from '@switchyard/core';
+import { sampleToken } from '@switchyard/model';
 import type {
   CompletionEvent,
   CompletionJob,

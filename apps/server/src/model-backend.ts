@@ -1,4 +1,5 @@
-import type { MoeModel, MoeStep, Sequence } from '@switchyard/model';
+import type { MoeStep } from '@switchyard/core';
+import type { MoeModel, Sequence } from '@switchyard/model';
 import type { BatchEntry, BatchStepResult, DecodeBackend } from './batch-scheduler.js';
 import type { LayerRouting } from './engine.js';
 

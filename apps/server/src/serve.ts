@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { MoeStep } from '@switchyard/core';
 import {
   type DeploymentPlan,
   describeError,
@@ -11,7 +12,7 @@ import {
   readRoutingTrace,
   SwitchyardError,
 } from '@switchyard/core';
-import { loadModel, type MoeModel, type MoeStep } from '@switchyard/model';
+import { loadModel, type MoeModel } from '@switchyard/model';
 import { fitPredictor, type Predictor } from '@switchyard/predictor';
 import { z } from 'zod';
 import { adaptationOptionsSchema, PlanAdapter } from './adaptation.js';

@@ -1,3 +1,4 @@
+export { delay } from './delay.js';
 export {
   type DeploymentPlan,
   type DeploymentPlanInput,
@@ -38,6 +39,7 @@ export {
   parseReportLine,
 } from './executor.js';
 export { expertProcessEnvironment, onnxSessionSettings } from './expert-process.js';
+export { type LambdaLimits, lambdaLimits, vcpusForMemory } from './lambda-limits.js';
 export { type Logger, noopLogger } from './logger.js';
 export {
   type Architecture,
@@ -45,6 +47,16 @@ export {
   modelSummarySchema,
   supportedArchitectures,
 } from './model-summary.js';
+export {
+  combineExpertOutputs,
+  type ExpertBatchOutput,
+  type ExpertGroups,
+  gatherRows,
+  groupTokensByExpert,
+  type MoeStep,
+  type MoeStepRequest,
+} from './moe-step.js';
+export { createRandom, type RandomSource, randomInteger, randomNormal, shuffleInPlace } from './random.js';
 export {
   expertLoad,
   parseRoutingTrace,
@@ -77,7 +89,7 @@ export {
   type TensorInput,
   type TensorView,
 } from './safetensors.js';
-export { normalQuantile } from './statistics.js';
+export { median, normalQuantile, quantile } from './statistics.js';
 export { parseJson, parseWithSchema } from './validation.js';
 export {
   crc32,

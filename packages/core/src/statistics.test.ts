@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { normalQuantile } from './statistics.js';
+import { median, normalQuantile, quantile } from './statistics.js';
 
 describe('normalQuantile', () => {
   it('matches known quantiles of the standard normal', () => {
@@ -23,6 +23,36 @@ describe('normalQuantile', () => {
         },
       ),
       { seed: 3 },
+    );
+  });
+});
+
+describe('median and quantile', () => {
+  it('take the middle (or mean of the two middles) and the nearest rank', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([])).toBeNaN();
+    expect(quantile([5, 1, 4, 2, 3], 0.5)).toBe(3);
+    expect(quantile([5, 1, 4, 2, 3], 0.9)).toBe(5);
+    expect(quantile([5, 1, 4, 2, 3], 0)).toBe(1);
+    expect(() => quantile([1], 1.5)).toThrow(/q must be in/);
+  });
+
+  it('returns a member of the list bounded by its extremes, monotone in q', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (values, a, b) => {
+          const [low, high] = a <= b ? [a, b] : [b, a];
+          expect(values).toContain(quantile(values, low));
+          expect(quantile(values, low)).toBeLessThanOrEqual(quantile(values, high));
+          const m = median(values);
+          expect(m).toBeGreaterThanOrEqual(Math.min(...values));
+          expect(m).toBeLessThanOrEqual(Math.max(...values));
+        },
+      ),
     );
   });
 });

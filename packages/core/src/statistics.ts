@@ -39,3 +39,22 @@ export function normalQuantile(probability: number): number {
   // No refinement step: normalCdf here is only accurate to ~1e-7, coarser than this approximation.
   return x;
 }
+
+/** Median of a non-empty list: the middle value, or the mean of the two middle values. NaN when empty. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Nearest-rank quantile (the smallest value with at least a share `q` of the list at or below it):
+ * always one of the values, so a p99 is a latency that really happened. NaN when empty.
+ */
+export function quantile(values: readonly number[], q: number): number {
+  if (values.length === 0) return Number.NaN;
+  if (!(q >= 0 && q <= 1)) throw new RangeError(`quantile: q must be in [0, 1], got ${q}`);
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}

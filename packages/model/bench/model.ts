@@ -15,12 +15,18 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { numberToBfloat16Bits, serializeSafetensors, type TensorInput } from '@switchyard/core';
+import {
+  createRandom,
+  type MoeStep,
+  numberToBfloat16Bits,
+  serializeSafetensors,
+  type TensorInput,
+} from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { swigluGraph } from '../src/expert-graph.js';
 import { createSessionFromGraph, sessionOptions } from '../src/expert-runner.js';
 import { GraphBuilder } from '../src/graph-builder.js';
-import { createExpertRunner, createRandom, loadModel, type MoeStep } from '../src/index.js';
+import { createExpertRunner, loadModel } from '../src/index.js';
 import { spinningBenchmark } from './spinning.js';
 
 const args = process.argv.slice(2);

@@ -3,7 +3,8 @@
  * the batch sizes whose first rows differ from the same rows computed inside a 1024-row batch.
  *   node --conditions=@switchyard/source --import tsx bench/row-invariance.ts
  */
-import { buildSwigluGraph, createExpertRunner, createRandom } from '../src/index.js';
+import { createRandom } from '@switchyard/core';
+import { buildSwigluGraph, createExpertRunner } from '../src/index.js';
 
 const H = 2048;
 const I = 1408;

@@ -14,9 +14,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { createRandom } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../src/expert-runner.js';
-import { buildExpertGraph, createRandom, loadModel } from '../src/index.js';
+import { buildExpertGraph, loadModel } from '../src/index.js';
 
 const tokenCounts = [16, 64, 256, 1024];
 const threadCounts = [1, 2];

@@ -1,11 +1,11 @@
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRandom } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swigluGraph } from './expert-graph.js';
 import { createExpertRunner, createSessionFromGraph } from './expert-runner.js';
-import { createRandom } from './sampling.js';
 
 function randomFloats(count: number, seed: number): Float32Array {
   const random = createRandom(seed);

@@ -23,16 +23,7 @@ export {
   type MoeModel,
   type Sequence,
 } from './model.js';
-export {
-  combineExpertOutputs,
-  createInProcessMoeStep,
-  type ExpertBatchOutput,
-  type ExpertExecutor,
-  gatherRows,
-  groupTokensByExpert,
-  type MoeStep,
-  type MoeStepRequest,
-} from './moe-step.js';
+export { createInProcessMoeStep, type ExpertExecutor } from './moe-step.js';
 export {
   encodeOnnxModel,
   type OnnxGraph,
@@ -47,6 +38,6 @@ export {
   loadModelOptionsSchema,
 } from './options.js';
 export { type Routing, route, topKRows } from './routing.js';
-export { argmax, createRandom, sampleToken } from './sampling.js';
+export { argmax, sampleToken } from './sampling.js';
 export { type RecordTraceOptions, recordTrace } from './trace.js';
 export { defaultVerifyTolerances, type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';

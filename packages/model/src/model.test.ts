@@ -1,15 +1,15 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildExpertGraph } from './expert-graph.js';
-import { createExpertRunner, type ExpertRunner } from './expert-runner.js';
-import { loadModel, type MoeModel } from './model.js';
 import {
   combineExpertOutputs,
   type ExpertBatchOutput,
   gatherRows,
   groupTokensByExpert,
   type MoeStep,
-} from './moe-step.js';
+} from '@switchyard/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildExpertGraph } from './expert-graph.js';
+import { createExpertRunner, type ExpertRunner } from './expert-runner.js';
+import { loadModel, type MoeModel } from './model.js';
 import { verifyModel } from './verify.js';
 
 const fixtures = join(import.meta.dirname, '../../../fixtures/checkpoints');
@@ -149,20 +149,18 @@ describe('shakespeare-mixtral-8x2 runtime', () => {
     const remote: MoeStep = async (request) => {
       calls++;
       const outputs = new Map<number, ExpertBatchOutput>();
-      for (const [expert, tokens] of groupTokensByExpert(request.topkIds, request.numTokens, request.topK)) {
+      const groups = groupTokensByExpert(request.topkIds, request.numTokens, request.topK);
+      for (const [expert, tokens] of groups.tokens.entries()) {
+        if (tokens.length === 0) continue;
         const key = `${request.layer}:${expert}`;
         let runner = runners.get(key);
         if (!runner) {
           runner = await createExpertRunner(buildExpertGraph(model, request.layer, expert), { threads: 1 });
           runners.set(key, runner);
         }
-        outputs.set(expert, {
-          tokens,
-          output: await runner.run(
-            gatherRows(request.hiddenStates, tokens, request.hiddenSize),
-            tokens.length,
-          ),
-        });
+        const input = new Float32Array(tokens.length * request.hiddenSize);
+        gatherRows(request.hiddenStates, request.hiddenSize, tokens, input);
+        outputs.set(expert, { tokens, output: await runner.run(input, tokens.length) });
       }
       return combineExpertOutputs(request, outputs);
     };

@@ -1,5 +1,12 @@
 import { basename, resolve } from 'node:path';
-import { type Logger, type ModelSummary, noopLogger, parseWithSchema } from '@switchyard/core';
+import {
+  createRandom,
+  type Logger,
+  type ModelSummary,
+  type MoeStep,
+  noopLogger,
+  parseWithSchema,
+} from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
 import type { ModelConfig, RopeConfig } from './config.js';
@@ -8,7 +15,7 @@ import { expertGraph } from './expert-graph.js';
 import { createSessionFromGraph } from './expert-runner.js';
 import type { GraphBuilder } from './graph-builder.js';
 import { embeddingGraph, gatedSharedExpertGraph, headGraph, layerGraph, layerIo } from './layer-graphs.js';
-import { createInProcessMoeStep, type MoeStep } from './moe-step.js';
+import { createInProcessMoeStep } from './moe-step.js';
 import {
   type GenerateOptions,
   generateOptionsSchema,
@@ -17,7 +24,7 @@ import {
   type ResolvedLoadModelOptions,
 } from './options.js';
 import { type Routing, route } from './routing.js';
-import { createRandom, endsWith, sampleToken } from './sampling.js';
+import { endsWith, sampleToken } from './sampling.js';
 
 /** One sequence's state: its tokens so far and its KV cache (per layer). Created by `model.createSequence()`. */
 export interface Sequence {

@@ -1,17 +1,5 @@
 import type { ResolvedGenerateOptions } from './options.js';
 
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Index of the largest value (first one on ties, like torch.argmax). */
 export function argmax(values: Float32Array): number {
   let best = 0;

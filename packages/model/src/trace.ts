@@ -1,7 +1,6 @@
-import type { RoutingTrace } from '@switchyard/core';
+import type { MoeStep, RoutingTrace } from '@switchyard/core';
 import { ModelError } from './errors.js';
 import type { MoeModel } from './model.js';
-import type { MoeStep } from './moe-step.js';
 
 export interface RecordTraceOptions {
   /** Tokens per independent chunk (position = index mod chunk). */

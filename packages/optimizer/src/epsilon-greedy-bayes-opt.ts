@@ -1,9 +1,16 @@
-import { type Logger, noopLogger, parseWithSchema } from '@switchyard/core';
+import {
+  createRandom,
+  type Logger,
+  noopLogger,
+  parseWithSchema,
+  type RandomSource,
+  randomInteger,
+  randomNormal,
+} from '@switchyard/core';
 import { expectedImprovement, normalCdf, upperConfidenceBound } from './acquisition.js';
 import { OptimizerError } from './errors.js';
 import { GaussianProcess, type KernelHyperparameters } from './gaussian-process.js';
 import { type OptimizerOptions, optimizerOptionsSchema, type ResolvedOptimizerOptions } from './options.js';
-import { createRandom, type RandomSource, randomInteger, randomNormal } from './random.js';
 import { type Dimension, type Point, SearchSpace } from './search-space.js';
 
 /** What an evaluation reports: the objective (to minimise) and whether constraints held. */

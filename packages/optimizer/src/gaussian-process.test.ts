@@ -1,6 +1,6 @@
+import { createRandom } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { GaussianProcess } from './gaussian-process.js';
-import { createRandom } from './random.js';
 
 function dataset(n: number, seed: number) {
   const random = createRandom(seed);

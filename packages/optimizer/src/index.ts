@@ -83,7 +83,6 @@ export {
   planDeployment,
   planDeploymentInputSchema,
 } from './plan-deployment.js';
-export { createRandom, type RandomSource } from './random.js';
 export {
   type CategoricalDimension,
   cardinality,

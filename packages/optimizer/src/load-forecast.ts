@@ -1,8 +1,7 @@
 import type { RoutingTrace } from '@switchyard/core';
-import { normalQuantile } from '@switchyard/core';
+import { normalQuantile, type RandomSource, randomNormal } from '@switchyard/core';
 import { z } from 'zod';
 import { OptimizerError } from './errors.js';
-import { type RandomSource, randomNormal } from './random.js';
 
 /**
  * Predicted tokens per expert for one batch, per MoE layer: the mean and a central interval

@@ -1,6 +1,5 @@
-import type { Logger } from '@switchyard/core';
+import type { Logger, RandomSource } from '@switchyard/core';
 import { z } from 'zod';
-import type { RandomSource } from './random.js';
 import type { Point } from './search-space.js';
 
 /**

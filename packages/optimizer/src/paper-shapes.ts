@@ -1,6 +1,6 @@
 import type { ModelSummary } from '@switchyard/core';
+import { createRandom } from '@switchyard/core';
 import { OptimizerError } from './errors.js';
-import { createRandom } from './random.js';
 
 /** What the planner needs to know of a model. */
 export interface PlannerModel {

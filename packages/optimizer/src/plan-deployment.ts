@@ -1,4 +1,5 @@
 import {
+  createRandom,
   type DeploymentPlan,
   deploymentPlanSchema,
   type Logger,
@@ -35,7 +36,6 @@ import {
 } from './load-forecast.js';
 import { knobGridSchema, plannerStrategies } from './options.js';
 import { type PlannerModel, paperShape, plannerModelFromSummary } from './paper-shapes.js';
-import { createRandom } from './random.js';
 import type { Dimension, Point } from './search-space.js';
 
 /** What a measured evaluation reports for one deployed plan (e.g. a real run through lambda-executor). */

@@ -1,5 +1,5 @@
+import { createRandom } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { createRandom } from './random.js';
 import { SearchSpace } from './search-space.js';
 
 const space = new SearchSpace([

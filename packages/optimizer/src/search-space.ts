@@ -1,5 +1,5 @@
+import { type RandomSource, randomInteger } from '@switchyard/core';
 import { OptimizerError } from './errors.js';
-import { type RandomSource, randomInteger } from './random.js';
 
 /** An integer in [min, max]. */
 export interface IntegerDimension {

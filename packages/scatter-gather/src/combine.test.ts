@@ -1,8 +1,7 @@
-import { combineExpertOutputs, type ExpertBatchOutput } from '@switchyard/model';
+import { combineExpertOutputs, type ExpertBatchOutput, groupTokensByExpert } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { OutputCombiner } from './combine.js';
-import { groupTokensByExpert } from './grouping.js';
 
 describe('OutputCombiner', () => {
   it('is bit-identical to combineExpertOutputs for any top-K and any arrival order of rows (property)', () => {

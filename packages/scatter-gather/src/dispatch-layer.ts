@@ -4,6 +4,8 @@ import {
   describeError,
   draftExpertMessage,
   type ExpertMessage,
+  gatherRows,
+  groupTokensByExpert,
   type Logger,
   noopLogger,
   type PlanLayer,
@@ -15,7 +17,6 @@ import type { BufferPool } from './buffer-pool.js';
 import { OutputCombiner } from './combine.js';
 import { ScatterGatherError } from './errors.js';
 import type { ExpertStats, LayerStats, ScatterGatherEvent } from './events.js';
-import { gatherRows, groupTokensByExpert } from './grouping.js';
 import type { Limiter } from './limiter.js';
 import type { ScatterGatherOptions } from './options.js';
 import { type MiniBatch, partitionLayer } from './partition.js';

@@ -1,11 +1,11 @@
 import {
+  createRandom,
   type Executor,
   type InvokeRequest,
   type InvokeResult,
   parseWithSchema,
   SwitchyardError,
 } from '@switchyard/core';
-import { createRandom } from '@switchyard/model';
 import { z } from 'zod';
 
 export const faultInjectionOptionsSchema = z

@@ -22,7 +22,6 @@ export {
   type FaultInjectionOptionsInput,
   faultInjectionOptionsSchema,
 } from './fault-injection.js';
-export { groupTokensByExpert } from './grouping.js';
 export {
   lambdaPayloadLimitBytes,
   type ScatterGatherOptions,

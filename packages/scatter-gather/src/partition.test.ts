@@ -1,7 +1,7 @@
+import { groupTokensByExpert } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makePlan } from '../test/helpers.js';
-import { groupTokensByExpert } from './grouping.js';
 import { partitionLayer, splitProportionally } from './partition.js';
 
 describe('groupTokensByExpert', () => {

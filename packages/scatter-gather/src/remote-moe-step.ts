@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import type { MoeStep, MoeStepRequest } from '@switchyard/core';
 import {
   type DeploymentPlan,
   type Executor,
@@ -6,7 +7,6 @@ import {
   type PlanLayer,
   parseWithSchema,
 } from '@switchyard/core';
-import type { MoeStep, MoeStepRequest } from '@switchyard/model';
 import { BufferPool } from './buffer-pool.js';
 import { type DispatchContext, dispatchLayer, LatencyWindow } from './dispatch-layer.js';
 import { ScatterGatherError } from './errors.js';

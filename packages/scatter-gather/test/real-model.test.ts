@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { loadModel, type MoeModel, type MoeStep } from '@switchyard/model';
+import type { MoeStep } from '@switchyard/core';
+import { loadModel, type MoeModel } from '@switchyard/model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDefaultPlan, createFaultInjectingExecutor, createRemoteMoeStep } from '../src/index.js';
 import { createOnnxExecutor } from './onnx-executor.js';

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { expertProcessEnvironment, SwitchyardError } from '@switchyard/core';
+import { createRandom, expertProcessEnvironment, SwitchyardError } from '@switchyard/core';
 import {
   type ComputePoint,
   checkComputeProfile,
@@ -14,13 +14,7 @@ import {
   measureComputePoints,
   parseComputeProfile,
 } from '@switchyard/cost-model';
-import {
-  buildExpertGraph,
-  createExpertRunner,
-  createRandom,
-  type ExpertRunner,
-  loadCheckpoint,
-} from '@switchyard/model';
+import { buildExpertGraph, createExpertRunner, type ExpertRunner, loadCheckpoint } from '@switchyard/model';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireDirectory } from '../io.js';
