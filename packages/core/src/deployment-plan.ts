@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { planModelSchema } from './plan-model.js';
 
 /** Scatter-gather transport per MoE layer (paper §III: methods 1–3). */
 export const transportMethods = ['s3-pipelined', 's3', 'direct'] as const;
@@ -56,16 +57,7 @@ export const deploymentPlanSchema = z
     version: z.literal(1),
     createdAt: z.string(),
     strategy: z.enum(planStrategies),
-    model: z.object({
-      name: z.string(),
-      fingerprint: z.string(),
-      architecture: z.string(),
-      hiddenSize: z.number().int().positive(),
-      expertIntermediateSize: z.number().int().positive(),
-      numExperts: z.number().int().positive(),
-      topK: z.number().int().positive(),
-      bytesPerExpert: z.number().int().nonnegative(),
-    }),
+    model: planModelSchema,
     workload: z.object({
       tokensPerBatch: z.number().int().positive(),
       sloMs: z.number().positive(),
