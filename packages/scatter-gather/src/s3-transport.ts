@@ -83,7 +83,7 @@ export function createS3Transport(options: S3TransportOptions): Transport {
         functionName: request.functionName,
         payload: pointer,
         signal: request.signal,
-        ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+        timeoutMs: request.timeoutMs,
       });
       if (!isS3Reference(result.payload)) {
         throw new SwitchyardError({
