@@ -1,5 +1,9 @@
 import type { TransportMethod } from '@switchyard/core';
-import { type CostEvaluator, emptyFunctionEstimate, type FunctionEstimate } from '@switchyard/cost-model';
+import {
+  type CostEvaluator,
+  emptyFunctionEstimate,
+  type FunctionEstimate,
+} from '@switchyard/cost-model/internal';
 import { type ExpertLoad, loadAtQuantile, summedLoadAtQuantile } from './load-forecast.js';
 
 /**

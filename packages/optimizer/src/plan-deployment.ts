@@ -10,18 +10,16 @@ import {
   transportMethods,
 } from '@switchyard/core';
 import {
-  CostEvaluator,
   type CostProfile,
   computeTimeAtThreadsMs,
   costProfileSchema,
   defaultPriceTable,
   ec2Instance,
-  lambdaMlMemoryMB,
   type PriceTable,
-  paperMemoryOptionsMB,
   planCost,
   resolveRates,
 } from '@switchyard/cost-model';
+import { CostEvaluator, lambdaMlMemoryMB, paperMemoryOptionsMB } from '@switchyard/cost-model/internal';
 import { z } from 'zod';
 import { fixedConfiguration, odsConfiguration } from './baseline-strategies.js';
 import { type Configuration, DeploymentSolver, type PlannerKnobs } from './deployment-solver.js';

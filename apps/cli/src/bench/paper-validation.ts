@@ -11,12 +11,12 @@ import {
 } from '@switchyard/core';
 import {
   type CostProfileInput,
-  gbSecondsOf,
   type InvocationOverhead,
   loadComputeProfile,
   planCost,
   type TransportParametersInput,
 } from '@switchyard/cost-model';
+import { gbSecondsOf } from '@switchyard/cost-model/internal';
 import { deployPlan, LambdaExecutor, startLocalRuntime } from '@switchyard/lambda-executor';
 import { buildExpertGraph, loadModel } from '@switchyard/model';
 import { forecastFromTrace, planDeployment } from '@switchyard/optimizer';
