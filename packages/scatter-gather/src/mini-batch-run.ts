@@ -198,9 +198,8 @@ export class MiniBatchRun {
       requestBytes: result.requestBytes,
       responseBytes: result.responseBytes,
       latencyMs,
-      ...(result.billing
-        ? { durationMs: result.billing.durationMs, billedDurationMs: result.billing.billedDurationMs }
-        : {}),
+      durationMs: result.billing?.durationMs,
+      billedDurationMs: result.billing?.billedDurationMs,
     });
     recorder.account(this.batch, (entry, share) => {
       entry.requestBytes += result.requestBytes * share;
