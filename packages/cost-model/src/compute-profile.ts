@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { parseJson, parseWithSchema } from '@switchyard/core';
+import { parseWithSchema } from '@switchyard/core';
 import { z } from 'zod';
 import { CostModelError } from './errors.js';
+import { readJsonFile } from './json-file.js';
 
 /** One measurement: a compute call over `tokens` tokens at `threads` threads took `durationMs`. */
 export const computePointSchema = z.object({
@@ -114,16 +114,5 @@ export function parseComputeProfile(value: unknown, where = 'compute profile'): 
 
 /** Reads a profile JSON file. */
 export function loadComputeProfile(path: string): ComputeProfile {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CostModelError({
-      code: 'NOT_FOUND',
-      message: `cannot read compute profile ${path}`,
-      location: path,
-      cause: error,
-    });
-  }
-  return parseComputeProfile(parseJson(text, path), path);
+  return parseComputeProfile(readJsonFile(path, 'compute profile'), path);
 }

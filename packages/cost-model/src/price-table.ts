@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { parseJson, parseWithSchema } from '@switchyard/core';
+import { parseWithSchema } from '@switchyard/core';
 import { z } from 'zod';
 import { CostModelError, invalidField } from './errors.js';
+import { readJsonFile } from './json-file.js';
 
 /** One price: the number, what it is per, where it came from and when it was read. */
 export const pricedValueSchema = z.strictObject({
@@ -215,18 +215,7 @@ export function mergePriceTable(
 
 /** Reads a JSON override file and merges it over the defaults (or `base`). */
 export function loadPriceTable(path: string, base: PriceTable = defaultPriceTable): PriceTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CostModelError({
-      code: 'NOT_FOUND',
-      message: `cannot read price table ${path}`,
-      location: path,
-      cause: error,
-    });
-  }
-  return mergePriceTable(parseJson(text, path), base, path);
+  return mergePriceTable(readJsonFile(path, 'price table'), base, path);
 }
 
 /**

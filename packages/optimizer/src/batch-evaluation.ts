@@ -29,21 +29,7 @@ export function evaluateOnBatches(
         let tokens = 0;
         for (const expert of fn.experts) tokens += tokensPerExpert[expert] ?? 0;
         let replicas = fn.replicas;
-        evaluator.evaluateFunction(
-          layer.method,
-          tokens,
-          replicas,
-          fn.memoryMB,
-          layer.beta,
-          fn.parameterBytes,
-          estimate,
-        );
-        let repairedMemory = false;
-        let repairedPayload = false;
-        while ((!estimate.fitsMemory || !estimate.fitsPayload) && replicas < 64 && replicas < tokens) {
-          if (!estimate.fitsMemory) repairedMemory = true;
-          else repairedPayload = true;
-          replicas++;
+        const evaluate = (): void => {
           evaluator.evaluateFunction(
             layer.method,
             tokens,
@@ -53,6 +39,15 @@ export function evaluateOnBatches(
             fn.parameterBytes,
             estimate,
           );
+        };
+        evaluate();
+        let repairedMemory = false;
+        let repairedPayload = false;
+        while ((!estimate.fitsMemory || !estimate.fitsPayload) && replicas < 64 && replicas < tokens) {
+          if (!estimate.fitsMemory) repairedMemory = true;
+          else repairedPayload = true;
+          replicas++;
+          evaluate();
         }
         if (repairedMemory) memoryRepairs++;
         if (repairedPayload) payloadRepairs++;

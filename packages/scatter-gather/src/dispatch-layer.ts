@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import {
   groupTokensByExpert,
   type Logger,
+  type MoeStepRequest,
   noopLogger,
   type PlanLayer,
   type TransportMethod,
@@ -32,18 +33,8 @@ export interface DispatchContext {
   pool: BufferPool;
 }
 
-export interface DispatchLayerInput {
-  layer: PlanLayer;
-  numExperts: number;
-  hiddenStates: Float32Array;
-  numTokens: number;
-  hiddenSize: number;
-  topK: number;
-  topkIds: Int32Array;
-  /** Final routing weights [T × K], as `MoeStepRequest.topkWeights`. */
-  topkWeights: Float32Array;
-  signal?: AbortSignal | undefined;
-}
+/** A `MoeStepRequest` with its layer's plan and the model's expert count. */
+export type DispatchLayerInput = Omit<MoeStepRequest, 'layer'> & { layer: PlanLayer; numExperts: number };
 
 export interface DispatchLayerResult {
   /**

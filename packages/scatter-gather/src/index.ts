@@ -8,6 +8,7 @@ export { ScatterGatherError } from './errors.js';
 export type {
   ExpertStats,
   HedgeEvent,
+  InvocationCounters,
   InvokeEvent,
   LayerEvent,
   LayerStats,

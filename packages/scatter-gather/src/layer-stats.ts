@@ -1,4 +1,4 @@
-import type { ExpertStats, LayerStats } from './events.js';
+import { type ExpertStats, type LayerStats, zeroInvocationCounters } from './events.js';
 import type { MiniBatch } from './partition.js';
 
 /** Running totals of one layer call: the layer's `LayerStats` and one `ExpertStats` per routed expert. */
@@ -36,13 +36,7 @@ export class LayerStatsRecorder {
       tokens: options.numTokens,
       rows: options.expertTokenCounts.reduce((a, b) => a + b, 0),
       miniBatches: options.miniBatches,
-      invocations: 0,
-      retries: 0,
-      hedges: 0,
-      wastedInvocations: 0,
-      requestBytes: 0,
-      responseBytes: 0,
-      billedDurationMs: 0,
+      ...zeroInvocationCounters(),
       computeDurationMs: 0,
       wallMs: 0,
       experts: [],

@@ -96,17 +96,7 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
     }
     callCounter = (callCounter + 1) % 1e9;
     const result = await dispatchLayer(
-      {
-        layer,
-        numExperts: plan.model.numExperts,
-        hiddenStates: request.hiddenStates,
-        numTokens: request.numTokens,
-        hiddenSize: request.hiddenSize,
-        topK: request.topK,
-        topkIds: request.topkIds,
-        topkWeights: request.topkWeights,
-        signal: request.signal,
-      },
+      { ...request, layer, numExperts: plan.model.numExperts },
       { ...context, callId: `${process.pid}-${Date.now().toString(36)}-${callCounter}` },
     );
     addToSummary(summary, result.stats);
