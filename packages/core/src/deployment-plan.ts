@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lambdaLimits } from './lambda-limits.js';
 import { planModelSchema } from './plan-model.js';
 
 /** Scatter-gather transport per MoE layer (paper §III: methods 1–3). */
@@ -20,7 +21,7 @@ export const planFunctionSchema = z.object({
   /** Base function name; replica r is deployed as `${name}-r${r}` (see functionNames). */
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Lambda function names are 1–64 of A–Z a–z 0–9 _ -'),
   experts: z.array(z.number().int().nonnegative()).min(1),
-  memoryMB: z.number().int().min(128).max(10240),
+  memoryMB: z.number().int().min(lambdaLimits.minMemoryMB).max(lambdaLimits.maxMemoryMB),
   replicas: z.number().int().min(1).max(64),
   /** Deployed names, one per replica. */
   functionNames: z.array(z.string()).min(1),
