@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateFunctionCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { SwitchyardError } from '@switchyard/core';
+import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '@switchyard/lambda-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LambdaExecutorError } from '../src/errors.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
-import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
 
 // Reverses the bytes of the enveloped message; `sleep:N` / `fail` as the first bytes change behaviour.
 const handlerSource = `
