@@ -93,6 +93,8 @@ function onnxruntimeEntries(arch: 'x86_64' | 'arm64'): ZipEntry[] {
     'node_modules/onnxruntime-common',
     (rel) => !rel.endsWith('.map') && !rel.startsWith('lib'),
   );
+  // Kept, so every function of a deployment shares these buffers (and writeZip's compressed copies).
+  onnxruntimeCache.set(arch, entries);
   return entries;
 }
 
