@@ -13,7 +13,7 @@ export {
 } from './deploy/packaging.js';
 export { type SamProject, samTemplate, writeSamProject } from './deploy/sam.js';
 export { undeployPlan } from './deploy/undeploy-plan.js';
-export { LambdaExecutorError, type LambdaExecutorErrorDetails } from './errors.js';
+export { LambdaExecutorError } from './errors.js';
 export { LambdaExecutor } from './executor/lambda-executor.js';
 export {
   type DeployOptions,

@@ -16,5 +16,5 @@ test('@switchyard/lambda-local exports the runtime, its options and its error', 
 });
 
 test('@switchyard/lambda-local/internal is what lambda-executor packages zips with', () => {
-  expectTypeOf<keyof typeof internal>().toEqualTypeOf<'readZip' | 'writeZip'>();
+  expectTypeOf<keyof typeof internal>().toEqualTypeOf<'writeZip'>();
 });

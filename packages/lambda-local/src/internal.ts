@@ -2,4 +2,4 @@
  * What sibling Switchyard packages use from lambda-local beyond its public API. Not a public
  * contract: it may change in any release.
  */
-export { readZip, writeZip, type ZipEntry } from './zip.js';
+export { writeZip, type ZipEntry } from './zip.js';

@@ -244,11 +244,21 @@ export class LambdaExecutor implements Executor {
         maxMemoryUsedMB: 0,
       };
     }
-    return {
-      payload: decodeEnvelope(body, request.functionName),
-      billing,
-      logTail,
-      latencyMs,
-    };
+    return { payload: this.unwrap(request, body), billing, logTail, latencyMs };
+  }
+
+  /** The function's answer without its envelope; a malformed one is this executor's WIRE_FORMAT_INVALID. */
+  private unwrap(request: InvokeRequest, body: Uint8Array): Uint8Array {
+    try {
+      return decodeEnvelope(body, request.functionName);
+    } catch (error) {
+      throw new LambdaExecutorError({
+        code: 'WIRE_FORMAT_INVALID',
+        message:
+          'the function answered with something other than a {"encoding":"base64","data":"…"} envelope',
+        location: request.functionName,
+        cause: error,
+      });
+    }
   }
 }
