@@ -2,12 +2,14 @@ import { type Logger, lambdaLimits, type RandomSource } from '@switchyard/core';
 import { z } from 'zod';
 
 const credentialsSchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() });
+/** AWS region of the Lambda API (and of the code bucket). */
+const regionSchema = z.string().min(1).default('us-east-1');
 
 /** Options of `new LambdaExecutor(...)`. */
 export const lambdaExecutorOptionsSchema = z.object({
   /** Endpoint of a Lambda-compatible API (the local runtime); omit for AWS. */
   endpoint: z.string().url().optional(),
-  region: z.string().default('us-east-1'),
+  region: regionSchema,
   /** At most this many invokes in flight; further ones wait (also sizes the HTTP agent). */
   maxConcurrency: z.number().int().positive().default(64),
   /** Attempts per invoke, including the first (429, 5xx, timeouts and connection errors retry). */
@@ -43,7 +45,7 @@ export const deployOptionsSchema = z.object({
   target: z.enum(['local', 'aws']),
   /** Lambda API endpoint; for `local` without it, a runtime is started in process (and returned). */
   endpoint: z.string().url().optional(),
-  region: z.string().default('us-east-1'),
+  region: regionSchema,
   /** Execution role (required for `aws` unless dry-run). */
   roleArn: z.string().min(1).optional(),
   /** Report what would change, change nothing. */
