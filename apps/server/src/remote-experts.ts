@@ -9,13 +9,8 @@ import {
 } from '@switchyard/core';
 import { resolveRates } from '@switchyard/cost-model';
 import { invocationUsd } from '@switchyard/cost-model/internal';
-import {
-  deployPlan,
-  LambdaExecutor,
-  type LocalRuntime,
-  startLocalRuntime,
-  undeployPlan,
-} from '@switchyard/lambda-executor';
+import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
+import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type MoeModel } from '@switchyard/model';
 import {
   createDefaultPlan,
