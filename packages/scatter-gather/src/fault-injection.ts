@@ -5,9 +5,9 @@ import {
   type InvokeRequest,
   type InvokeResult,
   parseWithSchema,
-  SwitchyardError,
 } from '@switchyard/core';
 import { z } from 'zod';
+import { ScatterGatherError } from './errors.js';
 
 export const faultInjectionOptionsSchema = z
   .object({
@@ -70,7 +70,7 @@ export function createFaultInjectingExecutor(
       let threshold = resolved.throttleRate;
       if (draw < threshold) {
         counts.throttled++;
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'THROTTLED',
           message: `TooManyRequestsException (injected) for ${request.functionName}`,
           location: request.functionName,
@@ -81,7 +81,7 @@ export function createFaultInjectingExecutor(
       if (draw < threshold) {
         counts.timedOut++;
         await delay(request.timeoutMs ?? resolved.hangMs, request.signal);
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'TIMEOUT',
           message: `invocation of ${request.functionName} timed out (injected)`,
           location: request.functionName,
@@ -93,7 +93,7 @@ export function createFaultInjectingExecutor(
         counts.failed++;
         const discarded = await inner.invoke(request);
         inner.recycle?.(discarded.payload);
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'FUNCTION_ERROR',
           message: `function ${request.functionName} raised an error (injected)`,
           location: request.functionName,
