@@ -1,6 +1,9 @@
 export { normalQuantile } from '@switchyard/core';
+export { calibrateDispersion, neededDispersion } from './dispersion.js';
 export { inputError, predictorError } from './errors.js';
+export { predictorFromExpertLoad } from './expert-load-predictor.js';
 export { computeLevelKeys, type LevelKind, levelKinds, type TokenBatch, validateBatch } from './features.js';
+export { fitPredictor } from './fit.js';
 export { LayerModel } from './layer-model.js';
 export { LoadAccumulator, UnseenContexts } from './load-accumulator.js';
 export {
@@ -21,15 +24,11 @@ export {
   serializeOptionsSchema,
 } from './options.js';
 export {
-  calibrateDispersion,
   type DriftStatus,
-  fitPredictor,
   type LoadPrediction,
-  neededDispersion,
   type ObserveResult,
   Predictor,
   type PredictorState,
-  predictorFromExpertLoad,
 } from './predictor.js';
 export {
   deserializePredictor,

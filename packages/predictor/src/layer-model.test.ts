@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../test/synthetic.js';
+import { calibrateDispersion, neededDispersion } from './dispersion.js';
 import { KeyTable } from './key-table.js';
 import { LayerModel, maximiseByNewton } from './layer-model.js';
-import { calibrateDispersion, neededDispersion } from './predictor.js';
 
 describe('KeyTable', () => {
   it('finds every inserted key across growth and misses absent ones', () => {
