@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { seededRandom } from '../test/synthetic.js';
 import { calibrateDispersion, neededDispersion } from './dispersion.js';
 import { KeyTable } from './key-table.js';
-import { LayerModel, maximiseByNewton } from './layer-model.js';
+import { LayerModel } from './layer-model.js';
+import { maximiseByNewton } from './maximise-by-newton.js';
 
 describe('KeyTable', () => {
   it('finds every inserted key across growth and misses absent ones', () => {
