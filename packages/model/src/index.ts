@@ -12,17 +12,15 @@ export {
   type SwigluWeights,
 } from './expert-graph.js';
 export { createExpertRunner, type ExpertRunner } from './expert-runner.js';
-export {
-  type ForwardInput,
-  type ForwardObserver,
-  type ForwardOptions,
-  type ForwardResult,
-  type GenerateResult,
-  loadModel,
-  type MoeLayerEvent,
-  type MoeModel,
-  type Sequence,
-} from './model.js';
+export type {
+  ForwardInput,
+  ForwardObserver,
+  ForwardOptions,
+  ForwardResult,
+  MoeLayerEvent,
+} from './forward.js';
+export type { GenerateResult } from './generate.js';
+export { loadModel, type MoeModel } from './model.js';
 export { createInProcessMoeStep, type ExpertExecutor } from './moe-step.js';
 export {
   encodeOnnxModel,
@@ -39,5 +37,6 @@ export {
 } from './options.js';
 export { type Routing, route, topKRows } from './routing.js';
 export { argmax, sampleToken } from './sampling.js';
+export type { Sequence } from './sequence-state.js';
 export { type RecordTraceOptions, recordTrace } from './trace.js';
 export { defaultVerifyTolerances, type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';
