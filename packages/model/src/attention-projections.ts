@@ -42,32 +42,19 @@ export function standardProjections(
   const D = c.headDim;
   const nh = c.numAttentionHeads;
   const nkv = c.numKeyValueHeads;
-  const bias = (part: 'q_proj' | 'k_proj' | 'v_proj', size: number) =>
-    c.attentionBias ? checkpoint.float32(`${n.attention(layer, part)}.bias`, [size]) : undefined;
-  let q = g.linear(
-    normed,
-    'q_proj',
-    checkpoint.float32(`${n.attention(layer, 'q_proj')}.weight`, [nh * D, H]),
-    nh * D,
-    H,
-    bias('q_proj', nh * D),
-  );
-  let k = g.linear(
-    normed,
-    'k_proj',
-    checkpoint.float32(`${n.attention(layer, 'k_proj')}.weight`, [nkv * D, H]),
-    nkv * D,
-    H,
-    bias('k_proj', nkv * D),
-  );
-  const v = g.linear(
-    normed,
-    'v_proj',
-    checkpoint.float32(`${n.attention(layer, 'v_proj')}.weight`, [nkv * D, H]),
-    nkv * D,
-    H,
-    bias('v_proj', nkv * D),
-  );
+  // One projection of `normed` to `size` features, with its bias where the architecture has one.
+  const project = (part: 'q_proj' | 'k_proj' | 'v_proj', size: number) =>
+    g.linear(
+      normed,
+      part,
+      checkpoint.float32(`${n.attention(layer, part)}.weight`, [size, H]),
+      size,
+      H,
+      c.attentionBias ? checkpoint.float32(`${n.attention(layer, part)}.bias`, [size]) : undefined,
+    );
+  let q = project('q_proj', nh * D);
+  let k = project('k_proj', nkv * D);
+  const v = project('v_proj', nkv * D);
   if (c.qkNorm === 'full') {
     q = g.rmsNorm(
       q,

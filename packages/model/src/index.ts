@@ -1,5 +1,5 @@
 export { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
-export { type ModelConfig, parseModelConfig, runnableArchitectures, type TensorNames } from './config.js';
+export { type ModelConfig, parseModelConfig, runnableArchitectures } from './config.js';
 export { ModelError } from './errors.js';
 export {
   buildExpertGraph,
@@ -38,5 +38,6 @@ export {
 export { type Routing, route, topKRows } from './routing.js';
 export { argmax, sampleToken } from './sampling.js';
 export type { Sequence } from './sequence-state.js';
+export type { TensorNames } from './tensor-names.js';
 export { type RecordTraceOptions, recordTrace } from './trace.js';
 export { defaultVerifyTolerances, type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';
