@@ -62,6 +62,8 @@ test('@switchyard/core exports exactly its contracts', () => {
     | 'supportedArchitectures'
     | 'toFloat32Array'
     | 'toInt32Array'
+    | 'topKIndices'
+    | 'topKRows'
     | 'traceMetaPath'
     | 'transportMethods'
     | 'validateRoutingTrace'

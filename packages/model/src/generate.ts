@@ -1,4 +1,4 @@
-import { createRandom, type MoeStep, parseWithSchema } from '@switchyard/core';
+import { createRandom, parseWithSchema } from '@switchyard/core';
 import { ModelError } from './errors.js';
 import type { ForwardInput, ForwardOptions, ForwardResult } from './forward.js';
 import { type GenerateOptions, generateOptionsSchema } from './options.js';
@@ -26,7 +26,7 @@ export interface Generator {
 export async function generate(
   model: Generator,
   prompts: readonly (readonly number[])[],
-  generateOptions: GenerateOptions & { moeStep?: MoeStep; signal?: AbortSignal } = {},
+  generateOptions: GenerateOptions = {},
 ): Promise<GenerateResult[]> {
   const { moeStep, signal, ...rest } = generateOptions;
   const resolved = parseWithSchema(generateOptionsSchema, rest, 'generate options');

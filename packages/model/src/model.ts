@@ -31,10 +31,7 @@ export interface MoeModel {
    */
   forward(inputs: readonly ForwardInput[], options?: ForwardOptions): Promise<ForwardResult>;
   /** Batched generation over several prompts (each its own sequence). */
-  generate(
-    prompts: readonly (readonly number[])[],
-    options?: GenerateOptions & { moeStep?: MoeStep; signal?: AbortSignal },
-  ): Promise<GenerateResult[]>;
+  generate(prompts: readonly (readonly number[])[], options?: GenerateOptions): Promise<GenerateResult[]>;
   /** The in-process MoE step (each expert runs once over all its tokens). */
   readonly inProcessMoeStep: MoeStep;
   /** Runs one expert graph in process over [n, H] rows. */

@@ -1,6 +1,8 @@
+import { parseWithSchema } from '@switchyard/core';
 import { inputError } from './errors.js';
 import { computeLevelKeys, type LevelKind } from './features.js';
 import { LayerModel } from './layer-model.js';
+import { type ExpertLoadOptions, expertLoadOptionsSchema } from './options.js';
 import { Predictor } from './predictor.js';
 
 /**
@@ -12,23 +14,17 @@ import { Predictor } from './predictor.js';
  */
 export function predictorFromExpertLoad(
   expertLoad: number[][],
-  options: {
-    topK: number;
-    modelName?: string;
-    chunk?: number;
-    intervalLevel?: number;
-    batchTokens?: number;
-    halfLifeTokens?: number | null;
-    driftThreshold?: number;
-    /** Count the load as this many selections (down-weights data from another domain); default as given. */
-    effectiveSelections?: number;
-  },
+  expertLoadOptions: ExpertLoadOptions,
 ): Predictor {
   if (expertLoad.length === 0) throw inputError('expert load has no layers', 'expertLoad');
   const E = expertLoad[0]!.length;
   if (E === 0) throw inputError('expert load has no experts', 'expertLoad[0]');
-  if (!Number.isInteger(options.topK) || options.topK < 1 || options.topK > E)
-    throw inputError(`topK must be an integer in 1..${E}`, 'topK');
+  const options = parseWithSchema(
+    expertLoadOptionsSchema,
+    expertLoadOptions,
+    'predictorFromExpertLoad options',
+  );
+  if (options.topK > E) throw inputError(`topK must be an integer in 1..${E}`, 'topK');
   const layers = expertLoad.map((load, layer) => {
     if (load.length !== E)
       throw inputError(`layer ${layer} has ${load.length} experts, layer 0 has ${E}`, `expertLoad[${layer}]`);
@@ -47,18 +43,18 @@ export function predictorFromExpertLoad(
   });
   return new Predictor({
     strategy: 'default',
-    modelName: options.modelName ?? 'aggregated-load',
+    modelName: options.modelName,
     numExperts: E,
     topK: options.topK,
     moeLayers: expertLoad.map((_, layer) => layer),
-    chunk: options.chunk ?? 2048,
+    chunk: options.chunk,
     contextTokens: 0,
     usePreviousLayer: false,
     hasAttention: false,
-    intervalLevel: options.intervalLevel ?? 0.9,
-    batchTokens: options.batchTokens ?? 1024,
-    halfLifeTokens: options.halfLifeTokens ?? null,
-    driftThreshold: options.driftThreshold ?? 3,
+    intervalLevel: options.intervalLevel,
+    batchTokens: options.batchTokens,
+    halfLifeTokens: options.halfLifeTokens,
+    driftThreshold: options.driftThreshold,
     // The global row's Dirichlet posterior variance is part of the model variance; nothing calibrates φ.
     overdispersion: layers.map(() => 1),
     ladders: expertLoad.map(() => ['global'] as LevelKind[]),

@@ -1,4 +1,4 @@
-import { type Logger, noopLogger, parseWithSchema, type RoutingTrace } from '@switchyard/core';
+import { noopLogger, parseWithSchema, type RoutingTrace } from '@switchyard/core';
 import { calibrate } from './calibration.js';
 import { countDefaultLayers } from './default-strategy.js';
 import { createFitContext } from './fit-context.js';
@@ -11,8 +11,8 @@ import { Predictor, type PredictorState } from './predictor.js';
  * interval over-dispersion and the drift baseline by cross-fitting contiguous folds of the calibration data.
  */
 export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: FitOptions = {}): Predictor {
-  const resolved = parseWithSchema(fitOptionsSchema, options, 'fitPredictor options');
-  const logger: Logger = resolved.logger ?? noopLogger;
+  const { logger = noopLogger, ...rest } = options;
+  const resolved = parseWithSchema(fitOptionsSchema, rest, 'fitPredictor options');
   const context = createFitContext(Array.isArray(traces) ? traces : [traces], resolved);
   const { numTokens: T, numExperts: E, topK: K, chunk, ladders } = context;
   const L = ladders.length;

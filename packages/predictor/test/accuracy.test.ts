@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { expertLoad, type RoutingTrace, readRoutingTrace } from '@switchyard/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluatePredictor, fitPredictor, scoreProbabilities } from '../src/index.js';
+import { evaluatePredictor, fitPredictor } from '../src/index.js';
+import { scoreProbabilities } from '../src/metrics.js';
 
 const traces = resolve(import.meta.dirname, '../../../fixtures/traces/shakespeare-mixtral-8x2');
 let calibration: RoutingTrace;
