@@ -5,7 +5,7 @@ import { type RecordTraceOptions, recordTraceOptionsSchema } from './options.js'
 
 /**
  * Runs `tokens` through the model in independent chunks and records every MoE layer's routing
- * (DESIGN.md §3): top-k ids in router order, top-k softmax probabilities before renormalisation, and
+ * (architecture/formats.md): top-k ids in router order, top-k softmax probabilities before renormalisation, and
  * the attention-id feature. A trailing partial chunk is dropped so every token has a full chunk.
  */
 export async function recordTrace(

@@ -7,7 +7,7 @@ import { fitPaperLayer } from './paper-strategy.js';
 import { Predictor, type PredictorState } from './predictor.js';
 
 /**
- * Fits a predictor on calibration traces (DESIGN.md §3 format). Concentrations by empirical Bayes;
+ * Fits a predictor on calibration routing traces (architecture/formats.md). Concentrations by empirical Bayes;
  * interval over-dispersion and the drift baseline by cross-fitting contiguous folds of the calibration data.
  */
 export function fitPredictor(traces: RoutingTrace | RoutingTrace[], options: FitOptions = {}): Predictor {

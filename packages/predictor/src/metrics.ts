@@ -3,7 +3,7 @@ import { inputError } from './errors.js';
 import { type EvaluateOptions, evaluateOptionsSchema } from './options.js';
 import type { Predictor } from './predictor.js';
 
-/** Scores of a predictor on a held-out trace (DESIGN.md §3). */
+/** Scores of a predictor on a held-out trace (metrics of architecture/formats.md). */
 export interface EvaluationResult {
   /** Mean over tokens and layers of |predicted top-k ∩ actual top-k| / k. */
   hitAtK: number;
@@ -33,7 +33,7 @@ export interface EvaluationResult {
 export type ProbabilitySource = (layer: number, token: number, out: Float64Array) => void;
 
 /**
- * hit@k and load_err exactly as DESIGN.md §3 defines them, for any probability source; predicted
+ * hit@k and load_err exactly as architecture/formats.md defines them, for any probability source; predicted
  * counts are expected counts K·Σ_t p_t(e). Batches are consecutive and full (a partial tail is not scored).
  */
 export function scoreProbabilities(

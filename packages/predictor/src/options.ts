@@ -7,7 +7,7 @@ export type PredictorStrategy = (typeof predictorStrategies)[number];
 // Fields several entry points share, so each default is written once.
 /** Nominal coverage of the load intervals. */
 const intervalLevel = z.number().gt(0).lt(1).default(0.9);
-/** Tokens per batch B: of the calibration batches, and of loadErr and interval coverage (architecture/paper.md). */
+/** Tokens per batch B: of the calibration batches, and of loadErr and interval coverage (architecture/formats.md). */
 const batchTokens = z.number().int().positive().default(1024);
 /** Whether layer l may condition on the actual routing of layer l − 1 (known at dispatch time). */
 const usePreviousLayer = z.boolean().default(true);

@@ -3,7 +3,7 @@ import { laneKey, mixA, mixB } from './key-table.js';
 import { LayerModel } from './layer-model.js';
 
 /**
- * The paper's predictor (DESIGN.md §1, eq. 1): a profiled table P*(i | f1, f2, f3) marginalised over
+ * The paper's predictor (architecture/paper.md, eq. 1): a profiled table P*(i | f1, f2, f3) marginalised over
  * f2 with a uniform prior (1/chunk) and over f3 with the token-frequency prior:
  *   P(i | f1) = Σ_{f2,f3} P*(i | f1, f2, f3) · (1/C) · π(f3).
  * Unseen cells fall back to P(i | f1) (so they contribute it unchanged); seen cells are the counts

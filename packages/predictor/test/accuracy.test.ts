@@ -13,7 +13,7 @@ beforeAll(async () => {
   heldout = await readRoutingTrace(`${traces}/heldout.safetensors`);
 });
 
-describe('metrics reproduce the DESIGN.md §5 baselines on the shakespeare traces', () => {
+describe('metrics reproduce the baselines of architecture/predictor.md on the shakespeare traces', () => {
   it('uniform: hit@k 0.249, load_err 0.603', () => {
     const E = heldout.meta.num_experts;
     const score = scoreProbabilities(heldout, (_layer, _t, out) => out.fill(1 / E));
