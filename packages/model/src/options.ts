@@ -1,9 +1,11 @@
 import type { Logger, MoeStep } from '@switchyard/core';
 import { z } from 'zod';
 
+/** onnxruntime intra-op threads per session (the same default wherever a session is made). */
+const threads = z.number().int().positive().max(256).default(1);
+
 export const loadModelOptionsSchema = z.object({
-  /** onnxruntime intra-op threads per session. */
-  threads: z.number().int().positive().max(256).default(1),
+  threads,
   /** Name used in the summary (defaults to the directory name). */
   name: z.string().min(1).optional(),
   /** Build and load every expert graph up front instead of on first use. */
@@ -52,9 +54,6 @@ export type RecordTraceOptions = z.input<typeof recordTraceOptionsSchema> & {
 };
 export type ResolvedRecordTraceOptions = z.output<typeof recordTraceOptionsSchema>;
 
-export const expertRunnerOptionsSchema = z.object({
-  /** onnxruntime intra-op threads of the session. */
-  threads: z.number().int().positive().max(256).default(1),
-});
+export const expertRunnerOptionsSchema = z.object({ threads });
 export type ExpertRunnerOptions = z.input<typeof expertRunnerOptionsSchema>;
 export type ResolvedExpertRunnerOptions = z.output<typeof expertRunnerOptionsSchema>;
