@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type ExpertQuantization,
   type ModelSummary,
   parseSafetensorsHeader,
   type SafetensorsEntry,
@@ -13,6 +14,7 @@ import {
 } from '@switchyard/core';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { ModelError, modelLoadError } from './errors.js';
+import { expertWeightBytes, resolveQuantization } from './expert-quantization.js';
 import {
   checkFp8Pair,
   checkMxfp4Pair,
@@ -342,14 +344,22 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
   };
 }
 
-/** The core `ModelSummary` of a checkpoint. */
-export function summarizeCheckpoint(checkpoint: Checkpoint, name: string): ModelSummary {
+/**
+ * The core `ModelSummary` of a checkpoint; with a quantization, `bytesPerExpert` is the bytes of an
+ * expert's quantized weights (codes and scales) and `quantization` says which format.
+ */
+export function summarizeCheckpoint(
+  checkpoint: Checkpoint,
+  name: string,
+  quantization?: ExpertQuantization,
+): ModelSummary {
   const c = checkpoint.config;
   const perExpert =
     3 * c.hiddenSize * c.expertIntermediateSize +
     (c.expertKind === 'gpt-oss' ? 2 * c.expertIntermediateSize + c.hiddenSize : 0);
   const experts = perExpert * c.numExperts * c.moeLayers.length;
   const total = checkpoint.parameterCount();
+  const resolved = resolveQuantization(quantization);
   return {
     name,
     architecture: c.architecture,
@@ -365,7 +375,8 @@ export function summarizeCheckpoint(checkpoint: Checkpoint, name: string): Model
     numSharedExperts: c.sharedExpertIntermediateSize > 0 ? 1 : 0,
     dtype: checkpoint.dtype,
     parameters: { total, perExpert, experts, dense: Math.max(0, total - experts) },
-    bytesPerExpert: perExpert * 4,
+    bytesPerExpert: expertWeightBytes(c, resolved),
+    quantization: resolved.format === 'none' ? undefined : resolved,
     fingerprint: checkpoint.fingerprint,
   };
 }

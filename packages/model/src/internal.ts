@@ -8,6 +8,8 @@ export {
   expertGraphOutput,
   expertWeights,
 } from './expert-graph.js';
+export { expertWeightBytes } from './expert-quantization.js';
+export type { GraphQuantization } from './graph-builder.js';
 export {
   encodeOnnxModel,
   type OnnxGraph,
@@ -16,9 +18,12 @@ export {
   type OnnxTensor,
 } from './onnx-proto-writer.js';
 export {
+  compareModelsOptionsSchema,
+  evaluateOptionsSchema,
   expertRunnerOptionsSchema,
   generateOptionsSchema,
   loadModelOptionsSchema,
+  type ResolvedEvaluateOptions,
   type ResolvedExpertRunnerOptions,
   type ResolvedGenerateOptions,
   type ResolvedLoadModelOptions,

@@ -3,6 +3,7 @@ import { type Logger, type ModelSummary, type MoeStep, noopLogger, parseWithSche
 import * as ort from 'onnxruntime-node';
 import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
+import { checkModelQuantizable, resolveQuantization } from './expert-quantization.js';
 import { type ForwardInput, type ForwardOptions, type ForwardResult, forward } from './forward.js';
 import { type GenerateResult, generate } from './generate.js';
 import { createModelSessions } from './model-sessions.js';
@@ -50,8 +51,10 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const resolved = parseWithSchema(loadModelOptionsSchema, rest, 'loadModel options');
   const checkpoint = await loadCheckpoint(dir);
   logger.debug('checkpoint headers read', { files: checkpoint.files.length, dtype: checkpoint.dtype });
-  const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)));
-  return createRuntime(checkpoint, summary, resolved, logger);
+  const quantization = resolveQuantization(resolved.quantization);
+  checkModelQuantizable(checkpoint.config, quantization, resolved.quantizeSharedExperts);
+  const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)), quantization);
+  return createRuntime(checkpoint, summary, { ...resolved, quantization }, logger);
 }
 
 async function createRuntime(
