@@ -7,6 +7,13 @@ export {
   powerTuningBaseline,
 } from './baselines.js';
 export {
+  type Bill,
+  type BillableReport,
+  billFromReports,
+  type MemoryBill,
+  RunningBill,
+} from './bill-from-reports.js';
+export {
   type ComputeCurve,
   type ComputeCurveAt,
   type ComputeKnot,

@@ -22,6 +22,11 @@ export {
 } from './epsilon-greedy-bayes-opt.js';
 export { OptimizerError, SloInfeasibleError } from './errors.js';
 export {
+  type ForecastFromPredictionOptions,
+  forecastFromPrediction,
+  type LoadPredictionInput,
+} from './forecast-from-prediction.js';
+export {
   GaussianProcess,
   type GaussianProcessOptions,
   type KernelHyperparameters,
