@@ -1,51 +1,29 @@
-import type { MoeStep } from '@switchyard/core';
 import {
   type DeploymentPlan,
   describeError,
   type Logger,
   type ModelSummary,
+  type MoeStep,
   noopLogger,
+  parseWithSchema,
 } from '@switchyard/core';
 import { planCost } from '@switchyard/cost-model';
 import {
-  type LoadForecastInput,
+  type LoadForecast,
   nominalComputeProfile,
   planDeployment,
   plannerModelFromSummary,
 } from '@switchyard/optimizer';
-import { z } from 'zod';
 import type { Engine, StepEvent } from './engine.js';
 import type { ModelBackend } from './model-backend.js';
 import type { OnlinePredictor } from './online-predictor.js';
+import {
+  type AdaptationOptions,
+  adaptationOptionsSchema,
+  type ResolvedAdaptationOptions,
+} from './options.js';
 import type { RemoteExperts } from './remote-experts.js';
-
-export const adaptationOptionsSchema = z.object({
-  /** How often the active plan's predicted cost is re-evaluated; 0 = only on `check()`. */
-  intervalMs: z.number().int().nonnegative().default(60_000),
-  /**
-   * Re-plan when |predicted $/batch now ÷ predicted $/batch at rollout − 1| exceeds this
-   * (0 = re-plan on any change of the forecast).
-   */
-  driftThreshold: z.number().nonnegative().default(0.25),
-  /** Evaluation budget of the optimizer's knob search per re-plan. */
-  maxEvaluations: z.number().int().positive().default(16),
-  /** Most replicas per function in new plans. */
-  maxReplicas: z.number().int().min(1).max(64).default(8),
-  seed: z.number().int().default(0),
-});
-
-export type AdaptationOptions = z.output<typeof adaptationOptionsSchema>;
-export type AdaptationOptionsInput = z.input<typeof adaptationOptionsSchema>;
-
-export interface AdaptationStatus {
-  rollouts: number;
-  failedRollouts: number;
-  /** Predicted $/batch of the active plan under the forecast at its rollout (or first check). */
-  baselineCostUsdPerBatch: number | undefined;
-  /** Predicted $/batch of the active plan under the latest forecast. */
-  predictedCostUsdPerBatch: number | undefined;
-  drift: number | undefined;
-}
+import type { AdaptationStatus } from './status.js';
 
 interface AdapterDependencies {
   summary: ModelSummary;
@@ -70,7 +48,7 @@ export class PlanAdapter {
   private active: DeploymentPlan;
   private activeStep: MoeStep;
   private generation = 0;
-  private readonly options: AdaptationOptions;
+  private readonly options: ResolvedAdaptationOptions;
   private readonly logger: Logger;
   private readonly compute;
   private timer: NodeJS.Timeout | undefined;
@@ -89,9 +67,9 @@ export class PlanAdapter {
 
   constructor(
     private readonly dependencies: AdapterDependencies,
-    options: AdaptationOptionsInput = {},
+    options: AdaptationOptions = {},
   ) {
-    this.options = adaptationOptionsSchema.parse(options);
+    this.options = parseWithSchema(adaptationOptionsSchema, options, 'adaptation options', 'INVALID_CONFIG');
     this.logger = dependencies.logger ?? noopLogger;
     this.active = dependencies.remote.plan;
     this.activeStep = dependencies.remote.moeStep;
@@ -130,7 +108,7 @@ export class PlanAdapter {
   }
 
   /** The load forecast for one batch of the active plan's size, or undefined before any traffic. */
-  forecast(): LoadForecastInput | undefined {
+  forecast(): LoadForecast | undefined {
     const tokensPerBatch = this.active.workload.tokensPerBatch;
     const predicted = this.dependencies.online?.forecast(tokensPerBatch);
     if (predicted) return predicted;
@@ -153,7 +131,7 @@ export class PlanAdapter {
     };
   }
 
-  private predictedCost(plan: DeploymentPlan, forecast: LoadForecastInput): number {
+  private predictedCost(plan: DeploymentPlan, forecast: LoadForecast): number {
     const expertTokens: Record<number, number[]> = {};
     for (const layer of forecast.layers) expertTokens[layer.layer] = layer.mean;
     return planCost(plan, { expertTokens }, { compute: this.compute }).costUsdPerBatch;
@@ -194,7 +172,7 @@ export class PlanAdapter {
     }
   }
 
-  private async rollout(forecast: LoadForecastInput): Promise<void> {
+  private async rollout(forecast: LoadForecast): Promise<void> {
     const { remote, backend, summary } = this.dependencies;
     const planned = await planDeployment({
       model: summary,

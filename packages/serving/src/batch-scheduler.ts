@@ -1,5 +1,13 @@
-import { createRandom, describeError, type Logger, noopLogger, SwitchyardError } from '@switchyard/core';
+import {
+  createRandom,
+  describeError,
+  type Logger,
+  noopLogger,
+  parseWithSchema,
+  SwitchyardError,
+} from '@switchyard/core';
 import { sampleToken } from '@switchyard/model';
+import { AsyncChannel } from './async-channel.js';
 import type {
   CompletionEvent,
   CompletionJob,
@@ -10,6 +18,8 @@ import type {
   LayerRouting,
   StepEvent,
 } from './engine.js';
+import { ServingError } from './errors.js';
+import { type BatchSchedulerOptions, batchSchedulerOptionsSchema } from './options.js';
 import { encodeBytes, TextAssembler } from './text-stream.js';
 
 /** One sequence's input for a step: its whole prompt when it joins, then its last sampled token. */
@@ -38,16 +48,6 @@ export interface DecodeBackend {
   close(): Promise<void>;
 }
 
-export interface BatchSchedulerOptions {
-  /** `continuous`: sequences join and leave between steps; `sequential`: one request at a time. */
-  batching: 'continuous' | 'sequential';
-  /** Largest number of sequences advanced together (continuous batching). */
-  maxBatchSize: number;
-  /** Seeds requests that send no `seed`. */
-  seed?: number;
-  logger?: Logger;
-}
-
 interface Sequence {
   id: number;
   job: CompletionJob;
@@ -58,55 +58,26 @@ interface Sequence {
   completionTokens: number;
   random: () => number;
   assembler: TextAssembler;
-  channel: Channel<CompletionEvent>;
+  channel: AsyncChannel<CompletionEvent>;
   cancelled: boolean;
-}
-
-/** An unbounded single-consumer queue that an async generator drains. */
-class Channel<T> {
-  private readonly items: T[] = [];
-  private error: unknown;
-  private ended = false;
-  private wake: (() => void) | undefined;
-
-  push(item: T): void {
-    this.items.push(item);
-    this.notify();
-  }
-
-  end(error?: unknown): void {
-    this.ended = true;
-    this.error = error;
-    this.notify();
-  }
-
-  async *drain(): AsyncGenerator<T> {
-    while (true) {
-      while (this.items.length > 0) yield this.items.shift()!;
-      if (this.ended) {
-        if (this.error !== undefined) throw this.error;
-        return;
-      }
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
-    }
-  }
-
-  private notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
 }
 
 /**
  * Continuous batching (Orca-style iteration-level scheduling): between decode steps, finished
  * sequences leave and queued ones join, and every step advances all active sequences together.
  */
-export function createBatchScheduler(backend: DecodeBackend, options: BatchSchedulerOptions): Engine {
-  const logger = options.logger ?? noopLogger;
-  const maxBatchSize = options.batching === 'sequential' ? 1 : Math.max(1, options.maxBatchSize);
+export function createBatchScheduler(
+  backend: DecodeBackend,
+  optionsInput: BatchSchedulerOptions = {},
+  { logger = noopLogger }: { logger?: Logger } = {},
+): Engine {
+  const options = parseWithSchema(
+    batchSchedulerOptionsSchema,
+    optionsInput,
+    'batch scheduler options',
+    'INVALID_CONFIG',
+  );
+  const maxBatchSize = options.batching === 'sequential' ? 1 : options.maxBatchSize;
   // Read through a getter: a rollout may change the backend's expert placement while serving.
   const engineInfo = (): EngineInfo => ({ ...backend.info, batching: options.batching, maxBatchSize });
   const seedRandom = createRandom(options.seed ?? Date.now());
@@ -167,7 +138,7 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
       logger.error('decode step failed', { error: describeError(error), sequences: batch.length });
       const failure = SwitchyardError.isInstance(error)
         ? error
-        : new SwitchyardError({ code: 'INFERENCE_FAILED', message: describeError(error), cause: error });
+        : new ServingError({ code: 'INFERENCE_FAILED', message: describeError(error), cause: error });
       for (const sequence of [...active]) {
         remove(sequence);
         sequence.channel.end(failure);
@@ -250,10 +221,10 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
     },
     countPromptTokens: (prompt) => new TextEncoder().encode(prompt).length,
     async *complete(job) {
-      if (closed) throw new SwitchyardError({ code: 'ABORTED', message: 'the engine is shutting down' });
+      if (closed) throw new ServingError({ code: 'ABORTED', message: 'the engine is shutting down' });
       const promptTokens = encodeBytes(job.prompt);
       if (promptTokens.length === 0) {
-        throw new SwitchyardError({
+        throw new ServingError({
           code: 'INVALID_INPUT',
           message: 'the prompt is empty',
           location: 'prompt',
@@ -268,15 +239,15 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
         completionTokens: 0,
         random: createRandom(job.seed ?? Math.floor(seedRandom() * 2 ** 32)),
         assembler: new TextAssembler(job.stop),
-        channel: new Channel<CompletionEvent>(),
+        channel: new AsyncChannel<CompletionEvent>(),
         cancelled: false,
       };
       const onAbort = (): void => {
         sequence.cancelled = true;
-        sequence.channel.end(new SwitchyardError({ code: 'ABORTED', message: 'the request was cancelled' }));
+        sequence.channel.end(new ServingError({ code: 'ABORTED', message: 'the request was cancelled' }));
       };
       if (job.signal?.aborted) {
-        throw new SwitchyardError({ code: 'ABORTED', message: 'the request was cancelled' });
+        throw new ServingError({ code: 'ABORTED', message: 'the request was cancelled' });
       }
       job.signal?.addEventListener('abort', onAbort, { once: true });
       queue.push(sequence);
@@ -306,7 +277,7 @@ export function createBatchScheduler(backend: DecodeBackend, options: BatchSched
     },
     async close() {
       closed = true;
-      const aborted = new SwitchyardError({ code: 'ABORTED', message: 'the engine shut down' });
+      const aborted = new ServingError({ code: 'ABORTED', message: 'the engine shut down' });
       for (const sequence of [...queue, ...active]) sequence.channel.end(aborted);
       queue.length = 0;
       const wake = wakeLoop;

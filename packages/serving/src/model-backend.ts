@@ -76,7 +76,7 @@ export function createModelBackend(model: MoeModel, options: ModelBackendOptions
       inFlight.add(entry);
       const forward = model.forward(inputs, {
         logits: 'last',
-        ...(entry.moeStep ? { moeStep: entry.moeStep } : {}),
+        moeStep: entry.moeStep,
         observer: {
           moeLayer: (event) =>
             routing.push({

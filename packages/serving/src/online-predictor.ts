@@ -1,8 +1,8 @@
 import { describeError, type Logger, noopLogger } from '@switchyard/core';
-import type { LoadForecastInput } from '@switchyard/optimizer';
+import { forecastFromPrediction, type LoadForecast } from '@switchyard/optimizer';
 import { type Predictor, topKIndices } from '@switchyard/predictor';
 import type { StepEvent } from './engine.js';
-import type { PredictorStatus } from './server-metrics.js';
+import type { PredictorStatus } from './status.js';
 
 /**
  * Feeds served routing to the expert-popularity predictor: each decode step's tokens are first
@@ -32,31 +32,15 @@ export class OnlinePredictor {
 
   /**
    * The predictor's current load forecast for a batch of `tokensPerBatch` tokens, from the token
-   * features of the last served step (scaled: means by the token ratio, interval half-widths by its
-   * square root). Undefined before anything was served.
+   * features of the last served step (scaled to the batch by `forecastFromPrediction`). Undefined
+   * before anything was served.
    */
-  forecast(tokensPerBatch: number): LoadForecastInput | undefined {
+  forecast(tokensPerBatch: number): LoadForecast | undefined {
     if (!this.recent) return undefined;
-    const prediction = this.predictor.predictLoad(this.recent);
-    const scale = tokensPerBatch / this.recent.tokens.length;
-    const spread = Math.sqrt(scale);
-    const E = prediction.numExperts;
-    return {
+    return forecastFromPrediction(this.predictor.predictLoad(this.recent), {
       tokensPerBatch,
-      intervalLevel: prediction.level,
-      layers: this.layerOrder.map((layer, index) => {
-        const at = (values: Float64Array, e: number) => values[index * E + e]!;
-        const mean = Array.from({ length: E }, (_, e) => at(prediction.mean, e) * scale);
-        return {
-          layer,
-          mean,
-          low: mean.map((m, e) =>
-            Math.max(0, m - ((at(prediction.mean, e) - at(prediction.low, e)) * scale) / spread),
-          ),
-          high: mean.map((m, e) => m + ((at(prediction.high, e) - at(prediction.mean, e)) * scale) / spread),
-        };
-      }),
-    };
+      moeLayers: this.layerOrder,
+    });
   }
 
   record(event: StepEvent): void {

@@ -3,11 +3,11 @@ import {
   type DeploymentPlan,
   deploymentPlanSchema,
   type Logger,
+  noopLogger,
   parseJson,
   parseWithSchema,
-  SwitchyardError,
 } from '@switchyard/core';
-import { invocationUsd, resolveRates } from '@switchyard/cost-model';
+import { RunningBill, resolveRates } from '@switchyard/cost-model';
 import {
   deployPlan,
   LambdaExecutor,
@@ -22,24 +22,14 @@ import {
   type RemoteMoeStep,
   type ScatterGatherEvent,
 } from '@switchyard/scatter-gather';
-import type { BillingTotals } from './server-metrics.js';
+import { ServingError } from './errors.js';
+import { type RemoteExpertsOptions, remoteExpertsOptionsSchema } from './options.js';
+import type { BillingTotals } from './status.js';
 
-export interface RemoteExpertsOptions {
-  target: 'local' | 'aws';
-  /** Deployment plan JSON; default: `plan`, else `createDefaultPlan`. */
-  planPath?: string;
-  /** A plan object (used when `planPath` is not given). */
-  plan?: DeploymentPlan;
-  /** Lambda API endpoint (a running `switchyard lambda serve`); local without it starts one in process. */
-  endpoint?: string;
-  /** S3 API endpoint for plans with S3 transports when `endpoint` is given. */
-  s3Endpoint?: string;
-  /** Bucket for the S3 transports (local: created on first use). */
-  bucket?: string;
-  region?: string;
+export interface RemoteExpertsDependencies {
+  logger?: Logger;
   /** Scatter-gather events (invocations, retries, hedges, layers), after billing has counted them. */
   onEvent?: (event: ScatterGatherEvent) => void;
-  logger: Logger;
 }
 
 export interface RemoteExperts {
@@ -51,7 +41,7 @@ export interface RemoteExperts {
   billing(): BillingTotals;
   /**
    * Deploys `plan` next to the current functions (nothing is deleted) and returns a MoE step over it;
-   * `local` only (on `aws` plans are deployed with `switchyard deploy`).
+   * `local` only (plans for AWS are deployed before serving).
    */
   deploy(plan: DeploymentPlan): Promise<RemoteMoeStep>;
   /** Deletes exactly the functions `plan` names (other plans' functions stay). */
@@ -78,16 +68,31 @@ async function readPlan(path: string): Promise<DeploymentPlan> {
  */
 export async function connectRemoteExperts(
   model: MoeModel,
-  options: RemoteExpertsOptions,
+  optionsInput: RemoteExpertsOptions,
+  { logger = noopLogger, onEvent }: RemoteExpertsDependencies = {},
 ): Promise<RemoteExperts> {
+  const options = parseWithSchema(
+    remoteExpertsOptionsSchema,
+    optionsInput,
+    'remote experts options',
+    'INVALID_CONFIG',
+  );
   const plan = options.planPath
     ? await readPlan(options.planPath)
     : (options.plan ?? createDefaultPlan(model.summary));
   const checkPlan = (candidate: DeploymentPlan, location: string) => {
     if (candidate.model.fingerprint !== model.summary.fingerprint) {
-      throw new SwitchyardError({
+      throw new ServingError({
         code: 'PLAN_INVALID',
         message: `the plan was made for model fingerprint ${candidate.model.fingerprint}, this checkpoint is ${model.summary.fingerprint}; plan again for this model`,
+        location,
+      });
+    }
+    // One executor (one region) serves every plan, and the bill is priced at the first plan's rates.
+    if (candidate.region !== plan.region || candidate.arch !== plan.arch) {
+      throw new ServingError({
+        code: 'PLAN_INVALID',
+        message: `the plan is for ${candidate.region} (${candidate.arch}) but the serving plan runs in ${plan.region} (${plan.arch}); a new plan must keep the region and architecture`,
         location,
       });
     }
@@ -100,51 +105,40 @@ export async function connectRemoteExperts(
   if (local && !endpoint) {
     // Lambda's 10 s INIT limit is about AWS hardware; here many expert functions cold-start at once
     // on a laptop's cores, so the embedded runtime gets more room.
-    runtime = await startLocalRuntime({ logger: options.logger, initTimeoutMs: 120_000 });
+    runtime = await startLocalRuntime({ logger, initTimeoutMs: 120_000 });
     endpoint = runtime.endpoint;
     s3Endpoint = runtime.s3Endpoint;
   }
   const credentials = local ? localCredentials : undefined;
-  const region = options.region ?? 'us-east-1';
-  const totals: BillingTotals = { billedGbSeconds: 0, costUsd: 0, invocations: 0, retries: 0 };
+  const { region } = options;
+  const bill = new RunningBill(resolveRates({ region: plan.region, arch: plan.arch }));
+  let retries = 0;
   let executor: LambdaExecutor | undefined;
-  const deployTarget = {
-    target: 'local' as const,
-    ...(endpoint ? { endpoint } : {}),
-    logger: options.logger,
-  };
+  const deployTarget = { target: 'local' as const, endpoint, logger };
   const stepFor = (active: DeploymentPlan): RemoteMoeStep => {
     const memoryByFunction = new Map<string, number>();
     for (const layer of active.layers)
       for (const fn of layer.functions)
         for (const name of fn.functionNames) memoryByFunction.set(name, fn.memoryMB);
-    const rates = resolveRates({ region: active.region, arch: active.arch });
     const usesS3 = active.layers.some((layer) => layer.method !== 'direct');
     return createRemoteMoeStep({
       plan: active,
       executor: executor!,
-      logger: options.logger,
+      logger,
       onEvent: (event) => {
-        if (event.type === 'retry') totals.retries += 1;
+        if (event.type === 'retry') retries += 1;
+        // Every attempt that came back carries its REPORT line's billed duration (hedge losers are paid too).
         if (event.type === 'invoke' && event.billedDurationMs !== undefined) {
-          const memoryMB = memoryByFunction.get(event.functionName) ?? 128;
-          totals.invocations += 1;
-          totals.billedGbSeconds += (memoryMB / 1024) * (event.billedDurationMs / 1000);
-          totals.costUsd += invocationUsd(memoryMB, event.billedDurationMs, rates);
+          bill.add({
+            memorySizeMB: memoryByFunction.get(event.functionName) ?? 128,
+            billedDurationMs: event.billedDurationMs,
+          });
         }
-        options.onEvent?.(event);
+        onEvent?.(event);
       },
-      ...(usesS3
-        ? {
-            s3: {
-              bucket: options.bucket ?? 'switchyard-scatter-gather',
-              createBucket: local,
-              region,
-              ...(s3Endpoint ? { endpoint: s3Endpoint } : {}),
-              ...(credentials ? { credentials } : {}),
-            },
-          }
-        : {}),
+      s3: usesS3
+        ? { bucket: options.bucket, createBucket: local, region, endpoint: s3Endpoint, credentials }
+        : undefined,
     });
   };
   try {
@@ -155,27 +149,29 @@ export async function connectRemoteExperts(
       });
     }
     // Transient errors are retried by scatter-gather on another replica; one SDK-level retry is enough.
-    executor = new LambdaExecutor({
-      ...(endpoint ? { endpoint } : {}),
-      region,
-      maxAttempts: 2,
-      ...(credentials ? { credentials } : {}),
-      logger: options.logger,
-    });
+    executor = new LambdaExecutor({ endpoint, region, maxAttempts: 2, credentials, logger });
     const owned = executor;
     return {
       moeStep: stepFor(plan),
       plan,
       endpoint,
       target: options.target,
-      billing: () => ({ ...totals }),
+      billing: () => {
+        const totals = bill.totals();
+        return {
+          billedGbSeconds: totals.gbSeconds,
+          costUsd: totals.totalUsd,
+          invocations: totals.invocations,
+          retries,
+        };
+      },
       async deploy(next) {
         checkPlan(next, 'new plan');
         if (!local) {
-          throw new SwitchyardError({
+          throw new ServingError({
             code: 'INVALID_CONFIG',
             message:
-              'rolling out a new plan is supported on the local target only; deploy it with `switchyard deploy`',
+              'rolling out a new plan is supported on the local target only; on AWS deploy the plan before serving it',
           });
         }
         await deployPlan(next, {
@@ -187,7 +183,7 @@ export async function connectRemoteExperts(
       },
       async retire(old) {
         if (!local) return;
-        await undeployPlan(old, { ...deployTarget, endpoint: endpoint!, onlyPlanFunctions: true });
+        await undeployPlan(old, { ...deployTarget, onlyPlanFunctions: true });
       },
       close: async () => {
         await owned.close();

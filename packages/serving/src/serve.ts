@@ -1,63 +1,33 @@
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { MoeStep } from '@switchyard/core';
+import { join } from 'node:path';
 import {
   type DeploymentPlan,
   describeError,
   type Logger,
+  type MoeStep,
   noopLogger,
   parseWithSchema,
   readRoutingTrace,
-  SwitchyardError,
 } from '@switchyard/core';
 import { loadModel, type MoeModel } from '@switchyard/model';
 import { fitPredictor, type Predictor } from '@switchyard/predictor';
-import { z } from 'zod';
-import { adaptationOptionsSchema, PlanAdapter } from './adaptation.js';
+import { PlanAdapter } from './adaptation.js';
 import { createBatchScheduler } from './batch-scheduler.js';
 import type { Engine } from './engine.js';
-import { type RunningServer, startServer } from './http-server.js';
+import { ServingError } from './errors.js';
 import { createModelBackend } from './model-backend.js';
 import { OnlinePredictor } from './online-predictor.js';
-import type { ServerOptionsInput } from './options.js';
+import { type ServingOptions, servingOptionsSchema } from './options.js';
 import { connectRemoteExperts, type RemoteExperts } from './remote-experts.js';
+import type { StatusProviders } from './status.js';
 
-export const serveOptionsSchema = z.object({
-  /** Hugging Face checkpoint directory (config.json + *.safetensors). */
-  modelDir: z.string().min(1),
-  /**
-   * Where routed experts run. `in-process` runs them inside the server's onnxruntime sessions;
-   * `local` deploys the plan to the embedded Lambda runtime (or `endpoint`) and scatter-gathers to it;
-   * `aws` invokes the plan's already-deployed Lambda functions in `region`.
-   */
-  target: z.enum(['in-process', 'local', 'aws']).default('in-process'),
-  /** Lambda API endpoint for `local` (a running `switchyard lambda serve`); default: start one in process. */
-  endpoint: z.string().url().optional(),
-  /** Deployment plan JSON for `local`/`aws`; default: one function per expert. */
-  planPath: z.string().min(1).optional(),
-  /** AWS region for `aws`. */
-  region: z.string().min(1).optional(),
-  /** Re-planning when the active plan's predicted cost drifts (`local` only); false disables it. */
-  adaptation: z
-    .union([adaptationOptionsSchema, z.literal(false)])
-    .default(() => adaptationOptionsSchema.parse({})),
-  batching: z.enum(['continuous', 'sequential']).default('continuous'),
-  maxBatchSize: z.number().int().positive().max(1024).default(32),
-  /** onnxruntime intra-op threads per session. */
-  threads: z.number().int().positive().max(256).default(1),
-  /** Seeds sampling for requests without a `seed`. */
-  seed: z.number().int().nonnegative().optional(),
-  /** Routing traces to fit the expert-popularity predictor on; it then learns online from served routing. */
-  predictorTraces: z.array(z.string().min(1)).default([]),
-});
-
-export type ServeOptions = z.output<typeof serveOptionsSchema>;
-export type ServeOptionsInput = z.input<typeof serveOptionsSchema>;
+export interface ServingDependencies {
+  logger?: Logger;
+  /** A fitted predictor to learn online (instead of fitting one on `predictorTraces`). */
+  predictor?: Predictor;
+}
 
 export interface ServingStack {
-  server: RunningServer;
   engine: Engine;
   /** Present when a predictor was given or fitted: it learns from served routing. */
   onlinePredictor: OnlinePredictor | undefined;
@@ -65,7 +35,9 @@ export interface ServingStack {
   remote: RemoteExperts | undefined;
   /** Present with `target: local` unless adaptation is off: re-plans and rolls out (`check({ force })`). */
   adapter: PlanAdapter | undefined;
-  /** Graceful: drains the server, then closes the engine and model. */
+  /** Billing, adaptation, predictor quality and the active plan, for whoever reports on the stack. */
+  status: StatusProviders;
+  /** Closes the engine (cancelling what it still runs), then the functions and the model. */
   close(): Promise<void>;
 }
 
@@ -76,7 +48,7 @@ async function maxPositions(modelDir: string): Promise<number> {
     };
     return typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 2048;
   } catch (error) {
-    throw new SwitchyardError({
+    throw new ServingError({
       code: 'MODEL_LOAD_FAILED',
       message: `cannot read config.json: ${describeError(error)}`,
       location: modelDir,
@@ -85,13 +57,28 @@ async function maxPositions(modelDir: string): Promise<number> {
   }
 }
 
-/** Loads the model, starts the continuous-batching engine and the HTTP server. */
-export async function serve(
-  optionsInput: ServeOptionsInput,
-  serverOptions: ServerOptionsInput = {},
-  { logger = noopLogger, predictor }: { logger?: Logger; predictor?: Predictor } = {},
+/** How routed experts run, for `/v1/deployment` and the dashboard. */
+function placementOf(remote: RemoteExperts | undefined, plan: DeploymentPlan | undefined): string {
+  if (!remote || !plan) return 'in process (onnxruntime)';
+  const where =
+    remote.target === 'aws' ? 'AWS Lambda' : `local Lambda runtime ${remote.endpoint ?? ''}`.trim();
+  const functions = plan.layers.reduce(
+    (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.replicas, 0),
+    0,
+  );
+  return `${where}: ${functions} functions (${plan.strategy} plan)`;
+}
+
+/**
+ * The composition root of serving: loads the model (and fits the predictor), connects the expert
+ * functions of `target` local/aws, and starts the continuous-batching engine, the online predictor and
+ * plan adaptation over them. Serving it over HTTP is `@switchyard/serving/http`'s `serve`.
+ */
+export async function startServing(
+  optionsInput: ServingOptions,
+  { logger = noopLogger, predictor }: ServingDependencies = {},
 ): Promise<ServingStack> {
-  const options = parseWithSchema(serveOptionsSchema, optionsInput, 'serve options', 'INVALID_CONFIG');
+  const options = parseWithSchema(servingOptionsSchema, optionsInput, 'serving options', 'INVALID_CONFIG');
   if (!predictor && options.predictorTraces.length > 0) {
     const traces = [];
     for (const path of options.predictorTraces) traces.push(await readRoutingTrace(path));
@@ -100,7 +87,7 @@ export async function serve(
   const model = await loadModel(options.modelDir, { threads: options.threads, logger });
   if (predictor && predictor.state.moeLayers.join() !== model.summary.moeLayers.join()) {
     await model.close();
-    throw new SwitchyardError({
+    throw new ServingError({
       code: 'INVALID_CONFIG',
       message: `the predictor covers MoE layers ${predictor.state.moeLayers.join(', ')} but the model has ${model.summary.moeLayers.join(', ')}`,
       location: 'predictorTraces',
@@ -109,13 +96,16 @@ export async function serve(
   let remote: RemoteExperts | undefined;
   if (options.target !== 'in-process') {
     try {
-      remote = await connectRemoteExperts(model, {
-        target: options.target,
-        ...(options.planPath ? { planPath: options.planPath } : {}),
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        ...(options.region ? { region: options.region } : {}),
-        logger,
-      });
+      remote = await connectRemoteExperts(
+        model,
+        {
+          target: options.target,
+          planPath: options.planPath,
+          endpoint: options.endpoint,
+          region: options.region,
+        },
+        { logger },
+      );
       await probe(model, remote, remote.moeStep);
     } catch (error) {
       await remote?.close();
@@ -124,21 +114,12 @@ export async function serve(
     }
   }
   const activePlan = remote?.plan;
-  const placement = (plan: DeploymentPlan | undefined) =>
-    plan
-      ? `${remote!.target === 'aws' ? 'AWS Lambda' : `local Lambda runtime ${remote!.endpoint ?? ''}`.trim()}: ${plan.layers.reduce((n, layer) => n + layer.functions.reduce((m, fn) => m + fn.replicas, 0), 0)} functions (${plan.strategy} plan)`
-      : 'in process (onnxruntime)';
   const backend = createModelBackend(model, {
     maxContextTokens: await maxPositions(options.modelDir),
-    expertPlacement: placement(activePlan),
-    ...(remote ? { moeStep: remote.moeStep } : {}),
+    expertPlacement: placementOf(remote, activePlan),
+    moeStep: remote?.moeStep,
   });
-  const engine = createBatchScheduler(backend, {
-    batching: options.batching,
-    maxBatchSize: options.maxBatchSize,
-    ...(options.seed === undefined ? {} : { seed: options.seed }),
-    logger,
-  });
+  const engine = createBatchScheduler(backend, options, { logger });
   const online = predictor ? new OnlinePredictor(predictor, logger) : undefined;
   if (online) engine.onStep((event) => online.record(event));
   const adapter =
@@ -151,43 +132,28 @@ export async function serve(
             engine,
             online,
             warm: (moeStep) => probe(model, remote!, moeStep),
-            placement,
+            placement: (plan) => placementOf(remote, plan),
             logger,
           },
           options.adaptation,
         )
       : undefined;
-  let server: RunningServer;
-  try {
-    server = await startServer(
-      {
-        engine,
-        logger,
-        ...(online ? { predictor: () => online.status() } : {}),
-        ...(remote
-          ? { billing: () => remote!.billing(), deployment: () => adapter?.plan ?? activePlan }
-          : {}),
-        ...(adapter ? { adaptation: () => adapter.snapshot() } : {}),
-      },
-      serverOptions,
-    );
-  } catch (error) {
-    await adapter?.close();
-    await engine.close();
-    await remote?.close();
-    throw error;
-  }
+  const status: StatusProviders = {
+    predictor: online ? () => online.status() : undefined,
+    billing: remote ? () => remote!.billing() : undefined,
+    deployment: remote ? () => adapter?.plan ?? activePlan : undefined,
+    adaptation: adapter ? () => adapter.snapshot() : undefined,
+  };
   return {
-    server,
     engine,
     onlinePredictor: online,
     remote,
     adapter,
+    status,
     async close() {
-      await server.close();
       await adapter?.close();
       await engine.close();
-      // After draining: no step can still call a function.
+      // After the engine: no step can still call a function.
       await remote?.close();
     },
   };
@@ -213,26 +179,11 @@ async function probe(model: MoeModel, remote: RemoteExperts, moeStep: MoeStep): 
         topkWeights,
       });
     } catch (error) {
-      throw new SwitchyardError({
+      throw new ServingError({
         code: 'INVALID_CONFIG',
-        message: `the expert functions of layer ${layer} could not be invoked on ${remote.target}${remote.target === 'aws' ? ' (are AWS credentials configured and the plan deployed with `switchyard deploy`?)' : ''}: ${describeError(error)}`,
+        message: `the expert functions of layer ${layer} could not be invoked on ${remote.target}${remote.target === 'aws' ? ' (are AWS credentials configured and the plan deployed?)' : ''}: ${describeError(error)}`,
         cause: error,
       });
     }
   }
-}
-
-/** The bundled demo model, found by walking up from this file to the repository's `fixtures/`. */
-export function bundledModelDir(from: string = fileURLToPath(import.meta.url)): string {
-  let dir = dirname(from);
-  for (let i = 0; i < 8; i++) {
-    const candidate = resolve(dir, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
-    if (existsSync(join(candidate, 'config.json'))) return candidate;
-    dir = dirname(dir);
-  }
-  throw new SwitchyardError({
-    code: 'NOT_FOUND',
-    message:
-      'the bundled model fixtures/checkpoints/shakespeare-mixtral-8x2 was not found; pass a model directory',
-  });
 }

@@ -2,33 +2,32 @@ import { join } from 'node:path';
 import { type RoutingTrace, readRoutingTrace } from '@switchyard/core';
 import { loadModel, type MoeModel } from '@switchyard/model';
 import { fitPredictor } from '@switchyard/predictor';
+import { withServer } from '@switchyard/testing/server';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledModelDir, type ServingStack, serve } from '../src/serve.js';
+import { type HttpServingStack, serve } from '../src/http/serve.js';
+import { bundledModelDir, bundledTracesDir } from './fixtures.js';
 
 /** The shipped stack: the bundled trained model behind the continuous-batching engine and real HTTP. */
 describe('serving the bundled model', () => {
-  let stack: ServingStack;
+  let stack: HttpServingStack;
   let reference: MoeModel;
   let client: OpenAI;
 
-  beforeAll(async () => {
-    const calibration = await readRoutingTrace(
-      join(bundledModelDir(), '../../traces/shakespeare-mixtral-8x2/calibration.safetensors'),
-    );
+  const served = withServer(async (listen) => {
+    const calibration = await readRoutingTrace(join(bundledTracesDir, 'calibration.safetensors'));
     // A slice keeps the fit fast; the predictor then learns online from served routing.
     const predictor = fitPredictor(sliceTrace(calibration, 8192));
-    stack = await serve(
-      { modelDir: bundledModelDir(), maxBatchSize: 8, seed: 1 },
-      { port: 0 },
-      { predictor },
-    );
-    reference = await loadModel(bundledModelDir());
-    client = new OpenAI({ apiKey: 'unused', baseURL: `${stack.server.url}/v1`, maxRetries: 0 });
+    stack = await serve({ modelDir: bundledModelDir, maxBatchSize: 8, seed: 1 }, listen, { predictor });
+    return { url: stack.server.url, close: () => stack.close() };
+  });
+
+  beforeAll(async () => {
+    reference = await loadModel(bundledModelDir);
+    client = new OpenAI({ apiKey: 'unused', baseURL: served.apiUrl, maxRetries: 0 });
   });
 
   afterAll(async () => {
-    await stack?.close();
     await reference?.close();
   });
 
@@ -93,7 +92,7 @@ describe('serving the bundled model', () => {
     // Uniform guessing scores K/E = 0.25; a fitted predictor with the previous layer's routing does far better.
     expect(status.hitRate).toBeGreaterThan(0.5);
     expect(stack.onlinePredictor!.predictor.drift().observedTokens).toBe(fedTokens);
-    const metrics = await (await fetch(`${stack.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${served.url}/metrics`)).text();
     const hitRate = Number(/^switchyard_predictor_hit_rate (\S+)$/m.exec(metrics)?.[1]);
     expect(hitRate).toBeCloseTo(status.hitRate, 6);
   });

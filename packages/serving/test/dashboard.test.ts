@@ -1,50 +1,39 @@
-import { existsSync } from 'node:fs';
+import { launchChromium } from '@switchyard/testing/browser';
+import { withServer } from '@switchyard/testing/server';
 import OpenAI from 'openai';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchScheduler } from '../src/batch-scheduler.js';
-import type { Engine } from '../src/engine.js';
-import { type RunningServer, startServer } from '../src/http-server.js';
+import { startServer } from '../src/http/http-server.js';
 import { ToyBackend } from './toy-backend.js';
 
-const chromiumPath = '/usr/bin/chromium';
-const hasChromium = existsSync(chromiumPath);
-if (!hasChromium) {
-  process.stderr.write(
-    `dashboard browser test skipped: ${chromiumPath} is absent (tooling/scripts/install-chromium.sh installs it)\n`,
-  );
-}
 const apiKey = 'dashboard-key-123456';
 
-describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
-  let engine: Engine;
-  let server: RunningServer;
+/** Fails (never skips) without Debian's chromium: the test command installs it. */
+describe('dashboard in headless Chromium', () => {
   let browser: Browser;
+  let closeBrowser: (() => Promise<void>) | undefined;
   let client: OpenAI;
 
+  const server = withServer(async (listen) => {
+    const engine = createBatchScheduler(new ToyBackend(), { batching: 'continuous', maxBatchSize: 8 });
+    const running = await startServer({ engine }, { ...listen, apiKeys: [apiKey], historyIntervalMs: 200 });
+    return {
+      url: running.url,
+      async close() {
+        await running.close();
+        await engine.close();
+      },
+    };
+  });
+
   beforeAll(async () => {
-    engine = createBatchScheduler(new ToyBackend(), { batching: 'continuous', maxBatchSize: 8 });
-    server = await startServer({ engine }, { port: 0, apiKeys: [apiKey], historyIntervalMs: 200 });
-    client = new OpenAI({ apiKey, baseURL: `${server.url}/v1`, maxRetries: 0 });
-    browser = await chromium.launch({
-      executablePath: chromiumPath,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    client = new OpenAI({ apiKey, baseURL: server.apiUrl, maxRetries: 0 });
+    ({ browser, close: closeBrowser } = await launchChromium());
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    await engine?.close();
+    await closeBrowser?.();
   });
 
   it('renders live throughput, request counts and expert popularity', async () => {

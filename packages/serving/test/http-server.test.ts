@@ -1,10 +1,11 @@
 import { request as httpRequest } from 'node:http';
+import { withServer } from '@switchyard/testing/server';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createBatchScheduler } from '../src/batch-scheduler.js';
 import type { Engine } from '../src/engine.js';
-import { type RunningServer, startServer } from '../src/http-server.js';
-import { completionResponseSchema, errorBodySchema } from '../src/schemas.js';
+import { type RunningServer, startServer } from '../src/http/http-server.js';
+import { completionResponseSchema, errorBodySchema } from '../src/http/schemas.js';
 import { ToyBackend } from './toy-backend.js';
 
 const apiKey = 'test-key-0123456789';
@@ -37,13 +38,13 @@ describe('OpenAI-compatible server over the batching engine', () => {
   let server: RunningServer;
   let client: OpenAI;
 
-  beforeAll(async () => {
+  const served = withServer(async (listen) => {
     backend = new ToyBackend({ stepDelayMs: 2 });
     engine = createBatchScheduler(backend, { batching: 'continuous', maxBatchSize: 8, seed: 1 });
     server = await startServer(
       { engine },
       {
-        port: 0,
+        ...listen,
         apiKeys: [apiKey],
         maxBodyBytes: 4096,
         maxPromptTokens: 64,
@@ -51,12 +52,17 @@ describe('OpenAI-compatible server over the batching engine', () => {
         rateLimitBurst: 1000,
       },
     );
-    client = new OpenAI({ apiKey, baseURL: `${server.url}/v1`, maxRetries: 0 });
+    return {
+      url: server.url,
+      async close() {
+        await server.close();
+        await engine.close();
+      },
+    };
   });
 
-  afterAll(async () => {
-    await server.close();
-    await engine.close();
+  beforeAll(() => {
+    client = new OpenAI({ apiKey, baseURL: served.apiUrl, maxRetries: 0 });
   });
 
   it('answers a completion through the official openai client', async () => {

@@ -3,16 +3,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel } from '@switchyard/model';
 import { createDefaultPlan } from '@switchyard/scatter-gather';
+import { withServer } from '@switchyard/testing/server';
 import OpenAI from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundledModelDir, type ServingStack, serve } from '../src/serve.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type HttpServingStack, serve } from '../src/http/serve.js';
+import { bundledModelDir } from './fixtures.js';
 
 /**
  * `target: local`: the embedded Lambda runtime (real function processes) behind the real HTTP server,
  * experts scatter-gathered through LambdaExecutor.
  */
 describe('serving with experts on the local Lambda runtime', () => {
-  let stack: ServingStack;
+  let stack: HttpServingStack;
   let client: OpenAI;
   let inProcess: string[];
   const prompts = ['ROMEO:\n', 'First Citizen:\nBefore we proceed'];
@@ -21,8 +23,8 @@ describe('serving with experts on the local Lambda runtime', () => {
   const streamTokens = 160;
   let streamReference: string[];
 
-  beforeAll(async () => {
-    const model = await loadModel(bundledModelDir());
+  const server = withServer(async (listen) => {
+    const model = await loadModel(bundledModelDir);
     // One function per layer holding all 8 experts: 4 cold starts instead of 32.
     const plan = createDefaultPlan(model.summary, { expertsPerFunction: 8, beta: 16, memoryMB: 1024 });
     inProcess = [];
@@ -46,7 +48,7 @@ describe('serving with experts on the local Lambda runtime', () => {
     writeFileSync(planPath, JSON.stringify(plan));
     stack = await serve(
       {
-        modelDir: bundledModelDir(),
+        modelDir: bundledModelDir,
         target: 'local',
         planPath,
         maxBatchSize: 8,
@@ -54,14 +56,14 @@ describe('serving with experts on the local Lambda runtime', () => {
         // Re-plans only when the test forces one; one replica keeps the local cold starts few.
         adaptation: { intervalMs: 0, maxReplicas: 1, maxEvaluations: 8 },
       },
-      { port: 0 },
+      listen,
     );
-    client = new OpenAI({ apiKey: 'unused', baseURL: `${stack.server.url}/v1`, maxRetries: 0 });
-  }, 120_000);
+    return { url: stack.server.url, close: () => stack.close() };
+  });
 
-  afterAll(async () => {
-    await stack?.close();
-  }, 60_000);
+  beforeAll(() => {
+    client = new OpenAI({ apiKey: 'unused', baseURL: server.apiUrl, maxRetries: 0 });
+  });
 
   it('greedy completions through the functions equal in-process generation, and billing shows up in /metrics', async () => {
     const served = await Promise.all(
@@ -75,13 +77,13 @@ describe('serving with experts on the local Lambda runtime', () => {
       ),
     );
     expect(served.map((completion) => completion.choices[0]!.text)).toEqual(inProcess);
-    const deployment = (await (await fetch(`${stack.server.url}/v1/deployment`)).json()) as {
+    const deployment = (await (await fetch(`${server.url}/v1/deployment`)).json()) as {
       plan: { layers: { functions: { functionNames: string[] }[] }[] } | null;
       expertPlacement: string;
     };
     expect(deployment.plan?.layers).toHaveLength(4);
     expect(deployment.expertPlacement).toContain('local Lambda runtime');
-    const metrics = await (await fetch(`${stack.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(metrics)?.[1]);
     expect(value('switchyard_function_invocations_total')).toBeGreaterThan(0);
     expect(value('switchyard_billed_gb_seconds_total')).toBeGreaterThan(0);
@@ -89,8 +91,7 @@ describe('serving with experts on the local Lambda runtime', () => {
   }, 120_000);
 
   it('a forced re-plan during concurrent streams deploys new functions, switches, and every stream completes unchanged', async () => {
-    const before = ((await (await fetch(`${stack.server.url}/v1/deployment`)).json()) as DeploymentBody)
-      .plan!;
+    const before = ((await (await fetch(`${server.url}/v1/deployment`)).json()) as DeploymentBody).plan!;
     let rolledOut = false;
     const afterRollout = streamPrompts.map(() => 0);
     const streams = streamPrompts.map(async (prompt, index) => {
@@ -120,7 +121,7 @@ describe('serving with experts on the local Lambda runtime', () => {
     expect(results.every((result) => result.finish === 'length')).toBe(true);
     // The switch happened while every stream was still generating.
     for (const count of afterRollout) expect(count).toBeGreaterThan(0);
-    const after = (await (await fetch(`${stack.server.url}/v1/deployment`)).json()) as DeploymentBody;
+    const after = (await (await fetch(`${server.url}/v1/deployment`)).json()) as DeploymentBody;
     const names = (plan: DeploymentBody['plan']) =>
       plan!.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
     expect(after.plan!.strategy).not.toBe('manual');
@@ -132,7 +133,7 @@ describe('serving with experts on the local Lambda runtime', () => {
       (await fetch(`${stack.remote!.endpoint}/2015-03-31/functions/${name}/configuration`)).status;
     for (const name of names(before)) expect(await status(name)).toBe(404);
     for (const name of names(after.plan)) expect(await status(name)).toBe(200);
-    const metrics = await (await fetch(`${stack.server.url}/metrics`)).text();
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^switchyard_plan_rollouts_total 1$/m);
   }, 240_000);
 });

@@ -1,37 +1,12 @@
-import {
-  describeError,
-  SwitchyardError,
-  type SwitchyardErrorCode,
-  type SwitchyardErrorOptions,
-} from '@switchyard/core';
+import { SwitchyardError, type SwitchyardErrorCode } from '@switchyard/core';
+import { HttpError } from '../errors.js';
 import type { ErrorBody } from './schemas.js';
 
-/** A request error with the OpenAI-style details a client reads: `param`, `code`, extra headers. */
-export class ServerError extends SwitchyardError {
-  readonly param: string | null;
-  readonly apiCode: string | null;
-  readonly headers: Record<string, string>;
-  /** Overrides the status the code maps to (e.g. 405 for a wrong method). */
-  readonly status: number | undefined;
-
-  constructor(
-    options: SwitchyardErrorOptions & {
-      param?: string;
-      apiCode?: string;
-      headers?: Record<string, string>;
-      status?: number;
-    },
-  ) {
-    super(options);
-    this.status = options.status;
-    this.name = 'ServerError';
-    this.param = options.param ?? null;
-    this.apiCode = options.apiCode ?? null;
-    this.headers = options.headers ?? {};
-  }
-}
-
-/** The one place error codes become HTTP statuses and OpenAI error types. */
+/**
+ * The one place error codes become HTTP statuses and OpenAI error types. Any Switchyard error maps by
+ * its `code`, whichever package raised it; an `HttpError` may add `param`, an OpenAI `code`, headers,
+ * and (for 405 only, which no code names) a status.
+ */
 const httpMapping: Record<SwitchyardErrorCode, { status: number; type: string }> = {
   INVALID_INPUT: { status: 400, type: 'invalid_request_error' },
   TRACE_INVALID: { status: 400, type: 'invalid_request_error' },
@@ -56,16 +31,14 @@ const httpMapping: Record<SwitchyardErrorCode, { status: number; type: string }>
   TIMEOUT: { status: 504, type: 'server_error' },
 };
 
-export function httpStatusFor(code: SwitchyardErrorCode): number {
-  return httpMapping[code].status;
-}
-
-/** Status, headers and `{ error: { message, type, param, code } }` body for any thrown value. */
-export function toErrorResponse(error: unknown): {
+export interface ErrorResponse {
   status: number;
   headers: Record<string, string>;
   body: ErrorBody;
-} {
+}
+
+/** Status, headers and `{ error: { message, type, param, code } }` body for any thrown value. */
+export function toErrorResponse(error: unknown): ErrorResponse {
   if (!SwitchyardError.isInstance(error)) {
     // Unexpected failures do not leak internals to clients; the server logs them.
     return {
@@ -75,21 +48,17 @@ export function toErrorResponse(error: unknown): {
     };
   }
   const mapping = httpMapping[error.code];
-  const serverError = error instanceof ServerError ? error : undefined;
+  const details = HttpError.isInstance(error) ? error : undefined;
   return {
-    status: serverError?.status ?? mapping.status,
-    headers: serverError?.headers ?? {},
+    status: details?.status ?? mapping.status,
+    headers: details?.headers ?? {},
     body: {
       error: {
         message: error.message,
         type: mapping.type,
-        param: serverError?.param ?? null,
-        code: serverError?.apiCode ?? error.code.toLowerCase(),
+        param: details?.param ?? null,
+        code: details?.apiCode ?? error.code.toLowerCase(),
       },
     },
   };
-}
-
-export function internalError(error: unknown): SwitchyardError {
-  return new SwitchyardError({ code: 'INTERNAL', message: describeError(error), cause: error });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MetricsRegistry } from './metrics.js';
+import { MetricsRegistry } from './metrics-registry.js';
 
 describe('MetricsRegistry', () => {
   it('renders counters, gauges and cumulative histogram buckets in Prometheus text format', () => {

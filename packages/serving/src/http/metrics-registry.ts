@@ -1,6 +1,6 @@
 /**
  * A small Prometheus registry (text exposition format 0.0.4): counters, gauges and histograms with
- * labels. The server keeps its own so it has no dependency and the dashboard can read the same numbers.
+ * labels. The HTTP layer keeps its own so it needs no dependency and the dashboard reads the same numbers.
  */
 type Labels = Record<string, string | number>;
 

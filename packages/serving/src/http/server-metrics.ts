@@ -1,34 +1,6 @@
-import type { Engine, StepEvent } from './engine.js';
-import { MetricsRegistry } from './metrics.js';
-
-/** Billing so far, from the executor's REPORT lines (absent when experts run in process). */
-export interface BillingTotals {
-  billedGbSeconds: number;
-  costUsd: number;
-  invocations: number;
-  retries: number;
-}
-
-/** Online predictor quality on served traffic (absent when no predictor is attached). */
-export interface PredictorStatus {
-  /** Mean |predicted top-k ∩ actual top-k| / k over served tokens. */
-  hitRate: number;
-  observedTokens: number;
-}
-
-/** Plan adaptation (absent with in-process experts). */
-export interface AdaptationTotals {
-  rollouts: number;
-  failedRollouts: number;
-  /** Relative drift of the active plan's predicted cost since its rollout (undefined before a check). */
-  drift: number | undefined;
-}
-
-export interface StatusProviders {
-  billing?: () => BillingTotals;
-  adaptation?: () => AdaptationTotals;
-  predictor?: () => PredictorStatus | undefined;
-}
+import type { Engine, StepEvent } from '../engine.js';
+import type { BillingTotals, StatusProviders } from '../status.js';
+import { MetricsRegistry } from './metrics-registry.js';
 
 export interface HistorySample {
   /** Unix ms. */

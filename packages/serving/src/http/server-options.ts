@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Everything `startServer` accepts; `env.ts` and `switchyard serve` both produce this. */
+/** Everything `startServer` accepts; the apps build it from SWITCHYARD_* variables and flags (`serving-settings.ts`). */
 export const serverOptionsSchema = z.object({
   host: z.string().min(1).default('127.0.0.1'),
   /** 0 = any free port (tests). */
@@ -30,8 +30,8 @@ export const serverOptionsSchema = z.object({
   historyLength: z.number().int().positive().default(600),
 });
 
-export type ServerOptions = z.output<typeof serverOptionsSchema>;
-export type ServerOptionsInput = z.input<typeof serverOptionsSchema>;
+export type ServerOptions = z.input<typeof serverOptionsSchema>;
+export type ResolvedServerOptions = z.output<typeof serverOptionsSchema>;
 
 const loopbackHosts = new Set(['localhost', '::1', '[::1]', '::ffff:127.0.0.1']);
 
