@@ -6,7 +6,7 @@ import { withServer } from '@switchyard/testing/server';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type HttpServingStack, serve } from '../src/http/serve.js';
-import { bundledModelDir, bundledTracesDir } from './fixtures.js';
+import { bundledModelDir, bundledTracesDir, generateAlone } from './fixtures.js';
 
 /** The shipped stack: the bundled trained model behind the continuous-batching engine and real HTTP. */
 describe('serving the bundled model', () => {
@@ -55,11 +55,7 @@ describe('serving the bundled model', () => {
       ),
     );
     for (const [index, prompt] of prompts.entries()) {
-      const [alone] = await reference.generate([Array.from(new TextEncoder().encode(prompt))], {
-        maxNewTokens: maxTokens,
-        greedy: true,
-      });
-      const expected = new TextDecoder().decode(Uint8Array.from(alone!.tokens));
+      const expected = await generateAlone(reference, prompt, maxTokens);
       expect(served[index]!.choices[0]!.text).toBe(expected);
       expect(served[index]!.usage!.completion_tokens).toBe(maxTokens);
     }

@@ -7,7 +7,7 @@ import { withServer } from '@switchyard/testing/server';
 import OpenAI from 'openai';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type HttpServingStack, serve } from '../src/http/serve.js';
-import { bundledModelDir } from './fixtures.js';
+import { bundledModelDir, generateAlone } from './fixtures.js';
 
 /**
  * `target: local`: the embedded Lambda runtime (real function processes) behind the real HTTP server,
@@ -28,21 +28,10 @@ describe('serving with experts on the local Lambda runtime', () => {
     // One function per layer holding all 8 experts: 4 cold starts instead of 32.
     const plan = createDefaultPlan(model.summary, { expertsPerFunction: 8, beta: 16, memoryMB: 1024 });
     inProcess = [];
-    for (const prompt of prompts) {
-      const [alone] = await model.generate([Array.from(new TextEncoder().encode(prompt))], {
-        maxNewTokens: maxTokens,
-        greedy: true,
-      });
-      inProcess.push(new TextDecoder().decode(Uint8Array.from(alone!.tokens)));
-    }
+    for (const prompt of prompts) inProcess.push(await generateAlone(model, prompt, maxTokens));
     streamReference = [];
-    for (const prompt of streamPrompts) {
-      const [alone] = await model.generate([Array.from(new TextEncoder().encode(prompt))], {
-        maxNewTokens: streamTokens,
-        greedy: true,
-      });
-      streamReference.push(new TextDecoder().decode(Uint8Array.from(alone!.tokens)));
-    }
+    for (const prompt of streamPrompts)
+      streamReference.push(await generateAlone(model, prompt, streamTokens));
     await model.close();
     const planPath = join(mkdtempSync(join(tmpdir(), 'switchyard-serve-plan-')), 'plan.json');
     writeFileSync(planPath, JSON.stringify(plan));
