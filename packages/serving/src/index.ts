@@ -26,7 +26,7 @@ export {
   type RemoteExperts,
   type RemoteExpertsDependencies,
 } from './remote-experts.js';
-export { type ServingDependencies, type ServingStack, startServing } from './serve.js';
+export { type ServingDependencies, type ServingStack, startServing } from './start-serving.js';
 export type {
   AdaptationStatus,
   BillingTotals,

@@ -1,5 +1,5 @@
 import type { ServingOptions } from '../options.js';
-import { type ServingDependencies, type ServingStack, startServing } from '../serve.js';
+import { type ServingDependencies, type ServingStack, startServing } from '../start-serving.js';
 import { type RunningServer, startServer } from './http-server.js';
 import type { ServerOptions } from './server-options.js';
 
