@@ -11,8 +11,9 @@ describe('switchyard serve', () => {
 
   it('serves the bundled model on a free port and stops on SIGINT', async () => {
     serving = startCli(['serve', '--port', '0', '--max-batch-size', '4'], { env: { SWITCHYARD_SEED: '1' } });
-    const line = await serving.waitForLine(/^serving \S+ on http:\/\//);
-    const [, model, url] = /^serving (\S+) on (http:\/\/\S+)/.exec(line)!;
+    // The last line of the banner: every line before it is out.
+    await serving.waitForLine(/^ {2}experts run /);
+    const [, model, url] = /^serving (\S+) on (http:\/\/\S+)/m.exec(serving.stdout)!;
     expect(model).toBe('shakespeare-mixtral-8x2');
     expect(serving.stdout).toContain(`completions  POST ${url}/v1/completions`);
     expect(serving.stdout).toContain('experts run  in process (onnxruntime); continuous batching');
