@@ -1,6 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { delay } from '@switchyard/core';
 import { loadModel } from '@switchyard/model';
 import { createDefaultPlan } from '@switchyard/scatter-gather';
 import { withServer } from '@switchyard/testing/server';
@@ -101,8 +102,7 @@ describe('serving with experts on the local Lambda runtime', () => {
       return { text, finish };
     });
     // Wait until every stream is producing, then force a re-plan mid-flight.
-    while (stack.engine.stats().activeSequences < streamPrompts.length)
-      await new Promise((resolve) => setTimeout(resolve, 50));
+    while (stack.engine.stats().activeSequences < streamPrompts.length) await delay(50);
     expect(await stack.adapter!.check({ force: true })).toBe(true);
     rolledOut = true;
     const results = await Promise.all(streams);

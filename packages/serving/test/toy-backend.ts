@@ -1,4 +1,4 @@
-import { SwitchyardError } from '@switchyard/core';
+import { delay, SwitchyardError } from '@switchyard/core';
 import type { BatchEntry, BatchStepResult, DecodeBackend } from '../src/batch-scheduler.js';
 
 /**
@@ -25,7 +25,7 @@ export class ToyBackend implements DecodeBackend {
   }
 
   async step(batch: readonly BatchEntry[]): Promise<BatchStepResult> {
-    if (this.stepDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.stepDelayMs));
+    if (this.stepDelayMs > 0) await delay(this.stepDelayMs);
     this.batchSizes.push(batch.length);
     const tokens = batch.flatMap((entry) => [...entry.tokenIds]);
     if (tokens.includes(7)) {
