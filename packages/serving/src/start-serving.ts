@@ -94,8 +94,9 @@ export async function startServing(
     });
   }
   let remote: RemoteExperts | undefined;
-  if (options.target !== 'in-process') {
-    try {
+  let maxContextTokens: number;
+  try {
+    if (options.target !== 'in-process') {
       remote = await connectRemoteExperts(
         model,
         {
@@ -107,15 +108,16 @@ export async function startServing(
         { logger },
       );
       await probe(model, remote, remote.moeStep);
-    } catch (error) {
-      await remote?.close();
-      await model.close();
-      throw error;
     }
+    maxContextTokens = await maxPositions(options.modelDir);
+  } catch (error) {
+    await remote?.close();
+    await model.close();
+    throw error;
   }
   const activePlan = remote?.plan;
   const backend = createModelBackend(model, {
-    maxContextTokens: await maxPositions(options.modelDir),
+    maxContextTokens,
     expertPlacement: placementOf(remote, activePlan),
     moeStep: remote?.moeStep,
   });
