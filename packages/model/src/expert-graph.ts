@@ -48,13 +48,18 @@ export function buildSwigluGraph(
 
 /** What `buildExpertGraph` and `buildSharedExpertGraph` take. */
 export interface ExpertGraphOptions {
-  /** The weights' format; float32 when absent. int4 defaults to blocks of 32. */
+  /**
+   * The weights' format; absent = the holder's (`MoeModel.quantization`), float32 for a bare
+   * checkpoint. int4 defaults to blocks of 32.
+   */
   quantization?: ExpertQuantization;
 }
 
 /** Anything that holds a loaded checkpoint (a `MoeModel` or a `Checkpoint` wrapper). */
 export interface CheckpointHolder {
   checkpoint: Checkpoint;
+  /** The format the holder's experts run in (a `MoeModel`'s); graphs are built in it unless told otherwise. */
+  quantization?: ExpertQuantization;
 }
 
 /** The SwiGLU weights of routed expert `expert` in decoder layer `layer`. */
@@ -228,7 +233,7 @@ export function buildExpertGraph(
   expert: number,
   options: ExpertGraphOptions = {},
 ): Uint8Array {
-  return expertGraph(model, layer, expert, options.quantization).build();
+  return expertGraph(model, layer, expert, options.quantization ?? model.quantization).build();
 }
 
 /**
@@ -250,9 +255,10 @@ export function buildSharedExpertGraph(
     });
   const H = config.hiddenSize;
   const names = config.names;
-  if (options.quantization) {
-    checkQuantizable(names.sharedExpert(layer, 'gate'), H, options.quantization);
-    checkQuantizable(names.sharedExpert(layer, 'down'), I, options.quantization);
+  const quantization = options.quantization ?? model.quantization;
+  if (quantization) {
+    checkQuantizable(names.sharedExpert(layer, 'gate'), H, quantization);
+    checkQuantizable(names.sharedExpert(layer, 'down'), I, quantization);
   }
   return swigluGraph(
     {
@@ -263,7 +269,7 @@ export function buildSharedExpertGraph(
       down: model.checkpoint.float32(names.sharedExpert(layer, 'down'), [H, I]),
     },
     `layer${layer}_shared_expert`,
-    options.quantization,
+    quantization,
   ).build();
 }
 

@@ -1,5 +1,12 @@
 import { basename, resolve } from 'node:path';
-import { type Logger, type ModelSummary, type MoeStep, noopLogger, parseWithSchema } from '@switchyard/core';
+import {
+  type ExpertQuantization,
+  type Logger,
+  type ModelSummary,
+  type MoeStep,
+  noopLogger,
+  parseWithSchema,
+} from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
@@ -20,6 +27,8 @@ export interface MoeModel {
   readonly summary: ModelSummary;
   readonly config: ModelConfig;
   readonly checkpoint: Checkpoint;
+  /** The format the routed experts run in (`{ format: 'none' }` = float32); `buildExpertGraph(model, …)` follows it. */
+  readonly quantization: ExpertQuantization;
   createSequence(): Sequence;
   /** deepseek_v3: the router's e_score_correction_bias of a MoE layer. */
   correctionBias(layer: number): Float32Array | undefined;
@@ -92,6 +101,7 @@ async function createRuntime(
     summary,
     config,
     checkpoint,
+    quantization: options.quantization ?? { format: 'none' },
     inProcessMoeStep,
     runExpert,
     createSequence: () =>

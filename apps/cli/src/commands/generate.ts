@@ -1,9 +1,10 @@
-import { SwitchyardError } from '@switchyard/core';
+import { deploymentPlanSchema, SwitchyardError } from '@switchyard/core';
 import { loadModel } from '@switchyard/model';
 import { connectRemoteExperts, type RemoteExperts } from '@switchyard/serving';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
-import { requireDirectory } from '../io.js';
+import { readJsonFileWithSchema, requireDirectory } from '../io.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
 function number(value: string): number {
@@ -34,6 +35,7 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
     )
     .option('--plan <plan.json>', 'deployment plan for --target (default: one function per expert)')
     .option('--endpoint <url>', 'Lambda API endpoint (local: a running `switchyard lambda serve`)');
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -46,11 +48,16 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
         "switchyard generate fixtures/checkpoints/shakespeare-mixtral-8x2 --prompt 'ROMEO:' --greedy --target local",
       description: 'deploy one function per expert to the embedded Lambda runtime and generate through it',
     },
+    {
+      command:
+        "switchyard generate fixtures/checkpoints/shakespeare-mixtral-8x2 --prompt 'ROMEO:' --greedy --quantize int4 --target local",
+      description: 'the same with int4 experts: the functions ship and run the quantized graphs',
+    },
   ]);
   command.action(
     async (
       dir: string,
-      options: {
+      options: QuantizeFlags & {
         prompt: string;
         maxNewTokens: number;
         greedy?: boolean;
@@ -65,8 +72,20 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
         endpoint?: string;
       },
     ) => {
+      // A plan records the format its functions were sized for; --quantize must agree with it.
+      const quantization = quantizationFromFlags(
+        options,
+        options.plan
+          ? {
+              quantization: readJsonFileWithSchema(options.plan, deploymentPlanSchema, 'deployment plan')
+                .model.quantization,
+              source: options.plan,
+            }
+          : undefined,
+      );
       const model = await loadModel(requireDirectory(dir, 'model directory'), {
         threads: options.threads,
+        quantization,
         logger,
       });
       let remote: RemoteExperts | undefined;

@@ -4,6 +4,7 @@ import { registerBench } from './bench.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
+import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
@@ -39,4 +40,5 @@ export const commands: CommandRegistrar[] = [
   generateCommand,
   traceCommand,
   registerServe,
+  evalCommand,
 ];
