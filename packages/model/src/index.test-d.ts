@@ -52,6 +52,7 @@ test('@switchyard/model/internal exports exactly its building blocks', () => {
     | 'route'
     | 'routerScores'
     | 'runnableArchitectures'
+    | 'weightMatrixBytes'
   >();
   expectTypeOf<internal.ResolvedLoadModelOptions['threads']>().toEqualTypeOf<number>();
 });

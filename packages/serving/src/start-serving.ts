@@ -84,7 +84,11 @@ export async function startServing(
     for (const path of options.predictorTraces) traces.push(await readRoutingTrace(path));
     predictor = fitPredictor(traces, { logger });
   }
-  const model = await loadModel(options.modelDir, { threads: options.threads, logger });
+  const model = await loadModel(options.modelDir, {
+    threads: options.threads,
+    quantization: options.quantization,
+    logger,
+  });
   if (predictor && predictor.state.moeLayers.join() !== model.summary.moeLayers.join()) {
     await model.close();
     throw new ServingError({

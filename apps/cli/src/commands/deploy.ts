@@ -7,9 +7,10 @@ import { Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { readJsonFileWithSchema, requireDirectory } from '../io.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface DeployFlags {
+interface DeployFlags extends QuantizeFlags {
   plan: string;
   model?: string;
   target: 'local' | 'aws';
@@ -98,6 +99,8 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
       new Option('--emit <format>', 'write a deployment artefact instead of deploying').choices(['sam']),
     )
     .option('--out-dir <dir>', 'where --emit writes', 'switchyard-sam');
+  // The plan records the format its memory was sized for; the graphs are built in it.
+  addQuantizeOptions(deploy);
   addJsonOption(deploy);
   addExamples(deploy, [
     {
@@ -117,10 +120,14 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
   deploy.action(async (flags: DeployFlags) => {
     const plan = readJsonFileWithSchema(flags.plan, deploymentPlanSchema, 'plan');
     const dir = checkpointDir(flags, plan, context);
+    const quantization = quantizationFromFlags(flags, {
+      quantization: plan.model.quantization,
+      source: flags.plan,
+    });
     let checkpoint: Checkpoint | undefined;
     const graphs = async (layer: number, expert: number): Promise<Uint8Array> => {
       checkpoint ??= await loadCheckpoint(dir);
-      return buildExpertGraph({ checkpoint }, layer, expert);
+      return buildExpertGraph({ checkpoint }, layer, expert, { quantization });
     };
     if (flags.emit === 'sam') {
       const written = await writeSamProject(plan, { outDir: resolve(flags.outDir), graphs });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import {
   type DeploymentPlan,
+  type ExpertQuantization,
   parseJson,
   parseWithSchema,
   readRoutingTrace,
@@ -9,6 +10,7 @@ import {
 } from '@switchyard/core';
 import { loadComputeProfile } from '@switchyard/cost-model';
 import { loadCheckpoint, summarizeCheckpoint } from '@switchyard/model';
+import { weightMatrixBytes } from '@switchyard/model/internal';
 import {
   forecastFromPopularity,
   forecastFromPrediction,
@@ -36,9 +38,10 @@ import {
   requireFile,
   writeTextFile,
 } from '../io.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface PlanFlags {
+interface PlanFlags extends QuantizeFlags {
   model: string;
   traces?: string;
   predictor?: string;
@@ -83,11 +86,23 @@ function bundledPopularity(fixturesDir: string, model: PlannerModel): number[][]
   });
 }
 
-async function resolveModel(spec: string): Promise<{ model: PlannerModel; matrices: number }> {
-  if (spec.startsWith('paper:')) return { model: paperShape(spec.slice('paper:'.length)), matrices: 2 };
+async function resolveModel(
+  spec: string,
+  quantization: ExpertQuantization | undefined,
+): Promise<{ model: PlannerModel; matrices: number }> {
+  if (spec.startsWith('paper:')) {
+    const model = paperShape(spec.slice('paper:'.length));
+    if (!quantization) return { model, matrices: 2 };
+    // A paper expert is W₁ H×F + b₁ + W₂ F×H + b₂: the matrices in the format, the biases float32.
+    const H = model.hiddenSize;
+    const F = model.expertIntermediateSize;
+    const bytesPerExpert =
+      weightMatrixBytes(H, F, quantization) + weightMatrixBytes(F, H, quantization) + 4 * (F + H);
+    return { model: { ...model, bytesPerExpert, quantization }, matrices: 2 };
+  }
   const dir = requireDirectory(spec, 'model directory');
   requireFile(join(dir, 'config.json'), 'config.json of the model');
-  const summary = summarizeCheckpoint(await loadCheckpoint(dir), basename(dir));
+  const summary = summarizeCheckpoint(await loadCheckpoint(dir), basename(dir), quantization);
   // Hugging Face MoE experts are gated (gate, up, down): three matrices.
   return { model: plannerModelFromSummary(summary), matrices: 3 };
 }
@@ -155,6 +170,7 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       'measured compute profile JSON (default: a nominal FLOP-based profile)',
     )
     .requiredOption('--out <file>', 'where to write plan.json (core deployment-plan schema v1)');
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -169,7 +185,15 @@ export const registerPlan: CommandRegistrar = (program, context) => {
     },
   ]);
   command.action(async (flags: PlanFlags) => {
-    const { model, matrices } = await resolveModel(flags.model);
+    // A measured profile says which format it timed; the plan's format must be that one.
+    const measured = flags.computeProfile
+      ? loadComputeProfile(requireFile(flags.computeProfile, 'compute profile'))
+      : undefined;
+    const quantization = quantizationFromFlags(
+      flags,
+      measured ? { quantization: measured.subject.quantization, source: flags.computeProfile! } : undefined,
+    );
+    const { model, matrices } = await resolveModel(flags.model, quantization);
     const trace = flags.traces
       ? await readRoutingTrace(requireFile(flags.traces, 'routing trace'))
       : undefined;
@@ -209,9 +233,7 @@ export const registerPlan: CommandRegistrar = (program, context) => {
         layers: model.moeLayers,
       });
     }
-    const compute = flags.computeProfile
-      ? loadComputeProfile(requireFile(flags.computeProfile, 'compute profile'))
-      : nominalComputeProfile({ ...model, matrices });
+    const compute = measured ?? nominalComputeProfile({ ...model, matrices });
     const searching = flags.strategy === 'bo' || flags.strategy === 'random';
     const progress =
       searching && !flags.json ? context.output.progress('planning', flags.maxEvaluations) : undefined;
@@ -277,7 +299,11 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       );
       if (!flags.computeProfile)
         context.output.line(
-          'compute: nominal FLOP-based profile (pass --compute-profile for measured figures)',
+          `compute: nominal FLOP-based profile${quantization ? ' at float32 speed' : ''} (pass --compute-profile for measured figures)`,
+        );
+      if (quantization)
+        context.output.line(
+          `experts: ${quantization.format}${quantization.format === 'int4' ? ` (block ${quantization.blockSize})` : ''}, ${plan.model.bytesPerExpert} bytes each`,
         );
       context.output.line(`wrote ${out}`);
     });

@@ -1,11 +1,18 @@
-import { SwitchyardError } from '@switchyard/core';
+import { deploymentPlanSchema, SwitchyardError } from '@switchyard/core';
 import { InvalidArgumentError } from 'commander';
 import { readServingSettings } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory, requireFile } from '../io.js';
+import {
+  parseIntegerOption,
+  parsePositiveIntegerOption,
+  readJsonFileWithSchema,
+  requireDirectory,
+  requireFile,
+} from '../io.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface ServeCommandOptions {
+interface ServeCommandOptions extends QuantizeFlags {
   model?: string;
   port?: number;
   host?: string;
@@ -69,6 +76,7 @@ export const registerServe: CommandRegistrar = (program, context) => {
       '--predictor-trace <files...>',
       'routing traces to fit the expert-popularity predictor on; it then learns online from served routing',
     );
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -129,9 +137,21 @@ export const registerServe: CommandRegistrar = (program, context) => {
       env,
       flags,
     );
+    // A plan records the format its functions were sized for; --quantize must agree with it.
+    const quantization = quantizationFromFlags(
+      options,
+      serving.planPath
+        ? {
+            quantization: readJsonFileWithSchema(serving.planPath, deploymentPlanSchema, 'deployment plan')
+              .model.quantization,
+            source: serving.planPath,
+          }
+        : undefined,
+    );
     const stack = await serve(
       {
         ...serving,
+        quantization,
         planPath:
           serving.planPath === undefined ? undefined : requireFile(serving.planPath, 'deployment plan'),
         predictorTraces: (serving.predictorTraces ?? []).map((path) => requireFile(path, 'routing trace')),
