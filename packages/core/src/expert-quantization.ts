@@ -31,3 +31,20 @@ export const expertQuantizationSchema = z
       });
   });
 export type ExpertQuantization = z.output<typeof expertQuantizationSchema>;
+
+/**
+ * Bytes one weight matrix of `inFeatures` → `outFeatures` takes in a format: float32 values; int8
+ * codes and one float32 scale per output channel; int4 codes (two per byte) and one float32 scale per
+ * block of `blockSize` (default 32) input values of an output channel.
+ */
+export function weightMatrixBytes(
+  inFeatures: number,
+  outFeatures: number,
+  quantization: ExpertQuantization | undefined,
+): number {
+  const elements = inFeatures * outFeatures;
+  if (quantization?.format === 'int8') return elements + 4 * outFeatures;
+  if (quantization?.format === 'int4')
+    return elements / 2 + 4 * outFeatures * Math.ceil(inFeatures / (quantization.blockSize ?? 32));
+  return 4 * elements;
+}

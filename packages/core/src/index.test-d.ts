@@ -73,6 +73,7 @@ test('@switchyard/core exports exactly its contracts', () => {
     | 'transportMethods'
     | 'validateRoutingTrace'
     | 'vcpusForMemory'
+    | 'weightMatrixBytes'
     | 'wireDtypes'
     | 'wireHeaderBytes'
     | 'wireMagic'

@@ -46,6 +46,7 @@ export {
   expertQuantizationSchema,
   type Int4BlockSize,
   int4BlockSizes,
+  weightMatrixBytes,
 } from './expert-quantization.js';
 export { type LambdaLimits, lambdaLimits, vcpusForMemory } from './lambda-limits.js';
 export { type Logger, noopLogger } from './logger.js';

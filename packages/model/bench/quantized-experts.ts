@@ -16,10 +16,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { createRandom, type ExpertQuantization, median } from '@switchyard/core';
+import { createRandom, type ExpertQuantization, median, weightMatrixBytes } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { swigluGraph } from '../src/expert-graph.js';
-import { weightMatrixBytes } from '../src/expert-quantization.js';
 import { createSessionFromGraph } from '../src/expert-runner.js';
 import type { GraphQuantization } from '../src/graph-builder.js';
 

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { createRandom, type ExpertQuantization, SwitchyardError } from '@switchyard/core';
+import { createRandom, type ExpertQuantization, SwitchyardError, weightMatrixBytes } from '@switchyard/core';
 import fc from 'fast-check';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,6 @@ import {
   quantizeInt4,
   quantizeInt8,
   roundHalfEven,
-  weightMatrixBytes,
 } from './expert-quantization.js';
 import { createExpertRunner } from './expert-runner.js';
 import { GraphBuilder } from './graph-builder.js';

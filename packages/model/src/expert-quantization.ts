@@ -1,4 +1,4 @@
-import type { ExpertQuantization } from '@switchyard/core';
+import { type ExpertQuantization, weightMatrixBytes } from '@switchyard/core';
 import type { ModelConfig } from './config.js';
 import { ModelError } from './errors.js';
 
@@ -139,21 +139,6 @@ export function checkQuantizable(
       message: `int4 quantization needs the input dimension (${inFeatures}) to be a multiple of the block size ${blockSize}; use --quantize int8, or a block size that divides it`,
       location: `tensor ${tensorName}`,
     });
-}
-
-/** Bytes one [K → N] weight matrix takes in a format (codes and float32 scales; float32 without). */
-export function weightMatrixBytes(
-  inFeatures: number,
-  outFeatures: number,
-  quantization: ExpertQuantization,
-): number {
-  const elements = inFeatures * outFeatures;
-  if (quantization.format === 'int8') return elements + 4 * outFeatures;
-  if (quantization.format === 'int4') {
-    const blockSize = quantization.blockSize ?? defaultInt4BlockSize;
-    return elements / 2 + 4 * outFeatures * Math.ceil(inFeatures / blockSize);
-  }
-  return 4 * elements;
 }
 
 /** Bytes of one routed expert's weights in a format (gpt_oss biases stay float32). */

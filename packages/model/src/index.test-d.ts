@@ -52,7 +52,6 @@ test('@switchyard/model/internal exports exactly its building blocks', () => {
     | 'route'
     | 'routerScores'
     | 'runnableArchitectures'
-    | 'weightMatrixBytes'
   >();
   expectTypeOf<internal.ResolvedLoadModelOptions['threads']>().toEqualTypeOf<number>();
 });

@@ -8,7 +8,7 @@ export {
   expertGraphOutput,
   expertWeights,
 } from './expert-graph.js';
-export { expertWeightBytes, weightMatrixBytes } from './expert-quantization.js';
+export { expertWeightBytes } from './expert-quantization.js';
 export type { GraphQuantization } from './graph-builder.js';
 export {
   encodeOnnxModel,

@@ -24,6 +24,7 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'plannerModelFromSummary'
     | 'plannerStrategies'
     | 'popularityFromCounts'
+    | 'quantizedPaperRows'
     | 'runPaperBenchmarkModel'
   >();
   expectTypeOf<api.OptimizerOptions>().toEqualTypeOf<z.input<typeof api.optimizerOptionsSchema>>();

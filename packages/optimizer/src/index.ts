@@ -42,6 +42,11 @@ export {
   popularityFromCounts,
 } from './paper-shapes.js';
 export { planDeployment } from './plan-deployment.js';
+export {
+  type QuantizedPaperRow,
+  type QuantizedPaperRowsInput,
+  quantizedPaperRows,
+} from './quantized-paper-rows.js';
 export type {
   CategoricalDimension,
   Dimension,

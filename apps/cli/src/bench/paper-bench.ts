@@ -11,6 +11,7 @@ import {
 } from '@switchyard/optimizer';
 import { profilePaperExpert } from './paper-profile.js';
 import { runPaperValidation, type ValidationResult } from './paper-validation.js';
+import { type QuantizedBenchResult, quantizedRowsMarkdown, runQuantizedRows } from './quantized-rows.js';
 
 export const paperBenchShapes = [
   'bert-moe-12x4',
@@ -40,6 +41,8 @@ export interface PaperBenchOptions {
   cpuUsdPerHour?: number;
   /** Use this profile instead of loading/profiling one (tests). */
   compute?: ComputeProfile;
+  /** Add the quantized rows (float32 vs int8 vs int4, quantized-rows.ts); default true. */
+  quantized?: boolean;
   logger?: Logger;
   onProgress?: (message: string) => void;
 }
@@ -51,6 +54,8 @@ export interface PaperBenchResult {
   targets: typeof paperTargets;
   models: PaperBenchmarkModelResult[];
   validation: ValidationResult | null;
+  /** Issue #18's rows: each shape per expert format, with the accuracy each format costs. */
+  quantized: QuantizedBenchResult | null;
   wallTimeS: number;
 }
 
@@ -102,6 +107,20 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       }),
     );
   }
+  // Quantized rows (issue #18): a separate piece, planned at each float32 row's SLO.
+  const quantized =
+    options.quantized === false
+      ? null
+      : await runQuantizedRows({
+          fixturesDir: options.fixturesDir,
+          shapes: models.map((m) => ({ shape: m.model.replace(/^paper:/, ''), sloMs: m.sloMs })),
+          sourceCounts: counts,
+          tokensPerBatch,
+          arrivalRatePerS,
+          maxEvaluations: options.maxEvaluations ?? 40,
+          quick: (options.maxEvaluations ?? 40) < 40,
+          onProgress: progress,
+        });
   let validation: ValidationResult | null = null;
   if (options.validation !== false) {
     progress('validation: shakespeare-mixtral-8x2 through the local Lambda runtime');
@@ -133,10 +152,14 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     targets: paperTargets,
     models,
     validation,
+    quantized,
     wallTimeS: (performance.now() - started) / 1000,
   };
   writeFileSync(join(options.outDir, 'paper.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(options.outDir, 'paper.md'), paperBenchMarkdown(result));
+  writeFileSync(
+    join(options.outDir, 'paper.md'),
+    `${[paperBenchMarkdown(result), ...(quantized ? quantizedRowsMarkdown(quantized) : [])].join('\n')}\n`,
+  );
   return result;
 }
 

@@ -8,6 +8,7 @@ interface PaperFlags {
   out: string;
   profile?: boolean;
   validation: boolean;
+  quantized: boolean;
   quick?: boolean;
   arrivalRate: string;
   cpuInstance?: string;
@@ -25,6 +26,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
     .option('--out <dir>', 'output directory', 'bench-results/paper')
     .option('--profile', 're-profile the 768×3072 expert on this machine (default: the committed profile)')
     .option('--no-validation', 'skip the measured run on the local Lambda runtime')
+    .option('--no-quantized', 'skip the quantized rows (float32 vs int8 vs int4 per shape)')
     .option('--quick', 'one shape (bert-moe-12x4), fewer BO evaluations')
     .option('--arrival-rate <n>', 'Poisson arrival rate, batches per second', '0.1')
     .option('--cpu-instance <type>', 'CPU cluster instance class from the price table', 'm6a.32xlarge')
@@ -48,6 +50,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
       shapes: flags.quick ? ['bert-moe-12x4'] : paperBenchShapes,
       profile: flags.profile,
       validation: flags.validation,
+      quantized: flags.quantized,
       arrivalRatePerS: Number.isFinite(arrivalRatePerS) && arrivalRatePerS > 0 ? arrivalRatePerS : 0.1,
       maxEvaluations: flags.quick ? 20 : 40,
       cpuInstanceType: flags.cpuInstance,
@@ -70,6 +73,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
         throughputLossVsLambdaml: m.throughputLossVsLambdaml,
         targetsMet: m.targetsMet,
       })),
+      quantized: result.quantized,
       validation: result.validation
         ? {
             simulatedGbSeconds: result.validation.simulatedGbSeconds,

@@ -7,10 +7,10 @@ import {
   parseWithSchema,
   readRoutingTrace,
   SwitchyardError,
+  weightMatrixBytes,
 } from '@switchyard/core';
 import { loadComputeProfile } from '@switchyard/cost-model';
 import { loadCheckpoint, summarizeCheckpoint } from '@switchyard/model';
-import { weightMatrixBytes } from '@switchyard/model/internal';
 import {
   forecastFromPopularity,
   forecastFromPrediction,
