@@ -14,7 +14,10 @@ for (const group of ['packages', 'apps']) {
     let values = 0;
     let types = 0;
     for (const match of source.matchAll(/export\s+(type\s+)?\{([^}]*)\}/g)) {
-      for (const item of match[2].split(',').map((part) => part.trim()).filter(Boolean)) {
+      for (const item of match[2]
+        .split(',')
+        .map((part) => part.trim())
+        .filter(Boolean)) {
         if (match[1] || item.startsWith('type ')) types++;
         else values++;
       }
