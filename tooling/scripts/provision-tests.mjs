@@ -39,16 +39,17 @@ function isExecutable(path) {
 }
 
 /**
- * Runs one of tooling/scripts' installers. Its output is shown when it succeeds; when it fails, its last
- * line (why: not root, no apt-get, apt-get's error) is returned for the one-line message.
+ * Runs one of tooling/scripts' installers. Its stdout is shown when it succeeds; when it fails, its last
+ * line of output (why: not root, no apt-get, apt-get's error) is returned for the one-line message.
  */
 function runInstaller(script) {
   const run = spawnSync('bash', [join(root, 'tooling/scripts', script)], { cwd: root, encoding: 'utf8' });
-  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim();
   if (run.status === 0) {
-    if (output) console.log(output);
+    // stdout says what it did; stderr is apt's and chromium's chatter (debconf, the wrapper script).
+    if (run.stdout?.trim()) console.log(run.stdout.trim());
     return { ok: true, reason: '' };
   }
+  const output = `${run.stdout ?? ''}${run.stderr ?? ''}`.trim();
   return { ok: false, reason: output.split('\n').at(-1) || `${script} exited ${run.status ?? run.signal}` };
 }
 

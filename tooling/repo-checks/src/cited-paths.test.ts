@@ -1,8 +1,6 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeCitations, missingCitations } from './cited-paths.js';
+import { writeTemporaryRepository } from './temporary-repository.js';
 import { readWorkspace, repositoryRoot } from './workspace.js';
 
 describe('the repository', () => {
@@ -12,22 +10,15 @@ describe('the repository', () => {
 });
 
 describe('missingCitations', () => {
-  const root = mkdtempSync(join(tmpdir(), 'cited-paths-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const write = (path: string, text: string) => {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  };
-  write('pnpm-workspace.yaml', 'packages:\n  - packages/*\n');
-  write('.gitignore', 'dist/\nbench-results/tmp/\n');
-  write('architecture/formats.md', '# Formats\n');
-  write('fixtures/profiles/small.json', '{}\n');
-  write('bench-results/planner.json', '{}\n');
-  write('packages/core/package.json', JSON.stringify({ name: '@switchyard/core' }));
-  write('packages/core/src/wire.ts', 'export const wire = 1;\n');
-  write(
-    'packages/core/src/index.ts',
-    [
+  const repository = writeTemporaryRepository({
+    'pnpm-workspace.yaml': 'packages:\n  - packages/*\n',
+    '.gitignore': 'dist/\nbench-results/tmp/\n',
+    'architecture/formats.md': '# Formats\n',
+    'fixtures/profiles/small.json': '{}\n',
+    'bench-results/planner.json': '{}\n',
+    'packages/core/package.json': JSON.stringify({ name: '@switchyard/core' }),
+    'packages/core/src/wire.ts': 'export const wire = 1;\n',
+    'packages/core/src/index.ts': [
       "export { wire } from './wire.js';",
       '// Layout: architecture/formats.md; the old notes were in DESIGN.md and architecture/wire.md.',
       '// Profile: fixtures/profiles/small.json, fixtures/profiles/large.json (see formats.md).',
@@ -35,16 +26,15 @@ describe('missingCitations', () => {
       '// Patterns are not citations: src/**/*.test.ts, packages/<name>/src/index.ts.',
       '// https://example.com/packages/gone.md is a URL.',
     ].join('\n'),
-  );
-  write(
-    'architecture/core.md',
-    [
+    'architecture/core.md': [
       'The codec is `src/wire.ts`; the encoder was `src/encoder.ts`.',
       'See [formats](formats.md#header), [gone](./gone.md), [site](https://example.com/x.md), [top](#top).',
       'Results: `bench-results/planner.json`, `../outside.md`.',
     ].join('\n'),
-  );
-  write('README.md', 'Start at [the core page](architecture/core.md) and CONTRIBUTING.md.\n');
+    'README.md': 'Start at [the core page](architecture/core.md) and CONTRIBUTING.md.\n',
+  });
+  afterAll(() => repository.remove());
+  const root = repository.root;
 
   it('reports each cited path that does not exist, with its file and line', () => {
     expect(describeCitations(missingCitations(root, readWorkspace(root)))).toEqual([

@@ -1,6 +1,3 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkUses,
@@ -9,6 +6,7 @@ import {
   isTestTimeFile,
   type Use,
 } from './dependency-rules.js';
+import { writeTemporaryRepository } from './temporary-repository.js';
 import {
   type PackageManifest,
   type ProjectKind,
@@ -151,27 +149,17 @@ describe('checkUses', () => {
 });
 
 describe('collectUses', () => {
-  const root = mkdtempSync(join(tmpdir(), 'repo-checks-'));
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const write = (path: string, text: string) => {
-    mkdirSync(dirname(join(root, path)), { recursive: true });
-    writeFileSync(join(root, path), text);
-  };
-  write('pnpm-workspace.yaml', 'packages:\n  - packages/*\n  - apps/*\n');
-  write('.gitignore', 'dist/\n');
-  write('packages/core/package.json', JSON.stringify({ name: '@switchyard/core' }));
-  write('packages/core/src/index.ts', 'export const one = 1;\n');
-  write(
-    'packages/optimizer/package.json',
-    JSON.stringify({
+  const repository = writeTemporaryRepository({
+    'pnpm-workspace.yaml': 'packages:\n  - packages/*\n  - apps/*\n',
+    '.gitignore': 'dist/\n',
+    'packages/core/package.json': JSON.stringify({ name: '@switchyard/core' }),
+    'packages/core/src/index.ts': 'export const one = 1;\n',
+    'packages/optimizer/package.json': JSON.stringify({
       name: '@switchyard/optimizer',
       dependencies: { '@switchyard/core': 'workspace:^', zod: '4' },
       devDependencies: { '@switchyard/model': 'workspace:^' },
     }),
-  );
-  write(
-    'packages/optimizer/src/plan.ts',
-    [
+    'packages/optimizer/src/plan.ts': [
       "import { one } from '@switchyard/core';",
       "import type { Two } from '../../core/src/index.js';",
       "export { three } from '@switchyard/core/src/three.js';",
@@ -179,14 +167,13 @@ describe('collectUses', () => {
       '// import { ignored } from "@switchyard/server";',
       'export const x = one;',
     ].join('\n'),
-  );
-  write(
-    'packages/optimizer/src/plan.test.ts',
-    "import { x } from './plan.js';\nimport '@switchyard/model';\n",
-  );
-  write('packages/optimizer/dist/index.js', "import '@switchyard/server';\n");
-  write('packages/model/package.json', JSON.stringify({ name: '@switchyard/model' }));
-  write('apps/server/package.json', JSON.stringify({ name: '@switchyard/server' }));
+    'packages/optimizer/src/plan.test.ts': "import { x } from './plan.js';\nimport '@switchyard/model';\n",
+    'packages/optimizer/dist/index.js': "import '@switchyard/server';\n",
+    'packages/model/package.json': JSON.stringify({ name: '@switchyard/model' }),
+    'apps/server/package.json': JSON.stringify({ name: '@switchyard/server' }),
+  });
+  afterAll(() => repository.remove());
+  const root = repository.root;
 
   it('reads dependency fields and imports, by file kind, skipping ignored outputs and comments', () => {
     const { uses, reachIns } = collectUses(root, readWorkspace(root));
