@@ -8,13 +8,8 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import { invocationUsd, resolveRates } from '@switchyard/cost-model';
-import {
-  deployPlan,
-  LambdaExecutor,
-  type LocalRuntime,
-  startLocalRuntime,
-  undeployPlan,
-} from '@switchyard/lambda-executor';
+import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
+import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type MoeModel } from '@switchyard/model';
 import {
   createDefaultPlan,

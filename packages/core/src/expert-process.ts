@@ -1,6 +1,6 @@
 /**
  * How a process runs expert graphs. Shared by `@switchyard/model` (in-process sessions) and the expert
- * function in `@switchyard/lambda-executor`, so both run the same kernels and produce the same bits.
+ * function (`@switchyard/expert-function`), so both run the same kernels and produce the same bits.
  */
 
 /**

@@ -1,25 +1,18 @@
 /** Shared pieces of the lambda-executor benchmarks: a seeded SwiGLU expert and a one-layer plan for it. */
-import type { DeploymentPlanInput } from '@switchyard/core';
+import { createRandom, type DeploymentPlanInput, type RandomSource } from '@switchyard/core';
 import { buildSwigluGraph } from '@switchyard/model';
+import { buildPlan, prediction } from '@switchyard/testing/plans';
 
 export const hiddenSize = 2048;
 export const intermediateSize = 1408;
 const defaultShape: ExpertShape = { hiddenSize, intermediateSize };
 export const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-/** Uniform values in [-0.5, 0.5) from a seeded LCG. */
-export function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 4294967296 - 0.5;
-  };
+/** Uniform values in [-0.5, 0.5) from core's seeded generator. */
+export function centredRandom(seed: number): RandomSource {
+  const random = createRandom(seed);
+  return () => random() - 0.5;
 }
-
-export const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] as number;
-};
 
 export interface ExpertShape {
   hiddenSize: number;
@@ -30,8 +23,8 @@ export interface ExpertShape {
 export function benchExpert(
   seed = 2026,
   { hiddenSize, intermediateSize }: ExpertShape = defaultShape,
-): { graph: Uint8Array; random: () => number } {
-  const random = seeded(seed);
+): { graph: Uint8Array; random: RandomSource } {
+  const random = centredRandom(seed);
   const scale = 1 / Math.sqrt(hiddenSize);
   const weights = (n: number): Float32Array => Float32Array.from({ length: n }, () => random() * 2 * scale);
   const graph = buildSwigluGraph(
@@ -55,19 +48,12 @@ export function benchPlan(
   functionNames: string[],
   shape: ExpertShape = defaultShape,
 ): DeploymentPlanInput {
-  return {
-    kind: 'switchyard.deployment-plan',
-    version: 1,
-    createdAt: '2026-11-28T00:00:00Z',
-    strategy: 'manual',
+  return buildPlan({
     model: {
       name: 'bench',
       fingerprint: 'bench',
-      architecture: 'mixtral',
       hiddenSize: shape.hiddenSize,
       expertIntermediateSize: shape.intermediateSize,
-      numExperts: 1,
-      topK: 1,
       bytesPerExpert: graphBytes,
     },
     workload: { tokensPerBatch: tokens, sloMs: 10_000, wireDtype: 'f16' },
@@ -75,24 +61,11 @@ export function benchPlan(
     layers: [
       {
         layer: 0,
-        method: 'direct',
-        beta: tokens,
-        functions: [
-          { name: 'expert', experts: [0], memoryMB, replicas: functionNames.length, functionNames },
-        ],
-        experts: [
-          {
-            expert: 0,
-            functionIndex: 0,
-            predictedTokens: tokens,
-            predictedTokensLow: tokens,
-            predictedTokensHigh: tokens,
-          },
-        ],
+        functions: [{ name: 'expert', experts: [0], memoryMB, functionNames }],
+        predict: () => prediction(tokens),
       },
     ],
-    predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
-  };
+  });
 }
 
 /** Runs `fn` and returns how long it took (ms) with its value. */

@@ -16,11 +16,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LambdaClient, UpdateFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
-import { encodeExpertMessage } from '@switchyard/core';
-import { deploymentEnvVar, deployPlan, expertFunctionEnvironment } from '../src/deploy/deploy.js';
+import { encodeExpertMessage, median } from '@switchyard/core';
+import { startLocalRuntime } from '@switchyard/lambda-local';
+import { deployPlan } from '../src/deploy/deploy-plan.js';
+import { deploymentEnvVar, expertFunctionEnvironment } from '../src/deploy/function-settings.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
-import { startLocalRuntime } from '../src/runtime/local-runtime.js';
-import { benchExpert, benchPlan, credentials, median, seeded } from './common.js';
+import { benchExpert, benchPlan, centredRandom, credentials } from './common.js';
 
 const argument = (name: string, fallback: number): number => {
   const index = process.argv.indexOf(name);
@@ -70,7 +71,7 @@ try {
   );
   admin.destroy();
 
-  const tokenSource = seeded(20261206);
+  const tokenSource = centredRandom(20261206);
   const measured = {
     tuned: [] as { tokens: number; durationMs: number; latencyMs: number }[],
     plain: [] as { tokens: number; durationMs: number; latencyMs: number }[],

@@ -12,14 +12,18 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { decodeExpertMessage, encodeExpertMessage, wireMessageBytes } from '@switchyard/core';
+import { decodeExpertMessage, encodeExpertMessage, median, wireMessageBytes } from '@switchyard/core';
+import { decodeEnvelope, encodeEnvelope, envelopeBytes } from '@switchyard/expert-function/internal';
+import {
+  type FunctionRunner,
+  type LocalRuntime,
+  localCodeBucket,
+  startLocalRuntime,
+} from '@switchyard/lambda-local';
 import { createExpertRunner } from '@switchyard/model';
-import { deployPlan } from '../src/deploy/deploy.js';
-import { decodeEnvelope, encodeEnvelope } from '../src/executor/envelope.js';
+import { deployPlan } from '../src/deploy/deploy-plan.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
-import type { FunctionRunner } from '../src/runtime/function-instance.js';
-import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
-import { benchExpert, benchPlan, credentials, hiddenSize, intermediateSize, median, time } from './common.js';
+import { benchExpert, benchPlan, credentials, hiddenSize, intermediateSize, time } from './common.js';
 
 const runsArg = process.argv.indexOf('--runs');
 const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 8;
@@ -207,8 +211,8 @@ try {
     { payload: 'wire f32 (raw binary)', bytes: f32Wire, vsRaw: f32Wire / wire.byteLength },
     {
       payload: 'wire f32 in envelope (over the 6 MB limit)',
-      bytes: Math.ceil(f32Wire / 3) * 4 + 31,
-      vsRaw: (Math.ceil(f32Wire / 3) * 4 + 31) / wire.byteLength,
+      bytes: envelopeBytes(f32Wire),
+      vsRaw: envelopeBytes(f32Wire) / wire.byteLength,
     },
   ];
   const load = {

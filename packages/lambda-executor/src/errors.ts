@@ -1,63 +1,31 @@
 import { SwitchyardError, type SwitchyardErrorOptions } from '@switchyard/core';
 
-/** Errors raised by @switchyard/lambda-executor (deployment, packaging, the local runtime, invokes). */
-export class LambdaExecutorError extends SwitchyardError {
+/** What a `LambdaExecutorError` carries beyond a SwitchyardError. */
+export interface LambdaExecutorErrorDetails {
   /** AWS error name when the error came from the Lambda API (e.g. `TooManyRequestsException`). */
-  readonly awsErrorName: string | undefined;
+  awsErrorName?: string;
   /** For FUNCTION_ERROR: the handler's `errorType` (e.g. `Runtime.OutOfMemory`). */
-  readonly functionErrorType: string | undefined;
+  functionErrorType?: string;
   /** For FUNCTION_ERROR: the decoded log tail, ending in the REPORT line. */
+  logTail?: string;
+}
+
+/** Errors raised by @switchyard/lambda-executor: invokes (THROTTLED, FUNCTION_ERROR, …) and deployment. */
+export class LambdaExecutorError extends SwitchyardError {
+  static override readonly brand: string = 'switchyard.lambda-executor.LambdaExecutorError';
+  readonly awsErrorName: string | undefined;
+  readonly functionErrorType: string | undefined;
   readonly logTail: string | undefined;
 
-  constructor(
-    options: SwitchyardErrorOptions & { awsErrorName?: string; functionErrorType?: string; logTail?: string },
-  ) {
+  constructor(options: SwitchyardErrorOptions & LambdaExecutorErrorDetails) {
     super(options);
-    this.name = 'LambdaExecutorError';
     this.awsErrorName = options.awsErrorName;
     this.functionErrorType = options.functionErrorType;
     this.logTail = options.logTail;
   }
 }
 
-/**
- * An error the local runtime answers with AWS's REST-JSON error shape: HTTP status, the
- * `x-amzn-ErrorType` header and `{ Type, message }` body, so the real SDK raises the same exception
- * class it would raise against AWS.
- */
-export class LambdaApiError extends Error {
-  readonly status: number;
-  readonly errorType: string;
-  readonly headers: Record<string, string>;
-  readonly extra: Record<string, unknown>;
-
-  constructor(
-    status: number,
-    errorType: string,
-    message: string,
-    options: { headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
-  ) {
-    super(message);
-    this.name = 'LambdaApiError';
-    this.status = status;
-    this.errorType = errorType;
-    this.headers = options.headers ?? {};
-    this.extra = options.extra ?? {};
-  }
+/** A DEPLOYMENT_FAILED error about `location` (a function name, an option). */
+export function deploymentError(message: string, location: string, cause?: unknown): LambdaExecutorError {
+  return new LambdaExecutorError({ code: 'DEPLOYMENT_FAILED', message, location, cause });
 }
-
-export const apiErrors = {
-  notFound: (what: string): LambdaApiError =>
-    new LambdaApiError(404, 'ResourceNotFoundException', `Function not found: ${what}`),
-  conflict: (message: string): LambdaApiError =>
-    new LambdaApiError(409, 'ResourceConflictException', message),
-  invalid: (message: string): LambdaApiError =>
-    new LambdaApiError(400, 'InvalidParameterValueException', message),
-  tooLarge: (message: string): LambdaApiError =>
-    new LambdaApiError(413, 'RequestEntityTooLargeException', message),
-  throttled: (reason: string, message: string): LambdaApiError =>
-    new LambdaApiError(429, 'TooManyRequestsException', message, {
-      headers: { 'Retry-After': '1' },
-      extra: { Reason: reason, retryAfterSeconds: '1' },
-    }),
-};

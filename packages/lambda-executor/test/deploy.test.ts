@@ -12,12 +12,16 @@ import {
   decodeExpertMessage,
   deploymentPlanSchema,
   encodeExpertMessage,
+  lambdaLimits,
 } from '@switchyard/core';
+import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type Checkpoint, createExpertRunner, loadCheckpoint } from '@switchyard/model';
+import { buildPlan, type PlanFunctionSpec, prediction } from '@switchyard/testing/plans';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployPlan, expertFunctionEnvironment, undeployPlan } from '../src/deploy/deploy.js';
+import { deployPlan } from '../src/deploy/deploy-plan.js';
+import { expertFunctionEnvironment } from '../src/deploy/function-settings.js';
+import { undeployPlan } from '../src/deploy/undeploy-plan.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
-import { type LocalRuntime, startLocalRuntime } from '../src/runtime/local-runtime.js';
 
 const checkpointDir = fileURLToPath(
   new URL('../../../fixtures/checkpoints/shakespeare-mixtral-8x2', import.meta.url),
@@ -28,46 +32,27 @@ const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 function plan(
   options: { memoryMB?: number; withExpert5?: boolean; reserved?: number } = {},
 ): DeploymentPlanInput {
-  const functions = [
+  const functions: PlanFunctionSpec[] = [
     {
       name: 'shk-l1-g0',
       experts: [0, 1],
       memoryMB: options.memoryMB ?? 1024,
       replicas: 2,
-      functionNames: ['shk-l1-g0-r0', 'shk-l1-g0-r1'],
-      ...(options.reserved ? { reservedConcurrency: options.reserved } : {}),
+      reservedConcurrency: options.reserved,
     },
-    ...(options.withExpert5 === false
-      ? []
-      : [{ name: 'shk-l1-g1', experts: [5], memoryMB: 512, replicas: 1, functionNames: ['shk-l1-g1-r0'] }]),
   ];
-  const experts = [0, 1, ...(options.withExpert5 === false ? [] : [5])].map((expert) => ({
-    expert,
-    functionIndex: expert === 5 ? 1 : 0,
-    predictedTokens: 10,
-    predictedTokensLow: 5,
-    predictedTokensHigh: 20,
-  }));
-  return {
-    kind: 'switchyard.deployment-plan',
-    version: 1,
-    createdAt: '2026-11-28T00:00:00Z',
-    strategy: 'manual',
+  if (options.withExpert5 !== false) functions.push({ name: 'shk-l1-g1', experts: [5], memoryMB: 512 });
+  return buildPlan({
     model: {
       name: 'shakespeare-test',
-      fingerprint: 'test',
-      architecture: 'mixtral',
       hiddenSize: 128,
       expertIntermediateSize: 256,
       numExperts: 8,
       topK: 2,
-      bytesPerExpert: 0,
     },
     workload: { tokensPerBatch: 64, sloMs: 10_000 },
-    priceTable: { version: 'test', date: '2026-11-28' },
-    layers: [{ layer: 1, method: 'direct', beta: 64, functions, experts }],
-    predicted: { costUsdPerBatch: 0, latencyMs: 0, computeUsd: 0, requestUsd: 0, sloMet: true },
-  };
+    layers: [{ layer: 1, functions, predict: () => prediction(10, 5, 20) }],
+  });
 }
 
 describe('deployPlan on the local runtime with the shakespeare experts', () => {
@@ -194,7 +179,7 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
     for (const fn of dry.functions) {
       expect(fn.actions).toEqual(['create']);
       expect(['zip', 's3-zip']).toContain(fn.packaging);
-      expect(fn.unzippedBytes).toBeLessThan(262_144_000);
+      expect(fn.unzippedBytes).toBeLessThan(lambdaLimits.unzippedCodeBytes);
     }
   });
 });

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateFunctionCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
 import { SwitchyardError } from '@switchyard/core';
+import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '@switchyard/lambda-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LambdaExecutorError } from '../src/errors.js';
+import { LambdaExecutorError } from '../src/errors.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
-import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '../src/runtime/local-runtime.js';
 
 // Reverses the bytes of the enveloped message; `sleep:N` / `fail` as the first bytes change behaviour.
 const handlerSource = `
@@ -17,6 +17,7 @@ export const handler = async (event) => {
   if (text.startsWith('sleep:')) await new Promise((r) => setTimeout(r, Number(text.slice(6))));
   return { encoding: 'base64', data: Buffer.from(bytes).reverse().toString('base64') };
 };
+export const plain = async () => ({ ok: true });
 `;
 
 const bytesOf = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'latin1'));
@@ -48,6 +49,16 @@ describe('LambdaExecutor against the local runtime', () => {
         }),
       );
     }
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'plain',
+        Role: 'r',
+        Handler: 'index.plain',
+        MemorySize: 512,
+        Timeout: 5,
+        Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
+      }),
+    );
     await client.send(
       new PutFunctionConcurrencyCommand({ FunctionName: 'single', ReservedConcurrentExecutions: 1 }),
     );
@@ -135,6 +146,17 @@ describe('LambdaExecutor against the local runtime', () => {
       .invoke({ functionName: 'reverse', payload: bytesOf('sleep:1500'), signal: controller.signal })
       .catch((e) => e)) as LambdaExecutorError;
     expect(aborted.code).toBe('ABORTED');
+    await executor.close();
+  });
+
+  it('reports an answer that is not an envelope as WIRE_FORMAT_INVALID', async () => {
+    const executor = new LambdaExecutor({
+      endpoint: runtime.endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    const error = await executor.invoke({ functionName: 'plain', payload: bytesOf('x') }).catch((e) => e);
+    expect(LambdaExecutorError.isInstance(error)).toBe(true);
+    expect(error).toMatchObject({ code: 'WIRE_FORMAT_INVALID', location: 'plain' });
     await executor.close();
   });
 

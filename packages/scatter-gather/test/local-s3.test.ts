@@ -1,6 +1,6 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { decodeS3Reference, type Executor, encodeS3Reference } from '@switchyard/core';
-import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-executor';
+import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRemoteMoeStep } from '../src/index.js';
 import { answer, makePlan, randomRouting, referenceMoe } from './helpers.js';

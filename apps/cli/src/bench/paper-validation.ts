@@ -17,7 +17,8 @@ import {
   planCost,
   type TransportParametersInput,
 } from '@switchyard/cost-model';
-import { deployPlan, LambdaExecutor, startLocalRuntime } from '@switchyard/lambda-executor';
+import { deployPlan, LambdaExecutor } from '@switchyard/lambda-executor';
+import { startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel } from '@switchyard/model';
 import { forecastFromTrace, planDeployment } from '@switchyard/optimizer';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';

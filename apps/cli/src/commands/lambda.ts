@@ -1,4 +1,4 @@
-import { startLocalRuntime } from '@switchyard/lambda-executor';
+import { startLocalRuntime } from '@switchyard/lambda-local';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { parseIntegerOption, parsePositiveIntegerOption } from '../io.js';
@@ -35,7 +35,7 @@ export const registerLambda: CommandRegistrar = (program, context) => {
       60_000,
     )
     .addOption(
-      new Option('--cpu-emulation <mode>', 'vCPU emulation (see architecture/lambda-executor.md)')
+      new Option('--cpu-emulation <mode>', 'vCPU emulation (see architecture/lambda-local.md)')
         .choices(['scale', 'threads', 'off'])
         .default('scale'),
     )

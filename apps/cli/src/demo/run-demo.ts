@@ -11,13 +11,8 @@ import {
   loadComputeProfile,
   resolveRates,
 } from '@switchyard/cost-model';
-import {
-  deployPlan,
-  LambdaExecutor,
-  type LocalRuntime,
-  startLocalRuntime,
-  undeployPlan,
-} from '@switchyard/lambda-executor';
+import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
+import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
 import { type LoadForecast, planDeployment } from '@switchyard/optimizer';
 import {

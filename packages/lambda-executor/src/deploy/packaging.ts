@@ -1,25 +1,33 @@
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { LambdaExecutorError } from '../errors.js';
-import { type ExpertManifest, expertKey, expertManifestFile } from '../handler/manifest.js';
-import { writeZip, type ZipEntry } from '../runtime/zip.js';
+import { lambdaLimits } from '@switchyard/core';
+import { type ExpertManifest, expertManifestFile } from '@switchyard/expert-function';
+import { lambdaHandlerBundlePath } from '@switchyard/expert-function/internal';
+import { writeZip, type ZipEntry } from '@switchyard/lambda-local/internal';
+import { deploymentError } from '../errors.js';
+import type { ExpertGraphSource } from '../options.js';
 
-/** Lambda's limit on a function's unzipped code (with layers): 250 MB (DESIGN.md §4). */
-export const maxUnzippedBytes = 262_144_000;
-/** Largest zip that CreateFunction accepts inline (`Code.ZipFile`); bigger ones go through S3. */
-export const maxDirectZipBytes = 52_428_800;
-
-/** The expert graphs of one function: (layer, expert) → ONNX bytes (`buildExpertGraph` output). */
-export type ExpertGraphSource = (layer: number, expert: number) => Uint8Array | Promise<Uint8Array>;
-
+/** A function's code: the files of its zip (or image), its manifest, and whether it fits a zip. */
 export interface FunctionPackage {
   entries: ZipEntry[];
   manifest: ExpertManifest;
   unzippedBytes: number;
-  /** Whether the zip fits Lambda's 250 MB unzipped limit; otherwise use the container image. */
+  /** Whether it fits Lambda's unzipped code limit (250 MB); otherwise use the container image. */
   fitsZip: boolean;
+}
+
+/** What `packageExpertFunction` packages. */
+export interface PackageExpertFunctionOptions {
+  layer: number;
+  experts: readonly number[];
+  hiddenSize: number;
+  graphs: ExpertGraphSource;
+  arch: 'x86_64' | 'arm64';
+  /** Handler bundle bytes (default: `@switchyard/expert-function`'s built bundle). */
+  handlerBundle?: Uint8Array;
+  /** Leave out onnxruntime (e.g. when a Lambda layer provides it). */
+  includeOnnxruntime?: boolean;
 }
 
 function walk(
@@ -43,17 +51,21 @@ function walk(
   }
 }
 
+const onnxruntimeCache = new Map<string, ZipEntry[]>();
+
 /**
  * onnxruntime-node (and onnxruntime-common) as they must appear in the zip's node_modules: the JS,
  * and only the Linux native binaries for the function's architecture (the package ships darwin,
- * win32 and both Linux ones, ~150 MB together).
+ * win32 and both Linux ones, ~150 MB together). Taken from where `@switchyard/expert-function` finds
+ * them, so the zip holds the version the handler was built against.
  */
-const onnxruntimeCache = new Map<string, ZipEntry[]>();
-
-export function onnxruntimeEntries(arch: 'x86_64' | 'arm64'): ZipEntry[] {
+function onnxruntimeEntries(arch: 'x86_64' | 'arm64'): ZipEntry[] {
   const cached = onnxruntimeCache.get(arch);
   if (cached) return cached;
-  const require = createRequire(import.meta.url);
+  const expertFunctionPackage = createRequire(import.meta.url).resolve(
+    '@switchyard/expert-function/package.json',
+  );
+  const require = createRequire(expertFunctionPackage);
   const nodeDir = dirname(realpathSync(require.resolve('onnxruntime-node/package.json')));
   // onnxruntime-common has no `./package.json` export; it sits next to (pnpm, npm) or under onnxruntime-node.
   const commonDir = [
@@ -61,11 +73,7 @@ export function onnxruntimeEntries(arch: 'x86_64' | 'arm64'): ZipEntry[] {
     join(nodeDir, '..', 'onnxruntime-common'),
   ].find((dir) => existsSync(join(dir, 'package.json')));
   if (!commonDir) {
-    throw new LambdaExecutorError({
-      code: 'DEPLOYMENT_FAILED',
-      message: 'onnxruntime-common (a dependency of onnxruntime-node) was not found',
-      location: nodeDir,
-    });
+    throw deploymentError('onnxruntime-common (a dependency of onnxruntime-node) was not found', nodeDir);
   }
   const linuxArch = arch === 'arm64' ? 'arm64' : 'x64';
   const entries: ZipEntry[] = [];
@@ -85,29 +93,21 @@ export function onnxruntimeEntries(arch: 'x86_64' | 'arm64'): ZipEntry[] {
     'node_modules/onnxruntime-common',
     (rel) => !rel.endsWith('.map') && !rel.startsWith('lib'),
   );
+  // Kept, so every function of a deployment shares these buffers (and writeZip's compressed copies).
+  onnxruntimeCache.set(arch, entries);
   return entries;
 }
 
-/**
- * The built, self-contained handler bundle (`dist/lambda/expert-function.mjs`: core and zod inlined,
- * onnxruntime-node and the AWS SDK left to node_modules and the Node 20 runtime).
- */
-export function expertFunctionBundle(): Uint8Array {
-  const here = fileURLToPath(import.meta.url);
-  const candidates = [
-    join(dirname(here), 'lambda', 'expert-function.mjs'),
-    join(dirname(here), '..', '..', 'dist', 'lambda', 'expert-function.mjs'),
-  ];
-  const found = candidates.find((path) => existsSync(path));
-  if (!found) {
-    throw new LambdaExecutorError({
-      code: 'DEPLOYMENT_FAILED',
-      message:
-        'the expert function bundle is not built; run `pnpm --filter @switchyard/lambda-executor build` first',
-      location: candidates[1],
-    });
+/** The built handler bundle of `@switchyard/expert-function`, or a DEPLOYMENT_FAILED saying to build it. */
+function expertFunctionBundle(): Uint8Array {
+  const path = lambdaHandlerBundlePath();
+  if (!existsSync(path)) {
+    throw deploymentError(
+      'the expert function bundle is not built; run `pnpm --filter @switchyard/expert-function build` first',
+      path,
+    );
   }
-  return new Uint8Array(readFileSync(found));
+  return new Uint8Array(readFileSync(path));
 }
 
 /** Graph file name inside the package. */
@@ -115,50 +115,46 @@ export function graphPath(layer: number, expert: number): string {
   return `graphs/layer${layer}-expert${expert}.onnx`;
 }
 
-/**
- * Packages one function: handler bundle, manifest, its expert graphs and the Linux onnxruntime
- * binaries; checked against the 250 MB unzipped limit.
- */
-export async function packageExpertFunction(options: {
-  layer: number;
-  experts: readonly number[];
-  hiddenSize: number;
-  graphs: ExpertGraphSource;
-  arch: 'x86_64' | 'arm64';
-  handlerBundle?: Uint8Array;
-  /** Leave out onnxruntime (e.g. when a Lambda layer provides it). */
-  includeOnnxruntime?: boolean;
-}): Promise<FunctionPackage> {
-  const entries: ZipEntry[] = [];
-  const manifest: ExpertManifest = {
+/** The manifest of a function holding `experts` of `layer`, with the graphs at `graphPath`. */
+export function expertManifest(
+  layer: number,
+  experts: readonly number[],
+  hiddenSize: number,
+): ExpertManifest {
+  return {
     kind: 'switchyard.expert-manifest',
     version: 1,
-    hiddenSize: options.hiddenSize,
-    experts: options.experts.map((expert) => ({
-      layer: options.layer,
-      expert,
-      file: graphPath(options.layer, expert),
-    })),
+    hiddenSize,
+    experts: experts.map((expert) => ({ layer, expert, file: graphPath(layer, expert) })),
   };
-  const seen = new Set<string>();
-  for (const expert of options.experts) {
-    if (seen.has(expertKey(options.layer, expert))) continue;
-    seen.add(expertKey(options.layer, expert));
+}
+
+/** The manifest as the file the function reads. */
+export function manifestFileBytes(manifest: ExpertManifest): Uint8Array {
+  return new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`);
+}
+
+/**
+ * Packages one function: handler bundle, manifest, its expert graphs and the Linux onnxruntime
+ * binaries; checked against Lambda's unzipped code limit.
+ */
+export async function packageExpertFunction(options: PackageExpertFunctionOptions): Promise<FunctionPackage> {
+  const manifest = expertManifest(options.layer, options.experts, options.hiddenSize);
+  const entries: ZipEntry[] = [];
+  for (const expert of new Set(options.experts)) {
     entries.push({
       path: graphPath(options.layer, expert),
       data: await options.graphs(options.layer, expert),
     });
   }
-  entries.push({
-    path: expertManifestFile,
-    data: new TextEncoder().encode(`${JSON.stringify(manifest, null, 2)}\n`),
-  });
+  entries.push({ path: expertManifestFile, data: manifestFileBytes(manifest) });
   entries.push({ path: 'expert-function.mjs', data: options.handlerBundle ?? expertFunctionBundle() });
   if (options.includeOnnxruntime ?? true) entries.push(...onnxruntimeEntries(options.arch));
   const unzippedBytes = entries.reduce((sum, entry) => sum + entry.data.byteLength, 0);
-  return { entries, manifest, unzippedBytes, fitsZip: unzippedBytes <= maxUnzippedBytes };
+  return { entries, manifest, unzippedBytes, fitsZip: unzippedBytes <= lambdaLimits.unzippedCodeBytes };
 }
 
+/** The package as a zip archive. */
 export function zipPackage(pkg: FunctionPackage): Uint8Array {
   return writeZip(pkg.entries);
 }
@@ -171,7 +167,7 @@ export function containerDockerfile(arch: 'x86_64' | 'arm64'): string {
   return [
     `FROM public.ecr.aws/lambda/nodejs:20-${arch === 'arm64' ? 'arm64' : 'x86_64'}`,
     '# Handler bundle and onnxruntime-node (Linux binaries only); graphs are loaded from S3 at INIT.',
-    'COPY expert-function.mjs switchyard-experts.json /var/task/',
+    `COPY expert-function.mjs ${expertManifestFile} /var/task/`,
     'COPY node_modules /var/task/node_modules',
     'CMD ["expert-function.handler"]',
     '',

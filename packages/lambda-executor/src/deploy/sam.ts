@@ -1,31 +1,47 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type DeploymentPlan, deploymentPlanSchema, parseWithSchema } from '@switchyard/core';
-import { deploymentEnvVar, expertFunctionEnvironment, expertFunctionHandler } from './deploy.js';
-import { type ExpertGraphSource, packageExpertFunction } from './packaging.js';
+import {
+  type SamProjectOptions,
+  type SamTemplateOptions,
+  samProjectOptionsSchema,
+  samTemplateOptionsSchema,
+} from '../options.js';
+import { deployedEnvironment, expertFunctionHandler, expertFunctionRuntime } from './function-settings.js';
+import { packageExpertFunction } from './packaging.js';
+
+/** What `writeSamProject` wrote. */
+export interface SamProject {
+  templatePath: string;
+  /** One code directory per expert group, shared by its replicas. */
+  functionDirs: string[];
+}
 
 /** CloudFormation logical ids are alphanumeric. */
 function logicalId(functionName: string): string {
   return `Fn${functionName.replace(/[^A-Za-z0-9]/g, '')}`;
 }
 
+function parsePlan(planInput: unknown): DeploymentPlan {
+  return parseWithSchema(deploymentPlanSchema, planInput, 'deployment plan', 'PLAN_INVALID');
+}
+
 /**
  * An AWS SAM template for a plan: one `AWS::Serverless::Function` per function name, code from
  * `functions/<group>/` (one directory per expert group, shared by its replicas).
  */
-export function samTemplate(planInput: unknown, options: { timeoutSeconds?: number } = {}): string {
-  const plan: DeploymentPlan = parseWithSchema(
-    deploymentPlanSchema,
-    planInput,
-    'deployment plan',
-    'PLAN_INVALID',
-  );
+export function samTemplate(planInput: unknown, options: SamTemplateOptions = {}): string {
+  const plan = parsePlan(planInput);
+  const { timeoutSeconds } = parseWithSchema(samTemplateOptionsSchema, options, 'samTemplate options');
   const lines = [
     "AWSTemplateFormatVersion: '2010-09-09'",
     'Transform: AWS::Serverless-2016-10-31',
     `Description: Switchyard expert functions for ${plan.model.name} (generated)`,
     'Resources:',
   ];
+  const environment = Object.entries(deployedEnvironment(plan.model.name)).map(
+    ([name, value]) => `          ${name}: ${JSON.stringify(value)}`,
+  );
   for (const layer of plan.layers) {
     for (const fn of layer.functions) {
       for (const name of fn.functionNames) {
@@ -36,19 +52,16 @@ export function samTemplate(planInput: unknown, options: { timeoutSeconds?: numb
           `      FunctionName: ${name}`,
           `      CodeUri: functions/${fn.name}/`,
           `      Handler: ${expertFunctionHandler}`,
-          '      Runtime: nodejs20.x',
+          `      Runtime: ${expertFunctionRuntime}`,
           `      Architectures: [${plan.arch}]`,
           `      MemorySize: ${fn.memoryMB}`,
-          `      Timeout: ${options.timeoutSeconds ?? 60}`,
+          `      Timeout: ${timeoutSeconds}`,
           ...(fn.reservedConcurrency === undefined
             ? []
             : [`      ReservedConcurrentExecutions: ${fn.reservedConcurrency}`]),
           '      Environment:',
           '        Variables:',
-          `          ${deploymentEnvVar}: ${JSON.stringify(plan.model.name)}`,
-          ...Object.entries(expertFunctionEnvironment).map(
-            ([name, value]) => `          ${name}: ${JSON.stringify(value)}`,
-          ),
+          ...environment,
           `      Description: ${JSON.stringify(`layer ${layer.layer} experts ${fn.experts.join(',')}`)}`,
         );
       }
@@ -58,15 +71,13 @@ export function samTemplate(planInput: unknown, options: { timeoutSeconds?: numb
 }
 
 /** Writes `template.yaml` and the unzipped code of every expert group under `outDir`. */
-export async function writeSamProject(
-  planInput: unknown,
-  options: { outDir: string; graphs: ExpertGraphSource; handlerBundle?: Uint8Array; timeoutSeconds?: number },
-): Promise<{ templatePath: string; functionDirs: string[] }> {
-  const plan: DeploymentPlan = parseWithSchema(
-    deploymentPlanSchema,
-    planInput,
-    'deployment plan',
-    'PLAN_INVALID',
+export async function writeSamProject(planInput: unknown, options: SamProjectOptions): Promise<SamProject> {
+  const plan = parsePlan(planInput);
+  const { graphs, handlerBundle, ...data } = options;
+  const { outDir, timeoutSeconds } = parseWithSchema(
+    samProjectOptionsSchema,
+    data,
+    'writeSamProject options',
   );
   const functionDirs: string[] = [];
   for (const layer of plan.layers) {
@@ -75,11 +86,11 @@ export async function writeSamProject(
         layer: layer.layer,
         experts: fn.experts,
         hiddenSize: plan.model.hiddenSize,
-        graphs: options.graphs,
+        graphs,
         arch: plan.arch,
-        ...(options.handlerBundle ? { handlerBundle: options.handlerBundle } : {}),
+        handlerBundle,
       });
-      const dir = join(options.outDir, 'functions', fn.name);
+      const dir = join(outDir, 'functions', fn.name);
       for (const entry of pkg.entries) {
         const target = join(dir, entry.path);
         mkdirSync(dirname(target), { recursive: true });
@@ -88,8 +99,8 @@ export async function writeSamProject(
       functionDirs.push(dir);
     }
   }
-  const templatePath = join(options.outDir, 'template.yaml');
-  mkdirSync(options.outDir, { recursive: true });
-  writeFileSync(templatePath, samTemplate(plan, options));
+  const templatePath = join(outDir, 'template.yaml');
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(templatePath, samTemplate(plan, { timeoutSeconds }));
   return { templatePath, functionDirs };
 }

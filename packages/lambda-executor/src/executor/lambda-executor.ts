@@ -5,6 +5,8 @@ import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   type BillingReport,
+  createRandom,
+  delay,
   type Executor,
   type InvokeRequest,
   type InvokeResult,
@@ -12,11 +14,16 @@ import {
   noopLogger,
   parseReportLine,
   parseWithSchema,
+  type RandomSource,
   type SwitchyardErrorCode,
 } from '@switchyard/core';
+import { decodeEnvelope, encodeEnvelope } from '@switchyard/expert-function/internal';
 import { LambdaExecutorError } from '../errors.js';
-import { type LambdaExecutorOptions, lambdaExecutorOptionsSchema } from '../options.js';
-import { decodeEnvelope, encodeEnvelope } from './envelope.js';
+import {
+  type LambdaExecutorOptions,
+  lambdaExecutorOptionsSchema,
+  type ResolvedLambdaExecutorOptions,
+} from '../options.js';
 import { Semaphore } from './semaphore.js';
 
 interface SdkError {
@@ -27,7 +34,14 @@ interface SdkError {
 }
 
 /** What one attempt's failure means for the caller and for the retry loop. */
-function classify(error: unknown): { code: SwitchyardErrorCode; retryable: boolean; awsErrorName?: string } {
+interface InvokeFailure {
+  code: SwitchyardErrorCode;
+  retryable: boolean;
+  /** The SDK's exception name, when the Lambda API answered. */
+  awsErrorName?: string;
+}
+
+function classify(error: unknown): InvokeFailure {
   const sdk = error as SdkError;
   const status = sdk.$metadata?.httpStatusCode;
   const name = sdk.name ?? '';
@@ -51,24 +65,6 @@ function classify(error: unknown): { code: SwitchyardErrorCode; retryable: boole
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * `Executor` over `@aws-sdk/client-lambda`: the only way the orchestrator talks to expert
  * functions, on AWS or on the local runtime (same code, different `endpoint`).
@@ -80,23 +76,25 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export class LambdaExecutor implements Executor {
   readonly client: LambdaClient;
-  private readonly options: ReturnType<typeof lambdaExecutorOptionsSchema.parse>;
+  private readonly options: ResolvedLambdaExecutorOptions;
   private readonly logger: Logger;
-  private readonly random: () => number;
+  private readonly random: RandomSource;
   private readonly semaphore: Semaphore;
   private readonly ownsClient: boolean;
 
-  constructor(options: LambdaExecutorOptions & { client?: LambdaClient } = {}) {
+  constructor(options: LambdaExecutorOptions = {}) {
     const { logger = noopLogger, random, client, ...rest } = options;
     this.options = parseWithSchema(lambdaExecutorOptionsSchema, rest, 'LambdaExecutor options');
     this.logger = logger;
-    this.random = random ?? mulberry32(0x5eed);
+    // Seeded by default, so retries back off the same way run after run.
+    this.random = random ?? createRandom(0x5eed);
     this.semaphore = new Semaphore(this.options.maxConcurrency);
     this.ownsClient = client === undefined;
     if (client) {
       this.client = client;
     } else {
       const sockets = this.options.maxConcurrency;
+      // The SDK merges this over its defaults, so an explicit `undefined` would erase one: spread.
       this.client = new LambdaClient({
         region: this.options.region,
         ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
@@ -160,13 +158,13 @@ export class LambdaExecutor implements Executor {
             Payload: payload,
             LogType: 'Tail',
             InvocationType: 'RequestResponse',
-            ...(qualifier ? { Qualifier: qualifier } : {}),
+            Qualifier: qualifier || undefined,
           }),
           { abortSignal: controller.signal },
         );
       } catch (error) {
         if (request.signal?.aborted) throw this.aborted(request, error);
-        const kind = timedOut ? { code: 'TIMEOUT' as const, retryable: true } : classify(error);
+        const kind: InvokeFailure = timedOut ? { code: 'TIMEOUT', retryable: true } : classify(error);
         lastError = new LambdaExecutorError({
           code: kind.code,
           message: timedOut
@@ -175,7 +173,7 @@ export class LambdaExecutor implements Executor {
           location: request.functionName,
           retryable: kind.retryable,
           cause: error,
-          ...('awsErrorName' in kind && kind.awsErrorName ? { awsErrorName: kind.awsErrorName } : {}),
+          awsErrorName: kind.awsErrorName || undefined,
         });
         if (!kind.retryable || attempt === this.options.maxAttempts) throw lastError;
         const backoffMs =
@@ -188,7 +186,7 @@ export class LambdaExecutor implements Executor {
           backoffMs,
         });
         try {
-          await sleep(backoffMs, request.signal);
+          await delay(backoffMs, request.signal);
         } catch (reason) {
           throw this.aborted(request, reason);
         }
@@ -230,7 +228,7 @@ export class LambdaExecutor implements Executor {
         message: `function error ${errorType}: ${errorMessage}`,
         location: request.functionName,
         functionErrorType: errorType,
-        ...(logTail ? { logTail } : {}),
+        logTail,
       });
     }
     let billing: BillingReport | undefined = logTail ? parseReportLine(logTail) : undefined;
@@ -246,23 +244,21 @@ export class LambdaExecutor implements Executor {
         maxMemoryUsedMB: 0,
       };
     }
-    return {
-      payload: decodeEnvelope(body, request.functionName),
-      billing,
-      ...(logTail ? { logTail } : {}),
-      latencyMs,
-    };
+    return { payload: this.unwrap(request, body), billing, logTail, latencyMs };
   }
-}
 
-/** Small seeded PRNG for backoff jitter (deterministic by default). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  /** The function's answer without its envelope; a malformed one is this executor's WIRE_FORMAT_INVALID. */
+  private unwrap(request: InvokeRequest, body: Uint8Array): Uint8Array {
+    try {
+      return decodeEnvelope(body, request.functionName);
+    } catch (error) {
+      throw new LambdaExecutorError({
+        code: 'WIRE_FORMAT_INVALID',
+        message:
+          'the function answered with something other than a {"encoding":"base64","data":"…"} envelope',
+        location: request.functionName,
+        cause: error,
+      });
+    }
+  }
 }

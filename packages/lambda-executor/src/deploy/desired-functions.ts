@@ -1,0 +1,28 @@
+import type { DeploymentPlan } from '@switchyard/core';
+
+/** One function a plan asks for: a replica of one expert group. */
+export interface DesiredFunction {
+  functionName: string;
+  /** The group's name, shared by its replicas (and their code). */
+  baseName: string;
+  layer: number;
+  experts: number[];
+  memoryMB: number;
+  reservedConcurrency: number | undefined;
+}
+
+/** Every function of a plan, one per `functionNames` entry, experts in ascending order. */
+export function desiredFunctions(plan: DeploymentPlan): DesiredFunction[] {
+  return plan.layers.flatMap((layer) =>
+    layer.functions.flatMap((fn) =>
+      fn.functionNames.map((functionName) => ({
+        functionName,
+        baseName: fn.name,
+        layer: layer.layer,
+        experts: [...fn.experts].sort((a, b) => a - b),
+        memoryMB: fn.memoryMB,
+        reservedConcurrency: fn.reservedConcurrency,
+      })),
+    ),
+  );
+}

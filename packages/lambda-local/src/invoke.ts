@@ -1,0 +1,110 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { delay, type Logger } from '@switchyard/core';
+import { isJsonOrEmpty, sendJson } from './api-http.js';
+import { lambdaApiErrors } from './errors.js';
+import type { FunctionInstance, InvocationContext, InvocationOutcome } from './function-instance.js';
+import type { FunctionRegistry } from './function-registry.js';
+import type { InstancePool } from './instance-pool.js';
+import { invocationAnswer, invocationLog } from './invocation-report.js';
+import type { ResolvedLocalRuntimeOptions } from './options.js';
+import { readBody } from './read-body.js';
+import { emulatedDurationMs } from './vcpu.js';
+
+/** `X-Amz-Log-Result` carries the last 4 KB of the log. */
+const logTailBytes = 4096;
+
+/** The Invoke call's `X-Amz-Client-Context` (base64 JSON), decoded for the Runtime API. */
+function clientContextOf(request: IncomingMessage): InvocationContext {
+  const header = request.headers['x-amz-client-context'];
+  const value = Array.isArray(header) ? header[0] : header;
+  return { clientContext: value ? Buffer.from(value, 'base64').toString('utf8') : undefined };
+}
+
+/**
+ * `POST /2015-03-31/functions/{name}/invocations`: checks the request as Lambda does (function,
+ * qualifier, payload size and JSON, concurrency), runs the event on an instance (RequestResponse, or
+ * in the background for Event; DryRun only checks), emulates the vCPU share, and answers with the
+ * payload, `X-Amz-Function-Error` and the log tail ending in the REPORT line.
+ */
+export class Invoker {
+  constructor(
+    private readonly options: ResolvedLocalRuntimeOptions,
+    private readonly registry: FunctionRegistry,
+    private readonly pool: InstancePool,
+    private readonly logger: Logger,
+  ) {}
+
+  async invoke(
+    request: IncomingMessage,
+    response: ServerResponse,
+    target: { name: string; qualifier: string | undefined },
+  ): Promise<void> {
+    const { name } = target;
+    const qualifier =
+      new URL(request.url ?? '/', 'http://localhost').searchParams.get('Qualifier') ?? target.qualifier;
+    const { maxPayloadBytes } = this.options;
+    const { body, tooLarge } = await readBody(request, maxPayloadBytes);
+    const record = this.registry.get(name);
+    if (qualifier !== undefined && qualifier !== '$LATEST') {
+      throw lambdaApiErrors.notFound(`${this.registry.arn(name)}:${qualifier}`);
+    }
+    if (tooLarge) {
+      throw lambdaApiErrors.tooLarge(
+        `Request must be smaller than ${maxPayloadBytes} bytes for the InvokeFunction operation`,
+      );
+    }
+    if (!isJsonOrEmpty(body)) throw lambdaApiErrors.invalidJson();
+    const invocationType = String(request.headers['x-amz-invocation-type'] ?? 'RequestResponse');
+    if (invocationType === 'DryRun') return sendJson(response, 204, undefined);
+    this.pool.admit(record);
+    const requestId = randomUUID();
+    let outcome: InvocationOutcome;
+    let initDurationMs: number | undefined;
+    let instance: FunctionInstance;
+    try {
+      // Asynchronous invoke: accepted now, run in the background (errors only reach the log).
+      if (invocationType === 'Event') sendJson(response, 202, undefined);
+      const acquired = await this.pool.acquire(record);
+      instance = acquired.instance;
+      initDurationMs = acquired.initDurationMs;
+      outcome =
+        acquired.initError ??
+        (await instance.invoke(
+          requestId,
+          body,
+          record.configuration.Timeout * 1000,
+          clientContextOf(request),
+        ));
+    } finally {
+      this.pool.release(record);
+    }
+    this.pool.retireIfStale(record, instance);
+    const memorySizeMB = record.configuration.MemorySize;
+    let durationMs = outcome.durationMs;
+    if (this.options.cpuEmulation === 'scale' && outcome.kind === 'result') {
+      const scaled = emulatedDurationMs(outcome.durationMs, memorySizeMB);
+      // Make the caller wait as long as a slice of one vCPU would have taken.
+      if (scaled > durationMs) await delay(scaled - durationMs);
+      durationMs = scaled;
+    }
+    const { payload, errorType } = invocationAnswer(outcome, maxPayloadBytes);
+    const log = invocationLog({ requestId, outcome, durationMs, initDurationMs, memorySizeMB, errorType });
+    if (errorType) this.logger.debug('function error', { function: name, requestId, errorType });
+    if (invocationType === 'Event') return;
+    const headers: Record<string, string> = {
+      'X-Amz-Executed-Version': '$LATEST',
+      'x-amzn-RequestId': requestId,
+    };
+    if (errorType) headers['X-Amz-Function-Error'] = 'Unhandled';
+    if (String(request.headers['x-amz-log-type'] ?? '') === 'Tail') {
+      headers['X-Amz-Log-Result'] = log.subarray(Math.max(0, log.length - logTailBytes)).toString('base64');
+    }
+    response.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': payload.byteLength,
+      ...headers,
+    });
+    response.end(payload);
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * What passes between the local runtime and a function process: the environment it starts with, and
+ * (own runner) the messages framed over its socket pair (framing.ts).
+ */
+
+export interface InvokeMessage {
+  type: 'invoke';
+  requestId: string;
+  /** The event, as JSON text bytes. */
+  payload: Uint8Array;
+  /** Epoch ms at which the runtime times the invocation out. */
+  deadlineMs: number;
+  /** JSON text of the Invoke call's client context, if any. */
+  clientContext?: string;
+}
+
+export type RuntimeToFunction = InvokeMessage;
+
+export interface ErrorBody {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export type FunctionToRuntime =
+  | { type: 'ready'; initDurationMs: number }
+  | ({ type: 'init-error'; initDurationMs: number } & ErrorBody)
+  | { type: 'log'; text: string }
+  | { type: 'result'; requestId: string; payload: Uint8Array; durationMs: number }
+  | ({ type: 'error'; requestId: string; durationMs: number } & ErrorBody);
+
+/**
+ * Environment variables the runtime sets for a function process: Lambda's documented ones
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), plus two Switchyard
+ * extensions any handler may read.
+ */
+export const functionEnv = {
+  handler: '_HANDLER',
+  taskRoot: 'LAMBDA_TASK_ROOT',
+  functionName: 'AWS_LAMBDA_FUNCTION_NAME',
+  functionVersion: 'AWS_LAMBDA_FUNCTION_VERSION',
+  memorySize: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  region: 'AWS_REGION',
+  runtimeApi: 'AWS_LAMBDA_RUNTIME_API',
+  /** Switchyard: threads the handler should give its compute library (vcpu.ts). */
+  threads: 'SWITCHYARD_VCPU_THREADS',
+  /** Switchyard: endpoint of the embedded S3 API, for handlers that load objects from it. */
+  s3Endpoint: 'SWITCHYARD_S3_ENDPOINT',
+} as const;
+
+/** The ARN the runtime gives a function (one fake account, as the emulator has no accounts). */
+export function functionArn(region: string, functionName: string): string {
+  return `arn:aws:lambda:${region}:000000000000:function:${functionName}`;
+}
