@@ -28,12 +28,11 @@ export const packageLayers: readonly (readonly string[])[] = [
 ];
 
 /**
- * Test-time uses of a higher layer, each a decision with its reason. Nothing here ships.
- * scatter-gather's integration tests dispatch through `LambdaExecutor` to the embedded runtime.
+ * Test-time uses of a higher layer (consumer → packages), each a decision with its reason in a comment.
+ * Nothing here ships. None today: scatter-gather's integration tests, which used lambda-executor, use
+ * lambda-local (their own layer) since the split.
  */
-export const upwardTestUses: Readonly<Record<string, readonly string[]>> = {
-  '@switchyard/scatter-gather': ['@switchyard/lambda-executor'],
-};
+export const upwardTestUses: Readonly<Record<string, readonly string[]>> = {};
 
 /** Projects that may be used only at test or build time (devDependencies, tests, config files). */
 export const testOnlyProjects: readonly string[] = [
@@ -153,7 +152,11 @@ const describeUse = (use: Use) =>
   use.specifier ? `${use.where} imports '${use.specifier}'` : `${use.where} lists ${use.to}`;
 
 /** Every use that breaks a rule, as one line each naming the file and the rule. */
-export function checkUses(projects: readonly WorkspaceProject[], uses: readonly Use[]): string[] {
+export function checkUses(
+  projects: readonly WorkspaceProject[],
+  uses: readonly Use[],
+  upward: Readonly<Record<string, readonly string[]>> = upwardTestUses,
+): string[] {
   const byName = new Map(projects.map((project) => [project.name, project]));
   const violations: string[] = [];
   const unplaced = new Set<string>();
@@ -216,7 +219,7 @@ export function checkUses(projects: readonly WorkspaceProject[], uses: readonly 
       violations.push(
         `${at}: at run time a package uses only lower layers; ${to.name} is layer ${toLayer}, ${from.name} layer ${fromLayer}`,
       );
-    } else if (use.time === 'test' && toLayer > fromLayer && !upwardTestUses[from.name]?.includes(to.name)) {
+    } else if (use.time === 'test' && toLayer > fromLayer && !upward[from.name]?.includes(to.name)) {
       violations.push(
         `${at}: tests use their own or lower layers; ${to.name} is layer ${toLayer}, ${from.name} layer ${fromLayer} (an exception goes in upwardTestUses with its reason)`,
       );
