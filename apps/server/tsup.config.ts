@@ -1,3 +1,3 @@
 import { packageBuild } from '../../tooling/typescript/tsup.js';
 
-export default packageBuild(['src/index.ts', 'src/main.ts'], { dts: { entry: 'src/index.ts' } });
+export default packageBuild(['src/main.ts'], { dts: false });
