@@ -202,13 +202,10 @@ export function checkUses(
         violations.push(
           `${at}: a run-time import needs ${to.name} in ${from.directory}/package.json's dependencies${declared ? ' (it is only a devDependency)' : ''}`,
         );
-        continue;
-      }
-      if (!declared) {
+      } else if (!declared) {
         violations.push(
           `${at}: ${to.name} is not declared in ${from.directory}/package.json (devDependencies for tests)`,
         );
-        continue;
       }
     }
     if (from.kind !== 'package' || to.kind !== 'package') continue;
