@@ -32,7 +32,9 @@ export function autoscaledCpuClusterResolved(
   pricing: CpuPricing,
   maxInstances: number,
 ): CpuTrafficCost {
-  const { decisionIntervalS, bootDelayS, scaleInWindowS, minInstances } = options.autoscaling;
+  const { decisionIntervalS, bootDelayS, scaleInWindowS } = options.autoscaling;
+  // The ceiling bounds the floor too: the autoscaled fleet never holds more than the static cluster.
+  const minInstances = Math.min(options.autoscaling.minInstances, maxInstances);
   const vcpus = pricing.vcpusPerInstance;
   const target = options.targetUtilization;
   const count = traffic.arrivalS.length;
@@ -135,6 +137,7 @@ export function autoscaledCpuClusterResolved(
   const waits = Float64Array.from(ahead, (a, i) => queue.waitS(traffic.arrivalS[i]!, a));
   let billedInstanceS = 0;
   let bootingInstanceS = 0;
+  let shortestLifetimeS: number | undefined;
   let maxAlive = 0;
   for (const instance of instances) {
     const endS = instance.endS ?? horizonS;
@@ -150,6 +153,8 @@ export function autoscaledCpuClusterResolved(
             Math.ceil(lifeS / pricing.billingGranularityS - 1e-9) * pricing.billingGranularityS,
           );
     billedInstanceS += billedS;
+    if (instance.endS !== undefined && !instance.preexisting)
+      shortestLifetimeS = Math.min(shortestLifetimeS ?? Number.POSITIVE_INFINITY, lifeS);
     bootingInstanceS += Math.max(0, Math.min(instance.readyS, endS) - instance.launchS);
   }
   // Most instances billed at once: sweep launches and ends.
@@ -180,7 +185,8 @@ export function autoscaledCpuClusterResolved(
     launches,
     horizonS,
     bootingVcpuSeconds: bootingInstanceS * vcpus,
+    ...(shortestLifetimeS === undefined ? {} : { shortestLifetimeS }),
     wait: summarizeWaits(waits),
-    description: `${pricing.description}, ${a.minInstances}–${maxInstances} instances, decisions every ${a.decisionIntervalS} s at ${Math.round(target * 100)} % target, ${a.bootDelayS} s boot, scale-in after ${a.scaleInWindowS} s, EC2 per-${pricing.billingGranularityS} s billing with a ${pricing.minimumBilledS} s minimum (${options.engine} at ${options.tokensPerVcpuSecond} tokens/s per vCPU)`,
+    description: `${pricing.description}, ${minInstances}–${maxInstances} instances, decisions every ${a.decisionIntervalS} s at ${Math.round(target * 100)} % target, ${a.bootDelayS} s boot, scale-in after ${a.scaleInWindowS} s, EC2 per-${pricing.billingGranularityS} s billing with a ${pricing.minimumBilledS} s minimum (${options.engine} at ${options.tokensPerVcpuSecond} tokens/s per vCPU)`,
   };
 }

@@ -15,7 +15,7 @@ export const cpuAutoscalingOptionsSchema = z.strictObject({
   bootDelayS: z.number().nonnegative().finite().default(120),
   /** Scale in only to the highest fleet the policy wanted over this long (stabilisation window). */
   scaleInWindowS: z.number().nonnegative().finite().default(300),
-  /** Instances kept when idle (0 = scale to zero). */
+  /** Instances kept when idle (0 = scale to zero); at most the fleet ceiling. */
   minInstances: z.number().int().nonnegative().default(1),
   /** Fleet ceiling; default the static cluster's size (the same peak-sized fleet, never exceeded). */
   maxInstances: z.number().int().positive().optional(),
@@ -85,6 +85,8 @@ export interface CpuTrafficCost {
   horizonS: number;
   /** vCPU-seconds billed while instances were booting (autoscaled only). */
   bootingVcpuSeconds?: number;
+  /** Shortest life of an instance launched and stopped in the evaluation (autoscaled only). */
+  shortestLifetimeS?: number;
   /** Time from a request's arrival until its work starts; absent for the right-sized pool (no queue). */
   wait?: WaitSummary;
   description: string;

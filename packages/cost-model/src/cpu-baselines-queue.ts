@@ -84,24 +84,32 @@ export class FluidQueue {
   }
 
   /**
-   * The wait of a request that arrived at `arrivalS` with `aheadVcpuS` of work ahead of it: the time
-   * until the capacity after its arrival has served that much, t = K⁻¹(K(arrival) + ahead) − arrival.
-   * Call once the queue has been run past the request's start (e.g. at the end).
+   * The wait of a request that arrived at `arrivalS` with `aheadVcpuS` of work ahead of it: until the
+   * capacity after its arrival has served that much and is serving its own work — the first moment
+   * with K(t) > K(arrival) + ahead, where K(t) is the cumulative capacity-seconds (so a request that
+   * finds no capacity waits for some). Call once the queue has been run past the request's start
+   * (e.g. at the end); Infinity if it never starts.
    */
   waitS(arrivalS: number, aheadVcpuS: number): number {
-    if (aheadVcpuS <= 0) return 0;
-    const target = this.served(arrivalS) + aheadVcpuS;
-    // The last segment whose start K is below the target holds the moment K reaches it.
-    let low = this.segmentAt(arrivalS);
-    let high = this.startS.length - 1;
+    const first = this.segmentAt(arrivalS);
+    const target = this.served(arrivalS) + Math.max(0, aheadVcpuS);
+    const last = this.startS.length - 1;
+    // The first segment whose end K exceeds the target is where the request's own work begins.
+    const endServed = (j: number) =>
+      j < last
+        ? this.cumulative[j + 1]!
+        : this.capacity[last]! > 0
+          ? Number.POSITIVE_INFINITY
+          : this.cumulative[last]!;
+    if (!(endServed(last) > target)) return Number.POSITIVE_INFINITY;
+    let low = first;
+    let high = last;
     while (low < high) {
-      const mid = (low + high + 1) >> 1;
-      if (this.cumulative[mid]! < target) low = mid;
-      else high = mid - 1;
+      const mid = (low + high) >> 1;
+      if (endServed(mid) > target) high = mid;
+      else low = mid + 1;
     }
-    const capacity = this.capacity[low]!;
-    if (capacity <= 0) return Number.POSITIVE_INFINITY;
-    const reachedS = this.startS[low]! + (target - this.cumulative[low]!) / capacity;
-    return Math.max(0, reachedS - arrivalS);
+    const startsS = this.startS[low]! + (target - this.cumulative[low]!) / this.capacity[low]!;
+    return Math.max(0, startsS - arrivalS);
   }
 }

@@ -150,13 +150,7 @@ export function cpuBaselines(
   return {
     static: staticCost,
     rightSized: rightSizedPoolResolved(traffic, work, options, pricing),
-    autoscaled: autoscaledCpuClusterResolved(
-      traffic,
-      work,
-      options,
-      pricing,
-      Math.max(ceiling, options.autoscaling.minInstances),
-    ),
+    autoscaled: autoscaledCpuClusterResolved(traffic, work, options, pricing, ceiling),
     pricing,
     options,
   };
