@@ -1,21 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { forwardTokens, type Traffic, trafficFromColumns } from './traffic.js';
+import { handTraffic } from '../test/fixtures.js';
+import { forwardTokens } from './traffic.js';
 import { batchTraffic, peakPerS, summarizeWaits } from './traffic-batches.js';
 
-function stream(
-  requests: Array<[arrivalS: number, prompt: number, output: number]>,
-  durationS: number,
-): Traffic {
-  return trafficFromColumns({
-    name: 'hand',
-    durationS,
-    arrivalS: requests.map(([t]) => t),
-    promptTokens: requests.map(([, prompt]) => prompt),
-    outputTokens: requests.map(([, , output]) => output),
-    parameters: {},
-  });
-}
+const stream = handTraffic;
 
 const arbitraryStream = fc
   .tuple(
