@@ -72,6 +72,20 @@ export class FluidQueue {
     return this.cumulative[j]! + this.capacity[j]! * (timeS - this.startS[j]!);
   }
 
+  /** K at the end of segment j (the last one ends never, or never serves if it has no capacity). */
+  private endServed(j: number): number {
+    const last = this.startS.length - 1;
+    if (j < last) return this.cumulative[j + 1]!;
+    return this.capacity[last]! > 0 ? Number.POSITIVE_INFINITY : this.cumulative[last]!;
+  }
+
+  /** Every request's wait (see `waitS`), from arrivals and the work ahead of each. */
+  waitsS(arrivalS: Float64Array, aheadVcpuS: Float64Array): Float64Array {
+    const waits = new Float64Array(arrivalS.length);
+    for (let i = 0; i < waits.length; i++) waits[i] = this.waitS(arrivalS[i]!, aheadVcpuS[i]!);
+    return waits;
+  }
+
   private segmentAt(timeS: number): number {
     let low = 0;
     let high = this.startS.length - 1;

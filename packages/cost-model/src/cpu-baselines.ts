@@ -39,7 +39,7 @@ function staticClusterResolved(
   }
   const horizonS = Math.max(traffic.durationS, queue.drainS());
   queue.advance(horizonS);
-  const waits = Float64Array.from(ahead, (a, i) => queue.waitS(traffic.arrivalS[i]!, a));
+  const waits = queue.waitsS(traffic.arrivalS, ahead);
   const busy = sumWork(work);
   const billedVcpuSeconds = instances * pricing.vcpusPerInstance * horizonS;
   const usd = (instances * pricing.usdPerInstanceHour * horizonS) / 3600;
