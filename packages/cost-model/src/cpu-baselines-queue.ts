@@ -108,19 +108,13 @@ export class FluidQueue {
     const first = this.segmentAt(arrivalS);
     const target = this.served(arrivalS) + Math.max(0, aheadVcpuS);
     const last = this.startS.length - 1;
+    if (!(this.endServed(last) > target)) return Number.POSITIVE_INFINITY;
     // The first segment whose end K exceeds the target is where the request's own work begins.
-    const endServed = (j: number) =>
-      j < last
-        ? this.cumulative[j + 1]!
-        : this.capacity[last]! > 0
-          ? Number.POSITIVE_INFINITY
-          : this.cumulative[last]!;
-    if (!(endServed(last) > target)) return Number.POSITIVE_INFINITY;
     let low = first;
     let high = last;
     while (low < high) {
       const mid = (low + high) >> 1;
-      if (endServed(mid) > target) high = mid;
+      if (this.endServed(mid) > target) high = mid;
       else low = mid + 1;
     }
     const startsS = this.startS[low]! + (target - this.cumulative[low]!) / this.capacity[low]!;
