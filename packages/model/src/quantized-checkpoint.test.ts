@@ -31,10 +31,11 @@ async function onnxruntimeDecodes(dataType: OnnxDataType, opset: number): Promis
   return values;
 }
 
+/** Element-wise identical, -0 ≠ +0, any NaN equal to any NaN. */
 function sameBits(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++)
-    if (!Object.is(a[i], b[i]) && !(a[i] !== a[i] && b[i] !== b[i])) return false;
+    if (!Object.is(a[i], b[i]) && !(Number.isNaN(a[i]) && Number.isNaN(b[i]))) return false;
   return true;
 }
 
