@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentPlanSchema, weightMatrixBytes } from '@switchyard/core';
+import { loadComputeProfile } from '@switchyard/cost-model';
 import { runCli } from '@switchyard/testing/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 
@@ -145,4 +146,76 @@ describe('--quantize on the model commands (child process)', () => {
     expectExit(start, 2, '--start 99999999 is past the end of the text (1115394 bytes)');
     expectExit(none, 2, '--quantize none compares float32 with itself');
   }, 150_000);
+  it("profile --quantize times that format and measures a function's peak RSS; plan follows the profile's format", async () => {
+    const profilePath = join(work, 'profile-int8.json');
+    const profile = await runCli(
+      [
+        'profile',
+        '--model',
+        shakespeare,
+        '--out',
+        profilePath,
+        '--threads',
+        '1',
+        '--tokens',
+        '16,64',
+        '--held-out',
+        '',
+        '--processes',
+        '1',
+        '--experts',
+        '2',
+        '--rounds',
+        '3',
+        '--max-rounds',
+        '3',
+        '--memory-experts',
+        '4',
+        '--quantize',
+        'int8',
+        '--json',
+      ],
+      { timeoutMs: 120_000 },
+    );
+    expect(profile.code, profile.stderr).toBe(0);
+    const written = loadComputeProfile(profilePath);
+    expect(written.subject.quantization).toEqual({ format: 'int8' });
+    expect(written.subject.experts).toContain('int8 SwiGLU graphs');
+    // hidden 128, intermediate 256: int8 codes and one float32 scale per output channel.
+    const int8Bytes =
+      2 * weightMatrixBytes(128, 256, { format: 'int8' }) + weightMatrixBytes(256, 128, { format: 'int8' });
+    expect(written.memory).toMatchObject({ experts: 4, tokens: 64, weightBytesPerExpert: int8Bytes });
+    expect(written.memory!.peakRssMB).toBeGreaterThanOrEqual(written.memory!.peakRssOneExpertMB);
+    expect(written.memory!.runtimeOverheadMB).toBeGreaterThan(0);
+
+    const planArgs = [
+      'plan',
+      '--model',
+      shakespeare,
+      '--traces',
+      'fixtures/traces/shakespeare-mixtral-8x2/calibration.safetensors',
+      '--tokens-per-batch',
+      '1024',
+      '--slo-ms',
+      '3000',
+      '--strategy',
+      'ods',
+      '--compute-profile',
+      profilePath,
+    ];
+    const out = join(work, 'int8.json');
+    const [plan, refused] = await Promise.all([
+      runCli([...planArgs, '--out', out, '--json'], { timeoutMs: 120_000 }),
+      runCli([...planArgs, '--quantize', 'int4', '--out', join(work, 'never.json')], { timeoutMs: 120_000 }),
+    ]);
+    expect(plan.code, plan.stderr).toBe(0);
+    const written8 = deploymentPlanSchema.parse(JSON.parse(readFileSync(out, 'utf8')));
+    expect(written8.model.quantization).toEqual({ format: 'int8' });
+    expect(written8.model.bytesPerExpert).toBe(int8Bytes);
+    expectExit(
+      refused,
+      2,
+      `${profilePath} was made for int8 experts but --quantize asks for int4 (block 32)`,
+    );
+  }, 240_000);
 });

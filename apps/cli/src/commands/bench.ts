@@ -105,6 +105,25 @@ export const registerBench: CommandRegistrar = (program, context) => {
         ),
         { title: 'Paper benchmark' },
       );
+      if (result.quantized)
+        context.output.table(
+          result.quantized.shapes.flatMap((shape) =>
+            shape.rows.map((row) => ({
+              model: shape.shape,
+              experts: row.format === 'none' ? 'float32' : row.format,
+              'bytes/expert': row.bytesPerExpert,
+              '$/M tokens': Number(row.costUsdPerMillionTokens.toPrecision(4)),
+              'vs float32': `${(row.costRelativeToFloat32 * 100).toFixed(1)} %`,
+              'latency ms': Math.round(row.latencyMs),
+              SLO: row.sloMet ? 'met' : 'MISSED',
+              'bits/byte': row.accuracy ? Number(row.accuracy.bitsPerToken.toFixed(4)) : '',
+              'bits vs float32': row.accuracy
+                ? `${((row.accuracy.relativeToFloat32 - 1) * 100).toFixed(2)} %`
+                : '',
+            })),
+          ),
+          { title: 'Quantized experts (Switchyard BO per format; bits per byte of the bundled model)' },
+        );
       if (result.validation)
         context.output.line(
           result.validation.runs
