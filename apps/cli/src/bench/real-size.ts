@@ -11,6 +11,7 @@
  *   node --conditions=@switchyard/source --import tsx apps/cli/src/bench/real-size.ts \
  *     [--shapes olmoe,qwen3,mixtral] [--formats none,int8,int4] [--targets in-process,local]
  *     [--layers olmoe=2,qwen3=2,mixtral=1] [--prefill 256] [--decode 16] [--dir /tmp/switchyard-real-size]
+ *     [--out bench-results/real-size.json]
  *     [--quick]   (one OLMoE layer, int8 only, 64 prefill and 4 decode tokens: checks the script runs)
  *
  * Memory first: float32 experts of one layer take 1.6 GB (OLMoE), 2.4 GB (Qwen3) and 5.6 GB (Mixtral)
@@ -377,7 +378,7 @@ async function main() {
       ),
     ),
   );
-  const out = join(root, 'bench-results/real-size.json');
+  const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
   writeFileSync(
     out,
     `${JSON.stringify(
