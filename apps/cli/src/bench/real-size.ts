@@ -355,7 +355,13 @@ async function main() {
             ...result,
           });
         } catch (error) {
-          const stderr = (error as { stderr?: string }).stderr?.trim().split('\n').slice(-3).join(' ') ?? '';
+          // The child's error line (an uncaught error ends its stderr with the error's fields and
+          // the Node.js version, so the last lines alone do not say what failed).
+          const lines = (error as { stderr?: string }).stderr?.trim().split('\n') ?? [];
+          const stderr = [
+            ...lines.filter((line) => /error|killed|heap/i.test(line)).slice(0, 3),
+            ...lines.slice(-2),
+          ].join(' ');
           rows.push({
             shape: name,
             format,
