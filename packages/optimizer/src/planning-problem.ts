@@ -103,9 +103,17 @@ export class PlanningProblem {
       ordinal('sloHeadroom', grid.sloHeadroom),
     ];
     const random = createRandom(this.input.seed ^ 0x5eed);
-    this.batches = Array.from({ length: this.input.sampledBatches }, () =>
-      sampleBatchLoads(this.loads, random),
-    );
+    this.batches =
+      this.input.batches ??
+      Array.from({ length: this.input.sampledBatches }, () => sampleBatchLoads(this.loads, random));
+    this.batches.forEach((batch, b) => {
+      if (batch.length !== this.model.moeLayers.length)
+        invalid(`has ${batch.length} layers, the model ${this.model.moeLayers.length} MoE layers`, `batches.${b}`);
+      batch.forEach((layer, l) => {
+        if (layer.length !== this.model.numExperts)
+          invalid(`has ${layer.length} experts, the model ${this.model.numExperts}`, `batches.${b}.${l}`);
+      });
+    });
   }
 
   /** Knobs of a search point. */
