@@ -8,14 +8,20 @@ import type * as api from './index.js';
 // need beyond it is in ./internal (internal.test-d.ts).
 test('@switchyard/cost-model exports its entry points and their option, result and error types', () => {
   expectTypeOf<keyof typeof api>().toEqualTypeOf<
-    | 'CostModelError'
+    | 'azureTraceFileNames'
+    | 'batchTraffic'
+    | 'breakEven'
     | 'checkComputeProfile'
     | 'combineProcessPoints'
     | 'computeTimeAtThreadsMs'
     | 'computeTimeMs'
+    | 'CostModelError'
     | 'costProfileSchema'
+    | 'cpuBaselines'
     | 'cpuClusterBaseline'
+    | 'cpuTrafficOptionsSchema'
     | 'defaultPriceTable'
+    | 'diurnalTraffic'
     | 'ec2Instance'
     | 'fitComputeProfile'
     | 'fitInvocationOverhead'
@@ -23,18 +29,34 @@ test('@switchyard/cost-model exports its entry points and their option, result a
     | 'lambdaCostOptionsSchema'
     | 'lambdaMlBaseline'
     | 'linearSummary'
+    | 'loadAzureTrace'
     | 'loadComputeProfile'
     | 'loadPriceTable'
     | 'measureComputePoints'
     | 'mergePriceTable'
+    | 'mergeTraffic'
+    | 'mmppTraffic'
+    | 'onOffStates'
+    | 'paperTokensPerBatch'
+    | 'parseAzureTrace'
     | 'parseComputeProfile'
     | 'planCost'
+    | 'poissonTraffic'
     | 'powerTuningBaseline'
+    | 'replayTraffic'
+    | 'requestSizes'
     | 'resolveRates'
+    | 'savingCurve'
+    | 'serverlessBill'
+    | 'summarizeTraffic'
+    | 'trafficScenarioParameters'
+    | 'trafficScenarios'
   >();
   expectTypeOf<api.LambdaCostOptions>().toEqualTypeOf<z.input<typeof api.lambdaCostOptionsSchema>>();
   expectTypeOf<api.ResolvedLambdaCostOptions>().toEqualTypeOf<z.output<typeof api.lambdaCostOptionsSchema>>();
   expectTypeOf<api.CostProfileInput>().toEqualTypeOf<z.input<typeof api.costProfileSchema>>();
   expectTypeOf<ConstructorParameters<typeof api.CostModelError>[0]>().toEqualTypeOf<SwitchyardErrorOptions>();
   expectTypeOf<ReturnType<typeof api.planCost>>().toEqualTypeOf<api.PlanCostReport>();
+  expectTypeOf<api.CpuTrafficOptions>().toEqualTypeOf<z.input<typeof api.cpuTrafficOptionsSchema>>();
+  expectTypeOf<api.ResolvedCpuTrafficOptions>().toEqualTypeOf<z.output<typeof api.cpuTrafficOptionsSchema>>();
 });
