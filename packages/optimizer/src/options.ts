@@ -152,7 +152,10 @@ export const planDeploymentOptionsSchema = z.object({
    * trials on instead of sampling from the forecast: sampling draws every expert independently,
    * real batches keep how experts and layers move together.
    */
-  batches: z.array(z.array(z.array(z.number().nonnegative()))).min(1).optional(),
+  batches: z
+    .array(z.array(z.array(z.number().nonnegative())))
+    .min(1)
+    .optional(),
   sloAttainment: z.number().min(0).max(1).default(0.9),
   /** Measured evaluation: deploy/run the plan and report its cost and latency. */
   evaluate: z

@@ -8,6 +8,13 @@ import { forecastFromBatches, forecastFromPopularity, type LoadForecast } from '
 import { type PaperSolver, planPaperMethod } from './paper-method.js';
 import { type PaperRouting, paperRouting, type RoutedBatch, type RoutingDomain } from './paper-routing.js';
 import { paperShape } from './paper-shapes.js';
+import {
+  batchCostFunction,
+  inProcessThroughput,
+  type PaperTrafficOptions,
+  type PaperTrafficResult,
+  paperTrafficComparison,
+} from './paper-traffic.js';
 import { planDeployment } from './plan-deployment.js';
 import { PlanningProblem } from './planning-problem.js';
 import { billOnBatches, configurationFromPlan, type RealisedBill } from './realised-bill.js';
@@ -103,11 +110,23 @@ export interface PaperBenchmarkModelResult {
     paperBoOverOds: number;
   };
   sloSweep: PaperSloPoint[];
+  /** The CPU side over traffic (null when no traffic was given). */
+  cpu: PaperTrafficResult | null;
   /** LambdaML's saving with the measured 2-thread speed-up and with an assumed one. */
   lambdamlSensitivity: {
     speedup: number;
-    measured: { twoThreadSpeedup: number; lambdaml: PaperBenchmarkRow; switchyard: PaperBenchmarkRow; saving: number };
-    assumed: { twoThreadSpeedup: number; lambdaml: PaperBenchmarkRow; switchyard: PaperBenchmarkRow; saving: number };
+    measured: {
+      twoThreadSpeedup: number;
+      lambdaml: PaperBenchmarkRow;
+      switchyard: PaperBenchmarkRow;
+      saving: number;
+    };
+    assumed: {
+      twoThreadSpeedup: number;
+      lambdaml: PaperBenchmarkRow;
+      switchyard: PaperBenchmarkRow;
+      saving: number;
+    };
   };
   targetsMet: { vsLambdaml: boolean; throughputLoss: boolean; vsPaper: boolean };
   wallTimeS: number;
@@ -135,9 +154,19 @@ export interface PaperBenchmarkModelInput {
   heldOutBatchesPerDomain?: number;
   /** The claims outcomes are compared with (default `paperTargets`); they never shape an outcome. */
   targets?: PaperTargets;
+  /** Traffic scenarios and CPU baselines; without it the result has no CPU side. */
+  traffic?: PaperTrafficOptions;
   seed?: number;
   prices?: PriceTable;
   onProgress?: (message: string) => void;
+}
+
+/**
+ * Throughput lost against LambdaML: 1 − LambdaML's latency ÷ the row's (both billed means). An
+ * outcome with no bound: negative when the row is faster, up to 1 when it is much slower.
+ */
+export function throughputLoss(lambdamlLatencyMs: number, rowLatencyMs: number): number {
+  return 1 - lambdamlLatencyMs / rowLatencyMs;
 }
 
 const fixedKnobs: PlannerKnobs = { beta: 64, loadQuantile: 0.5, packingThreshold: 0, sloHeadroom: 0 };
@@ -153,7 +182,9 @@ function twoThreadSpeedup(profile: ComputeProfile): number {
 /** The fastest deployment at fixed knobs (each layer's fastest frontier point), when none meets the SLO. */
 function fastestConfiguration(solver: DeploymentSolver, knobs: PlannerKnobs): Configuration | undefined {
   const groups = solver.groups(knobs);
-  const points = groups.map((layerGroups) => solver.layerFrontier(layerGroups, knobs.beta, solver.context.methods)[0]);
+  const points = groups.map(
+    (layerGroups) => solver.layerFrontier(layerGroups, knobs.beta, solver.context.methods)[0],
+  );
   if (points.some((point) => point === undefined)) return undefined;
   return solver.buildConfiguration(
     knobs,
@@ -168,7 +199,9 @@ function fastestConfiguration(solver: DeploymentSolver, knobs: PlannerKnobs): Co
  * batches from published per-domain routing, the SLO as factors of the fastest feasible plan, and
  * every row planned on its forecast and billed on the held-out batches.
  */
-export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): Promise<PaperBenchmarkModelResult> {
+export async function runPaperBenchmarkModel(
+  input: PaperBenchmarkModelInput,
+): Promise<PaperBenchmarkModelResult> {
   const started = performance.now();
   const model = paperShape(input.shape);
   const tokensPerBatch = input.tokensPerBatch ?? 10_240;
@@ -199,7 +232,9 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
     numExperts: model.numExperts,
     topK: model.topK,
     tokensPerBatch,
-    ...(input.calibrationBatchesPerDomain ? { calibrationBatchesPerDomain: input.calibrationBatchesPerDomain } : {}),
+    ...(input.calibrationBatchesPerDomain
+      ? { calibrationBatchesPerDomain: input.calibrationBatchesPerDomain }
+      : {}),
     ...(input.heldOutBatchesPerDomain ? { heldOutBatchesPerDomain: input.heldOutBatchesPerDomain } : {}),
     seed,
   });
@@ -235,7 +270,10 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
       const configuration = fastestConfiguration(unbounded.solver, { ...fixedKnobs, beta, loadQuantile });
       if (!configuration) continue;
       const latencies = unbounded.solver.evaluateOnBatches(configuration, calibrationLoads).batchLatenciesMs;
-      const rank = Math.min(latencies.length - 1, Math.ceil(unbounded.input.sloAttainment * latencies.length) - 1);
+      const rank = Math.min(
+        latencies.length - 1,
+        Math.ceil(unbounded.input.sloAttainment * latencies.length) - 1,
+      );
       fastestFeasibleLatencyMs = Math.min(fastestFeasibleLatencyMs, latencies[Math.max(0, rank)]!);
     }
   if (!Number.isFinite(fastestFeasibleLatencyMs))
@@ -257,7 +295,9 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
       costUsdPerBatch: plan.predicted.costUsdPerBatch,
       latencyMs: plan.predicted.latencyMs,
       sloMet: plan.predicted.sloMet,
-      ...(plan.predicted.gbSecondsPerBatch === undefined ? {} : { gbSecondsPerBatch: plan.predicted.gbSecondsPerBatch }),
+      ...(plan.predicted.gbSecondsPerBatch === undefined
+        ? {}
+        : { gbSecondsPerBatch: plan.predicted.gbSecondsPerBatch }),
     },
     billed: bill,
     costUsdPerBatch: bill.meanCostUsd,
@@ -265,11 +305,16 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
     latencyMs: bill.meanLatencyMs,
     throughputTokensPerS: bill.meanLatencyMs > 0 ? tokensPerBatch / (bill.meanLatencyMs / 1000) : 0,
     sloMet: bill.sloAttainment >= 0.9,
-    functions: plan.layers.reduce((sum, layer) => sum + layer.functions.reduce((n, fn) => n + fn.replicas, 0), 0),
+    functions: plan.layers.reduce(
+      (sum, layer) => sum + layer.functions.reduce((n, fn) => n + fn.replicas, 0),
+      0,
+    ),
     evaluations: search.evaluations,
     ...(search.dimensions === undefined ? {} : { dimensions: search.dimensions }),
   });
 
+  /** The deployment behind each row (the traffic comparison bills Switchyard's on every batch). */
+  const configurations = new Map<PaperBenchmarkRow, Configuration>();
   /** A `planDeployment` plan, billed on the held-out batches by `billing`'s solver. */
   const planned = async (
     key: string,
@@ -279,8 +324,13 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
     options: Parameters<typeof planDeployment>[0],
   ): Promise<PaperBenchmarkRow> => {
     const plan = await planDeployment(options);
-    const bill = billOnBatches(billing.solver, configurationFromPlan(plan, model.bytesPerExpert), heldOut);
-    return makeRow(key, deployment, description, plan, bill, { evaluations: plan.search?.evaluations ?? 1 });
+    const configuration = configurationFromPlan(plan, model.bytesPerExpert);
+    const bill = billOnBatches(billing.solver, configuration, heldOut);
+    const row = makeRow(key, deployment, description, plan, bill, {
+      evaluations: plan.search?.evaluations ?? 1,
+    });
+    configurations.set(row, configuration);
+    return row;
   };
   /** A solved configuration of `problem`, billed on the held-out batches. */
   const solved = (
@@ -301,10 +351,22 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
       search,
     );
   const exactAtFixedKnobs = (problem: PlanningProblem, key: string, label: string, note: string) => {
-    const configuration = problem.solver.solve(fixedKnobs).configuration ?? fastestConfiguration(problem.solver, fixedKnobs);
+    const configuration =
+      problem.solver.solve(fixedKnobs).configuration ?? fastestConfiguration(problem.solver, fixedKnobs);
     if (!configuration)
-      throw new OptimizerError({ code: 'INTERNAL', message: `${model.name}: no deployment at the fixed knobs` });
-    return solved(key, label, `Switchyard's exact solver at ODS's fixed knobs (β 64, mean load, no packing, no headroom), no BO; ${note}`, problem, configuration, 'ods', { evaluations: 1 });
+      throw new OptimizerError({
+        code: 'INTERNAL',
+        message: `${model.name}: no deployment at the fixed knobs`,
+      });
+    return solved(
+      key,
+      label,
+      `Switchyard's exact solver at ODS's fixed knobs (β 64, mean load, no packing, no headroom), no BO; ${note}`,
+      problem,
+      configuration,
+      'ods',
+      { evaluations: 1 },
+    );
   };
   const paperBo = async (problem: PlanningProblem, solver: PaperSolver): Promise<PaperBenchmarkRow> => {
     const result = await planPaperMethod({
@@ -318,7 +380,10 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
     });
     const configuration = result.configuration ?? fastestConfiguration(problem.solver, fixedKnobs);
     if (!configuration)
-      throw new OptimizerError({ code: 'INTERNAL', message: `${model.name}: the paper's BO found no deployment` });
+      throw new OptimizerError({
+        code: 'INTERNAL',
+        message: `${model.name}: the paper's BO found no deployment`,
+      });
     return solved(
       solver === 'ods' ? 'paperOds' : 'paperExact',
       solver === 'ods' ? "paper's method (BO + ODS)" : "paper's method (BO + exact solver)",
@@ -357,11 +422,21 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
       'Switchyard',
       'ε-greedy BO over β, load quantile, packing and SLO headroom, exact solver inside each trial, trials scored on the calibration batches; forecast with the predictor',
       problem,
-      { ...common(input.compute, forecast, sloMs), strategy: 'bo', maxEvaluations, batches: calibrationLoads },
+      {
+        ...common(input.compute, forecast, sloMs),
+        strategy: 'bo',
+        maxEvaluations,
+        batches: calibrationLoads,
+      },
     );
     const paperOds = await paperBo(problem, 'ods');
-    const exactFixedKnobs = exactAtFixedKnobs(problem, 'exactFixedKnobs', 'exact solver, fixed knobs', 'forecast with the predictor');
-    const loss = (row: PaperBenchmarkRow) => 1 - lambdaml.latencyMs / row.latencyMs;
+    const exactFixedKnobs = exactAtFixedKnobs(
+      problem,
+      'exactFixedKnobs',
+      'exact solver, fixed knobs',
+      'forecast with the predictor',
+    );
+    const loss = (row: PaperBenchmarkRow) => throughputLoss(lambdaml.latencyMs, row.latencyMs);
     sloSweep.push({
       factor,
       sloMs,
@@ -384,7 +459,12 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
       lambdaml,
       exactFixedKnobs,
       paperExact: await paperBo(problem, 'exact'),
-      exactFixedKnobsNoPredictor: exactAtFixedKnobs(noPredictor, 'exactFixedKnobsNoPredictor', 'exact solver, fixed knobs, no predictor', 'forecast without the predictor (every expert the same load)'),
+      exactFixedKnobsNoPredictor: exactAtFixedKnobs(
+        noPredictor,
+        'exactFixedKnobsNoPredictor',
+        'exact solver, fixed knobs, no predictor',
+        'forecast without the predictor (every expert the same load)',
+      ),
       switchyardNoPredictor: await planned(
         'switchyardNoPredictor',
         'BO over knobs, no predictor',
@@ -411,6 +491,30 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
   const rows = headlineRows as Record<PaperRowKey, PaperBenchmarkRow>;
   const sloMs = sloOf(headline);
 
+  let cpu: PaperTrafficResult | null = null;
+  if (input.traffic) {
+    progress(`${model.name}: CPU baselines and saving curves`);
+    const billing = new PlanningProblem(common(input.compute, forecast, sloMs));
+    cpu = paperTrafficComparison(
+      { prices, ...input.traffic },
+      {
+        usdForBatch: batchCostFunction(
+          billing.solver,
+          configurations.get(rows.switchyard)!,
+          heldOut,
+          tokensPerBatch,
+        ),
+        tokensPerBatch,
+        label: `Switchyard (${model.name}, SLO ${headline} × fastest), billed per batch on the held-out routing`,
+      },
+      {
+        engine: 'switchyard in-process (onnxruntime)',
+        tokensPerVcpuSecond: inProcessThroughput(input.compute, heldOut, tokensPerBatch),
+        source: `the compute profile (${input.compute.subject.model}, ${input.compute.machine.description}) at 1 thread per expert call, on the held-out batches' per-expert token counts`,
+      },
+    );
+  }
+
   // LambdaML's saving when the 2-thread speed-up is an assumed one instead of the measured profile.
   progress(`${model.name}: LambdaML with an assumed 2-thread speed-up`);
   const speedup = input.assumedSpeedup ?? 1.8;
@@ -430,10 +534,11 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
     assumedProblem,
     { ...common(assumedCompute, forecast, sloMs), strategy: 'bo', maxEvaluations, batches: calibrationLoads },
   );
-  const saving = (ours: PaperBenchmarkRow, other: PaperBenchmarkRow) => 1 - ours.costUsdPerBatch / other.costUsdPerBatch;
+  const saving = (ours: PaperBenchmarkRow, other: PaperBenchmarkRow) =>
+    1 - ours.costUsdPerBatch / other.costUsdPerBatch;
   const savingVsLambdaml = saving(rows.switchyard, rows.lambdaml);
   const savingVsPaper = saving(rows.switchyard, rows.paperOds);
-  const throughputLossVsLambdaml = 1 - rows.lambdaml.latencyMs / rows.switchyard.latencyMs;
+  const throughputLossVsLambdaml = throughputLoss(rows.lambdaml.latencyMs, rows.switchyard.latencyMs);
   return {
     model: model.name,
     tokensPerBatch,
@@ -460,6 +565,7 @@ export async function runPaperBenchmarkModel(input: PaperBenchmarkModelInput): P
       paperBoOverOds: saving(rows.paperOds, rows.odsFixedKnobs),
     },
     sloSweep,
+    cpu,
     lambdamlSensitivity: {
       speedup,
       measured: {

@@ -109,7 +109,12 @@ export async function planPaperMethod(input: PaperMethodInput): Promise<PaperMet
   const betas = [...new Set(problem.input.knobs.beta)].sort((a, b) => a - b);
 
   const defaultBeta = betas.includes(64) ? 64 : betas[0]!;
-  const knobsAt = (beta: number): PlannerKnobs => ({ beta, loadQuantile: 0.5, packingThreshold: 0, sloHeadroom: 0 });
+  const knobsAt = (beta: number): PlannerKnobs => ({
+    beta,
+    loadQuantile: 0.5,
+    packingThreshold: 0,
+    sloHeadroom: 0,
+  });
   /** Cheapest plan meeting the SLO at the prediction, else the fastest one found. */
   const better = (a: Configuration | undefined, b: Configuration | undefined): Configuration | undefined => {
     if (!a || !b) return a ?? b;

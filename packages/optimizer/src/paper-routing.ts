@@ -105,7 +105,11 @@ export function paperRouting(options: PaperRoutingOptions): PaperRouting {
   };
   return {
     shares,
-    calibration: draw(calibrationDomains, options.calibrationBatchesPerDomain ?? 8, createRandom(seed ^ 0xca1b)),
+    calibration: draw(
+      calibrationDomains,
+      options.calibrationBatchesPerDomain ?? 8,
+      createRandom(seed ^ 0xca1b),
+    ),
     heldOut: draw(heldOutDomains, options.heldOutBatchesPerDomain ?? 8, createRandom(seed ^ 0x4e1d)),
   };
 }

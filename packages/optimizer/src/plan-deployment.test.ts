@@ -238,6 +238,40 @@ describe('planDeployment', () => {
     expect(plan.search?.bestCostHistory?.at(-1)).toBeCloseTo(Math.min(...seen) * 2, 15);
   });
 
+  it('scores its trials on observed batches when given them, and checks their shape', async () => {
+    // Observed batches that all pile onto expert 3 (the forecast's coldest): a plan judged on them
+    // must carry that load, so it differs from the one judged on batches sampled from the forecast.
+    const heavy = [0, 1, 2, 3].map(() => [0, 1].map(() => [200, 200, 200, 3496]));
+    const sampled = await planDeployment({
+      ...base,
+      workload: { tokensPerBatch: 4096, sloMs: 5000 },
+      maxEvaluations: 8,
+    });
+    const observed = await planDeployment({
+      ...base,
+      workload: { tokensPerBatch: 4096, sloMs: 5000 },
+      maxEvaluations: 8,
+      batches: heavy,
+    });
+    const expert3 = (plan: typeof sampled) =>
+      plan.layers.map((layer) => layer.functions.find((fn) => fn.experts.includes(3))!);
+    expect(expert3(observed)).not.toEqual(expert3(sampled));
+    await expect(planDeployment({ ...base, batches: [[[1, 2, 3, 4]]] })).rejects.toThrow(
+      /batches\.0.*1 layers/,
+    );
+    await expect(
+      planDeployment({
+        ...base,
+        batches: [
+          [
+            [1, 2, 3],
+            [1, 2, 3],
+          ],
+        ],
+      }),
+    ).rejects.toThrow(/batches\.0\.0.*3 experts/);
+  });
+
   it('rejects a forecast that does not match the model', async () => {
     await expect(
       planDeployment({ ...base, forecast: { ...base.forecast, layers: base.forecast.layers.slice(0, 1) } }),

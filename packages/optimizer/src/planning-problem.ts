@@ -108,10 +108,16 @@ export class PlanningProblem {
       Array.from({ length: this.input.sampledBatches }, () => sampleBatchLoads(this.loads, random));
     this.batches.forEach((batch, b) => {
       if (batch.length !== this.model.moeLayers.length)
-        invalid(`has ${batch.length} layers, the model ${this.model.moeLayers.length} MoE layers`, `batches.${b}`);
+        invalid(
+          `batches.${b} has ${batch.length} layers, the model ${this.model.moeLayers.length} MoE layers`,
+          `batches.${b}`,
+        );
       batch.forEach((layer, l) => {
         if (layer.length !== this.model.numExperts)
-          invalid(`has ${layer.length} experts, the model ${this.model.numExperts}`, `batches.${b}.${l}`);
+          invalid(
+            `batches.${b}.${l} has ${layer.length} experts, the model ${this.model.numExperts}`,
+            `batches.${b}.${l}`,
+          );
       });
     });
   }

@@ -17,7 +17,10 @@ export interface RealisedBill {
   /** Function-batches that needed extra replicas at run time (memory / direct payload). */
   memoryRepairs: number;
   payloadRepairs: number;
-  byDomain: Record<string, { batches: number; meanCostUsd: number; meanLatencyMs: number; sloAttainment: number }>;
+  byDomain: Record<
+    string,
+    { batches: number; meanCostUsd: number; meanLatencyMs: number; sloAttainment: number }
+  >;
 }
 
 /** The solver's view of a deployment plan (what `evaluateOnBatches` needs to bill it). */
@@ -49,7 +52,12 @@ export function configurationFromPlan(plan: DeploymentPlan, bytesPerExpert: numb
     };
   });
   return {
-    knobs: { beta: layers[0]?.beta ?? 64, loadQuantile: plan.workload.loadQuantile ?? 0.5, packingThreshold: 0, sloHeadroom: 0 },
+    knobs: {
+      beta: layers[0]?.beta ?? 64,
+      loadQuantile: plan.workload.loadQuantile ?? 0.5,
+      packingThreshold: 0,
+      sloHeadroom: 0,
+    },
     layers,
     costUsd: plan.predicted.costUsdPerBatch,
     latencyMs: plan.predicted.latencyMs,
@@ -75,7 +83,11 @@ export function billOnBatches(
   const sloMs = solver.context.sloMs;
   const byDomain: RealisedBill['byDomain'] = {};
   batches.forEach((batch, b) => {
-    const entry = (byDomain[batch.domain] ??= { batches: 0, meanCostUsd: 0, meanLatencyMs: 0, sloAttainment: 0 });
+    let entry = byDomain[batch.domain];
+    if (!entry) {
+      entry = { batches: 0, meanCostUsd: 0, meanLatencyMs: 0, sloAttainment: 0 };
+      byDomain[batch.domain] = entry;
+    }
     entry.batches += 1;
     entry.meanCostUsd += scored.batchCostsUsd[b]!;
     entry.meanLatencyMs += scored.batchLatenciesInOrderMs[b]!;
