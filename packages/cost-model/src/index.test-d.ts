@@ -8,8 +8,10 @@ import type * as api from './index.js';
 // need beyond it is in ./internal (internal.test-d.ts).
 test('@switchyard/cost-model exports its entry points and their option, result and error types', () => {
   expectTypeOf<keyof typeof api>().toEqualTypeOf<
+    | 'RunningBill'
     | 'azureTraceFileNames'
     | 'batchTraffic'
+    | 'billFromReports'
     | 'breakEven'
     | 'checkComputeProfile'
     | 'combineProcessPoints'
