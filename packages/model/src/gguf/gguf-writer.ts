@@ -156,34 +156,22 @@ function checkScalar(type: GgufScalarType, value: unknown, location: string): vo
   }
 }
 
-function writeScalar(sink: ByteSink, type: GgufScalarType, value: number | bigint | boolean | string): void {
-  switch (type) {
-    case 'uint8':
-      return sink.uint8(value as number);
-    case 'int8':
-      return sink.int8(value as number);
-    case 'uint16':
-      return sink.uint16(value as number);
-    case 'int16':
-      return sink.int16(value as number);
-    case 'uint32':
-      return sink.uint32(value as number);
-    case 'int32':
-      return sink.int32(value as number);
-    case 'float32':
-      return sink.float32(value as number);
-    case 'float64':
-      return sink.float64(value as number);
-    case 'uint64':
-      return sink.uint64(BigInt(value as number | bigint));
-    case 'int64':
-      return sink.int64(BigInt(value as number | bigint));
-    case 'bool':
-      return sink.uint8(value ? 1 : 0);
-    case 'string':
-      return sink.string(value as string);
-  }
-}
+type ScalarItem = number | bigint | boolean | string;
+
+const scalarWriters: Record<GgufScalarType, (sink: ByteSink, value: ScalarItem) => void> = {
+  uint8: (sink, value) => sink.uint8(value as number),
+  int8: (sink, value) => sink.int8(value as number),
+  uint16: (sink, value) => sink.uint16(value as number),
+  int16: (sink, value) => sink.int16(value as number),
+  uint32: (sink, value) => sink.uint32(value as number),
+  int32: (sink, value) => sink.int32(value as number),
+  float32: (sink, value) => sink.float32(value as number),
+  float64: (sink, value) => sink.float64(value as number),
+  uint64: (sink, value) => sink.uint64(BigInt(value as number | bigint)),
+  int64: (sink, value) => sink.int64(BigInt(value as number | bigint)),
+  bool: (sink, value) => sink.uint8(value ? 1 : 0),
+  string: (sink, value) => sink.string(value as string),
+};
 
 function writeValue(sink: ByteSink, value: GgufValue, location: string): void {
   if (!(value.type in ggufValueTypeIds))
@@ -194,7 +182,7 @@ function writeValue(sink: ByteSink, value: GgufValue, location: string): void {
   sink.uint32(ggufValueTypeIds[value.type]);
   if (value.type !== 'array') {
     checkScalar(value.type, value.value, location);
-    writeScalar(sink, value.type, value.value);
+    scalarWriters[value.type](sink, value.value);
     return;
   }
   if (!(value.itemType in ggufValueTypeIds) || (value.itemType as string) === 'array')
@@ -207,7 +195,7 @@ function writeValue(sink: ByteSink, value: GgufValue, location: string): void {
   sink.uint64(BigInt(value.value.length));
   for (const [index, item] of value.value.entries()) {
     checkScalar(value.itemType, item, `${location}[${index}]`);
-    writeScalar(sink, value.itemType, item);
+    scalarWriters[value.itemType](sink, item);
   }
 }
 
