@@ -15,9 +15,6 @@ export interface LlamaCppExport {
   contents: GgufContents;
 }
 
-/** Architectures with a llama.cpp layout here (model_type → GGUF architecture). */
-export const llamaCppArchitectures = { mixtral: 'llama' } as const;
-
 export interface LlamaCppLayoutOptions {
   /** Type of the large matrices; norms and routers stay F32, as llama.cpp's own converter keeps them. */
   tensorType: GgufTensorType;
@@ -55,6 +52,7 @@ export function byteLevelVocabulary(vocabSize: number): Record<string, GgufValue
   );
   return {
     'tokenizer.ggml.model': str('gpt2'),
+    'tokenizer.ggml.pre': str('default'),
     'tokenizer.ggml.tokens': { type: 'array', itemType: 'string', value: tokens },
     // 1 = normal token, 5 = unused.
     'tokenizer.ggml.token_type': {
@@ -121,16 +119,67 @@ function unsupported(config: ModelConfig, reason: string, field: string): ModelE
   });
 }
 
-/** Mixtral → llama.cpp's `llama` architecture with MoE tensors (softmax router, top-k renormalised). */
-function mixtralLayout(checkpoint: Checkpoint, options: LlamaCppLayoutOptions): LlamaCppExport {
-  const c = checkpoint.config;
+/** What differs between the llama.cpp architectures written here. */
+interface ArchitectureSpec {
+  /** GGUF `general.architecture`. */
+  gguf: string;
+  /** llama.cpp rotates adjacent pairs (`llama`): q/k rows are reordered; the others rotate halves, as the hub does. */
+  interleaveRope: boolean;
+  /** llama.cpp's fixed choice of renormalising the top-k router weights for this architecture. */
+  normTopkProb: boolean;
+}
+
+const architectureSpecs: Partial<Record<ModelConfig['architecture'], ArchitectureSpec>> = {
+  mixtral: { gguf: 'llama', interleaveRope: true, normTopkProb: true },
+  qwen2_moe: { gguf: 'qwen2moe', interleaveRope: false, normTopkProb: false },
+  qwen3_moe: { gguf: 'qwen3moe', interleaveRope: false, normTopkProb: true },
+  olmoe: { gguf: 'olmoe', interleaveRope: false, normTopkProb: false },
+};
+
+/** Architectures with a llama.cpp layout here (model_type → GGUF architecture). */
+export const llamaCppArchitectures = Object.fromEntries(
+  Object.entries(architectureSpecs).map(([modelType, spec]) => [modelType, spec!.gguf]),
+) as Readonly<Record<string, string>>;
+
+/** Refuses what llama.cpp's loader for the architecture would compute differently from the checkpoint. */
+function checkExportable(c: ModelConfig, spec: ArchitectureSpec): void {
   if (c.rope.kind !== 'default') throw unsupported(c, `rope ${c.rope.kind} is not written`, 'rope_scaling');
   if (c.slidingWindows.some((w) => w !== null))
     throw unsupported(c, 'sliding-window attention is not written', 'sliding_window');
-  if (!c.normTopkProb) throw unsupported(c, 'llama.cpp renormalises the top-k weights', 'norm_topk_prob');
-  const arch = 'llama';
+  if (c.moeLayers.length !== c.numLayers)
+    throw unsupported(c, `llama.cpp's ${spec.gguf} has a MoE block in every layer`, 'mlp_only_layers');
+  if (c.normTopkProb !== spec.normTopkProb)
+    throw unsupported(
+      c,
+      `llama.cpp's ${spec.gguf} ${spec.normTopkProb ? 'renormalises' : 'does not renormalise'} the top-k router weights`,
+      'norm_topk_prob',
+    );
+  if (c.qkNorm === 'full' && c.numKeyValueHeads !== c.numAttentionHeads)
+    throw unsupported(
+      c,
+      `llama.cpp's ${spec.gguf} normalises k over the hidden size, so it needs as many key/value heads as attention heads (${c.numKeyValueHeads} ≠ ${c.numAttentionHeads})`,
+      'num_key_value_heads',
+    );
+  if (c.sharedExpertIntermediateSize > 0 && !c.sharedExpertGated)
+    throw unsupported(c, 'an ungated shared expert is not written', 'shared_expert_intermediate_size');
+}
+
+/**
+ * The decoder-only MoE layout llama.cpp shares across `llama` (Mixtral), `qwen2moe`, `qwen3moe` and
+ * `olmoe`: softmax router, stacked SwiGLU experts, optional q/k/v biases, q/k RMSNorm per head
+ * (qwen3) or over the projection (olmoe), and a sigmoid-gated shared expert (qwen2).
+ */
+function decoderMoeLayout(
+  checkpoint: Checkpoint,
+  options: LlamaCppLayoutOptions,
+  spec: ArchitectureSpec,
+): LlamaCppExport {
+  const c = checkpoint.config;
+  checkExportable(c, spec);
+  const arch = spec.gguf;
   const H = c.hiddenSize;
   const I = c.expertIntermediateSize;
+  const S = c.sharedExpertIntermediateSize;
   const qRows = c.numAttentionHeads * c.headDim;
   const kvRows = c.numKeyValueHeads * c.headDim;
   const maxPositions = checkpoint.rawConfig.max_position_embeddings;
@@ -143,6 +192,8 @@ function mixtralLayout(checkpoint: Checkpoint, options: LlamaCppLayoutOptions): 
     [`${arch}.embedding_length`]: u32(H),
     [`${arch}.block_count`]: u32(c.numLayers),
     [`${arch}.feed_forward_length`]: u32(I),
+    [`${arch}.expert_feed_forward_length`]: u32(I),
+    ...(S > 0 ? { [`${arch}.expert_shared_feed_forward_length`]: u32(S) } : {}),
     [`${arch}.attention.head_count`]: u32(c.numAttentionHeads),
     [`${arch}.attention.head_count_kv`]: u32(c.numKeyValueHeads),
     [`${arch}.attention.key_length`]: u32(c.headDim),
@@ -168,39 +219,62 @@ function mixtralLayout(checkpoint: Checkpoint, options: LlamaCppLayoutOptions): 
     data,
   });
   const read = (name: string, shape: number[]) => () => checkpoint.float32(name, shape);
+  const ropeRows = (name: string, rows: number, heads: number) =>
+    spec.interleaveRope
+      ? () => interleaveRopeRows(checkpoint.float32(name, [rows, H]), heads, H)
+      : read(name, [rows, H]);
+  const ropeBias = (name: string, rows: number, heads: number) =>
+    spec.interleaveRope
+      ? () => interleaveRopeRows(checkpoint.float32(name, [rows]), heads, 1)
+      : read(name, [rows]);
   const tensors: GgufTensor[] = [
     tensor('token_embd.weight', [c.vocabSize, H], big, read(n.embed, [c.vocabSize, H])),
   ];
   for (let layer = 0; layer < c.numLayers; layer++) {
     const blk = `blk.${layer}`;
+    const attention = (part: string) => n.attention(layer, part);
     tensors.push(
       tensor(`${blk}.attn_norm.weight`, [H], 'F32', read(n.inputNorm(layer), [H])),
-      tensor(`${blk}.attn_q.weight`, [qRows, H], big, () =>
-        interleaveRopeRows(
-          checkpoint.float32(n.attention(layer, 'q_proj.weight'), [qRows, H]),
-          c.numAttentionHeads,
-          H,
-        ),
-      ),
-      tensor(`${blk}.attn_k.weight`, [kvRows, H], big, () =>
-        interleaveRopeRows(
-          checkpoint.float32(n.attention(layer, 'k_proj.weight'), [kvRows, H]),
-          c.numKeyValueHeads,
-          H,
-        ),
+      tensor(
+        `${blk}.attn_q.weight`,
+        [qRows, H],
+        big,
+        ropeRows(attention('q_proj.weight'), qRows, c.numAttentionHeads),
       ),
       tensor(
-        `${blk}.attn_v.weight`,
+        `${blk}.attn_k.weight`,
         [kvRows, H],
         big,
-        read(n.attention(layer, 'v_proj.weight'), [kvRows, H]),
+        ropeRows(attention('k_proj.weight'), kvRows, c.numKeyValueHeads),
       ),
-      tensor(
-        `${blk}.attn_output.weight`,
-        [H, qRows],
-        big,
-        read(n.attention(layer, 'o_proj.weight'), [H, qRows]),
-      ),
+      tensor(`${blk}.attn_v.weight`, [kvRows, H], big, read(attention('v_proj.weight'), [kvRows, H])),
+    );
+    if (c.attentionBias)
+      tensors.push(
+        tensor(
+          `${blk}.attn_q.bias`,
+          [qRows],
+          'F32',
+          ropeBias(attention('q_proj.bias'), qRows, c.numAttentionHeads),
+        ),
+        tensor(
+          `${blk}.attn_k.bias`,
+          [kvRows],
+          'F32',
+          ropeBias(attention('k_proj.bias'), kvRows, c.numKeyValueHeads),
+        ),
+        tensor(`${blk}.attn_v.bias`, [kvRows], 'F32', read(attention('v_proj.bias'), [kvRows])),
+      );
+    if (c.qkNorm !== 'none') {
+      // Per head (qwen3: [head_dim]) or over the whole projection (olmoe: [heads·head_dim]).
+      const [qSize, kSize] = c.qkNorm === 'head' ? [c.headDim, c.headDim] : [qRows, kvRows];
+      tensors.push(
+        tensor(`${blk}.attn_q_norm.weight`, [qSize], 'F32', read(attention('q_norm.weight'), [qSize])),
+        tensor(`${blk}.attn_k_norm.weight`, [kSize], 'F32', read(attention('k_norm.weight'), [kSize])),
+      );
+    }
+    tensors.push(
+      tensor(`${blk}.attn_output.weight`, [H, qRows], big, read(attention('o_proj.weight'), [H, qRows])),
       tensor(`${blk}.ffn_norm.weight`, [H], 'F32', read(n.postAttentionNorm(layer), [H])),
       tensor(
         `${blk}.ffn_gate_inp.weight`,
@@ -227,6 +301,14 @@ function mixtralLayout(checkpoint: Checkpoint, options: LlamaCppLayoutOptions): 
         stackedExperts(checkpoint, layer, 'up', [I, H]),
       ),
     );
+    if (S > 0)
+      tensors.push(
+        // The shared expert's sigmoid gate is one row [1, H]; llama.cpp keeps it as a vector.
+        tensor(`${blk}.ffn_gate_inp_shexp.weight`, [H], 'F32', read(n.sharedExpertGate(layer), [1, H])),
+        tensor(`${blk}.ffn_gate_shexp.weight`, [S, H], big, read(n.sharedExpert(layer, 'gate'), [S, H])),
+        tensor(`${blk}.ffn_up_shexp.weight`, [S, H], big, read(n.sharedExpert(layer, 'up'), [S, H])),
+        tensor(`${blk}.ffn_down_shexp.weight`, [H, S], big, read(n.sharedExpert(layer, 'down'), [H, S])),
+      );
   }
   tensors.push(tensor('output_norm.weight', [H], 'F32', read(n.finalNorm, [H])));
   // A tied head has no output.weight: llama.cpp then uses token_embd.weight.
@@ -238,7 +320,8 @@ function mixtralLayout(checkpoint: Checkpoint, options: LlamaCppLayoutOptions): 
 /** The GGUF contents llama.cpp expects for this checkpoint; UNSUPPORTED_ARCHITECTURE names what is not written. */
 export function llamaCppLayout(checkpoint: Checkpoint, options: LlamaCppLayoutOptions): LlamaCppExport {
   const architecture = checkpoint.config.architecture;
-  if (architecture === 'mixtral') return mixtralLayout(checkpoint, options);
+  const spec = architectureSpecs[architecture];
+  if (spec) return decoderMoeLayout(checkpoint, options, spec);
   throw new ModelError({
     code: 'UNSUPPORTED_ARCHITECTURE',
     message: `no GGUF layout for model_type ${JSON.stringify(architecture)}; exportable: ${Object.keys(llamaCppArchitectures).join(', ')}`,
