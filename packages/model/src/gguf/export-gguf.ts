@@ -1,22 +1,9 @@
 import { basename } from 'node:path';
-import { z } from 'zod';
 import { type Checkpoint, loadCheckpoint } from '../checkpoint.js';
 import { ModelError } from '../errors.js';
+import { type ExportGgufOptions, exportGgufOptionsSchema } from '../options.js';
 import { type GgufWriteResult, writeGgufFile } from './gguf-writer.js';
 import { llamaCppLayout } from './llama-cpp-layout.js';
-
-export const exportGgufOptionsSchema = z.object({
-  /**
-   * Type of the large matrices (embedding, attention, experts, head). F32 keeps a checkpoint's values
-   * exactly (a BF16 or F16 checkpoint widens without loss); norms and routers are always F32.
-   */
-  tensorType: z.enum(['F32', 'F16', 'BF16']).default('F32'),
-  /** `general.name` (defaults to the checkpoint directory's name). */
-  name: z.string().min(1).optional(),
-});
-
-export type ExportGgufOptions = z.input<typeof exportGgufOptionsSchema>;
-export type ResolvedExportGgufOptions = z.output<typeof exportGgufOptionsSchema>;
 
 export interface ExportGgufResult extends GgufWriteResult {
   /** GGUF `general.architecture` (`llama` for a Mixtral checkpoint). */
