@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
 import { readSafetensorsFile } from '@switchyard/core';
 import { openLlamaCpp } from '@switchyard/testing/llama-cpp';
+import { compareLogProbabilities, logSoftmax } from '@switchyard/testing/log-probabilities';
 import { writeSyntheticCheckpoint } from '@switchyard/testing/synthetic-checkpoint';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,35 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-function logSoftmax(row: Float32Array): Float64Array {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const x of row) max = Math.max(max, x);
-  let sum = 0;
-  for (const x of row) sum += Math.exp(x - max);
-  const lse = max + Math.log(sum);
-  return Float64Array.from(row, (x) => x - lse);
-}
-
-const argmax = (row: ArrayLike<number>) => {
-  let best = 0;
-  for (let i = 1; i < row.length; i++) if (row[i]! > row[best]!) best = i;
-  return best;
-};
-
-/** Largest |Δ log p| over tokens the reference gives log p > −20 (float32 probabilities below that lose digits). */
-function compareRows(expected: Float64Array[], actual: Float64Array[]) {
-  let maxDelta = 0;
-  let agree = 0;
-  expected.forEach((row, index) => {
-    const other = actual[index]!;
-    expect(other.length).toBe(row.length);
-    for (let v = 0; v < row.length; v++)
-      if (row[v]! > -20) maxDelta = Math.max(maxDelta, Math.abs(row[v]! - other[v]!));
-    if (argmax(row) === argmax(other)) agree++;
-  });
-  return { maxDelta, agree };
-}
 
 /** llama.cpp's next-token log-probabilities on the reference prompts vs the transformers reference. */
 async function compareWithReference(name: string) {
@@ -75,7 +47,7 @@ async function compareWithReference(name: string) {
     const expected = Array.from({ length: batch * length }, (_, row) =>
       logSoftmax(logits.subarray(row * vocabulary, (row + 1) * vocabulary)),
     );
-    return { ...compareRows(expected, actual), rows: batch * length, runner, prompts, reference };
+    return { ...compareLogProbabilities(expected, actual), runner, prompts, reference };
   } catch (error) {
     await runner.close();
     throw error;
@@ -183,10 +155,10 @@ describe('exportGguf', () => {
   it.each(['shakespeare-mixtral-8x2', 'tiny-mixtral', 'tiny-qwen2-moe', 'tiny-qwen3-moe'])(
     'llama.cpp running the exported %s matches the transformers reference (log-probabilities ≤ 1e-4, every greedy token)',
     async (name) => {
-      const { maxDelta, agree, rows, runner } = await compareWithReference(name);
+      const { maxAbsDelta, greedyAgreement, rows, runner } = await compareWithReference(name);
       try {
-        expect(agree).toBe(rows);
-        expect(maxDelta).toBeLessThan(1e-4);
+        expect(greedyAgreement).toBe(rows);
+        expect(maxAbsDelta).toBeLessThan(1e-4);
       } finally {
         await runner.close();
       }
@@ -251,9 +223,9 @@ describe('exportGguf', () => {
         logSoftmax(logits[0]!.subarray(t * 300, (t + 1) * 300)),
       );
       const [theirs] = await runner.logProbabilities([prompt]);
-      const { maxDelta, agree } = compareRows(ours, theirs!);
-      expect(agree).toBe(prompt.length);
-      expect(maxDelta).toBeLessThan(1e-4);
+      const { maxAbsDelta, greedyAgreement } = compareLogProbabilities(ours, theirs!);
+      expect(greedyAgreement).toBe(prompt.length);
+      expect(maxAbsDelta).toBeLessThan(1e-4);
     } finally {
       await runner.close();
       await model.close();

@@ -120,6 +120,27 @@ describe('writeGgufFile', () => {
     }
   });
 
+  it('writes headers larger than its first buffer (a 50,257-token vocabulary and many scalars)', async () => {
+    const tokens = Array.from({ length: 50_257 }, (_, i) => `token_${i}`);
+    const scalars = Object.fromEntries(
+      Array.from({ length: 5000 }, (_, i) => [
+        `many.key_${i}`,
+        { type: 'uint64', value: BigInt(i) * 3n } as GgufValue,
+      ]),
+    );
+    const path = join(dir, 'big-header.gguf');
+    const result = await writeGgufFile(path, {
+      metadata: { 'tokenizer.ggml.tokens': { type: 'array', itemType: 'string', value: tokens }, ...scalars },
+      tensors: [tensorOf('a', [4], 'F32', seededValues(4, 9))],
+    });
+    expect(result.tensorDataOffset).toBeGreaterThan(1 << 16);
+    const parsed = await gguf(path, { allowLocalFile: true });
+    const md = parsed.metadata as Record<string, unknown>;
+    expect(md['tokenizer.ggml.tokens']).toEqual(tokens);
+    expect(md['many.key_4999']).toBe(14_997n);
+    expect(Number(parsed.tensorDataOffset)).toBe(result.tensorDataOffset);
+  });
+
   it('honours general.alignment and pads every tensor to it', async () => {
     const path = join(dir, 'aligned.gguf');
     const result = await writeGgufFile(path, {

@@ -50,7 +50,10 @@ function ggufError(message: string, location: string): ModelError {
 
 const textEncoder = new TextEncoder();
 
-/** A growable little-endian byte buffer for the header. */
+/**
+ * A growable little-endian byte buffer for the header. Every write reserves its bytes before touching
+ * `view`/`buffer`: reserving may replace them.
+ */
 class ByteSink {
   private buffer = new Uint8Array(1 << 16);
   private view = new DataView(this.buffer.buffer);
@@ -69,42 +72,54 @@ class ByteSink {
   }
 
   uint8(value: number): void {
-    this.view.setUint8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setUint8(at, value);
   }
   int8(value: number): void {
-    this.view.setInt8(this.reserve(1), value);
+    const at = this.reserve(1);
+    this.view.setInt8(at, value);
   }
   uint16(value: number): void {
-    this.view.setUint16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setUint16(at, value, true);
   }
   int16(value: number): void {
-    this.view.setInt16(this.reserve(2), value, true);
+    const at = this.reserve(2);
+    this.view.setInt16(at, value, true);
   }
   uint32(value: number): void {
-    this.view.setUint32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setUint32(at, value, true);
   }
   int32(value: number): void {
-    this.view.setInt32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setInt32(at, value, true);
   }
   float32(value: number): void {
-    this.view.setFloat32(this.reserve(4), value, true);
+    const at = this.reserve(4);
+    this.view.setFloat32(at, value, true);
   }
   float64(value: number): void {
-    this.view.setFloat64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setFloat64(at, value, true);
   }
   uint64(value: bigint): void {
-    this.view.setBigUint64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setBigUint64(at, value, true);
   }
   int64(value: bigint): void {
-    this.view.setBigInt64(this.reserve(8), value, true);
+    const at = this.reserve(8);
+    this.view.setBigInt64(at, value, true);
   }
   string(value: string): void {
     const bytes = textEncoder.encode(value);
     this.uint64(BigInt(bytes.byteLength));
-    this.buffer.set(bytes, this.reserve(bytes.byteLength));
+    const at = this.reserve(bytes.byteLength);
+    this.buffer.set(bytes, at);
   }
   zeros(count: number): void {
-    this.buffer.fill(0, this.reserve(count), this.length);
+    const at = this.reserve(count);
+    this.buffer.fill(0, at, this.length);
   }
   bytes(): Uint8Array {
     return this.buffer.slice(0, this.length);
