@@ -36,6 +36,11 @@ export const cpuEngineRowSchema = z.object({
   /** llama.cpp tokens/s ÷ Switchyard tokens/s (medians): above 1 llama.cpp is faster. */
   llamaCppOverSwitchyard: z.number().positive(),
   faster: z.enum(cpuEngineNames),
+  /**
+   * Share of a token's weight-matrix FLOPs in the routed experts (the rest: q/k/v/o projections,
+   * router, LM head). The ratio is a whole-model ratio; this says how much of it is the MoE layers.
+   */
+  expertFlopShare: z.number().min(0).max(1),
   /** 1-minute load average when the row finished. */
   loadAverage1m: z.number().nonnegative(),
 });
@@ -141,5 +146,24 @@ export function fasterCpuEngine(
     speedup: ratio > 1 ? ratio : 1 / ratio,
     llamaCppOverSwitchyard: ratio,
     row,
+  };
+}
+
+/**
+ * llama.cpp in the paper benchmark's unit (tokens per vCPU-second on a shape's MoE layers): the
+ * in-process engine's profiled figure at `threads`, times the llama.cpp ÷ Switchyard ratio measured
+ * on that shape at the same thread count (prefill, largest batch). Both engines ran the same
+ * checkpoint side by side, so the ratio carries over; the profile keeps the unit.
+ */
+export function llamaCppTokensPerVcpuSecond(
+  result: CpuEnginesResult,
+  query: { shape: string; threads: number; inProcessTokensPerVcpuSecond: number },
+): { engine: 'llama.cpp'; tokensPerVcpuSecond: number; source: string } {
+  const choice = fasterCpuEngine(result, { shape: query.shape, threads: query.threads });
+  const { row } = choice;
+  return {
+    engine: 'llama.cpp',
+    tokensPerVcpuSecond: query.inProcessTokensPerVcpuSecond * choice.llamaCppOverSwitchyard,
+    source: `in-process profile at ${query.threads} thread(s) × ${choice.llamaCppOverSwitchyard.toFixed(3)} (llama.cpp ÷ Switchyard, ${row.shape} ${row.layers} layers, prefill batch ${row.batch}, cpu-engines.json of ${result.createdAt.slice(0, 10)})`,
   };
 }

@@ -9,11 +9,13 @@ import {
   type CpuEnginesResult,
   cpuEnginesResultSchema,
   fasterCpuEngine,
+  llamaCppTokensPerVcpuSecond,
   readCpuEngineResults,
 } from './cpu-engine-results.js';
 import {
   cpuBenchShape,
   cpuEnginesMarkdown,
+  expertFlopShare,
   runCpuEngineBench,
   writeCpuEngineResults,
 } from './cpu-engines.js';
@@ -92,10 +94,17 @@ describe('runCpuEngineBench', () => {
       expect(byPair[pair]!.rows).toBe(64);
     }
     expect(byPair['llama.cpp (default) vs transformers']).toBeDefined();
-    expect(cpuEnginesMarkdown(result)).toContain('| tiny-top2 | 2 | 1 | 2 | decode |');
+    expect(cpuEnginesMarkdown(result)).toMatch(/\| tiny-top2 \| 2 \| \d+ % \| 1 \| 2 \| decode \|/);
+    // 2 layers × 2 experts × 3 × 64 × 96 against 2 × (that + 4 × 64² + 4 × 64) + 300 × 64.
+    expect(result.rows[0]!.expertFlopShare).toBeCloseTo(73_728 / (2 * (36_864 + 16_384 + 256) + 19_200), 12);
   });
 
   it('runs the paper shapes at their published layer shapes', () => {
+    // bert-moe-12x4 top-1: 12 × 7,077,888 expert MACs against 12 × (that + 2,359,296 + 3,072) + 23,440,896.
+    expect(expertFlopShare(cpuBenchShape('bert-moe-12x4'))).toBeCloseTo(
+      (12 * 7_077_888) / (12 * (7_077_888 + 2_359_296 + 3_072) + 23_440_896),
+      12,
+    );
     expect(paperBenchShapes.map((name) => cpuBenchShape(name))).toContainEqual({
       name: 'bert-moe-12x16-top2',
       hiddenSize: 768,
@@ -125,6 +134,7 @@ function row(overrides: Partial<CpuEngineRow>): CpuEngineRow {
     llamaCpp: { tokensPerSecond: llamaCpp, worstTokensPerSecond: llamaCpp, runs: [llamaCpp] },
     llamaCppOverSwitchyard: llamaCpp / switchyard,
     faster: llamaCpp > switchyard ? 'llama.cpp' : 'switchyard',
+    expertFlopShare: 0.6,
     loadAverage1m: 0,
     ...overrides,
   };
@@ -170,6 +180,16 @@ describe('fasterCpuEngine', () => {
       'llama.cpp',
     );
     expect(fasterCpuEngine(result, { shape: 'bert-moe-12x4', threads: 2 }).speedup).toBe(1.5);
+  });
+
+  it('puts llama.cpp in tokens per vCPU-second by scaling the in-process figure by the measured ratio', () => {
+    const engine = llamaCppTokensPerVcpuSecond(
+      { ...result, createdAt: '2026-12-06T00:00:00Z' },
+      { shape: 'bert-moe-12x4', threads: 2, inProcessTokensPerVcpuSecond: 400 },
+    );
+    expect(engine.engine).toBe('llama.cpp');
+    expect(engine.tokensPerVcpuSecond).toBe(600);
+    expect(engine.source).toMatch(/× 1.500 .*prefill batch 8/);
   });
 
   it('names the missing row and what was measured', () => {

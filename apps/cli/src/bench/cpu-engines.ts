@@ -48,6 +48,16 @@ export interface CpuBenchShape {
   vocabulary: number;
 }
 
+/** Share of one token's weight-matrix multiply-adds spent in its top-k routed experts. */
+export function expertFlopShare(shape: CpuBenchShape): number {
+  const H = shape.hiddenSize;
+  const experts = shape.topK * 3 * H * shape.intermediateSize;
+  const attention = 4 * H * H; // q, k, v, o (no grouped-query attention in these shapes)
+  const router = shape.numExperts * H;
+  const head = shape.vocabulary * H;
+  return (shape.layers * experts) / (shape.layers * (experts + attention + router) + head);
+}
+
 /** Vocabulary of the paper's models: BERT's WordPiece, GPT-2's BPE. */
 const vocabularies: Record<string, number> = {
   'bert-moe': 30_522,
@@ -145,7 +155,7 @@ function summarise(runs: number[]) {
 
 /** Both engines on one checkpoint at one thread count: every batch, prefill and decode rows. */
 async function measureCheckpoint(options: {
-  shape: string;
+  shape: CpuBenchShape;
   layers: number;
   checkpointDir: string;
   ggufPath: string;
@@ -170,7 +180,7 @@ async function measureCheckpoint(options: {
   let firstTokens = 0;
   try {
     for (const batch of bench.batches) {
-      bench.onProgress?.(`${options.shape}: ${options.threads} thread(s), batch ${batch}`);
+      bench.onProgress?.(`${options.shape.name}: ${options.threads} thread(s), batch ${batch}`);
       const warmup = seededPrompts(batch, Math.min(8, bench.promptTokens), options.vocabulary, 1);
       await runSwitchyard(model, warmup, 1);
       await runLlamaCpp(runner, warmup, 1);
@@ -200,7 +210,7 @@ async function measureCheckpoint(options: {
         const llamaCpp = summarise(times.llamaCpp.map(rate));
         const ratio = llamaCpp.tokensPerSecond / switchyard.tokensPerSecond;
         rows.push({
-          shape: options.shape,
+          shape: options.shape.name,
           layers: options.layers,
           threads: options.threads,
           batch,
@@ -210,6 +220,7 @@ async function measureCheckpoint(options: {
           llamaCpp,
           llamaCppOverSwitchyard: ratio,
           faster: ratio > 1 ? 'llama.cpp' : 'switchyard',
+          expertFlopShare: expertFlopShare({ ...options.shape, layers: options.layers }),
           loadAverage1m: loadavg()[0] ?? 0,
         });
       }
@@ -323,7 +334,7 @@ export async function runCpuEngineBench(options: CpuEngineBenchOptions): Promise
       let compared = 0;
       for (const threads of options.threads) {
         const measured = await measureCheckpoint({
-          shape: shapeName,
+          shape,
           layers,
           checkpointDir,
           ggufPath,
@@ -388,11 +399,11 @@ export function cpuEnginesMarkdown(result: CpuEnginesResult): string {
     '',
     `Machine: ${result.machine.cpu}, ${result.machine.logicalCpus} logical CPUs, 1-min load ${result.machine.loadAverage1mStart.toFixed(2)} → ${result.machine.loadAverage1mEnd.toFixed(2)}. Prompt ${result.settings.promptTokens} tokens, ${result.settings.decodeSteps} decode steps, ${result.settings.repetitions} repetitions, GGUF ${result.settings.ggufTensorType}. Re-run: \`${result.command}\`.`,
     '',
-    '| shape | layers | threads | batch | phase | Switchyard tok/s (median / worst) | llama.cpp tok/s (median / worst) | llama.cpp ÷ Switchyard | faster | load |',
-    '|---|---|---|---|---|---|---|---|---|---|',
+    '| shape | layers | expert share of FLOPs | threads | batch | phase | Switchyard tok/s (median / worst) | llama.cpp tok/s (median / worst) | llama.cpp ÷ Switchyard | faster | load |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
     ...result.rows.map(
       (row) =>
-        `| ${row.shape} | ${row.layers} | ${row.threads} | ${row.batch} | ${row.phase} | ${tokensPerSecond(row.switchyard.tokensPerSecond)} / ${tokensPerSecond(row.switchyard.worstTokensPerSecond)} | ${tokensPerSecond(row.llamaCpp.tokensPerSecond)} / ${tokensPerSecond(row.llamaCpp.worstTokensPerSecond)} | ${row.llamaCppOverSwitchyard.toFixed(2)} | ${row.faster} | ${row.loadAverage1m.toFixed(1)} |`,
+        `| ${row.shape} | ${row.layers} | ${(row.expertFlopShare * 100).toFixed(0)} % | ${row.threads} | ${row.batch} | ${row.phase} | ${tokensPerSecond(row.switchyard.tokensPerSecond)} / ${tokensPerSecond(row.switchyard.worstTokensPerSecond)} | ${tokensPerSecond(row.llamaCpp.tokensPerSecond)} / ${tokensPerSecond(row.llamaCpp.worstTokensPerSecond)} | ${row.llamaCppOverSwitchyard.toFixed(2)} | ${row.faster} | ${row.loadAverage1m.toFixed(1)} |`,
     ),
     '',
     '## Logits on shakespeare-mixtral-8x2 (2 × 32 reference positions)',
