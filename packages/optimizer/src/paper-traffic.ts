@@ -40,8 +40,11 @@ export interface PaperTrafficOptions {
   maxBatchWaitS: number;
   /** Instance type, size and autoscaling of the CPU baselines (their throughput comes from the engines). */
   cpu: Omit<CpuTrafficOptions, 'tokensPerVcpuSecond' | 'outputTokensPerVcpuSecond' | 'engine'>;
-  /** Engines measured elsewhere for this shape (e.g. llama.cpp); the in-process engine is added here. */
-  engines?: readonly PaperCpuEngine[];
+  /**
+   * Engines measured elsewhere for this shape (e.g. llama.cpp), or a function of the in-process
+   * engine's figure (a measured ratio applied to it); the in-process engine is always included.
+   */
+  engines?: readonly PaperCpuEngine[] | ((inProcess: PaperCpuEngine) => readonly PaperCpuEngine[]);
   prices?: PriceTable;
 }
 
@@ -145,7 +148,8 @@ export function paperTrafficComparison(
   serverless: { usdForBatch: (tokens: number) => number; tokensPerBatch: number; label: string },
   inProcess: PaperCpuEngine,
 ): PaperTrafficResult {
-  const engines = [inProcess, ...(options.engines ?? [])];
+  const others = typeof options.engines === 'function' ? options.engines(inProcess) : (options.engines ?? []);
+  const engines = [inProcess, ...others];
   const cpuEngine = engines.reduce((a, b) => (b.tokensPerVcpuSecond > a.tokensPerVcpuSecond ? b : a));
   const slowest = engines.reduce((a, b) => (b.tokensPerVcpuSecond < a.tokensPerVcpuSecond ? b : a));
   const cpu: CpuTrafficOptions = {

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitComputeProfile } from '@switchyard/cost-model';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runPaperBench, switchBaseCounts } from './paper-bench.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { azureTrace, olmoeDomains, type PaperBenchResult, runPaperBench } from './paper-bench.js';
+import { paperHeadlineMarkdown, replaceReadmeHeadline } from './paper-headline.js';
 
 const fixturesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../fixtures');
 const outDir = mkdtempSync(join(tmpdir(), 'paper-bench-test-'));
@@ -24,32 +25,76 @@ const compute = fitComputeProfile(
   },
 );
 
+let result: PaperBenchResult;
+beforeAll(async () => {
+  result = await runPaperBench({
+    fixturesDir,
+    outDir,
+    shapes: ['bert-moe-12x4'],
+    compute,
+    validation: false,
+    quick: true,
+    tokensPerBatch: 2048,
+    maxEvaluations: 4,
+    sloFactors: [1.1, 1.5],
+    cpuEnginesFile: join(outDir, 'no-such-cpu-engines.json'),
+  });
+}, 120_000);
+
 describe('runPaperBench', () => {
-  it('reads the bundled switch-base-128 counts', () => {
-    const counts = switchBaseCounts(fixturesDir);
-    expect(counts.length).toBe(6);
-    expect(counts[0]!.length).toBe(128);
+  it('reads the bundled OLMoE per-domain counts and the Azure trace', () => {
+    const domains = olmoeDomains(fixturesDir);
+    expect(domains.map((d) => d.name).sort()).toEqual(['arxiv', 'book', 'c4', 'github', 'wikipedia']);
+    for (const domain of domains) {
+      expect(domain.layers).toHaveLength(3);
+      for (const layer of domain.layers) expect(layer).toHaveLength(64);
+    }
+    const trace = azureTrace(fixturesDir);
+    expect(trace.arrivalS.length).toBe(8819 + 19366);
   });
 
-  it('writes paper.json and paper.md with one entry per shape', async () => {
-    const result = await runPaperBench({
-      fixturesDir,
-      outDir,
-      shapes: ['bert-moe-12x4'],
-      compute,
-      validation: false,
-      tokensPerBatch: 2048,
-      maxEvaluations: 6,
-    });
-    expect(result.models.map((m) => m.model)).toEqual(['paper:bert-moe-12x4']);
-    expect(result.validation).toBeNull();
-    const json = JSON.parse(readFileSync(join(outDir, 'paper.json'), 'utf8'));
-    const rows = json.models[0].rows;
-    for (const key of ['switchyard', 'paper', 'lambdaml', 'cpuCluster'])
-      for (const field of ['costUsdPerMillionTokens', 'throughputTokensPerS', 'latencyMs', 'sloMet'])
-        expect(rows[key]).toHaveProperty(field);
+  it('writes per shape every row, the SLO sweep, the CPU baselines with curves and the held-out bill', () => {
+    const json = JSON.parse(readFileSync(join(outDir, 'paper.json'), 'utf8')) as PaperBenchResult;
+    expect(json.quick).toBe(true);
+    const [model] = json.models;
+    expect(model!.model).toBe('paper:bert-moe-12x4');
+    for (const key of [
+      'switchyard',
+      'paperOds',
+      'paperExact',
+      'lambdaml',
+      'exactFixedKnobs',
+      'switchyardNoPredictor',
+    ])
+      expect(model!.rows).toHaveProperty([key, 'billed', 'meanCostUsd']);
+    expect(model!.sloSweep.map((point) => point.factor)).toEqual([1.1, 1.5]);
+    const cpu = model!.cpu!;
+    for (const key of ['static', 'rightSized', 'autoscaled']) {
+      expect(cpu.headline.cpu).toHaveProperty([key, 'usd']);
+      for (const curve of cpu.curves) expect(curve.breakEven).toHaveProperty([key, 'kind']);
+    }
+    expect(cpu.curves.map((curve) => curve.scenario)).toEqual(['trace', 'poisson']);
+    // Without a cpu-engines.json the CPU rows run on the in-process engine and say so.
+    expect(cpu.cpuEngine.engine).toMatch(/in-process/);
+    expect(json.cpuEngines.note).toMatch(/missing/);
     const markdown = readFileSync(join(outDir, 'paper.md'), 'utf8');
+    expect(markdown).toContain('QUICK RUN');
+    expect(markdown).toContain('## Break-even per traffic scenario');
     expect(markdown).toContain('## Assumptions');
-    expect(markdown).toContain('Poisson');
+    expect(readFileSync(join(outDir, 'headline.md'), 'utf8')).toContain('Where Switchyard loses:');
+  });
+
+  it('writes the headline from the figures and rewrites only the README block between its markers', () => {
+    const headline = paperHeadlineMarkdown(result);
+    const h = result.headline[0]!;
+    expect(headline).toContain(`${(h.sizedToLoad.saving * 100).toFixed(1)} %`);
+    expect(headline).toContain('75.7 %');
+    const readme = join(outDir, 'README.md');
+    writeFileSync(readme, 'intro\n<!-- paper-headline:start -->\nold\n<!-- paper-headline:end -->\noutro\n');
+    const rewritten = replaceReadmeHeadline(readFileSync(readme, 'utf8'), headline);
+    expect(rewritten.startsWith('intro\n<!-- paper-headline:start -->\n')).toBe(true);
+    expect(rewritten.endsWith('<!-- paper-headline:end -->\noutro\n')).toBe(true);
+    expect(rewritten).not.toContain('\nold\n');
+    expect(() => replaceReadmeHeadline('no markers', headline)).toThrow(/no <!-- paper-headline:start -->/);
   });
 });
