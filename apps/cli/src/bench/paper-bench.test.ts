@@ -82,6 +82,14 @@ describe('runPaperBench', () => {
     expect(markdown).toContain('## Break-even per traffic scenario');
     expect(markdown).toContain('## Assumptions');
     expect(readFileSync(join(outDir, 'headline.md'), 'utf8')).toContain('Where Switchyard loses:');
+    // The HTML report's cost section is the curve with its break-even points, not bars.
+    const html = readFileSync(join(outDir, 'paper.html'), 'utf8');
+    expect(html).toContain('Cost against the baselines over load');
+    expect(html).not.toContain('data-chart="costs"');
+    const svg = /<svg data-chart="cost-curve"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    const crossings = Object.values(cpu.curves[0]!.breakEven).filter((b) => b.kind === 'crossing').length;
+    // One dot per rate scale for Switchyard and each of the three baselines, one line per crossing.
+    expect((svg.match(/class="mark"/g) ?? []).length).toBe(4 * cpu.curves[0]!.points.length + crossings);
   });
 
   it('writes the headline from the figures and rewrites only the README block between its markers', () => {

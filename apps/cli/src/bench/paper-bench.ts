@@ -23,6 +23,7 @@ import {
   type RoutingDomain,
   runPaperBenchmarkModel,
 } from '@switchyard/optimizer';
+import { renderReport } from '../report/render-report.js';
 import {
   type CpuEnginesResult,
   llamaCppTokensPerVcpuSecond,
@@ -30,6 +31,7 @@ import {
 } from './cpu-engine-results.js';
 import { type PaperHeadline, paperHeadlineMarkdown, paperHeadlines } from './paper-headline.js';
 import { profilePaperExpert } from './paper-profile.js';
+import { paperReportData } from './paper-report.js';
 import { runPaperValidation, type ValidationResult } from './paper-validation.js';
 
 export const paperBenchShapes = [
@@ -279,6 +281,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   writeFileSync(join(options.outDir, 'paper.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(options.outDir, 'paper.md'), paperBenchMarkdown(result));
   writeFileSync(join(options.outDir, 'headline.md'), paperHeadlineMarkdown(result));
+  writeFileSync(join(options.outDir, 'paper.html'), renderReport(paperReportData(result)));
   return result;
 }
 
