@@ -1,35 +1,8 @@
 import { createRandom } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { testDomains } from '../test/paper-fixtures.js';
 import { multinomialDraw, paperRouting } from './paper-routing.js';
-
-/** Three source layers × 8 experts; the domains disagree about which experts are hot. */
-const testDomains = [
-  {
-    name: 'web',
-    layers: [
-      [900, 50, 300, 20, 10, 400, 5, 100],
-      [100, 700, 60, 30, 250, 15, 80, 5],
-      [300, 310, 290, 305, 10, 11, 12, 13],
-    ],
-  },
-  {
-    name: 'books',
-    layers: [
-      [700, 80, 500, 40, 10, 300, 15, 90],
-      [150, 500, 90, 60, 300, 25, 70, 10],
-      [250, 350, 280, 310, 20, 15, 10, 5],
-    ],
-  },
-  {
-    name: 'code',
-    layers: [
-      [50, 900, 20, 600, 10, 40, 300, 5],
-      [10, 20, 900, 30, 20, 700, 5, 300],
-      [20, 30, 10, 40, 600, 500, 400, 300],
-    ],
-  },
-];
 
 describe('paperRouting', () => {
   const base = {
