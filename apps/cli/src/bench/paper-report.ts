@@ -81,5 +81,6 @@ export function paperReportData(result: PaperBenchResult): ReportData {
     ],
     costCurves: { xLabel: 'batches/s', yLabel: '$ per hour', curves },
     notes: [...result.assumptions, `Re-run: ${result.command}`],
+    omit: ['popularity', 'convergence', 'frontier'],
   };
 }

@@ -17,7 +17,9 @@ export function renderReport(data: ReportData): string {
           renderCostCurves(data),
         )
       : '',
-    card('Expert popularity per layer', heatmapSubtitle(data), renderHeatmap(data)),
+    shown(data, 'popularity')
+      ? card('Expert popularity per layer', heatmapSubtitle(data), renderHeatmap(data))
+      : '',
     '<div class="grid2">',
     data.costCurves
       ? ''
@@ -26,17 +28,21 @@ export function renderReport(data: ReportData): string {
           data.costs ? `${escapeHtml(data.costs.unit)}, lower is better` : '',
           renderCosts(data),
         ),
-    card(
-      'Bayesian optimisation convergence',
-      data.convergence ? `best ${escapeHtml(data.convergence.unit)} after each evaluation` : '',
-      renderConvergence(data),
-    ),
+    shown(data, 'convergence')
+      ? card(
+          'Bayesian optimisation convergence',
+          data.convergence ? `best ${escapeHtml(data.convergence.unit)} after each evaluation` : '',
+          renderConvergence(data),
+        )
+      : '',
     '</div>',
-    card(
-      'Cost–throughput frontier',
-      '$ per million tokens against tokens per second; the line joins the Pareto-optimal plans',
-      renderFrontier(data),
-    ),
+    shown(data, 'frontier')
+      ? card(
+          'Cost–throughput frontier',
+          '$ per million tokens against tokens per second; the line joins the Pareto-optimal plans',
+          renderFrontier(data),
+        )
+      : '',
     renderDeployment(data),
     renderNotes(data),
   ];
@@ -66,6 +72,10 @@ ${sections.filter(Boolean).join('\n')}
 </body>
 </html>
 `;
+}
+
+function shown(data: ReportData, section: 'popularity' | 'convergence' | 'frontier'): boolean {
+  return !data.omit?.includes(section);
 }
 
 const palette = {

@@ -34,6 +34,8 @@ export interface ReportData {
   };
   /** Plain statements about what is missing or how figures were obtained. */
   notes?: string[];
+  /** Sections that do not apply to this report, left out instead of shown as missing. */
+  omit?: Array<'popularity' | 'convergence' | 'frontier'>;
 }
 
 export interface ReportHighlight {
