@@ -48,6 +48,8 @@ export interface PaperMethodResult {
 interface PaperTrialData {
   configuration: Configuration | undefined;
   sloAttainment: number;
+  /** (latency of the batch at the attainment rank − SLO) ÷ SLO: how far from meeting it. */
+  slack: number;
 }
 
 /**
@@ -157,7 +159,7 @@ export async function planPaperMethod(input: PaperMethodInput): Promise<PaperMet
         value: Number.POSITIVE_INFINITY,
         feasible: false,
         violations: ['slo'],
-        data: { configuration, sloAttainment: 0 },
+        data: { configuration, sloAttainment: 0, slack: Number.POSITIVE_INFINITY },
       };
     const blamed = new Set<string>();
     const scored = problem.solver.evaluateOnBatches(configuration, input.objectiveBatches, (l, experts) => {
@@ -176,7 +178,7 @@ export async function planPaperMethod(input: PaperMethodInput): Promise<PaperMet
       constraints: [slack],
       violations,
       ...(blamed.size > 0 ? { violatedDimensions: [...blamed] } : {}),
-      data: { configuration, sloAttainment: scored.sloAttainment },
+      data: { configuration, sloAttainment: scored.sloAttainment, slack },
     };
   };
 
@@ -191,6 +193,8 @@ export async function planPaperMethod(input: PaperMethodInput): Promise<PaperMet
   const first = evaluate(identity);
   optimizer.observe(identity, first);
   const result = await optimizer.run(evaluate, { maxEvaluations: Math.max(1, input.maxEvaluations ?? 40) });
+  // Without a feasible trial: the one meeting the SLO on most calibration batches, then the one
+  // closest to meeting it (not the cheapest: among plans that all miss, the cheapest is the slowest).
   const chosen =
     result.best ??
     result.trials.reduce<(typeof result.trials)[number] | undefined>((best, trial) => {
@@ -200,7 +204,7 @@ export async function planPaperMethod(input: PaperMethodInput): Promise<PaperMet
       if (
         !best ||
         data.sloAttainment > bestData!.sloAttainment ||
-        (data.sloAttainment === bestData!.sloAttainment && trial.value < best.value)
+        (data.sloAttainment === bestData!.sloAttainment && data.slack < bestData!.slack)
       )
         return trial;
       return best;

@@ -6,7 +6,7 @@ import { forecastFromPopularity } from './load-forecast.js';
 import { nominalComputeProfile } from './nominal-profile.js';
 import type { PlanDeploymentOptions } from './options.js';
 import { paperShape } from './paper-shapes.js';
-import { planDeployment } from './plan-deployment.js';
+import { pickMostAttaining, planDeployment } from './plan-deployment.js';
 import { PlanningProblem } from './planning-problem.js';
 
 function instance(options: {
@@ -270,6 +270,28 @@ describe('planDeployment', () => {
         ],
       }),
     ).rejects.toThrow(/batches\.0\.0.*3 experts/);
+  });
+
+  it('without a feasible trial keeps the one meeting the SLO most often, then the one closest to it', () => {
+    const configuration = {
+      knobs: { beta: 64, loadQuantile: 0.5, packingThreshold: 0, sloHeadroom: 0 },
+      layers: [],
+      costUsd: 0,
+      latencyMs: 0,
+    };
+    const trial = (index: number, value: number, sloAttainment: number, slack: number) => ({
+      index,
+      point: {},
+      value,
+      feasible: false,
+      violations: ['slo'],
+      explored: false,
+      data: { configuration, minimumLatencyMs: 0, sloAttainment, slack },
+    });
+    // All miss on every batch: the cheapest (index 0) is the slowest; index 1 comes closest.
+    expect(pickMostAttaining([trial(0, 1, 0, 0.5), trial(1, 3, 0, 0.1), trial(2, 2, 0, 0.3)])?.index).toBe(1);
+    expect(pickMostAttaining([trial(0, 1, 0, 0.05), trial(1, 3, 0.5, 0.2)])?.index).toBe(1);
+    expect(pickMostAttaining([])).toBeUndefined();
   });
 
   it('rejects a forecast that does not match the model', async () => {

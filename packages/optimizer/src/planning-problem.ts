@@ -23,6 +23,8 @@ export interface PlanningTrialData {
   minimumLatencyMs: number;
   /** Share of sampled batches that met the SLO. */
   sloAttainment: number;
+  /** (latency of the batch at the attainment rank − SLO) ÷ SLO; Infinity without a configuration. */
+  slack: number;
 }
 
 function resolveModel(model: ResolvedPlanDeploymentOptions['model']): PlannerModel {
@@ -142,7 +144,7 @@ export class PlanningProblem {
         feasible: false,
         constraints: [Math.max(0.01, (minimumLatencyMs - budgetMs) / this.input.workload.sloMs)],
         violations: ['slo'],
-        data: { configuration, minimumLatencyMs, sloAttainment: 0 },
+        data: { configuration, minimumLatencyMs, sloAttainment: 0, slack: Number.POSITIVE_INFINITY },
       };
     }
     const scored = this.solver.evaluateOnBatches(configuration, this.batches);
@@ -163,7 +165,7 @@ export class PlanningProblem {
       feasible,
       constraints: [slack],
       violations,
-      data: { configuration, minimumLatencyMs, sloAttainment: scored.sloAttainment },
+      data: { configuration, minimumLatencyMs, sloAttainment: scored.sloAttainment, slack },
     };
   }
 
