@@ -87,6 +87,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
       ...(flags.quick ? ['--quick'] : []),
       ...(flags.validation ? [] : ['--no-validation']),
       ...(flags.shapes ? [`--shapes ${flags.shapes}`] : []),
+      ...(flags.readme ? [`--readme ${flags.readme}`] : []),
     ];
     const result = await runPaperBench({
       fixturesDir: context.fixturesDir,
