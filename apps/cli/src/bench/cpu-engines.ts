@@ -80,9 +80,9 @@ export function cpuBenchShape(name: string): CpuBenchShape {
   };
 }
 
-/** The installed version of a dependency (its package.json above the resolved entry point). */
-function packageVersion(name: string): string {
-  const require = createRequire(import.meta.url);
+/** The installed version of a dependency as `from` resolves it (its package.json above the entry point). */
+function packageVersion(name: string, from: string = import.meta.url): string {
+  const require = createRequire(from);
   let directory: string;
   try {
     directory = dirname(require.resolve(name));
@@ -372,7 +372,8 @@ export async function runCpuEngineBench(options: CpuEngineBenchOptions): Promise
         checkpointDtype: 'BF16',
         versions: {
           'node-llama-cpp': packageVersion('node-llama-cpp'),
-          'onnxruntime-node': packageVersion('onnxruntime-node'),
+          // The in-process engine's onnxruntime is the one @switchyard/model resolves.
+          'onnxruntime-node': packageVersion('onnxruntime-node', import.meta.resolve('@switchyard/model')),
           node: process.version,
         },
         notes: [
