@@ -134,7 +134,7 @@ export function autoscaledCpuClusterResolved(
     }
   }
 
-  const waits = Float64Array.from(ahead, (a, i) => queue.waitS(traffic.arrivalS[i]!, a));
+  const waits = queue.waitsS(traffic.arrivalS, ahead);
   let billedInstanceS = 0;
   let bootingInstanceS = 0;
   let shortestLifetimeS: number | undefined;

@@ -72,6 +72,20 @@ export class FluidQueue {
     return this.cumulative[j]! + this.capacity[j]! * (timeS - this.startS[j]!);
   }
 
+  /** K at the end of segment j (the last one ends never, or never serves if it has no capacity). */
+  private endServed(j: number): number {
+    const last = this.startS.length - 1;
+    if (j < last) return this.cumulative[j + 1]!;
+    return this.capacity[last]! > 0 ? Number.POSITIVE_INFINITY : this.cumulative[last]!;
+  }
+
+  /** Every request's wait (see `waitS`), from arrivals and the work ahead of each. */
+  waitsS(arrivalS: Float64Array, aheadVcpuS: Float64Array): Float64Array {
+    const waits = new Float64Array(arrivalS.length);
+    for (let i = 0; i < waits.length; i++) waits[i] = this.waitS(arrivalS[i]!, aheadVcpuS[i]!);
+    return waits;
+  }
+
   private segmentAt(timeS: number): number {
     let low = 0;
     let high = this.startS.length - 1;
@@ -94,19 +108,13 @@ export class FluidQueue {
     const first = this.segmentAt(arrivalS);
     const target = this.served(arrivalS) + Math.max(0, aheadVcpuS);
     const last = this.startS.length - 1;
+    if (!(this.endServed(last) > target)) return Number.POSITIVE_INFINITY;
     // The first segment whose end K exceeds the target is where the request's own work begins.
-    const endServed = (j: number) =>
-      j < last
-        ? this.cumulative[j + 1]!
-        : this.capacity[last]! > 0
-          ? Number.POSITIVE_INFINITY
-          : this.cumulative[last]!;
-    if (!(endServed(last) > target)) return Number.POSITIVE_INFINITY;
     let low = first;
     let high = last;
     while (low < high) {
       const mid = (low + high) >> 1;
-      if (endServed(mid) > target) high = mid;
+      if (this.endServed(mid) > target) high = mid;
       else low = mid + 1;
     }
     const startsS = this.startS[low]! + (target - this.cumulative[low]!) / this.capacity[low]!;

@@ -1,27 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { autoscaledCpuCluster, cpuBaselines, rightSizedCpuPool, staticCpuCluster } from './cpu-baselines.js';
-import { cpuPricing, parseCpuTrafficOptions } from './cpu-baselines-options.js';
+import { handTraffic } from '../test/fixtures.js';
+import { cpuBaselines } from './cpu-baselines.js';
+import { type CpuTrafficOptions, cpuPricing, parseCpuTrafficOptions } from './cpu-baselines-options.js';
 import { defaultPriceTable } from './price-table.js';
-import { type Traffic, trafficFromColumns } from './traffic.js';
+import type { Traffic } from './traffic.js';
 import { mmppTraffic, onOffStates } from './traffic-bursty.js';
 import { poissonTraffic } from './traffic-poisson.js';
 
 const usdPerVcpuHour = 5.5296 / 128;
 
-function stream(
-  requests: Array<[arrivalS: number, prompt: number, output: number]>,
-  durationS: number,
-): Traffic {
-  return trafficFromColumns({
-    name: 'hand',
-    durationS,
-    arrivalS: requests.map(([t]) => t),
-    promptTokens: requests.map(([, prompt]) => prompt),
-    outputTokens: requests.map(([, , output]) => output),
-    parameters: {},
-  });
-}
+const stream = handTraffic;
+const staticCpuCluster = (traffic: Traffic, options: CpuTrafficOptions) =>
+  cpuBaselines(traffic, options).static;
+const rightSizedCpuPool = (traffic: Traffic, options: CpuTrafficOptions) =>
+  cpuBaselines(traffic, options).rightSized;
+const autoscaledCpuCluster = (traffic: Traffic, options: CpuTrafficOptions) =>
+  cpuBaselines(traffic, options).autoscaled;
 
 /** One request of `tokens` forward tokens every second for `durationS`. */
 function steady(tokens: number, durationS: number): Traffic {

@@ -39,7 +39,7 @@ function staticClusterResolved(
   }
   const horizonS = Math.max(traffic.durationS, queue.drainS());
   queue.advance(horizonS);
-  const waits = Float64Array.from(ahead, (a, i) => queue.waitS(traffic.arrivalS[i]!, a));
+  const waits = queue.waitsS(traffic.arrivalS, ahead);
   const busy = sumWork(work);
   const billedVcpuSeconds = instances * pricing.vcpusPerInstance * horizonS;
   const usd = (instances * pricing.usdPerInstanceHour * horizonS) / 3600;
@@ -83,60 +83,17 @@ function rightSizedPoolResolved(
 }
 
 /**
- * A static cluster sized for the peak: the fewest instances whose vCPUs carry the busiest
- * `peakWindowS` of work at `targetUtilization`, always on and billed for the whole window (and on,
- * should its queue outlast the window, until it drains). Reports the FIFO queueing wait.
+ * The three CPU baselines for one stream, on one pricing (architecture/traffic.md §5):
+ *
+ * * `static` — sized for the peak: the fewest instances whose vCPUs carry the busiest `peakWindowS`
+ *   of work at `targetUtilization`, always on, billed for the window (and on until its queue drains);
+ * * `rightSized` — busy vCPU-seconds at the per-vCPU price: every paid second busy, nothing waits —
+ *   the lower bound no real cluster reaches;
+ * * `autoscaled` — a reactive policy every `decisionIntervalS` (last interval's work plus the backlog,
+ *   at `targetUtilization`), instances billed from launch and serving after `bootDelayS`, scale-in
+ *   held to the highest wish of the last `scaleInWindowS` and never before EC2's minimum billed time,
+ *   per-second billing, the fleet capped at the static cluster's size (or `maxInstances`).
  */
-export function staticCpuCluster(
-  traffic: Traffic,
-  input: CpuTrafficOptions,
-  prices: PriceTable = defaultPriceTable,
-): CpuTrafficCost {
-  const options = parseCpuTrafficOptions(input);
-  const pricing = cpuPricing(options, prices);
-  return staticClusterResolved(traffic, requestWorkVcpuSeconds(traffic, options), options, pricing);
-}
-
-/**
- * A right-sized pool billed per vCPU-second of work: Σ work × $/vCPU-s. Every paid second is busy,
- * nothing waits — the lower bound no real cluster reaches.
- */
-export function rightSizedCpuPool(
-  traffic: Traffic,
-  input: CpuTrafficOptions,
-  prices: PriceTable = defaultPriceTable,
-): CpuTrafficCost {
-  const options = parseCpuTrafficOptions(input);
-  const pricing = cpuPricing(options, prices);
-  return rightSizedPoolResolved(traffic, requestWorkVcpuSeconds(traffic, options), options, pricing);
-}
-
-/**
- * An autoscaled cluster: a reactive policy every `decisionIntervalS` (last interval's work rate plus
- * the backlog to clear within one interval, at `targetUtilization`), new instances billed from launch
- * and serving after `bootDelayS`, scale-in held to the highest wish of the last `scaleInWindowS` and
- * never before an instance's minimum billed period, EC2's per-second billing with its minimum, the
- * fleet capped at the static cluster's size. Billed until its backlog drains (at least the window).
- */
-export function autoscaledCpuCluster(
-  traffic: Traffic,
-  input: CpuTrafficOptions,
-  prices: PriceTable = defaultPriceTable,
-): CpuTrafficCost {
-  const options = parseCpuTrafficOptions(input);
-  const pricing = cpuPricing(options, prices);
-  const work = requestWorkVcpuSeconds(traffic, options);
-  const ceiling = options.autoscaling.maxInstances ?? staticClusterInstances(traffic, work, options, pricing);
-  return autoscaledCpuClusterResolved(
-    traffic,
-    work,
-    options,
-    pricing,
-    Math.max(ceiling, options.autoscaling.minInstances),
-  );
-}
-
-/** All three CPU baselines for one stream, on one pricing. */
 export function cpuBaselines(
   traffic: Traffic,
   input: CpuTrafficOptions,

@@ -8,6 +8,7 @@ import type * as api from './index.js';
 // need beyond it is in ./internal (internal.test-d.ts).
 test('@switchyard/cost-model exports its entry points and their option, result and error types', () => {
   expectTypeOf<keyof typeof api>().toEqualTypeOf<
+    | 'CostModelError'
     | 'RunningBill'
     | 'azureTraceFileNames'
     | 'batchTraffic'
@@ -17,7 +18,6 @@ test('@switchyard/cost-model exports its entry points and their option, result a
     | 'combineProcessPoints'
     | 'computeTimeAtThreadsMs'
     | 'computeTimeMs'
-    | 'CostModelError'
     | 'costProfileSchema'
     | 'cpuBaselines'
     | 'cpuClusterBaseline'

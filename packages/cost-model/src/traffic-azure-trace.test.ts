@@ -1,22 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SwitchyardError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../test/fixtures.js';
 import { mergeTraffic, summarizeTraffic } from './traffic.js';
 import { azureTraceFileNames, loadAzureTrace, parseAzureTrace } from './traffic-azure-trace.js';
 
 const traceDir = new URL('../../../fixtures/data/azure-llm-inference-2023/', import.meta.url).pathname;
-
-function errorOf(run: () => unknown): SwitchyardError {
-  try {
-    run();
-  } catch (error) {
-    if (SwitchyardError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
-}
 
 /** Requests per clock minute, over the minutes that have any (the README's "per minute" figures). */
 function perMinute(arrivalS: Float64Array): number[] {

@@ -1,21 +1,11 @@
+import { quantile } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { forwardTokens, type Traffic, trafficFromColumns } from './traffic.js';
-import { batchTraffic, peakPerS, summarizeWaits } from './traffic-batches.js';
+import { handTraffic } from '../test/fixtures.js';
+import { forwardTokens } from './traffic.js';
+import { batchTraffic, peakPerS, sortedQuantile, summarizeWaits } from './traffic-batches.js';
 
-function stream(
-  requests: Array<[arrivalS: number, prompt: number, output: number]>,
-  durationS: number,
-): Traffic {
-  return trafficFromColumns({
-    name: 'hand',
-    durationS,
-    arrivalS: requests.map(([t]) => t),
-    promptTokens: requests.map(([, prompt]) => prompt),
-    outputTokens: requests.map(([, , output]) => output),
-    parameters: {},
-  });
-}
+const stream = handTraffic;
 
 const arbitraryStream = fc
   .tuple(
@@ -144,5 +134,19 @@ describe('summarizeWaits', () => {
       maxS: 100,
     });
     expect(summarizeWaits([])).toEqual({ count: 0, meanS: 0, p50S: 0, p95S: 0, p99S: 0, maxS: 0 });
+  });
+
+  it("reads the same quantiles as core's quantile", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1e4, noNaN: true }), { minLength: 1, maxLength: 200 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (values, q) => {
+          const sorted = Float64Array.from(values).sort();
+          expect(sortedQuantile(sorted, q)).toBe(quantile(values, q));
+        },
+      ),
+      { seed: 43, numRuns: 500 },
+    );
   });
 });

@@ -39,15 +39,19 @@ export function mmppMeanRequestsPerS(states: readonly MmppState[]): number {
  * A Markov-modulated Poisson process: the stream sits in a state for an exponential time (mean
  * `meanDwellS`), producing Poisson arrivals at that state's rate, then moves to the next state. The
  * first state is drawn in proportion to the mean dwell times (the chain's long-run share of time), so
- * the window starts in steady state. Seeded.
+ * the window starts in steady state. Seeded; the state path depends on the seed and the dwell times
+ * only, not on the rates.
  */
 export function mmppTraffic(input: MmppTrafficOptions): Traffic {
   const options = parseWithSchema(mmppTrafficOptionsSchema, input, 'MMPP traffic');
   const { states, durationS } = options;
-  const random = createRandom(options.seed);
+  // Two streams from the seed: the state path and the arrivals. The path is then the same at every rate
+  // (common random numbers), so a sweep over rates sees the same bursts, only taller or shorter.
+  const pathRandom = createRandom(options.seed);
+  const random = createRandom(options.seed ^ 0x5bd1e995);
   const totalDwellS = states.reduce((sum, state) => sum + state.meanDwellS, 0);
   let state = 0;
-  for (let pick = random() * totalDwellS; state < states.length - 1; state++) {
+  for (let pick = pathRandom() * totalDwellS; state < states.length - 1; state++) {
     pick -= states[state]!.meanDwellS;
     if (pick < 0) break;
   }
@@ -57,7 +61,7 @@ export function mmppTraffic(input: MmppTrafficOptions): Traffic {
   let stateStartS = 0;
   while (stateStartS < durationS) {
     const { requestsPerS, meanDwellS } = states[state]!;
-    const stateEndS = Math.min(durationS, stateStartS + exponentialDraw(meanDwellS, random));
+    const stateEndS = Math.min(durationS, stateStartS + exponentialDraw(meanDwellS, pathRandom));
     // Exponential gaps are memoryless, so a fresh gap at each state change is exact.
     if (requestsPerS > 0)
       for (let t = stateStartS + exponentialDraw(1 / requestsPerS, random); t < stateEndS; ) {

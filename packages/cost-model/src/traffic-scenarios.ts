@@ -13,8 +13,11 @@ import { replayTraffic } from './traffic-replay.js';
 export const trafficScenarioParameters = {
   trace: { seed: 2101 },
   poisson: { seed: 2102 },
-  /** On/off: silent for 4 minutes on average, then 1 minute at 5× the mean rate. */
-  bursty: { seed: 2103, meanOnS: 60, meanOffS: 240, offShareOfMean: 0 },
+  /**
+   * On/off: silent for 4 minutes on average, then 1 minute at 5× the mean rate; over a day, because one
+   * hour holds only a dozen cycles and its mean rate would be off by tens of per cent.
+   */
+  bursty: { seed: 2103, meanOnS: 60, meanOffS: 240, offShareOfMean: 0, durationS: 86_400 },
   /** A raised-cosine day peaking at 14:00, peak ÷ trough = 12. */
   diurnal: { seed: 2104, peakToTroughRatio: 12, durationS: 86_400, periodS: 86_400, peakAtS: 14 * 3600 },
 } as const;
@@ -61,8 +64,8 @@ export function trafficScenarios(base: Traffic): TrafficScenario[] {
     },
     {
       name: 'bursty',
-      description: `on/off bursts (on ${bursty.meanOnS} s, off ${bursty.meanOffS} s on average), mean s × ${baseRequestsPerS.toFixed(3)} requests/s`,
-      parameters: { ...bursty, baseRequestsPerS, durationS: base.durationS },
+      description: `on/off bursts (on ${bursty.meanOnS} s, off ${bursty.meanOffS} s on average) over ${bursty.durationS} s, mean s × ${baseRequestsPerS.toFixed(3)} requests/s`,
+      parameters: { ...bursty, baseRequestsPerS },
       at: (rateScale) =>
         mmppTraffic({
           states: onOffStates({
@@ -71,7 +74,7 @@ export function trafficScenarios(base: Traffic): TrafficScenario[] {
             meanOffS: bursty.meanOffS,
             offRequestsPerS: bursty.offShareOfMean * rateScale * baseRequestsPerS,
           }),
-          durationS: base.durationS,
+          durationS: bursty.durationS,
           sizes,
           sizesLabel,
           seed: bursty.seed,

@@ -1,28 +1,20 @@
 import { SwitchyardError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import {
-  forwardTokens,
-  mergeTraffic,
-  summarizeTraffic,
-  type Traffic,
-  trafficFromColumns,
-} from './traffic.js';
+import { handTraffic } from '../test/fixtures.js';
+import { forwardTokens, mergeTraffic, summarizeTraffic } from './traffic.js';
 
+/** Arrivals and [prompt, output] sizes side by side. */
 function stream(
   arrivalS: number[],
   sizes: Array<[number, number]>,
   durationS: number,
   startEpochMs?: number,
-): Traffic {
-  return trafficFromColumns({
-    name: 'hand',
+) {
+  return handTraffic(
+    arrivalS.map((t, i) => [t, sizes[i]![0], sizes[i]![1]] as const),
     durationS,
-    arrivalS,
-    promptTokens: sizes.map(([prompt]) => prompt),
-    outputTokens: sizes.map(([, output]) => output),
-    parameters: { kind: 'hand' },
     startEpochMs,
-  });
+  );
 }
 
 describe('forwardTokens', () => {

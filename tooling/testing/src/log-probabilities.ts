@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { readSafetensorsFile, type SafetensorsFile } from '@switchyard/core';
+
 /** log softmax of one row of logits, in float64. */
 export function logSoftmax(row: ArrayLike<number>): Float64Array {
   let max = Number.NEGATIVE_INFINITY;
@@ -40,4 +43,33 @@ export function compareLogProbabilities(
     if (argmaxOf(row) === argmaxOf(other)) greedyAgreement++;
   });
   return { maxAbsDelta, greedyAgreement, rows: expected.length };
+}
+
+export interface ReferenceLogProbabilities {
+  /** The reference prompts, one token list per sequence. */
+  prompts: number[][];
+  /** log softmax of the reference logits, one row per prompt position (sequence-major). */
+  rows: Float64Array[];
+  vocabulary: number;
+  /** The whole reference file (e.g. for `generated`). */
+  reference: SafetensorsFile;
+}
+
+/** The transformers reference beside a checkpoint (architecture/formats.md), as next-token log-probabilities. */
+export async function readReferenceLogProbabilities(
+  checkpointDir: string,
+): Promise<ReferenceLogProbabilities> {
+  const reference = await readSafetensorsFile(join(checkpointDir, 'reference.safetensors'));
+  const [batch, length] = reference.get('input_ids').shape as [number, number];
+  const ids = reference.int32('input_ids');
+  const logits = reference.float32('logits');
+  const vocabulary = logits.length / (batch * length);
+  return {
+    prompts: Array.from({ length: batch }, (_, b) => Array.from(ids.subarray(b * length, (b + 1) * length))),
+    rows: Array.from({ length: batch * length }, (_, row) =>
+      logSoftmax(logits.subarray(row * vocabulary, (row + 1) * vocabulary)),
+    ),
+    vocabulary,
+    reference,
+  };
 }

@@ -56,6 +56,8 @@ describe('runCpuEngineBench', () => {
     await writeCpuEngineResults(result, outDir);
     const read = readCpuEngineResults(join(outDir, 'cpu-engines.json'));
     expect(read).toEqual(result);
+    expect(result.settings.versions['node-llama-cpp']).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(result.settings.versions['onnxruntime-node']).toMatch(/^\d+\.\d+\.\d+$/);
 
     // One prefill and one decode row per batch, each with every repetition of both engines.
     expect(result.rows.map((r) => `${r.batch}:${r.phase}`)).toEqual([

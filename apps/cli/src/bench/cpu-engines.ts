@@ -3,11 +3,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { createRandom, median, readSafetensorsFile } from '@switchyard/core';
+import { createRandom, median } from '@switchyard/core';
 import { exportGguf, loadModel, type MoeModel } from '@switchyard/model';
 import { paperShape } from '@switchyard/optimizer';
 import { openLlamaCpp } from '@switchyard/testing/llama-cpp';
-import { argmaxOf, compareLogProbabilities, logSoftmax } from '@switchyard/testing/log-probabilities';
+import {
+  argmaxOf,
+  compareLogProbabilities,
+  logSoftmax,
+  readReferenceLogProbabilities,
+} from '@switchyard/testing/log-probabilities';
 import { writeSyntheticCheckpoint } from '@switchyard/testing/synthetic-checkpoint';
 import type { CpuEngineRow, CpuEnginesResult, LogitComparison } from './cpu-engine-results.js';
 
@@ -80,9 +85,9 @@ export function cpuBenchShape(name: string): CpuBenchShape {
   };
 }
 
-/** The installed version of a dependency (its package.json above the resolved entry point). */
-function packageVersion(name: string): string {
-  const require = createRequire(import.meta.url);
+/** The installed version of a dependency as `from` resolves it (its package.json above the entry point). */
+function packageVersion(name: string, from: string = import.meta.url): string {
+  const require = createRequire(from);
   let directory: string;
   try {
     directory = dirname(require.resolve(name));
@@ -237,17 +242,8 @@ async function compareLogits(fixturesDir: string, workDir: string): Promise<Logi
   const checkpointDir = join(fixturesDir, 'checkpoints/shakespeare-mixtral-8x2');
   const ggufPath = join(workDir, 'shakespeare-mixtral-8x2.gguf');
   await exportGguf(checkpointDir, ggufPath);
-  const reference = await readSafetensorsFile(join(checkpointDir, 'reference.safetensors'));
-  const [batch, length] = reference.get('input_ids').shape as [number, number];
-  const ids = reference.int32('input_ids');
-  const logits = reference.float32('logits');
-  const vocabulary = logits.length / (batch * length);
-  const prompts = Array.from({ length: batch }, (_, b) =>
-    Array.from(ids.subarray(b * length, (b + 1) * length)),
-  );
-  const transformers = Array.from({ length: batch * length }, (_, row) =>
-    logSoftmax(logits.subarray(row * vocabulary, (row + 1) * vocabulary)),
-  );
+  const { prompts, rows: transformers, vocabulary } = await readReferenceLogProbabilities(checkpointDir);
+  const batch = prompts.length;
   const model = await loadModel(checkpointDir, { threads: 1 });
   let switchyard: Float64Array[];
   try {
@@ -256,7 +252,7 @@ async function compareLogits(fixturesDir: string, workDir: string): Promise<Logi
       { logits: 'all' },
     );
     switchyard = result.logits.flatMap((rows) =>
-      Array.from({ length: length }, (_, t) =>
+      Array.from({ length: prompts[0]!.length }, (_, t) =>
         logSoftmax(rows.subarray(t * vocabulary, (t + 1) * vocabulary)),
       ),
     );
@@ -372,7 +368,8 @@ export async function runCpuEngineBench(options: CpuEngineBenchOptions): Promise
         checkpointDtype: 'BF16',
         versions: {
           'node-llama-cpp': packageVersion('node-llama-cpp'),
-          'onnxruntime-node': packageVersion('onnxruntime-node'),
+          // The in-process engine's onnxruntime is the one @switchyard/model resolves.
+          'onnxruntime-node': packageVersion('onnxruntime-node', import.meta.resolve('@switchyard/model')),
           node: process.version,
         },
         notes: [

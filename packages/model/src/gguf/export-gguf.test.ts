@@ -2,9 +2,12 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gguf } from '@huggingface/gguf';
-import { readSafetensorsFile } from '@switchyard/core';
 import { openLlamaCpp } from '@switchyard/testing/llama-cpp';
-import { compareLogProbabilities, logSoftmax } from '@switchyard/testing/log-probabilities';
+import {
+  compareLogProbabilities,
+  logSoftmax,
+  readReferenceLogProbabilities,
+} from '@switchyard/testing/log-probabilities';
 import { writeSyntheticCheckpoint } from '@switchyard/testing/synthetic-checkpoint';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,25 +31,15 @@ async function compareWithReference(name: string) {
   const checkpointDir = join(fixtures, name);
   const path = join(dir, `${name}.gguf`);
   await exportGguf(checkpointDir, path);
-  const reference = await readSafetensorsFile(join(checkpointDir, 'reference.safetensors'));
-  const [batch, length] = reference.get('input_ids').shape as [number, number];
-  const ids = reference.int32('input_ids');
-  const logits = reference.float32('logits');
-  const vocabulary = logits.length / (batch * length);
-  const prompts = Array.from({ length: batch }, (_, b) =>
-    Array.from(ids.subarray(b * length, (b + 1) * length)),
-  );
+  const { prompts, rows: expected, reference } = await readReferenceLogProbabilities(checkpointDir);
   const runner = await openLlamaCpp(path, {
     threads: 1,
-    sequences: batch,
+    sequences: prompts.length,
     contextSize: 256,
     precision: 'exact',
   });
   try {
     const actual = (await runner.logProbabilities(prompts)).flat();
-    const expected = Array.from({ length: batch * length }, (_, row) =>
-      logSoftmax(logits.subarray(row * vocabulary, (row + 1) * vocabulary)),
-    );
     return { ...compareLogProbabilities(expected, actual), runner, prompts, reference };
   } catch (error) {
     await runner.close();
