@@ -11,7 +11,11 @@ import { cpuEnginesMarkdown, runCpuEngineBench, writeCpuEngineResults } from './
 import { paperBenchShapes } from './paper-bench.js';
 
 const root = join(import.meta.dirname, '../../../..');
+// `pnpm … bench:cpu-engines -- --quick` passes the `--` on to the script.
+const argv = process.argv.slice(2);
+const args = argv[0] === '--' ? argv.slice(1) : argv;
 const { values } = parseArgs({
+  args,
   options: {
     quick: { type: 'boolean', default: false },
     shapes: { type: 'string' },
@@ -66,7 +70,7 @@ const result = await runCpuEngineBench({
   repetitions: one(values.repetitions, quick ? 1 : 3, 'repetitions'),
   ggufTensorType: ggufType,
   quick,
-  command: `pnpm --filter @switchyard/cli bench:cpu-engines${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+  command: `pnpm --filter @switchyard/cli bench:cpu-engines${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
   onProgress: (message) => process.stderr.write(`${message}\n`),
 });
 await writeCpuEngineResults(result, values.out);

@@ -417,7 +417,7 @@ export function cpuEnginesMarkdown(result: CpuEnginesResult): string {
   ].join('\n');
 }
 
-/** Writes `cpu-engines.json` and `cpu-engines.md` into `outDir`. */
+/** Writes `cpu-engines.{json,md}` (the result and its printed table) into `outDir`. */
 export async function writeCpuEngineResults(result: CpuEnginesResult, outDir: string): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await writeFile(join(outDir, 'cpu-engines.json'), `${JSON.stringify(result, null, 2)}\n`);

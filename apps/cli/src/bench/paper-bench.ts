@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { type Logger, noopLogger, parseJson, SwitchyardError } from '@switchyard/core';
 import {
   azureTraceFileNames,
@@ -183,12 +183,23 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   const scenarios = sharedScenarios(base, quick ? ['trace', 'poisson'] : undefined);
   let engines: CpuEnginesResult | undefined;
   let enginesNote = 'not given: the CPU rows use the in-process engine only';
+  // Shown relative to the working directory: the files record where the figures came from, not a machine's path.
+  const enginesFile = options.cpuEnginesFile
+    ? relative(process.cwd(), options.cpuEnginesFile) || options.cpuEnginesFile
+    : '';
   if (options.cpuEnginesFile) {
     if (existsSync(options.cpuEnginesFile)) {
-      engines = readCpuEngineResults(options.cpuEnginesFile);
-      enginesNote = `llama.cpp from ${options.cpuEnginesFile}${engines.quick ? ' (a --quick run)' : ''}`;
+      const measured = readCpuEngineResults(options.cpuEnginesFile);
+      if (measured.quick && !quick)
+        // A --quick engine run (2 layers, batch 2, one short repetition) measures too little to price
+        // a cluster with; only a quick paper run (itself not for quoting) uses one.
+        enginesNote = `${enginesFile} is a --quick run (too few layers, batches and repetitions to price a cluster): the CPU rows use the in-process engine only (run pnpm --filter @switchyard/cli bench:cpu-engines without --quick)`;
+      else {
+        engines = measured;
+        enginesNote = `llama.cpp from ${enginesFile}${engines.quick ? ' (a --quick run)' : ''}`;
+      }
     } else
-      enginesNote = `${options.cpuEnginesFile} is missing: the CPU rows use the in-process engine only (run pnpm --filter @switchyard/cli bench:cpu-engines)`;
+      enginesNote = `${enginesFile} is missing: the CPU rows use the in-process engine only (run pnpm --filter @switchyard/cli bench:cpu-engines)`;
   }
   const tokensPerBatch = options.tokensPerBatch ?? 10_240;
   const sloFactors = options.sloFactors ?? (quick ? [1.1, paperHeadlineSloFactor, 3] : [...paperSloFactors]);
@@ -263,7 +274,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     targets: paperTargets,
     headline: paperHeadlines(models),
     cpuEngines: {
-      file: options.cpuEnginesFile ?? '',
+      file: enginesFile,
       createdAt: engines?.createdAt ?? null,
       note: enginesNote,
     },

@@ -144,7 +144,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
             .join('\n'),
         );
       context.output.line(
-        `wrote ${resolve(flags.out)}/paper.{json,md} and headline.md in ${result.wallTimeS.toFixed(1)} s${flags.readme ? `; rewrote the headline in ${flags.readme}` : ''}`,
+        `wrote ${resolve(flags.out)}/paper.{json,md,html} and ${resolve(flags.out)}/headline.md in ${result.wallTimeS.toFixed(1)} s${flags.readme ? `; rewrote the headline in ${flags.readme}` : ''}`,
       );
     });
   });
