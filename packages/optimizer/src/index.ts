@@ -39,6 +39,7 @@ export {
   paperSloFactors,
   paperTargets,
   runPaperBenchmarkModel,
+  throughputLoss,
 } from './paper-benchmark.js';
 export { paperBenchmarkMarkdown } from './paper-benchmark-table.js';
 export type { RoutingDomain } from './paper-routing.js';

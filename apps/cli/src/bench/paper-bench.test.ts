@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { fitComputeProfile } from '@switchyard/cost-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { azureTrace, olmoeDomains, type PaperBenchResult, runPaperBench } from './paper-bench.js';
+import { paperBenchInconsistencies } from './paper-check.js';
 import { paperHeadlineMarkdown, replaceReadmeHeadline } from './paper-headline.js';
 
 const fixturesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../fixtures');
@@ -104,5 +105,39 @@ describe('runPaperBench', () => {
     expect(rewritten.endsWith('<!-- paper-headline:end -->\noutro\n')).toBe(true);
     expect(rewritten).not.toContain('\nold\n');
     expect(() => replaceReadmeHeadline('no markers', headline)).toThrow(/no <!-- paper-headline:start -->/);
+  });
+
+  it('catches a figure that does not follow from the rows: a tampered row, a capped loss, a target-derived SLO', () => {
+    expect(paperBenchInconsistencies(result)).toEqual([]);
+    const model = result.models[0]!.model;
+    // The paper's row billed 20 % dearer than the held-out batches cost: Switchyard's saving no longer follows.
+    const dearer = structuredClone(result);
+    const paperRow = dearer.models[0]!.rows.paperOds;
+    paperRow.billed.meanCostUsd *= 1.2;
+    paperRow.costUsdPerBatch = paperRow.billed.meanCostUsd;
+    paperRow.costUsdPerMillionTokens = (paperRow.billed.meanCostUsd / 2048) * 1e6;
+    expect(paperBenchInconsistencies(dearer)).toEqual([
+      expect.stringMatching(new RegExp(`^${model}: savingVsPaper is .*, its rows give`)),
+      expect.stringMatching(/contributions\.exactSolverInPaperBo is/),
+      expect.stringMatching(/contributions\.paperBoOverOds is/),
+      expect.stringMatching(/sloSweep\[1\.5\]\.savingVsPaper is/),
+    ]);
+    // A headline figure that is not the model's.
+    const headline = structuredClone(result);
+    headline.headline[0]!.sizedToLoad.saving += 0.1;
+    expect(paperBenchInconsistencies(headline)).toEqual([
+      'headline is not what the models give (paperHeadlines)',
+    ]);
+    // A throughput loss capped at the paper's 18.76 %, and an SLO taken from LambdaML and that target.
+    const capped = structuredClone(result);
+    const point = capped.models[0]!.sloSweep[1]!;
+    point.throughputLossVsLambdaml.switchyard =
+      Math.min(point.throughputLossVsLambdaml.switchyard, 0.1876) - 0.01;
+    const lambdaml = capped.models[0]!.rows.lambdaml;
+    capped.models[0]!.sloSweep[0]!.sloMs = Math.ceil(lambdaml.latencyMs / (1 - 0.1876)) + 1;
+    expect(paperBenchInconsistencies(capped)).toEqual([
+      expect.stringMatching(/sloSweep\[1\.1\]\.sloMs is/),
+      expect.stringMatching(/sloSweep\[1\.5\]\.throughputLossVsLambdaml\.switchyard is/),
+    ]);
   });
 });

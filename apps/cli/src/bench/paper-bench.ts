@@ -29,6 +29,7 @@ import {
   llamaCppTokensPerVcpuSecond,
   readCpuEngineResults,
 } from './cpu-engine-results.js';
+import { paperBenchInconsistencies } from './paper-check.js';
 import { type PaperHeadline, paperHeadlineMarkdown, paperHeadlines } from './paper-headline.js';
 import { profilePaperExpert } from './paper-profile.js';
 import { paperReportData } from './paper-report.js';
@@ -289,6 +290,12 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     validation,
     wallTimeS: (performance.now() - started) / 1000,
   };
+  const inconsistencies = paperBenchInconsistencies(result);
+  if (inconsistencies.length > 0)
+    throw new SwitchyardError({
+      code: 'INTERNAL',
+      message: `the paper benchmark's derived figures disagree with its rows: ${inconsistencies.join('; ')}`,
+    });
   writeFileSync(join(options.outDir, 'paper.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(options.outDir, 'paper.md'), paperBenchMarkdown(result));
   writeFileSync(join(options.outDir, 'headline.md'), paperHeadlineMarkdown(result));
