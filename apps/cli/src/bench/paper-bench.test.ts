@@ -140,4 +140,11 @@ describe('runPaperBench', () => {
       expect.stringMatching(/sloSweep\[1\.5\]\.throughputLossVsLambdaml\.switchyard is/),
     ]);
   });
+
+  it('the committed bench-results/paper/paper.json follows from its rows', () => {
+    const file = resolve(fixturesDir, '..', 'bench-results', 'paper', 'paper.json');
+    const committed = JSON.parse(readFileSync(file, 'utf8')) as PaperBenchResult;
+    expect(committed.models.length).toBeGreaterThan(0);
+    expect(paperBenchInconsistencies(committed)).toEqual([]);
+  });
 });
