@@ -4,6 +4,7 @@ import { SwitchyardError } from '@switchyard/core';
 import { paperBenchShapes, runPaperBench } from '../bench/paper-bench.js';
 import { paperHeadlineMarkdown, replaceReadmeHeadline } from '../bench/paper-headline.js';
 import { addExamples, addJsonOption } from '../help.js';
+import { requireFile } from '../io.js';
 import type { CommandRegistrar } from './index.js';
 
 interface PaperFlags {
@@ -82,6 +83,15 @@ export const registerBench: CommandRegistrar = (program, context) => {
         code: 'INVALID_INPUT',
         message: `--cpu-vcpus must be a whole number, got ${flags.cpuVcpus}`,
       });
+    // Bad input fails before the run (tens of minutes), not after it: the README must exist and carry
+    // the headline markers, and a CPU-engine file named on the command line must exist (the default
+    // one is skipped, and said so, when it has not been measured yet).
+    const readmePath = flags.readme === undefined ? undefined : requireFile(flags.readme, '--readme file');
+    if (readmePath) replaceReadmeHeadline(readFileSync(readmePath, 'utf8'), '', readmePath);
+    const cpuEnginesFile =
+      paper.getOptionValueSource('cpuEngines') === 'cli'
+        ? requireFile(flags.cpuEngines, '--cpu-engines file')
+        : resolve(flags.cpuEngines);
     const args = [
       'switchyard bench paper',
       ...(flags.quick ? ['--quick'] : []),
@@ -101,20 +111,18 @@ export const registerBench: CommandRegistrar = (program, context) => {
       cpuUsdPerHour:
         flags.cpuUsdPerHour === undefined ? undefined : positive(flags.cpuUsdPerHour, '--cpu-usd-per-hour'),
       maxBatchWaitS: positive(flags.maxBatchWait, '--max-batch-wait'),
-      cpuEnginesFile: resolve(flags.cpuEngines),
+      cpuEnginesFile,
       command: args.join(' '),
       logger: context.logger,
       onProgress: (message) => {
         if (!flags.json) context.output.line(message);
       },
     });
-    if (flags.readme) {
-      const path = resolve(flags.readme);
+    if (readmePath)
       writeFileSync(
-        path,
-        replaceReadmeHeadline(readFileSync(path, 'utf8'), paperHeadlineMarkdown(result), path),
+        readmePath,
+        replaceReadmeHeadline(readFileSync(readmePath, 'utf8'), paperHeadlineMarkdown(result), readmePath),
       );
-    }
     const json = {
       ...result,
       validation: result.validation
