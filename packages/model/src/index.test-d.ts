@@ -15,12 +15,14 @@ test('@switchyard/model exports exactly its entry points', () => {
     | 'createExpertRunner'
     | 'createInProcessMoeStep'
     | 'evaluateLikelihood'
+    | 'exportGguf'
     | 'loadCheckpoint'
     | 'loadModel'
     | 'recordTrace'
     | 'sampleToken'
     | 'summarizeCheckpoint'
     | 'verifyModel'
+    | 'writeGgufFile'
   >();
   // Options are what users pass (zod input); runtime objects sit beside the schema's fields.
   expectTypeOf<api.LoadModelOptions>().toHaveProperty('logger').toEqualTypeOf<Logger | undefined>();
@@ -38,14 +40,17 @@ test('@switchyard/model/internal exports exactly its building blocks', () => {
     | 'buildSharedExpertGraph'
     | 'compareModelsOptionsSchema'
     | 'defaultVerifyTolerances'
+    | 'encodeGgufHeader'
     | 'encodeOnnxModel'
     | 'evaluateOptionsSchema'
     | 'expertGraphInput'
     | 'expertGraphOutput'
     | 'expertRunnerOptionsSchema'
     | 'expertWeightBytes'
+    | 'exportGgufOptionsSchema'
     | 'expertWeights'
     | 'generateOptionsSchema'
+    | 'llamaCppArchitectures'
     | 'loadModelOptionsSchema'
     | 'parseModelConfig'
     | 'recordTraceOptionsSchema'
@@ -54,4 +59,5 @@ test('@switchyard/model/internal exports exactly its building blocks', () => {
     | 'runnableArchitectures'
   >();
   expectTypeOf<internal.ResolvedLoadModelOptions['threads']>().toEqualTypeOf<number>();
+  expectTypeOf<internal.ResolvedExportGgufOptions['tensorType']>().toEqualTypeOf<'F32' | 'F16' | 'BF16'>();
 });

@@ -9,6 +9,8 @@ export {
   expertWeights,
 } from './expert-graph.js';
 export { expertWeightBytes } from './expert-quantization.js';
+export { encodeGgufHeader, type GgufLayout } from './gguf/gguf-writer.js';
+export { llamaCppArchitectures } from './gguf/llama-cpp-layout.js';
 export type { GraphQuantization } from './graph-builder.js';
 export {
   encodeOnnxModel,
@@ -21,10 +23,12 @@ export {
   compareModelsOptionsSchema,
   evaluateOptionsSchema,
   expertRunnerOptionsSchema,
+  exportGgufOptionsSchema,
   generateOptionsSchema,
   loadModelOptionsSchema,
   type ResolvedEvaluateOptions,
   type ResolvedExpertRunnerOptions,
+  type ResolvedExportGgufOptions,
   type ResolvedGenerateOptions,
   type ResolvedLoadModelOptions,
   type ResolvedRecordTraceOptions,

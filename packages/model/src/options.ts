@@ -86,3 +86,15 @@ export const compareModelsOptionsSchema = z.object({
   chunksPerBatch: z.number().int().positive().default(4),
 });
 export type CompareModelsOptions = z.input<typeof compareModelsOptionsSchema> & { signal?: AbortSignal };
+
+export const exportGgufOptionsSchema = z.object({
+  /**
+   * Type of the large matrices (embedding, attention, experts, head). F32 keeps a checkpoint's values
+   * exactly (a BF16 or F16 checkpoint widens without loss); norms and routers are always F32.
+   */
+  tensorType: z.enum(['F32', 'F16', 'BF16']).default('F32'),
+  /** `general.name` (defaults to the checkpoint directory's name). */
+  name: z.string().min(1).optional(),
+});
+export type ExportGgufOptions = z.input<typeof exportGgufOptionsSchema>;
+export type ResolvedExportGgufOptions = z.output<typeof exportGgufOptionsSchema>;

@@ -17,7 +17,10 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'optimizerOptionsSchema'
     | 'optimizerStrategies'
     | 'paperBenchmarkMarkdown'
+    | 'paperHeadlineSloFactor'
+    | 'paperRowKeys'
     | 'paperShape'
+    | 'paperSloFactors'
     | 'paperTargets'
     | 'planDeployment'
     | 'planDeploymentOptionsSchema'
@@ -26,6 +29,7 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'popularityFromCounts'
     | 'quantizedPaperRows'
     | 'runPaperBenchmarkModel'
+    | 'throughputLoss'
   >();
   expectTypeOf<api.OptimizerOptions>().toEqualTypeOf<z.input<typeof api.optimizerOptionsSchema>>();
   expectTypeOf<api.ResolvedOptimizerOptions>().toEqualTypeOf<z.output<typeof api.optimizerOptionsSchema>>();

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ExpertQuantizationFormat } from '@switchyard/core';
+import { type ExpertQuantizationFormat, parseJson } from '@switchyard/core';
 import type { ComputeProfile } from '@switchyard/cost-model';
 import { evaluateLikelihood, loadModel } from '@switchyard/model';
 import { type QuantizedPaperRow, quantizedPaperRows } from '@switchyard/optimizer';
@@ -23,12 +23,21 @@ export interface QuantizedBenchResult {
 
 const formats = ['none', 'int8', 'int4'] as const;
 
+/** Top-1 expert counts of google/switch-base-128 per encoder layer (6 layers × 128 experts). */
+function switchBaseCounts(fixturesDir: string): number[][] {
+  const file = join(fixturesDir, 'data/real-routing/switch-base-128-expert-counts.json');
+  const json = parseJson(readFileSync(file, 'utf8'), file) as {
+    expert_usage_by_layer: Record<string, Record<string, number>>;
+  };
+  return Object.values(json.expert_usage_by_layer).map((layer) => Object.values(layer));
+}
+
 export async function runQuantizedRows(options: {
   fixturesDir: string;
   shapes: ReadonlyArray<{ shape: string; sloMs: number }>;
-  sourceCounts: readonly (readonly number[])[];
   tokensPerBatch: number;
-  arrivalRatePerS: number;
+  /** Poisson batches per second the plans assume (default 0.1). */
+  arrivalRatePerS?: number;
   maxEvaluations: number;
   quick?: boolean;
   onProgress?: (message: string) => void;
@@ -75,11 +84,11 @@ export async function runQuantizedRows(options: {
       sloMs,
       rows: await quantizedPaperRows({
         shape,
-        sourceCounts: options.sourceCounts,
+        sourceCounts: switchBaseCounts(options.fixturesDir),
         computeByFormat,
         sloMs,
         tokensPerBatch: options.tokensPerBatch,
-        arrivalRatePerS: options.arrivalRatePerS,
+        arrivalRatePerS: options.arrivalRatePerS ?? 0.1,
         maxEvaluations: options.maxEvaluations,
         accuracy,
       }),
