@@ -165,7 +165,7 @@ describe.each(templates)('$fixture chat template', ({ fixture, templatePath }) =
 
   test.each(
     cases.map((entry, index) => [entry.conversation.name, entry.addGenerationPrompt, index] as const),
-  )('%s (add_generation_prompt %s) renders as Jinja2 renders it', (_name, addGenerationPrompt, index) => {
+  )('%s (add_generation_prompt %s) renders as Jinja2 renders it', (_name, _addGenerationPrompt, index) => {
     const { conversation } = cases[index]!;
     const expected = reference[index]!;
     const render = () => tokenizer.applyChatTemplate(conversation.messages, optionsOf(index));
