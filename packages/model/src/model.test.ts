@@ -142,6 +142,17 @@ describe('shakespeare-mixtral-8x2 runtime', () => {
     expect(stopped!.tokens).toEqual(free!.tokens.slice(0, cut));
   });
 
+  it('never runs past max_position_embeddings (512): the budget shrinks, a full prompt is refused', async () => {
+    expect(model.config.maxPositionEmbeddings).toBe(512);
+    const long = Array.from({ length: 508 }, (_, i) => 32 + (i % 90));
+    const [bounded] = await model.generate([long], { maxNewTokens: 16, greedy: true });
+    expect(bounded!.tokens).toHaveLength(4);
+    expect(bounded!.finishReason).toBe('length');
+    await expect(model.generate([[...long, 1, 2, 3, 4]], { maxNewTokens: 1 })).rejects.toThrow(
+      /max_position_embeddings.*prompts\[0\]/,
+    );
+  });
+
   it('is bit-identical when the MoE step runs through standalone expert graphs and combineExpertOutputs', async () => {
     // What a remote (scatter-gather) MoeStep does: build each expert's graph, run it elsewhere, combine.
     const runners = new Map<string, ExpertRunner>();
