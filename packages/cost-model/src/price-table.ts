@@ -65,6 +65,11 @@ export const regionPricesSchema = z.strictObject({
   }),
   s3: z.strictObject({ putUsdPerThousand: pricedValueSchema, getUsdPerThousand: pricedValueSchema }),
   ec2: z.record(z.string(), ec2InstanceSchema),
+  /** How EC2 on-demand time is billed: per second with a minimum per instance (Linux). */
+  ec2Billing: z.strictObject({
+    granularitySeconds: pricedValueSchema,
+    minimumBilledSeconds: pricedValueSchema,
+  }),
 });
 export type RegionPrices = z.output<typeof regionPricesSchema>;
 
@@ -94,9 +99,12 @@ const s3Pricing = 'https://aws.amazon.com/s3/pricing/';
 const ec2OnDemandPricing = 'https://aws.amazon.com/ec2/pricing/on-demand/';
 const checked = '2026-11-28';
 
-function price(value: number, unit: string, source: string, note?: string): PricedValue {
-  return { value, unit, source, date: checked, note };
+function price(value: number, unit: string, source: string, note?: string, date = checked): PricedValue {
+  return { value, unit, source, date, note };
 }
+
+/** When EC2's billing rule was added to the table (after the table's own checking date). */
+const ec2BillingAdded = '2026-12-06';
 
 /**
  * The built-in table. us-east-1 only: other regions' request and storage prices could not be cited
@@ -105,7 +113,7 @@ function price(value: number, unit: string, source: string, note?: string): Pric
  */
 export const defaultPriceTable: PriceTable = Object.freeze({
   kind: 'switchyard.price-table',
-  version: '2026-11-28.2',
+  version: '2026-11-28.3',
   date: checked,
   currency: 'USD',
   regions: {
@@ -172,6 +180,22 @@ export const defaultPriceTable: PriceTable = Object.freeze({
           memoryGiB: 512,
           processor: 'AMD EPYC 7R13 (3rd gen, Milan)',
         },
+      },
+      ec2Billing: {
+        granularitySeconds: price(
+          1,
+          's',
+          ec2OnDemandPricing,
+          'per-second billing of Linux on-demand instances',
+          ec2BillingAdded,
+        ),
+        minimumBilledSeconds: price(
+          60,
+          's',
+          ec2OnDemandPricing,
+          'each instance is billed for at least 60 s (the page’s per-second billing section)',
+          ec2BillingAdded,
+        ),
       },
     },
   },
@@ -280,6 +304,19 @@ export function resolveRates(
     s3PutUsd: prices.s3.putUsdPerThousand.value / 1000,
     s3GetUsd: prices.s3.getUsdPerThousand.value / 1000,
   });
+}
+
+/** EC2's billing rule in a region: per-second granularity and the minimum per instance. */
+export function ec2BillingRule(
+  region = 'us-east-1',
+  table: PriceTable = defaultPriceTable,
+): { granularityS: number; minimumBilledS: number } {
+  const prices = table.regions[region];
+  if (!prices) throw invalidField('region', `unknown region "${region}"`);
+  return {
+    granularityS: prices.ec2Billing.granularitySeconds.value,
+    minimumBilledS: prices.ec2Billing.minimumBilledSeconds.value,
+  };
 }
 
 /** Looks up an EC2 instance's on-demand price; unknown types raise INVALID_INPUT naming `instanceType`. */
