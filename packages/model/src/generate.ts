@@ -31,7 +31,7 @@ export async function generate(
   prompts: readonly (readonly number[])[],
   generateOptions: GenerateOptions = {},
 ): Promise<GenerateResult[]> {
-  const { moeStep, signal, ...rest } = generateOptions;
+  const { moeStep, signal, onToken, ...rest } = generateOptions;
   const resolved = parseWithSchema(generateOptionsSchema, rest, 'generate options');
   const sequences = prompts.map(() => model.createSequence());
   const randoms = prompts.map((_, i) => createRandom(resolved.seed + i * 0x9e3779b9));
@@ -69,6 +69,7 @@ export async function generate(
         const token = sampleToken(logits[row]!, resolved, randoms[entry.index]!);
         const result = results[entry.index]!;
         result.tokens.push(token);
+        onToken?.(entry.index, token);
         const stop = resolved.stopSequences.find((sequence) => endsWith(result.tokens, sequence));
         if (stop) {
           result.tokens.length -= stop.length;

@@ -36,6 +36,11 @@ export type GenerateOptions = z.input<typeof generateOptionsSchema> & {
   /** Replaces the in-process MoE step (scatter-gather plugs in here). */
   moeStep?: MoeStep;
   signal?: AbortSignal;
+  /**
+   * Called with each sampled token as it is sampled (for streaming), stop tokens included; tokens a
+   * stop sequence later removes from the result have been reported too.
+   */
+  onToken?: (promptIndex: number, token: number) => void;
 };
 export type ResolvedGenerateOptions = z.output<typeof generateOptionsSchema>;
 

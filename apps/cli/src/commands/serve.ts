@@ -2,7 +2,8 @@ import { SwitchyardError } from '@switchyard/core';
 import { InvalidArgumentError } from 'commander';
 import { readServingSettings } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory, requireFile } from '../io.js';
+import { parseIntegerOption, parsePositiveIntegerOption, requireFile } from '../io.js';
+import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 interface ServeCommandOptions {
@@ -34,7 +35,8 @@ export const registerServe: CommandRegistrar = (program, context) => {
     .description(
       'serve a model over an OpenAI-compatible HTTP API (completions, metrics, dashboard) with continuous batching',
     )
-    .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
+    .argument('[model]', 'checkpoint directory or hub id (default: the bundled shakespeare-mixtral-8x2)')
+    .option('--model <dir>', 'the same as the positional model argument')
     .option('--port <n>', 'port (default: SWITCHYARD_PORT or 8080)', parsePort)
     .option('--host <host>', 'address to bind (default: SWITCHYARD_HOST or 127.0.0.1; others need API keys)')
     .option(
@@ -93,7 +95,8 @@ export const registerServe: CommandRegistrar = (program, context) => {
       description: 'deploy one function per expert to the embedded Lambda runtime and serve through it',
     },
   ]);
-  command.action(async (options: ServeCommandOptions) => {
+  command.action(async (positional: string | undefined, options: ServeCommandOptions) => {
+    options.model = modelReferenceOf(positional, options.model);
     if (options.target !== undefined && !['in-process', 'local', 'aws'].includes(options.target)) {
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
@@ -110,7 +113,9 @@ export const registerServe: CommandRegistrar = (program, context) => {
     const { serve, servingConfiguration } = await import('@switchyard/serving/http');
     const env = await readServingSettings();
     const flags = {
-      modelDir: options.model ? requireDirectory(options.model, 'model directory') : undefined,
+      modelDir: options.model
+        ? resolveModelArgument(options.model, undefined, context.env).directory
+        : undefined,
       target: options.target as 'in-process' | 'local' | 'aws' | undefined,
       endpoint: options.endpoint,
       planPath: options.plan,
