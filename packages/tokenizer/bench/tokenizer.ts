@@ -1,6 +1,6 @@
 /**
  * Benchmarks for @switchyard/tokenizer. Prints tables and writes bench-results/tokenizer.json at the
- * repository root.
+ * repository root (--quick: bench-results/tmp/tokenizer-quick.json).
  *   node --conditions=@switchyard/source --import tsx bench/tokenizer.ts [--quick] [--runs N]
  * 1. Per tokenizer (the five hub fixtures and the byte-level one): load time; encode, one-shot decode and
  *    streaming decode throughput in MB/s (UTF-8 bytes of text) over the mixed corpus (Shakespeare, code,
@@ -33,7 +33,7 @@ import { type ChatMessage, loadTokenizer, type Tokenizer } from '../src/index.js
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
   process.stdout.write(
-    'usage: bench/tokenizer.ts [--quick] [--runs N]\n  writes bench-results/tokenizer.json\n',
+    'usage: bench/tokenizer.ts [--quick] [--runs N]\n  writes bench-results/tokenizer.json (--quick: bench-results/tmp/tokenizer-quick.json)\n',
   );
   process.exit(0);
 }
@@ -257,9 +257,11 @@ const results = {
   gptOssVersusJsTiktoken: tiktokenRow,
   completionShare: shareRows,
 };
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(join(root, 'bench-results/tokenizer.json'), `${JSON.stringify(results, null, 2)}\n`);
-process.stdout.write('\nwrote bench-results/tokenizer.json\n');
+// A --quick run proves the script works; its figures stay out of the committed results.
+const resultsFile = quick ? 'bench-results/tmp/tokenizer-quick.json' : 'bench-results/tokenizer.json';
+mkdirSync(join(root, 'bench-results/tmp'), { recursive: true });
+writeFileSync(join(root, resultsFile), `${JSON.stringify(results, null, 2)}\n`);
+process.stdout.write(`\nwrote ${resultsFile}\n`);
 if (!sameIds) {
   process.stderr.write('gpt-oss and js-tiktoken gave different ids on the corpus\n');
   process.exitCode = 1;
