@@ -43,6 +43,11 @@ const expected: Record<
   llama2: { bos: 1, eos: [2], addBos: true, vocabSize: 32000, chat: false },
 };
 
+/** No lone UTF-16 surrogate: no character was cut in two (String#isWellFormed, which ES2023 lacks). */
+function isWellFormed(text: string): boolean {
+  return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text);
+}
+
 function streamed(tokenizer: Tokenizer, ids: readonly number[], options: DecodeOptions): string[] {
   const stream = tokenizer.createDecodeStream(options);
   const chunks = ids.map((id) => stream.push(id));
@@ -106,7 +111,7 @@ describe.each(tokenizerFixtureNames)('%s tokenizer', (name) => {
         const ids = tokenizer.encode(text);
         const chunks = streamed(tokenizer, ids, { skipSpecialTokens });
         expect(chunks.join('')).toBe(tokenizer.decode(ids, { skipSpecialTokens }));
-        for (const chunk of chunks) expect(chunk.isWellFormed()).toBe(true);
+        for (const chunk of chunks) expect(isWellFormed(chunk)).toBe(true);
       }),
       { seed: 2, numRuns: 150 },
     );
@@ -124,7 +129,7 @@ describe.each(tokenizerFixtureNames)('%s tokenizer', (name) => {
       fc.property(ids, fc.boolean(), (tokens, skipSpecialTokens) => {
         const chunks = streamed(tokenizer, tokens, { skipSpecialTokens });
         expect(chunks.join('')).toBe(tokenizer.decode(tokens, { skipSpecialTokens }));
-        for (const chunk of chunks) expect(chunk.isWellFormed()).toBe(true);
+        for (const chunk of chunks) expect(isWellFormed(chunk)).toBe(true);
       }),
       { seed: 3, numRuns: 150 },
     );
