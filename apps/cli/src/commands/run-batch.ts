@@ -3,6 +3,7 @@ import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { parsePositiveIntegerOption, requireFile } from '../io.js';
 import { addModelArgument, resolveModelArgument } from '../model-argument.js';
+import type { Progress } from '../output.js';
 import type { CommandRegistrar } from './index.js';
 
 interface RunBatchOptions {
@@ -134,7 +135,9 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
       },
       { logger },
     );
-    const progress = output.progress('batch', 1);
+    // The bar (stderr, terminals only) starts once the job knows how many lines it has.
+    let progress: Progress | undefined;
+    let firstWritten: number | undefined;
     try {
       const summary = await runBatchJob(
         {
@@ -157,17 +160,20 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
           billing: stack.status.billing,
           logger,
           onProgress: (state) => {
-            const rate = state.elapsedMs > 0 ? state.written / state.elapsedMs : 0;
+            // Lines an earlier run answered do not count toward this run's rate.
+            firstWritten ??= state.written;
+            const rate = state.elapsedMs > 0 ? (state.written - firstWritten) / state.elapsedMs : 0;
             const etaS = rate > 0 ? (state.total - state.written) / rate / 1000 : Number.NaN;
-            const cost = stack.remote ? `, $${state.bill.costUsd.toFixed(6)}` : '';
-            progress.tick(
-              state.written / Math.max(1, state.total),
-              `${state.written}/${state.total}${Number.isFinite(etaS) ? `, ETA ${Math.ceil(etaS)} s` : ''}${cost}`,
-            );
+            const detail = [
+              Number.isFinite(etaS) ? `ETA ${Math.ceil(etaS)} s` : '',
+              stack.remote ? `$${state.bill.costUsd.toFixed(6)} so far` : '',
+            ];
+            progress ??= output.progress('batch', state.total);
+            progress.tick(state.written, detail.filter((part) => part !== '').join(', '));
           },
         },
       );
-      progress.done();
+      progress?.done();
       output.result({ output: options.output, target: requested.target, ...summary }, () => {
         output.table(
           [
@@ -189,7 +195,7 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
         );
       });
     } catch (error) {
-      progress.stop();
+      progress?.stop();
       throw error;
     } finally {
       await stack.close();

@@ -196,6 +196,7 @@ export async function runBatchJob(
 
   try {
     saveState();
+    onProgress?.(progress());
     // Lines that are errors on their own are answered first: they need no model.
     for (const line of todo) {
       if (line.kind === 'error')
