@@ -38,6 +38,8 @@ export interface BatchJobOptions {
   serverErrorRetries?: number;
   /** Recorded in the state file (model, target, plan…) so a resumed job can reuse them. */
   settings?: Record<string, unknown>;
+  /** Stops submitting lines (those in flight still finish and are written); the job can be resumed. */
+  signal?: AbortSignal;
 }
 
 export interface BatchJobDependencies {
@@ -86,6 +88,8 @@ export interface BatchSummary {
   /** Billed outside any request's steps this run (startup probe, deployment checks). */
   unattributedGbSeconds: number;
   runs: number;
+  /** False when `signal` stopped the job before every line was answered. */
+  finished: boolean;
 }
 
 const progressIntervalMs = 500;
@@ -228,13 +232,13 @@ export async function runBatchJob(
     };
     let next = 0;
     const worker = async (): Promise<void> => {
-      while (next < requests.length) {
+      while (next < requests.length && !options.signal?.aborted) {
         const request = requests[next++]!;
         await runOne(request.request);
       }
     };
     await Promise.all(Array.from({ length: Math.min(concurrency, requests.length) }, worker));
-    state.finished = true;
+    state.finished = !options.signal?.aborted;
     saveState();
     onProgress?.(progress());
   } finally {
@@ -261,6 +265,7 @@ export async function runBatchJob(
     usdPerMillionTokens: totalTokens > 0 ? (bill.costUsd / totalTokens) * 1e6 : 0,
     unattributedGbSeconds: attribution?.unattributed().gbSeconds ?? 0,
     runs: state.runs,
+    finished: state.finished,
   };
 }
 
