@@ -183,9 +183,10 @@ describe.each(templates)('$fixture chat template', ({ fixture, templatePath }) =
     expect(render()).toBe(expected.text);
   });
 
-  test.runIf(fixture === 'gptoss')(
-    'raise_exception in the template is a bad request carrying its message',
-    () => {
+  // Only gpt-oss's template raises on one of the conversations, so this test is defined for it alone
+  // (nothing is reported as skipped for the other templates).
+  if (fixture === 'gptoss')
+    test('raise_exception in the template is a bad request carrying its message', () => {
       const failing = reference.findIndex((entry) => entry.error?.startsWith('TemplateError'));
       expect(failing).toBeGreaterThanOrEqual(0);
       try {
@@ -198,8 +199,7 @@ describe.each(templates)('$fixture chat template', ({ fixture, templatePath }) =
           reference[failing]!.error!.replace('TemplateError: ', ''),
         );
       }
-    },
-  );
+    });
 
   test('the encoded chat prompt adds no second BOS', () => {
     const ids = tokenizer.encodeChat([{ role: 'user', content: 'Hello!' }], { addGenerationPrompt: true });
