@@ -51,6 +51,12 @@ export {
 export { type LambdaLimits, lambdaLimits, vcpusForMemory } from './lambda-limits.js';
 export { type Logger, noopLogger } from './logger.js';
 export {
+  hubCacheDirectories,
+  type ModelReferenceEnv,
+  type ResolvedModelReference,
+  resolveModelReference,
+} from './model-reference.js';
+export {
   type Architecture,
   type ModelSummary,
   modelSummarySchema,

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type DeploymentPlan,
   type ExpertQuantization,
@@ -29,16 +29,17 @@ import {
 } from '@switchyard/optimizer';
 import { readPredictorFile } from '@switchyard/predictor';
 import { InvalidArgumentError } from 'commander';
+import type { CliEnv } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
 import {
   parseIntegerOption,
   parsePositiveIntegerOption,
   parsePositiveNumberOption,
   readJsonFile,
-  requireDirectory,
   requireFile,
   writeTextFile,
 } from '../io.js';
+import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
 import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
@@ -89,6 +90,7 @@ function bundledPopularity(fixturesDir: string, model: PlannerModel): number[][]
 
 async function resolveModel(
   spec: string,
+  env: CliEnv,
   quantization: ExpertQuantization | undefined,
 ): Promise<{ model: PlannerModel; matrices: number }> {
   if (spec.startsWith('paper:')) {
@@ -101,9 +103,9 @@ async function resolveModel(
       weightMatrixBytes(H, F, quantization) + weightMatrixBytes(F, H, quantization) + 4 * (F + H);
     return { model: { ...model, bytesPerExpert, quantization }, matrices: 2 };
   }
-  const dir = requireDirectory(spec, 'model directory');
+  const { directory: dir, name } = resolveModelArgument(spec, undefined, env);
   requireFile(join(dir, 'config.json'), 'config.json of the model');
-  const summary = summarizeCheckpoint(await loadCheckpoint(dir), basename(dir), quantization);
+  const summary = summarizeCheckpoint(await loadCheckpoint(dir), name, quantization);
   // Hugging Face MoE experts are gated (gate, up, down): three matrices.
   return { model: plannerModelFromSummary(summary), matrices: 3 };
 }
@@ -147,10 +149,8 @@ export const registerPlan: CommandRegistrar = (program, context) => {
     .description(
       'plan memory, replicas, transport and β for every expert function at the lowest billed cost under an SLO',
     )
-    .requiredOption(
-      '--model <model>',
-      'checkpoint directory (config.json + safetensors) or paper:<shape>, e.g. paper:bert-moe-12x4',
-    )
+    .argument('[model]', 'checkpoint directory, hub id (org/name) or paper:<shape>, e.g. paper:bert-moe-12x4')
+    .option('--model <model>', 'the same as the positional model argument')
     .option('--traces <file>', 'routing trace (.safetensors with .json sidecar) for per-layer expert load')
     .option(
       '--predictor <file>',
@@ -185,7 +185,15 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       description: 'plan a checkpoint from its routing trace with the ODS baseline, JSON summary',
     },
   ]);
-  command.action(async (flags: PlanFlags) => {
+  command.action(async (positional: string | undefined, flags: PlanFlags) => {
+    flags.model = modelReferenceOf(positional, flags.model) ?? '';
+    if (flags.model === '')
+      throw new SwitchyardError({
+        code: 'INVALID_INPUT',
+        message:
+          'no model given: pass a checkpoint directory, a hub id or paper:<shape> as the first argument',
+        location: 'model',
+      });
     // A measured profile says which format it timed; the plan's format must be that one.
     const measured = flags.computeProfile
       ? loadComputeProfile(requireFile(flags.computeProfile, 'compute profile'))
@@ -194,7 +202,7 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       flags,
       measured ? { quantization: measured.subject.quantization, source: flags.computeProfile! } : undefined,
     );
-    const { model, matrices } = await resolveModel(flags.model, quantization);
+    const { model, matrices } = await resolveModel(flags.model, context.env, quantization);
     const trace = flags.traces
       ? await readRoutingTrace(requireFile(flags.traces, 'routing trace'))
       : undefined;

@@ -28,7 +28,7 @@ import {
 } from '@switchyard/model';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
-import { requireDirectory } from '../io.js';
+import { resolveModelArgument } from '../model-argument.js';
 import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 import { measureFunctionMemory, profileFunctionMemory } from './profile-memory.js';
@@ -232,7 +232,8 @@ export const registerProfile: CommandRegistrar = (program, context) => {
     .description(
       "measure a checkpoint's expert FFNs on this machine into a compute profile (piecewise-linear per thread count) for `plan --compute-profile`",
     )
-    .requiredOption('--model <dir>', 'Hugging Face checkpoint directory')
+    .argument('[model]', 'checkpoint directory, or a hub id (org/name) in the local Hugging Face cache')
+    .option('--model <dir>', 'the same as the positional model argument')
     .requiredOption('--out <file>', 'where to write the profile JSON')
     .option(
       '--threads <list>',
@@ -282,9 +283,9 @@ export const registerProfile: CommandRegistrar = (program, context) => {
     },
     'switchyard profile --model ./my-moe --out my-moe.json --threads 1,2,4 --tokens 32,128,512,2048 --held-out 64,256,1024 --processes 3',
   ]);
-  command.action(async (flags: ProfileFlags) => {
+  command.action(async (positional: string | undefined, flags: ProfileFlags) => {
     const settings = settingsOf(flags);
-    const dir = requireDirectory(flags.model, 'model directory');
+    const dir = resolveModelArgument(positional, flags.model, context.env).directory;
     const quantization = quantizationFromFlags(flags);
     const memoryExperts = Number(flags.memoryExperts);
     if (!Number.isInteger(memoryExperts) || memoryExperts < 0 || memoryExperts === 1)

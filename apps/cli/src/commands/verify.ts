@@ -2,12 +2,14 @@ import { SwitchyardError } from '@switchyard/core';
 import { compareModels, loadModel, type MoeModel, verifyModel } from '@switchyard/model';
 import type { CliContext } from '../context.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory } from '../io.js';
+import { parseIntegerOption, parsePositiveIntegerOption } from '../io.js';
+import { addModelArgument, resolveModelArgument } from '../model-argument.js';
 import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import { readTextSlice, requireByteVocabulary } from '../text-slice.js';
 import type { CommandRegistrar } from './index.js';
 
 interface VerifyFlags extends QuantizeFlags {
+  model?: string;
   reference?: string;
   threads: number;
   text?: string;
@@ -68,11 +70,11 @@ async function verifyQuantized(
 }
 
 export const verifyCommand: CommandRegistrar = (program, context) => {
-  const { output, logger } = context;
+  const { output, logger, env } = context;
   const command = program
     .command('verify')
-    .description('compare a checkpoint run with onnxruntime against a transformers reference file')
-    .argument('<model-dir>', 'Hugging Face checkpoint directory')
+    .description('compare a checkpoint run with onnxruntime against a transformers reference file');
+  addModelArgument(command)
     .option(
       '--reference <file>',
       'reference.safetensors written with transformers (required without --quantize)',
@@ -96,9 +98,9 @@ export const verifyCommand: CommandRegistrar = (program, context) => {
       description: 'routing agreement and max |Δ logits| of int8 experts against float32 on held-out text',
     },
   ]);
-  command.action(async (dir: string, options: VerifyFlags) => {
-    if (options.quantize !== undefined)
-      return verifyQuantized(requireDirectory(dir, 'model directory'), options, context);
+  command.action(async (positional: string | undefined, options: VerifyFlags) => {
+    const dir = resolveModelArgument(positional, options.model, env).directory;
+    if (options.quantize !== undefined) return verifyQuantized(dir, options, context);
     if (!options.reference)
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
@@ -107,10 +109,7 @@ export const verifyCommand: CommandRegistrar = (program, context) => {
         location: '--reference',
       });
     const reference = options.reference;
-    const model = await loadModel(requireDirectory(dir, 'model directory'), {
-      threads: options.threads,
-      logger,
-    });
+    const model = await loadModel(dir, { threads: options.threads, logger });
     try {
       const report = await verifyModel(model, reference);
       if (options.json) output.json(report);

@@ -7,8 +7,14 @@ export const serverOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(8080),
   /** Bearer tokens accepted; required when `host` is not a loopback address. */
   apiKeys: z.array(z.string().min(8, 'API keys must be at least 8 characters')).default([]),
-  /** The id `/v1/models` lists and responses carry; defaults to the model's name. */
+  /** The id `/v1/models` lists and responses carry (vLLM's `--served-model-name`); defaults to the model's name. */
   modelName: z.string().min(1).optional(),
+  /**
+   * A chat server: `/v1/completions` renders each text prompt as one user message with the model's chat
+   * template (and the assistant turn's header), so clients that only speak completions talk to a chat
+   * model as they would in a chat. Token-id prompts are passed through. Needs a chat template.
+   */
+  chat: z.boolean().default(false),
   maxBodyBytes: z.number().int().positive().default(1_048_576),
   /** Upper bound on prompt length in tokens (also bounded by the model's context). */
   maxPromptTokens: z.number().int().positive().default(2048),
@@ -28,6 +34,19 @@ export const serverOptionsSchema = z.object({
   /** Dashboard history: one sample per interval, this many kept. */
   historyIntervalMs: z.number().int().positive().default(1000),
   historyLength: z.number().int().positive().default(600),
+  /**
+   * Where the Batch API keeps its SQLite database, uploaded files and batch outputs. Without it the
+   * `/v1/files` and `/v1/batches` endpoints are not served.
+   */
+  dataDir: z.string().min(1).optional(),
+  /** Batch lines in flight at once over all batches (interactive requests keep the other slots). */
+  batchConcurrency: z.number().int().positive().default(8),
+  /** Largest file `POST /v1/files` accepts. */
+  maxFileBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(200 * 1024 * 1024),
 });
 
 export type ServerOptions = z.input<typeof serverOptionsSchema>;

@@ -24,7 +24,10 @@ export const servingEnvSchema = z.object({
   /** Comma-separated bearer tokens. */
   SWITCHYARD_API_KEYS: list.optional(),
   SWITCHYARD_MODEL_DIR: z.string().min(1).optional(),
+  /** The id the server answers to (`--served-model-name`). */
   SWITCHYARD_MODEL_NAME: z.string().min(1).optional(),
+  /** `true`: /v1/completions renders text prompts with the chat template (`--chat`). */
+  SWITCHYARD_CHAT: flag.optional(),
   SWITCHYARD_MAX_BODY_BYTES: integer.positive().optional(),
   SWITCHYARD_MAX_PROMPT_TOKENS: integer.positive().optional(),
   SWITCHYARD_MAX_TOKENS: integer.positive().optional(),
@@ -33,6 +36,8 @@ export const servingEnvSchema = z.object({
   SWITCHYARD_REQUEST_TIMEOUT_MS: integer.positive().optional(),
   SWITCHYARD_SHUTDOWN_GRACE_MS: integer.nonnegative().optional(),
   SWITCHYARD_PUBLIC_METRICS: flag.optional(),
+  /** Where the Batch API keeps its SQLite database and files (`--data-dir`); unset: no Batch API. */
+  SWITCHYARD_DATA_DIR: z.string().min(1).optional(),
   /** `continuous` or `sequential` (one request at a time, for comparison). */
   SWITCHYARD_BATCHING: z.enum(['continuous', 'sequential']).optional(),
   SWITCHYARD_MAX_BATCH_SIZE: integer.positive().optional(),
@@ -92,6 +97,7 @@ export interface ServingSettings {
   port?: number | undefined;
   apiKeys?: string[] | undefined;
   modelName?: string | undefined;
+  chat?: boolean | undefined;
   maxBodyBytes?: number | undefined;
   maxPromptTokens?: number | undefined;
   maxTokens?: number | undefined;
@@ -100,6 +106,7 @@ export interface ServingSettings {
   requestTimeoutMs?: number | undefined;
   shutdownGraceMs?: number | undefined;
   publicMetrics?: boolean | undefined;
+  dataDir?: string | undefined;
 }
 
 /** The settings the environment gives. */
@@ -121,6 +128,7 @@ export function settingsFromEnv(env: ServingEnv): ServingSettings {
     port: env.SWITCHYARD_PORT,
     apiKeys: env.SWITCHYARD_API_KEYS,
     modelName: env.SWITCHYARD_MODEL_NAME,
+    chat: env.SWITCHYARD_CHAT,
     maxBodyBytes: env.SWITCHYARD_MAX_BODY_BYTES,
     maxPromptTokens: env.SWITCHYARD_MAX_PROMPT_TOKENS,
     maxTokens: env.SWITCHYARD_MAX_TOKENS,
@@ -129,6 +137,7 @@ export function settingsFromEnv(env: ServingEnv): ServingSettings {
     requestTimeoutMs: env.SWITCHYARD_REQUEST_TIMEOUT_MS,
     shutdownGraceMs: env.SWITCHYARD_SHUTDOWN_GRACE_MS,
     publicMetrics: env.SWITCHYARD_PUBLIC_METRICS,
+    dataDir: env.SWITCHYARD_DATA_DIR,
   };
 }
 
@@ -173,6 +182,7 @@ export function servingConfiguration(...layers: readonly ServingSettings[]): {
       port: settings.port,
       apiKeys: settings.apiKeys,
       modelName: settings.modelName,
+      chat: settings.chat,
       maxBodyBytes: settings.maxBodyBytes,
       maxPromptTokens: settings.maxPromptTokens,
       maxTokens: settings.maxTokens,
@@ -181,6 +191,7 @@ export function servingConfiguration(...layers: readonly ServingSettings[]): {
       requestTimeoutMs: settings.requestTimeoutMs,
       shutdownGraceMs: settings.shutdownGraceMs,
       publicMetrics: settings.publicMetrics,
+      dataDir: settings.dataDir,
     },
   };
 }
