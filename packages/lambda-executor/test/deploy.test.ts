@@ -173,6 +173,7 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
       target: 'aws',
       graphs,
       dryRun: true,
+      offline: true,
       handlerBundle: new TextEncoder().encode('export const handler = () => null;\n'),
     });
     expect(dry.functions).toHaveLength(3);

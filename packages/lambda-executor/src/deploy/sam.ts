@@ -7,7 +7,7 @@ import {
   samProjectOptionsSchema,
   samTemplateOptionsSchema,
 } from '../options.js';
-import { deployedEnvironment, expertFunctionHandler, expertFunctionRuntime } from './function-settings.js';
+import { defaultFunctionRuntime, deployedEnvironment, expertFunctionHandler } from './function-settings.js';
 import { packageExpertFunction } from './packaging.js';
 
 /** What `writeSamProject` wrote. */
@@ -52,7 +52,7 @@ export function samTemplate(planInput: unknown, options: SamTemplateOptions = {}
           `      FunctionName: ${name}`,
           `      CodeUri: functions/${fn.name}/`,
           `      Handler: ${expertFunctionHandler}`,
-          `      Runtime: ${expertFunctionRuntime}`,
+          `      Runtime: ${defaultFunctionRuntime}`,
           `      Architectures: [${plan.arch}]`,
           `      MemorySize: ${fn.memoryMB}`,
           `      Timeout: ${timeoutSeconds}`,
