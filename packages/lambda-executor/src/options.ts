@@ -178,8 +178,13 @@ export type UndeployOptions = z.input<typeof undeployOptionsSchema> & {
 };
 export type ResolvedUndeployOptions = z.output<typeof undeployOptionsSchema>;
 
-/** Options of `samTemplate`. */
-export const samTemplateOptionsSchema = z.object({ timeoutSeconds: timeoutSecondsSchema });
+/** Options of `samTemplate`: what `deployPlan` would be given for the same functions. */
+export const samTemplateOptionsSchema = z.object({
+  timeoutSeconds: timeoutSecondsSchema,
+  runtime: runtimeSchema,
+  /** The functions' execution role; without it the template declares the role `createRole` makes. */
+  roleArn: z.string().min(1).optional(),
+});
 export type SamTemplateOptions = z.input<typeof samTemplateOptionsSchema>;
 
 /** Options of `writeSamProject`. */
