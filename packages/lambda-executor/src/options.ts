@@ -178,6 +178,21 @@ export type UndeployOptions = z.input<typeof undeployOptionsSchema> & {
 };
 export type ResolvedUndeployOptions = z.output<typeof undeployOptionsSchema>;
 
+/** Options of `doctorAwsTarget`: the account, region, role and bucket a deployment would use. */
+export const doctorOptionsSchema = targetSchema.omit({ target: true, dryRun: true }).extend({
+  roleArn: z.string().min(1).optional(),
+  createRole: z.boolean().default(false),
+  runtime: runtimeSchema,
+});
+
+/** What `doctorAwsTarget` takes; `graphs` is needed to check a plan (its packages are built, not uploaded). */
+export type DoctorOptions = z.input<typeof doctorOptionsSchema> & {
+  graphs?: ExpertGraphSource;
+  handlerBundle?: Uint8Array;
+  clients?: DeploymentClients;
+  logger?: Logger;
+};
+
 /** Options of `samTemplate`: what `deployPlan` would be given for the same functions. */
 export const samTemplateOptionsSchema = z.object({
   timeoutSeconds: timeoutSecondsSchema,

@@ -15,6 +15,7 @@ import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/t
 import { buildPlan, type PlanFunctionSpec } from '@switchyard/testing/plans';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { deployPlan } from '../src/deploy/deploy-plan.js';
+import { doctorAwsTarget } from '../src/deploy/doctor.js';
 import { undeployPlan } from '../src/deploy/undeploy-plan.js';
 import type { DeployOptions } from '../src/options.js';
 import { type Call, type Interception, isWrite, recordingClients } from './aws-fixtures.js';
@@ -446,5 +447,50 @@ describe('deployPlan against moto (AWS Lambda, IAM, S3 and STS as moto implement
       'create-alias',
     ]);
     expect(await leftovers()).toEqual([]);
+  });
+
+  it('doctor: checks credentials, region, role, bucket and quotas, and dry-runs the plan', async () => {
+    const clients = recordingClients(moto.endpoint);
+    const common = { endpoint: moto.endpoint, credentials: motoCredentials, clients, graphs, handlerBundle };
+    const healthy = await doctorAwsTarget(plan(), { ...common, createRole: true, bucket, prefix: 'models' });
+    expect(healthy.accountId).toBe('123456789012');
+    expect(healthy.checks.map((check) => [check.check, check.status])).toEqual([
+      ['credentials', 'ok'],
+      ['region', 'ok'],
+      ['role', 'ok'],
+      ['bucket', 'ok'],
+      ['quotas', 'warn'],
+      ['plan', 'warn'],
+    ]);
+    expect(healthy.checks[4]?.detail).toMatch(/^not checked: GetAccountSettings failed/);
+    expect(healthy.checks[5]?.detail).toMatch(
+      /^a deploy would change 4 of 4 functions; role switchyard-shakespeare-mixtral-8x2: create, put-policy/,
+    );
+    expect(healthy.deployment?.layers.map((layer) => layer.actions)).toEqual([['publish']]);
+    expect(clients.calls.filter(isWrite)).toEqual([]);
+
+    const ec2Role = await role('doctor-ec2', 'ec2.amazonaws.com');
+    const sick = await doctorAwsTarget(undefined, {
+      ...common,
+      roleArn: ec2Role,
+      bucket: 'no-such-bucket',
+      region: 'us-east-1',
+    });
+    expect(sick.checks.map((check) => [check.check, check.status])).toEqual([
+      ['credentials', 'ok'],
+      ['region', 'ok'],
+      ['role', 'fail'],
+      ['bucket', 'fail'],
+      ['quotas', 'warn'],
+    ]);
+    expect(sick.checks[2]?.detail).toMatch(/doctor-ec2 cannot be assumed by Lambda/);
+    expect(sick.checks[3]?.detail).toMatch(/the bucket no-such-bucket does not exist/);
+    const badRegion = await doctorAwsTarget(undefined, { ...common, region: 'moon-1' });
+    expect(badRegion.checks[1]).toEqual({
+      check: 'region',
+      status: 'fail',
+      detail: 'moon-1 is not an AWS region name (like us-east-1)',
+    });
+    clients.destroy();
   });
 });

@@ -87,7 +87,9 @@ export function samTemplateObject(
   let role: unknown = resolved.roleArn;
   if (!role) {
     const policy = executionRolePolicy({
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub placeholders
       region: '${AWS::Region}',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: CloudFormation's Fn::Sub placeholders
       accountId: '${AWS::AccountId}',
       functionNames: desired.map((fn) => fn.functionName),
     });
