@@ -435,6 +435,27 @@ describe('deployPlan against moto (AWS Lambda, IAM, S3 and STS as moto implement
     expect(removed.warnings).toEqual([expect.stringMatching(/shk-l1-e5-r0 is not this deployment's/)]);
   });
 
+  it("never takes over a role of the deployment's name that it did not create", async () => {
+    await role('switchyard-shakespeare-mixtral-8x2', 'lambda.amazonaws.com');
+    const calls: Call[] = [];
+    const refused = deploy(plan(), {}, (call) => {
+      calls.push(call);
+      return undefined;
+    });
+    await expect(refused).rejects.toThrow(
+      /an IAM role named switchyard-shakespeare-mixtral-8x2 exists but has no tag switchyard:deployment=shakespeare-mixtral-8x2/,
+    );
+    expect(calls.filter(isWrite)).toEqual([]);
+    // Undeploy leaves it too: it is not this deployment's.
+    const removed = await undeployPlan(plan(), {
+      target: 'aws',
+      endpoint: moto.endpoint,
+      credentials: motoCredentials,
+    });
+    expect(removed.role).toBeUndefined();
+    expect(await leftovers()).toEqual(['role switchyard-shakespeare-mixtral-8x2']);
+  });
+
   it('plans in a dry run: reads the account, writes nothing', async () => {
     const dry = await deploy(plan(), { dryRun: true });
     expect(dry.calls.filter(isWrite)).toEqual([]);

@@ -1,15 +1,10 @@
 import { DeleteFunctionCommand, type GetFunctionCommandOutput } from '@aws-sdk/client-lambda';
-import {
-  type DeploymentPlan,
-  deploymentPlanSchema,
-  lambdaLimits,
-  noopLogger,
-  parseWithSchema,
-} from '@switchyard/core';
+import { type DeploymentPlan, deploymentPlanSchema, noopLogger, parseWithSchema } from '@switchyard/core';
 import type { LocalRuntime } from '@switchyard/lambda-local';
 import { deploymentError, LambdaExecutorError } from '../errors.js';
 import { type DeployOptions, deployOptionsSchema, type ResolvedDeployOptions } from '../options.js';
 import { accountSettings, callerIdentity, checkQuotas } from './account-checks.js';
+import { checkCodeLimits } from './code-limits.js';
 import { ControlPlane, explainAwsError } from './control-plane.js';
 import {
   convergeFunction,
@@ -124,22 +119,6 @@ function checkOptions(plan: DeploymentPlan, options: ResolvedDeployOptions): voi
   }
 }
 
-/** The limits Lambda enforces at upload, checked before the first one. */
-function checkCodeLimits(fn: DesiredFunction, code: PreparedCode, layer: RuntimeLayer | undefined): number {
-  const unzipped = code.unzippedBytes + (layer?.unzippedBytes ?? 0);
-  if (unzipped > lambdaLimits.unzippedCodeBytes) {
-    const advice =
-      unzipped > lambdaLimits.imageBytes
-        ? `over the 10 GB container-image limit too: split the expert group`
-        : `put the graphs in S3 (--bucket), or build a container image (containerDockerfile, up to 10 GB)`;
-    throw deploymentError(
-      `the function's code and layer are ${unzipped} bytes unzipped, over Lambda's 250 MB limit; ${advice}`,
-      fn.functionName,
-    );
-  }
-  return unzipped;
-}
-
 /** A function's reserved concurrency now (0 when it has none or does not exist). */
 function reservedOf(current: GetFunctionCommandOutput | undefined): number {
   return current?.Concurrency?.ReservedConcurrentExecutions ?? 0;
@@ -236,7 +215,11 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
           : await prepareLocalCode(plan, fn, { ...resolved, graphs }, storage);
         codes.set(groupKey, code);
       }
-      const unzippedBytes = checkCodeLimits(fn, code, layers.get(fn.arch));
+      const unzippedBytes = checkCodeLimits(
+        fn.functionName,
+        code.unzippedBytes,
+        layers.get(fn.arch)?.unzippedBytes ?? 0,
+      );
       result.functions.push({
         functionName: fn.functionName,
         actions: [],
