@@ -56,6 +56,7 @@ export {
   type MoeStep,
   type MoeStepRequest,
 } from './moe-step.js';
+export { type PlanModel, planModelSchema, toPlanModel } from './plan-model.js';
 export { createRandom, type RandomSource, randomInteger, randomNormal, shuffleInPlace } from './random.js';
 export {
   expertLoad,
