@@ -7,7 +7,7 @@ export const deploymentEnvVar = 'SWITCHYARD_DEPLOYMENT';
 export const expertFunctionHandler = 'expert-function.handler';
 
 /** The Node.js runtime expert functions are created with. */
-export const expertFunctionRuntime = 'nodejs20.x';
+export const expertFunctionRuntime = 'nodejs22.x';
 
 /**
  * Environment every expert function gets besides `SWITCHYARD_DEPLOYMENT`: core's
