@@ -105,6 +105,7 @@ async function setUp(runner: FunctionRunner): Promise<RunnerSetup> {
   await admin.send(
     new CreateFunctionCommand({
       FunctionName: 'echo',
+      Runtime: 'nodejs22.x',
       Role: 'r',
       Handler: 'index.handler',
       MemorySize: memoryMB,

@@ -12,7 +12,10 @@ export const lambdaExecutorOptionsSchema = z.object({
   region: regionSchema,
   /** At most this many invokes in flight; further ones wait (also sizes the HTTP agent). */
   maxConcurrency: z.number().int().positive().default(64),
-  /** Attempts per invoke, including the first (429, 5xx, timeouts and connection errors retry). */
+  /**
+   * Attempts per invoke, including the first. Timeouts, connection errors and the retryable Invoke
+   * errors (`invokeErrorRules`: throttles, ResourceConflict, service faults, …) try again.
+   */
   maxAttempts: z.number().int().positive().default(4),
   /** Base of the full-jitter exponential backoff. */
   baseBackoffMs: z.number().nonnegative().default(50),

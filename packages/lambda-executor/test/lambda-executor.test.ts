@@ -41,6 +41,7 @@ describe('LambdaExecutor against the local runtime', () => {
       await client.send(
         new CreateFunctionCommand({
           FunctionName: name,
+          Runtime: 'nodejs22.x',
           Role: 'r',
           Handler: 'index.handler',
           MemorySize: 512,
@@ -52,6 +53,7 @@ describe('LambdaExecutor against the local runtime', () => {
     await client.send(
       new CreateFunctionCommand({
         FunctionName: 'plain',
+        Runtime: 'nodejs22.x',
         Role: 'r',
         Handler: 'index.plain',
         MemorySize: 512,

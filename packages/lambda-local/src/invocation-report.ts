@@ -1,5 +1,6 @@
 import { formatReportLine } from '@switchyard/core';
 import type { InvocationOutcome } from './function-instance.js';
+import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
 
 /** What the Invoke API answers: the payload, and for a failed invocation its error type. */
 export interface InvocationAnswer {
@@ -40,6 +41,9 @@ export function invocationLog(invocation: {
   initDurationMs: number | undefined;
   memorySizeMB: number;
   errorType: string | undefined;
+  /** The version that ran (`$LATEST` or a number). */
+  version: string;
+  runtime: NodeRuntime;
 }): Buffer {
   const { requestId, outcome, durationMs, initDurationMs, errorType } = invocation;
   const report = formatReportLine({
@@ -51,8 +55,10 @@ export function invocationLog(invocation: {
     initDurationMs,
   });
   const lines: string[] = [];
-  if (initDurationMs !== undefined) lines.push('INIT_START Runtime Version: nodejs:20.switchyard-local\n');
-  lines.push(`START RequestId: ${requestId} Version: $LATEST\n`);
+  if (initDurationMs !== undefined) {
+    lines.push(`INIT_START Runtime Version: nodejs:${nodeMajorOf(invocation.runtime)}.switchyard-local\n`);
+  }
+  lines.push(`START RequestId: ${requestId} Version: ${invocation.version}\n`);
   lines.push(outcome.logs);
   if (outcome.kind === 'error' && outcome.fatal) {
     lines.push(`${new Date().toISOString()} ${requestId} ${outcome.errorMessage}\n`);
