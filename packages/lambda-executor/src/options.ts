@@ -76,6 +76,8 @@ const controlPlaneSchema = z
     maxBackoffMs: z.number().nonnegative().default(10_000),
     /** The longest a waiter waits for a function to become Active or finish an update. */
     waitTimeoutSeconds: z.number().int().positive().default(300),
+    /** A waiter's first pause between polls (it doubles, with jitter, up to 5 s). */
+    waitMinDelaySeconds: z.number().positive().max(5).default(1),
     /**
      * How long CreateFunction keeps retrying "the role cannot be assumed" for a role this deployment
      * just created (IAM changes take seconds to reach Lambda).
@@ -130,6 +132,11 @@ export const deployOptionsSchema = targetSchema
     timeoutSeconds: timeoutSecondsSchema,
     /** Where local deployments stage their code (default `$TMPDIR/switchyard-deploy/<model>`). */
     stageDir: z.string().min(1).optional(),
+    /**
+     * For `local`: `directory` runs the handler from this checkout in place (the default); `zip` deploys
+     * exactly what AWS gets — function zips, the runtime layer, the built handler bundle.
+     */
+    localPackaging: z.enum(['directory', 'zip']).default('directory'),
     /** For `aws`: S3 bucket for zips over Lambda's 50 MB direct-upload limit (default: `bucket`). */
     codeBucket: bucketSchema.optional(),
     /**

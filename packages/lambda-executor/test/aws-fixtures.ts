@@ -36,6 +36,8 @@ export function recordingClients(
   options: { region?: string; intercept?: Interception } = {},
 ): DeploymentClients & {
   calls: Call[];
+  /** Calls the service answered with an error: `lambda:PublishVersion ResourceConflictException`. */
+  failures: string[];
   destroy(): void;
   lambda: LambdaClient;
   s3: S3Client;
@@ -43,6 +45,7 @@ export function recordingClients(
   sts: STSClient;
 } {
   const calls: Call[] = [];
+  const failures: string[] = [];
   const common = {
     endpoint,
     region: options.region ?? 'us-east-1',
@@ -61,7 +64,12 @@ export function recordingClients(
         const intercepted = options.intercept?.(call, args.input);
         if (intercepted && 'error' in intercepted) throw intercepted.error;
         if (intercepted && 'output' in intercepted) return { output: intercepted.output, response: {} };
-        return next(args);
+        try {
+          return await next(args);
+        } catch (error) {
+          failures.push(`${call} ${(error as Error).name}`);
+          throw error;
+        }
       },
       { step: 'initialize', name: 'recordCalls' },
     );
@@ -76,6 +84,7 @@ export function recordingClients(
     iam,
     sts,
     calls,
+    failures,
     destroy() {
       for (const client of [lambda, s3, iam, sts]) client.destroy();
     },

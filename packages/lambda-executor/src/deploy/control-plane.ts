@@ -116,7 +116,7 @@ export class ControlPlane {
     const waiter = {
       client: lambda,
       maxWaitTime: this.options.waitTimeoutSeconds,
-      minDelay: 1,
+      minDelay: this.options.waitMinDelaySeconds,
       maxDelay: 5,
     };
     try {

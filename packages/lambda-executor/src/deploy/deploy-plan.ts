@@ -104,6 +104,12 @@ function checkOptions(plan: DeploymentPlan, options: ResolvedDeployOptions): voi
       'createRole',
     );
   }
+  if (target === 'local' && (options.bucket || options.codeBucket)) {
+    throw deploymentError(
+      "graphs in S3 (--bucket) are for --target aws: the embedded runtime's S3 keeps no object tags, which is how undeploy finds them",
+      'bucket',
+    );
+  }
   if (options.offline && !(dryRun && target === 'aws')) {
     throw deploymentError(
       'offline planning is a dry run against AWS: pass --dry-run --target aws',
@@ -153,6 +159,8 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
   checkOptions(plan, resolved);
   const { target, dryRun } = resolved;
   const aws = target === 'aws';
+  // What AWS gets: zips and the runtime layer (on AWS always; locally with localPackaging 'zip').
+  const zipped = aws || resolved.localPackaging === 'zip';
   const model = plan.model.name;
   const { clients, endpoint, runtime } = await resolveTarget(resolved, {
     ...givenClients,
@@ -201,7 +209,7 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
     };
     const desired = desiredFunctions(plan);
     const layers = new Map<'x86_64' | 'arm64', RuntimeLayer>();
-    if (aws) {
+    if (zipped) {
       for (const arch of new Set(desired.map((fn) => fn.arch)))
         layers.set(arch, buildRuntimeLayer(model, arch, handlerBundle));
     }
@@ -210,7 +218,7 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
       const groupKey = `${fn.layer}/${fn.baseName}`;
       let code = codes.get(groupKey);
       if (!code) {
-        code = aws
+        code = zipped
           ? await prepareAwsCode(plan, fn, { ...resolved, graphs }, storage)
           : await prepareLocalCode(plan, fn, { ...resolved, graphs }, storage);
         codes.set(groupKey, code);
@@ -317,7 +325,7 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
         arch: fn.arch,
         description: functionDescription(model, fn),
         environment: deployedEnvironment(model),
-        layers: aws ? [layerArns.get(fn.arch) as string] : [],
+        layers: zipped ? [layerArns.get(fn.arch) as string] : [],
         tags: {
           [deploymentTagKey]: model,
           [layerTagKey]: String(fn.layer),

@@ -21,9 +21,9 @@ function parseWeightsTag(value: string | undefined): { bucket: string; prefix: s
 
 /**
  * Removes a deployment: every function of the plan's model (named in the plan or found by the
- * deployment tag) with its versions, aliases and provisioned concurrency; then, on AWS, the runtime
- * layers' versions, the deployment's tagged objects in the weights bucket (given, or recorded in the
- * functions' tags) and the execution role if the deployment created it. Anything of those names
+ * deployment tag) with its versions, aliases and provisioned concurrency; then the runtime layers'
+ * versions, the deployment's tagged objects in the weights bucket (given, or recorded in the
+ * functions' tags) and, on AWS, the execution role if the deployment created it. Anything of those names
  * without the deployment's tag is someone else's and is left alone. With `onlyPlanFunctions` it
  * deletes exactly the plan's functions and nothing shared (retiring one plan after a rollout).
  */
@@ -82,7 +82,7 @@ export async function undeployPlan(planInput: unknown, options: UndeployOptions)
       );
     }
     if (!resolved.onlyPlanFunctions) {
-      if (resolved.target === 'aws') result.layers = await deleteRuntimeLayers(context);
+      result.layers = await deleteRuntimeLayers(context);
       for (const { bucket, prefix } of buckets.values())
         result.objects.push(...(await deleteDeploymentObjects(context, bucket, prefix)));
       if (resolved.target === 'aws') {
