@@ -64,6 +64,8 @@ test('@switchyard/core exports exactly its contracts', () => {
     | 'toPlanModel'
     | 'toFloat32Array'
     | 'toInt32Array'
+    | 'topKIndices'
+    | 'topKRows'
     | 'traceMetaPath'
     | 'transportMethods'
     | 'validateRoutingTrace'

@@ -91,6 +91,7 @@ export {
   type TensorView,
 } from './safetensors.js';
 export { median, normalQuantile, quantile } from './statistics.js';
+export { topKIndices, topKRows } from './top-k.js';
 export { parseJson, parseWithSchema } from './validation.js';
 export {
   crc32,
