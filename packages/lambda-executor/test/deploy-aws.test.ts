@@ -3,11 +3,13 @@ import {
   CodeStorageExceededException,
   GetAliasCommand,
   GetFunctionCommand,
+  InvalidParameterValueException,
   ListFunctionsCommand,
   ListLayerVersionsCommand,
   ListTagsCommand,
   ListVersionsByFunctionCommand,
   ResourceConflictException,
+  TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { type DeploymentPlanInput, parseJson } from '@switchyard/core';
@@ -433,6 +435,58 @@ describe('deployPlan against moto (AWS Lambda, IAM, S3 and STS as moto implement
     });
     expect(removed.functions).toEqual([]);
     expect(removed.warnings).toEqual([expect.stringMatching(/shk-l1-e5-r0 is not this deployment's/)]);
+  });
+
+  it('retries a just-created role until IAM has propagated it, and throttling; a given role that cannot be assumed fails at once', async () => {
+    let creates = 0;
+    const lagging: Interception = (call) => {
+      if (call !== 'lambda:CreateFunction') return undefined;
+      creates++;
+      if (creates <= 2)
+        return {
+          error: new InvalidParameterValueException({
+            message: 'The role defined for the function cannot be assumed by Lambda.',
+            $metadata: {},
+          }),
+        };
+      if (creates === 4)
+        return { error: new TooManyRequestsException({ message: 'Rate exceeded', $metadata: {} }) };
+      return undefined;
+    };
+    const deployed = await deploy(
+      plan(),
+      { controlPlane: { rolePropagationSeconds: 30, maxBackoffMs: 5 } },
+      lagging,
+    );
+    expect(deployed.calls.filter((call) => call === 'lambda:CreateFunction')).toHaveLength(4 + 2 + 1);
+    expect(deployed.result.functions.every((fn) => fn.actions[0] === 'create')).toBe(true);
+
+    // The same answer for a role this deployment did not just create is final, and explained.
+    await undeployPlan(plan(), {
+      target: 'aws',
+      endpoint: moto.endpoint,
+      credentials: motoCredentials,
+      bucket,
+      prefix: 'models',
+    });
+    const given = await role('given-role', 'lambda.amazonaws.com');
+    let refusals = 0;
+    const refuse: Interception = (call) =>
+      call === 'lambda:CreateFunction' && ++refusals > 0
+        ? {
+            error: new InvalidParameterValueException({
+              message: 'The role defined for the function cannot be assumed by Lambda.',
+              $metadata: {},
+            }),
+          }
+        : undefined;
+    const failed = await deploy(plan(), { createRole: false, roleArn: given }, refuse).catch(
+      (error: Error) => error,
+    );
+    expect(String(failed)).toMatch(
+      /the execution role cannot be assumed by Lambda .*its trust policy must allow lambda\.amazonaws\.com.*\(at shk-l0-e3-r0\)/,
+    );
+    expect(refusals).toBe(1);
   });
 
   it("never takes over a role of the deployment's name that it did not create", async () => {
