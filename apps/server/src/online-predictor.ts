@@ -1,6 +1,6 @@
-import { describeError, type Logger, noopLogger } from '@switchyard/core';
+import { describeError, type Logger, noopLogger, topKIndices } from '@switchyard/core';
 import type { LoadForecastInput } from '@switchyard/optimizer';
-import { type Predictor, topKIndices } from '@switchyard/predictor';
+import type { Predictor } from '@switchyard/predictor';
 import type { StepEvent } from './engine.js';
 import type { PredictorStatus } from './server-metrics.js';
 

@@ -7,7 +7,8 @@ import {
   parseWithSchema,
   SwitchyardError,
 } from '@switchyard/core';
-import { invocationUsd, resolveRates } from '@switchyard/cost-model';
+import { resolveRates } from '@switchyard/cost-model';
+import { invocationUsd } from '@switchyard/cost-model/internal';
 import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type MoeModel } from '@switchyard/model';

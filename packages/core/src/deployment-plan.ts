@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { lambdaLimits } from './lambda-limits.js';
+import { planModelSchema } from './plan-model.js';
 
 /** Scatter-gather transport per MoE layer (paper §III: methods 1–3). */
 export const transportMethods = ['s3-pipelined', 's3', 'direct'] as const;
@@ -19,7 +21,7 @@ export const planFunctionSchema = z.object({
   /** Base function name; replica r is deployed as `${name}-r${r}` (see functionNames). */
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Lambda function names are 1–64 of A–Z a–z 0–9 _ -'),
   experts: z.array(z.number().int().nonnegative()).min(1),
-  memoryMB: z.number().int().min(128).max(10240),
+  memoryMB: z.number().int().min(lambdaLimits.minMemoryMB).max(lambdaLimits.maxMemoryMB),
   replicas: z.number().int().min(1).max(64),
   /** Deployed names, one per replica. */
   functionNames: z.array(z.string()).min(1),
@@ -56,16 +58,7 @@ export const deploymentPlanSchema = z
     version: z.literal(1),
     createdAt: z.string(),
     strategy: z.enum(planStrategies),
-    model: z.object({
-      name: z.string(),
-      fingerprint: z.string(),
-      architecture: z.string(),
-      hiddenSize: z.number().int().positive(),
-      expertIntermediateSize: z.number().int().positive(),
-      numExperts: z.number().int().positive(),
-      topK: z.number().int().positive(),
-      bytesPerExpert: z.number().int().nonnegative(),
-    }),
+    model: planModelSchema,
     workload: z.object({
       tokensPerBatch: z.number().int().positive(),
       sloMs: z.number().positive(),

@@ -56,6 +56,7 @@ export {
   type MoeStep,
   type MoeStepRequest,
 } from './moe-step.js';
+export { type PlanModel, planModelSchema, toPlanModel } from './plan-model.js';
 export { createRandom, type RandomSource, randomInteger, randomNormal, shuffleInPlace } from './random.js';
 export {
   expertLoad,
@@ -90,6 +91,7 @@ export {
   type TensorView,
 } from './safetensors.js';
 export { median, normalQuantile, quantile } from './statistics.js';
+export { topKIndices, topKRows } from './top-k.js';
 export { parseJson, parseWithSchema } from './validation.js';
 export {
   crc32,

@@ -8,18 +8,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type DeploymentPlan, deploymentPlanSchema, type TransportMethod } from '@switchyard/core';
+import { CostEvaluator, emptyFunctionEstimate } from '../src/evaluator.js';
 import {
-  CostEvaluator,
   cpuClusterBaseline,
-  emptyFunctionEstimate,
   lambdaMlBaseline,
   loadComputeProfile,
-  paperMemoryOptionsMB,
   planCost,
   powerTuningBaseline,
   resolveRates,
-  transportParametersSchema,
 } from '../src/index.js';
+import { transportParametersSchema } from '../src/latency.js';
+import { paperMemoryOptionsMB } from '../src/memory.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const compute = loadComputeProfile(resolve(root, 'fixtures/profiles/shakespeare-mixtral-8x2.json'));

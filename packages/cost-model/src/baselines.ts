@@ -1,5 +1,5 @@
 import type { DeploymentPlan, TransportMethod } from '@switchyard/core';
-import { computeTimeAtThreadsMs } from './compute-profile.js';
+import { computeTimeAtThreadsMs } from './compute-curve.js';
 import { invalidField } from './errors.js';
 import { wireBytesPerElement } from './evaluator.js';
 import { powerTuningCostUsd } from './lambda-cost.js';
@@ -92,7 +92,7 @@ function fromReport(
     gbSecondsPerBatch: report.gbSecondsPerBatch,
     costUsdPerMillionTokens: report.costUsdPerMillionTokens,
     throughputTokensPerS: report.throughputTokensPerS,
-    ...(evaluations === undefined ? {} : { evaluations }),
+    evaluations,
     description,
     report,
   };

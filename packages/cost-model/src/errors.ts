@@ -1,19 +1,15 @@
-import { SwitchyardError, type SwitchyardErrorCode } from '@switchyard/core';
+import { SwitchyardError, type SwitchyardErrorOptions } from '@switchyard/core';
 
-/** Raised by the cost model. `location` names the offending field (e.g. `memoryMB`). */
+/** Raised by the cost model. `location` names the offending field (e.g. `memoryMB`) or file. */
 export class CostModelError extends SwitchyardError {
-  constructor(options: { code?: SwitchyardErrorCode; message: string; field?: string; cause?: unknown }) {
-    super({
-      code: options.code ?? 'INVALID_INPUT',
-      message: options.message,
-      ...(options.field === undefined ? {} : { location: options.field }),
-      ...(options.cause === undefined ? {} : { cause: options.cause }),
-    });
-    this.name = 'CostModelError';
+  static override readonly brand: string = 'switchyard.cost-model.CostModelError';
+
+  constructor(options: SwitchyardErrorOptions) {
+    super(options);
   }
 }
 
-/** Shorthand for an INVALID_INPUT error naming `field`. */
+/** An INVALID_INPUT error naming `field` in its message and location. */
 export function invalidField(field: string, message: string): CostModelError {
-  return new CostModelError({ field, message: `${field}: ${message}` });
+  return new CostModelError({ code: 'INVALID_INPUT', message: `${field}: ${message}`, location: field });
 }

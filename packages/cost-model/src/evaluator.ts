@@ -1,6 +1,6 @@
-import type { TransportMethod } from '@switchyard/core';
+import { lambdaLimits, type TransportMethod, vcpusForMemory } from '@switchyard/core';
+import { computeCurveAt, curveSegment } from './compute-curve.js';
 import type { ComputeProfile } from './compute-profile.js';
-import { computeCurveAt, curveSegment } from './compute-profile.js';
 import { type InvocationOverhead, invocationFixedMs, invocationPerByteMs } from './invocation-overhead.js';
 import { billedDurationMs, gbSecondsOf } from './lambda-cost.js';
 import {
@@ -12,7 +12,7 @@ import {
   replicaMs,
   type TransportParameters,
 } from './latency.js';
-import { lambdaMemoryLimits, vcpuForMemory } from './memory.js';
+import { type CostProfile, defaultRuntimeOverheadMB } from './options.js';
 import type { LambdaRates } from './price-table.js';
 
 /** Bytes per activation element for each wire dtype. */
@@ -89,7 +89,7 @@ export class CostEvaluator {
   readonly ephemeralStorageMB: number;
   readonly invocationOverhead: InvocationOverhead | undefined;
   /** The compute curve's knot times per MB (filled on first use), on the shared token grid. */
-  private readonly curveCache: (Float64Array | undefined)[] = new Array(lambdaMemoryLimits.maxMB + 1);
+  private readonly curveCache: (Float64Array | undefined)[] = new Array(lambdaLimits.maxMemoryMB + 1);
   private readonly curveTokens: Float64Array;
   private readonly segment = { fixedMs: 0, perTokenMs: 0 };
   private readonly work: ReplicaWork = {
@@ -114,9 +114,9 @@ export class CostEvaluator {
       // In memory the function holds float32 activations whatever the wire dtype.
       inputBytesPerToken: options.hiddenSize * 4,
       outputBytesPerToken: options.hiddenSize * 4,
-      runtimeOverheadMB: options.runtimeOverheadMB ?? 150,
+      runtimeOverheadMB: options.runtimeOverheadMB ?? defaultRuntimeOverheadMB,
     };
-    this.ephemeralStorageMB = options.ephemeralStorageMB ?? 512;
+    this.ephemeralStorageMB = options.ephemeralStorageMB ?? lambdaLimits.minEphemeralStorageMB;
     this.curveTokens = computeCurveAt(options.compute, 1).tokens;
     this.invocationOverhead = options.invocationOverhead;
   }
@@ -125,7 +125,7 @@ export class CostEvaluator {
   private curveMs(memoryMB: number): Float64Array {
     let values = this.curveCache[memoryMB];
     if (values === undefined) {
-      values = computeCurveAt(this.compute, vcpuForMemory(memoryMB)).durationMs;
+      values = computeCurveAt(this.compute, vcpusForMemory(memoryMB)).durationMs;
       this.curveCache[memoryMB] = values;
     }
     return values;
@@ -267,4 +267,27 @@ export class CostEvaluator {
       fitsPayload(out.maxReplicaTokens, this.inputBytesPerToken, this.outputBytesPerToken, this.transport);
     return out;
   }
+}
+
+/** The evaluator for one model shape under a cost profile at resolved rates, every profile setting applied. */
+export function createCostEvaluator(options: {
+  rates: LambdaRates;
+  profile: CostProfile;
+  hiddenSize: number;
+  expertIntermediateSize: number;
+  wireDtype: keyof typeof wireBytesPerElement;
+}): CostEvaluator {
+  const { profile } = options;
+  return new CostEvaluator({
+    rates: options.rates,
+    compute: profile.compute,
+    transport: profile.transport,
+    hiddenSize: options.hiddenSize,
+    expertIntermediateSize: options.expertIntermediateSize,
+    wireDtype: options.wireDtype,
+    runtimeOverheadMB: profile.runtimeOverheadMB,
+    intermediateBytesPerToken: profile.intermediateBytesPerToken,
+    ephemeralStorageMB: profile.ephemeralStorageMB,
+    invocationOverhead: profile.invocationOverhead,
+  });
 }

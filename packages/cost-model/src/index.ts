@@ -6,103 +6,38 @@ export {
   type PowerTuningOptions,
   powerTuningBaseline,
 } from './baselines.js';
+export { checkComputeProfile, type ProfileCheckRow } from './check-compute-profile.js';
+export { computeTimeAtThreadsMs, computeTimeMs } from './compute-curve.js';
 export {
-  type ComputeCurve,
-  type ComputeCurveAt,
-  type ComputeKnot,
   type ComputePoint,
   type ComputeProfile,
   type ComputeProfileInput,
-  checkComputeProfile,
-  combineProcessPoints,
-  computeCurveAt,
-  computeCurveSchema,
-  computeFixedMs,
-  computeKnotSchema,
-  computePerTokenMs,
-  computePointSchema,
-  computeProfileSchema,
-  computeProfileVersion,
-  computeSegment,
-  computeTimeAtThreadsMs,
-  computeTimeMs,
-  curveSegment,
-  curveValueMs,
-  type FitComputeProfileOptions,
-  fitComputeProfile,
-  fitLine,
-  linearSummary,
   loadComputeProfile,
-  measureComputePoints,
-  type ProfileCheckRow,
-  type ProfileComputeOptions,
   parseComputeProfile,
-  type RunExpert,
-  shareFactor,
 } from './compute-profile.js';
-export { CostModelError, invalidField } from './errors.js';
-export {
-  CostEvaluator,
-  type CostEvaluatorOptions,
-  emptyFunctionEstimate,
-  type FunctionEstimate,
-  wireBytesPerElement,
-} from './evaluator.js';
+export { CostModelError } from './errors.js';
+export { type FitComputeProfileOptions, fitComputeProfile, linearSummary } from './fit-compute-profile.js';
 export {
   fitInvocationOverhead,
   type InvocationOverhead,
   type InvocationOverheadInput,
   type InvocationOverheadPoint,
-  invocationFixedMs,
-  invocationOverheadMs,
-  invocationOverheadPointSchema,
-  invocationOverheadSchema,
-  invocationPerByteMs,
 } from './invocation-overhead.js';
+export { type LambdaCostInput, type LambdaCostResult, lambdaCost } from './lambda-cost.js';
+export type { TransportParameters, TransportParametersInput } from './latency.js';
 export {
-  billedDurationMs,
-  gbSecondsOf,
-  invocationUsd,
-  type LambdaCostInput,
-  type LambdaCostResult,
-  lambdaCost,
-  powerTuningCostUsd,
-  tieredDurationUsd,
-} from './lambda-cost.js';
-export {
-  defaultTransportParameters,
-  directReplicaMs,
-  fitsMemory,
-  fitsPayload,
-  headTimeMs,
-  layerLatencyMs,
-  type MemoryFootprint,
-  meetsSlo,
-  pipelinedReplicaMs,
-  type ReplicaWork,
-  replicaMs,
-  requiredMemoryBytes,
-  storageReplicaMs,
-  type TransportParameters,
-  type TransportParametersInput,
-  transportParametersSchema,
-} from './latency.js';
-export {
-  assertMemoryMB,
-  isValidMemoryMB,
-  lambdaMemoryLimits,
-  lambdaMlMemoryMB,
-  paperMemoryOptionsMB,
-  threadsForMemory,
-  vcpuForMemory,
-} from './memory.js';
+  combineProcessPoints,
+  measureComputePoints,
+  type ProfileComputeOptions,
+  type RunExpert,
+} from './measure-compute-points.js';
 export {
   type CostProfile,
   type CostProfileInput,
   costProfileSchema,
   type LambdaCostOptions,
   lambdaCostOptionsSchema,
-  parseCostProfile,
+  type ResolvedLambdaCostOptions,
 } from './options.js';
 export {
   type CostWorkload,
@@ -114,20 +49,12 @@ export {
 } from './plan-cost.js';
 export {
   defaultPriceTable,
-  durationTierSchema,
   ec2Instance,
-  ec2InstanceSchema,
   type LambdaArchitecture,
   type LambdaRates,
-  lambdaArchitectures,
   loadPriceTable,
   mergePriceTable,
-  type PricedValue,
   type PriceTable,
   type PriceTableOverride,
-  pricedValueSchema,
-  priceTableSchema,
-  type RegionPrices,
-  regionPricesSchema,
   resolveRates,
 } from './price-table.js';

@@ -1,7 +1,6 @@
-import { parseWithSchema } from '@switchyard/core';
+import { parseWithSchema, vcpusForMemory } from '@switchyard/core';
 import { z } from 'zod';
 import { invalidField } from './errors.js';
-import { vcpuForMemory } from './memory.js';
 
 /** One calibration invocation: what the handler spent beyond the expert compute. */
 export const invocationOverheadPointSchema = z.object({
@@ -39,7 +38,7 @@ export type InvocationOverheadInput = z.input<typeof invocationOverheadSchema>;
 
 /** Serial slow-down at a memory size: a slice below one vCPU stretches time by 1/share; above, none. */
 function serialFactor(memoryMB: number): number {
-  const vcpus = vcpuForMemory(memoryMB);
+  const vcpus = vcpusForMemory(memoryMB);
   return vcpus < 1 ? 1 / vcpus : 1;
 }
 
@@ -103,7 +102,7 @@ export function fitInvocationOverhead(
     kind: 'switchyard.invocation-overhead',
     fixedMs,
     perByteMs,
-    ...(options.measuredOn === undefined ? {} : { measuredOn: options.measuredOn }),
+    measuredOn: options.measuredOn,
     points: parsed,
   };
 }

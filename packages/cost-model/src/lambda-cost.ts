@@ -1,3 +1,4 @@
+import { lambdaLimits } from '@switchyard/core';
 import { invalidField } from './errors.js';
 import { assertMemoryMB } from './memory.js';
 import { defaultPriceTable, type LambdaRates, type PriceTable, resolveRates } from './price-table.js';
@@ -45,7 +46,7 @@ export interface LambdaCostInput {
   region?: string;
   /** Subtract the monthly free tier (1 M requests, 400,000 GB-s). Default false. */
   freeTier?: boolean;
-  /** Configured /tmp size; above the included 512 MB it is billed per GB-s. Default 512. */
+  /** Configured /tmp size (512–10,240 MB); above the included 512 MB it is billed per GB-s. Default 512. */
   ephemeralStorageMB?: number;
   /** INIT duration of one cold start; billed as duration since 1 Aug 2025. Default 0. */
   initDurationMs?: number;
@@ -88,11 +89,16 @@ export function lambdaCost(input: LambdaCostInput, table: PriceTable = defaultPr
   assertMemoryMB(input.memoryMB, 'memoryMB');
   assertNonNegative(input.durationMs, 'durationMs');
   assertCount(input.invocations, 'invocations');
-  const ephemeralStorageMB = input.ephemeralStorageMB ?? 512;
-  if (!Number.isInteger(ephemeralStorageMB) || ephemeralStorageMB < 512 || ephemeralStorageMB > 10_240)
+  const { minEphemeralStorageMB, maxEphemeralStorageMB } = lambdaLimits;
+  const ephemeralStorageMB = input.ephemeralStorageMB ?? minEphemeralStorageMB;
+  if (
+    !Number.isInteger(ephemeralStorageMB) ||
+    ephemeralStorageMB < minEphemeralStorageMB ||
+    ephemeralStorageMB > maxEphemeralStorageMB
+  )
     throw invalidField(
       'ephemeralStorageMB',
-      `must be a whole number between 512 and 10240, got ${ephemeralStorageMB}`,
+      `must be a whole number between ${minEphemeralStorageMB} and ${maxEphemeralStorageMB}, got ${ephemeralStorageMB}`,
     );
   const initDurationMs = input.initDurationMs ?? 0;
   assertNonNegative(initDurationMs, 'initDurationMs');
@@ -147,10 +153,13 @@ export function invocationUsd(memoryMB: number, durationMs: number, rates: Lambd
 }
 
 /**
- * AWS Lambda Power Tuning's cost formula (DESIGN.md §4): billed ms × price per ms at 128 MB ×
- * memory / 128, no request charge.
+ * AWS Lambda Power Tuning's cost formula (architecture/aws-lambda-facts.md): billed ms × price per ms
+ * at Lambda's smallest size (128 MB) × memory / 128, no request charge.
  */
 export function powerTuningCostUsd(memoryMB: number, durationMs: number, rates: LambdaRates): number {
-  const pricePerMsAt128 = (128 / 1024 / 1000) * rates.usdPerGbSecond;
-  return billedDurationMs(durationMs, rates.billingGranularityMs) * pricePerMsAt128 * (memoryMB / 128);
+  const smallestMB = lambdaLimits.minMemoryMB;
+  const pricePerMsAtSmallest = (smallestMB / 1024 / 1000) * rates.usdPerGbSecond;
+  return (
+    billedDurationMs(durationMs, rates.billingGranularityMs) * pricePerMsAtSmallest * (memoryMB / smallestMB)
+  );
 }

@@ -1,8 +1,9 @@
-import type { TransportMethod } from '@switchyard/core';
+import { lambdaLimits, type TransportMethod } from '@switchyard/core';
 import { z } from 'zod';
 
 /**
- * The paper's latency model parameters (DESIGN.md §1), in bytes, bytes per second and ms.
+ * The paper's latency model parameters (architecture/paper.md, "Latency model"), in bytes, bytes
+ * per second and ms.
  * Defaults are order-of-magnitude Lambda figures; calibrate them from measurements.
  */
 export const transportParametersSchema = z.object({
@@ -16,12 +17,8 @@ export const transportParametersSchema = z.object({
   warmStartMs: z.number().nonnegative().default(10),
   /** T_load: time to load the next layer after the gather. */
   nextLayerLoadMs: z.number().nonnegative().default(0),
-  /** Synchronous invoke payload limit each way (6 MB). */
-  payloadLimitBytes: z
-    .number()
-    .int()
-    .positive()
-    .default(6 * 1024 * 1024),
+  /** Synchronous invoke payload limit each way (Lambda's 6 MB, architecture/aws-lambda-facts.md). */
+  payloadLimitBytes: z.number().int().positive().default(lambdaLimits.syncPayloadBytes),
   /** Bytes on the wire per activation byte (1 = binary; 4/3 = base64 in a JSON envelope). */
   payloadExpansion: z.number().min(1).default(1),
   /** Whether T_h includes downloading the expert's parameters (P / B_s) on every invocation, as in the paper. */
@@ -66,7 +63,7 @@ export function headTimeMs(parameterBytes: number, transport: TransportParameter
  * tokens; downloading + computing mini-batch k overlaps uploading k−1:
  *   t_blk = T_dl + β·max(D_in/B_s + t_cal, D_out/B_s)
  *   t_rep = T_h + t_nblk + n_blk·t_blk
- * DESIGN.md writes the last term β·t_blk with β as the pipeline degree; since β is defined as the
+ * The paper writes the last term β·t_blk with β as the pipeline degree; since β is defined as the
  * mini-batch size in tokens, the number of mini-batches is n_blk = ⌈r/β⌉ (they coincide when the
  * batch is cut into β pieces of β tokens). t_nblk is the part nothing overlaps: the last
  * mini-batch's upload, T_dl + β·D_out/B_s. A mini-batch never holds more than r tokens, and the

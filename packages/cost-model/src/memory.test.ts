@@ -1,20 +1,17 @@
+import { vcpusForMemory } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  assertMemoryMB,
-  isValidMemoryMB,
-  paperMemoryOptionsMB,
-  threadsForMemory,
-  vcpuForMemory,
-} from './memory.js';
+import { assertMemoryMB, isValidMemoryMB, paperMemoryOptionsMB, threadsForMemory } from './memory.js';
+
+// The cost model's CPU share is core's `vcpusForMemory`; these are the properties it relies on.
 
 describe('memory → vCPU', () => {
   it('gives one vCPU at 1,769 MB and caps at 6 vCPU', () => {
-    expect(vcpuForMemory(1769)).toBe(1);
-    expect(vcpuForMemory(3538)).toBe(2);
-    expect(vcpuForMemory(128)).toBeCloseTo(128 / 1769, 12);
-    expect(vcpuForMemory(10_240)).toBeCloseTo(10_240 / 1769, 12);
-    expect(vcpuForMemory(20_000)).toBe(6);
+    expect(vcpusForMemory(1769)).toBe(1);
+    expect(vcpusForMemory(3538)).toBe(2);
+    expect(vcpusForMemory(128)).toBeCloseTo(128 / 1769, 12);
+    expect(vcpusForMemory(10_240)).toBeCloseTo(10_240 / 1769, 12);
+    expect(vcpusForMemory(20_000)).toBe(6);
     expect(threadsForMemory(128)).toBe(1);
     expect(threadsForMemory(1769)).toBe(1);
     expect(threadsForMemory(1770)).toBe(2);
@@ -24,8 +21,8 @@ describe('memory → vCPU', () => {
   it('is monotone and within (0, 6] (property)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 128, max: 10_239 }), (m) => {
-        const v = vcpuForMemory(m);
-        return v > 0 && v <= 6 && v <= vcpuForMemory(m + 1);
+        const v = vcpusForMemory(m);
+        return v > 0 && v <= 6 && v <= vcpusForMemory(m + 1);
       }),
       { seed: 7, numRuns: 200 },
     );

@@ -1,15 +1,5 @@
+import { lambdaLimits, vcpusForMemory } from '@switchyard/core';
 import { invalidField } from './errors.js';
-
-/** AWS Lambda memory limits (DESIGN.md §4): 128–10,240 MB in 1 MB steps. */
-export const lambdaMemoryLimits = {
-  minMB: 128,
-  maxMB: 10_240,
-  stepMB: 1,
-  /** 1,769 MB buys one full vCPU of CPU credits. */
-  mbPerVcpu: 1_769,
-  /** 10,240 MB gets 6 vCPUs. */
-  maxVcpus: 6,
-} as const;
 
 /**
  * The paper's 14 memory options (128…3072 MB). The paper gives the count and range only; we take
@@ -23,10 +13,13 @@ export const paperMemoryOptionsMB: readonly number[] = Object.freeze([
 /** LambdaML's fixed function size. */
 export const lambdaMlMemoryMB = 3008;
 
-/** True when `memoryMB` is a valid Lambda memory size. Allocation-free; for hot loops. */
+/**
+ * True when `memoryMB` is a valid Lambda memory size (whole MB in core's `lambdaLimits` range).
+ * Allocation-free; for hot loops.
+ */
 export function isValidMemoryMB(memoryMB: number): boolean {
   return (
-    Number.isInteger(memoryMB) && memoryMB >= lambdaMemoryLimits.minMB && memoryMB <= lambdaMemoryLimits.maxMB
+    Number.isInteger(memoryMB) && memoryMB >= lambdaLimits.minMemoryMB && memoryMB <= lambdaLimits.maxMemoryMB
   );
 }
 
@@ -37,25 +30,19 @@ export function assertMemoryMB(memoryMB: number, field = 'memoryMB'): void {
   if (memoryMB < 0) throw invalidField(field, `must not be negative, got ${memoryMB}`);
   if (!Number.isInteger(memoryMB))
     throw invalidField(field, `must be a whole number of MB (1 MB steps), got ${memoryMB}`);
-  if (memoryMB < lambdaMemoryLimits.minMB || memoryMB > lambdaMemoryLimits.maxMB)
+  if (memoryMB < lambdaLimits.minMemoryMB || memoryMB > lambdaLimits.maxMemoryMB)
     throw invalidField(
       field,
-      `must be between ${lambdaMemoryLimits.minMB} and ${lambdaMemoryLimits.maxMB} MB, got ${memoryMB}`,
+      `must be between ${lambdaLimits.minMemoryMB} and ${lambdaLimits.maxMemoryMB} MB, got ${memoryMB}`,
     );
 }
 
 /**
- * CPU share bought by a memory size, in vCPUs: memory / 1,769 MB, capped at 6 (AWS gives 6 vCPUs
- * at 10,240 MB although 10,240 / 1,769 = 5.79; the cap is the documented maximum).
+ * Visible cores (threads worth using) at a memory size: ⌈vCPU share⌉ (core's `vcpusForMemory`:
+ * memory / 1,769 MB, at most 6), at least 1.
  */
-export function vcpuForMemory(memoryMB: number): number {
-  const share = memoryMB / lambdaMemoryLimits.mbPerVcpu;
-  return Math.min(share, lambdaMemoryLimits.maxVcpus);
-}
-
-/** Visible cores (threads worth using) at a memory size: ceil(vCPU share), 1…6. */
 export function threadsForMemory(memoryMB: number): number {
-  const threads = Math.ceil(vcpuForMemory(memoryMB));
+  const threads = Math.ceil(vcpusForMemory(memoryMB));
   if (threads < 1) return 1;
-  return Math.min(threads, lambdaMemoryLimits.maxVcpus);
+  return Math.min(threads, lambdaLimits.maxVcpus);
 }

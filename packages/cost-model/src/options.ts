@@ -1,8 +1,11 @@
-import { parseWithSchema } from '@switchyard/core';
+import { lambdaLimits, parseWithSchema } from '@switchyard/core';
 import { z } from 'zod';
 import { computeProfileSchema } from './compute-profile.js';
 import { invocationOverheadSchema } from './invocation-overhead.js';
 import { transportParametersSchema } from './latency.js';
+
+/** Node.js + onnxruntime baseline inside an expert function, MB: the cost profile's default. */
+export const defaultRuntimeOverheadMB = 150;
 
 /**
  * Everything the plan cost needs besides the plan and the prices: the measured compute profile,
@@ -10,13 +13,19 @@ import { transportParametersSchema } from './latency.js';
  */
 export const costProfileSchema = z.object({
   compute: computeProfileSchema,
-  transport: transportParametersSchema.default(transportParametersSchema.parse({})),
+  // `prefault`: an omitted object is parsed as `{}`, so its defaults are the schema's own.
+  transport: transportParametersSchema.prefault({}),
   /** Node.js + onnxruntime baseline inside a function, MB (memory constraint). */
-  runtimeOverheadMB: z.number().nonnegative().default(150),
+  runtimeOverheadMB: z.number().nonnegative().default(defaultRuntimeOverheadMB),
   /** Intermediate bytes per token; default 3 × intermediate size × 4 (gate, up, activation in float32). */
   intermediateBytesPerToken: z.number().nonnegative().optional(),
-  /** Configured /tmp per function (512 MB is included in the price). */
-  ephemeralStorageMB: z.number().int().min(512).max(10_240).default(512),
+  /** Configured /tmp per function; Lambda's default and smallest size (512 MB) is included in the price. */
+  ephemeralStorageMB: z
+    .number()
+    .int()
+    .min(lambdaLimits.minEphemeralStorageMB)
+    .max(lambdaLimits.maxEphemeralStorageMB)
+    .default(lambdaLimits.minEphemeralStorageMB),
   /**
    * Handler time per invocation beyond the expert compute (wire decode/encode, runtime hop),
    * calibrated on a runtime; absent = none (the paper's model).
@@ -41,4 +50,7 @@ export const lambdaCostOptionsSchema = z.object({
   freeTier: z.boolean().default(true),
   priceTablePath: z.string().optional(),
 });
-export type LambdaCostOptions = z.output<typeof lambdaCostOptionsSchema>;
+/** What the calculator's caller passes (defaults may be left out). */
+export type LambdaCostOptions = z.input<typeof lambdaCostOptionsSchema>;
+/** The calculator's options with every default applied. */
+export type ResolvedLambdaCostOptions = z.output<typeof lambdaCostOptionsSchema>;

@@ -1,6 +1,6 @@
 import type { DeploymentPlan, TransportMethod } from '@switchyard/core';
 import { invalidField } from './errors.js';
-import { CostEvaluator, type CostEvaluatorOptions, emptyFunctionEstimate } from './evaluator.js';
+import { type CostEvaluator, createCostEvaluator, emptyFunctionEstimate } from './evaluator.js';
 import { type CostProfile, type CostProfileInput, parseCostProfile } from './options.js';
 import { defaultPriceTable, type PriceTable, resolveRates } from './price-table.js';
 
@@ -99,21 +99,13 @@ export function evaluatorForPlan(
   plan: DeploymentPlan,
   profile: CostProfile,
   prices: PriceTable,
-  extra: Partial<CostEvaluatorOptions> = {},
 ): CostEvaluator {
-  return new CostEvaluator({
+  return createCostEvaluator({
     rates: resolveRates({ region: plan.region, arch: plan.arch }, prices),
-    compute: profile.compute,
-    transport: profile.transport,
+    profile,
     hiddenSize: plan.model.hiddenSize,
     expertIntermediateSize: plan.model.expertIntermediateSize,
     wireDtype: plan.workload.wireDtype,
-    runtimeOverheadMB: profile.runtimeOverheadMB,
-    ...(profile.intermediateBytesPerToken === undefined
-      ? {}
-      : { intermediateBytesPerToken: profile.intermediateBytesPerToken }),
-    ...(profile.invocationOverhead === undefined ? {} : { invocationOverhead: profile.invocationOverhead }),
-    ...extra,
   });
 }
 
@@ -130,9 +122,7 @@ export function planCost(
 ): PlanCostReport {
   const profile = parseCostProfile(profileInput);
   const rates = resolveRates({ region: plan.region, arch: plan.arch }, prices);
-  const evaluator = evaluatorForPlan(plan, profile, prices, {
-    ephemeralStorageMB: profile.ephemeralStorageMB,
-  });
+  const evaluator = evaluatorForPlan(plan, profile, prices);
   const tokensPerBatch = workload.tokensPerBatch ?? plan.workload.tokensPerBatch;
   const sloMs = workload.sloMs ?? plan.workload.sloMs;
   const estimate = emptyFunctionEstimate();

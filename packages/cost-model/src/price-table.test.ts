@@ -47,12 +47,16 @@ describe('default price table', () => {
     for (const { path, value } of found) {
       expect(typeof value.source, path).toBe('string');
       expect(String(value.source).length, path).toBeGreaterThan(10);
+      // A source is the public AWS pricing page the value is read from, by URL, nothing else.
+      expect(value.source, path).toMatch(
+        /^https:\/\/aws\.amazon\.com\/(lambda\/pricing|s3\/pricing|ec2\/pricing\/on-demand)\/$/,
+      );
       expect(value.date, path).toMatch(/^\d{4}-\d{2}-\d{2}$/);
       expect(typeof value.unit, path).toBe('string');
     }
   });
 
-  it('holds the DESIGN.md §4 Lambda facts for us-east-1', () => {
+  it('holds the Lambda facts of architecture/aws-lambda-facts.md for us-east-1', () => {
     const rates = resolveRates();
     expect(rates.usdPerGbSecond).toBe(0.0000166667);
     expect(rates.usdPerRequest).toBeCloseTo(0.2e-6, 15);

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { parseJson, parseWithSchema } from '@switchyard/core';
+import { parseWithSchema } from '@switchyard/core';
 import { z } from 'zod';
 import { CostModelError, invalidField } from './errors.js';
+import { readJsonFile } from './json-file.js';
 
 /** One price: the number, what it is per, where it came from and when it was read. */
 export const pricedValueSchema = z.strictObject({
@@ -88,21 +88,24 @@ export const priceTableSchema = z.strictObject({
 });
 export type PriceTable = z.output<typeof priceTableSchema>;
 
+/** The public AWS pricing pages every built-in price is read from (architecture/aws-lambda-facts.md). */
 const lambdaPricing = 'https://aws.amazon.com/lambda/pricing/';
+const s3Pricing = 'https://aws.amazon.com/s3/pricing/';
+const ec2OnDemandPricing = 'https://aws.amazon.com/ec2/pricing/on-demand/';
 const checked = '2026-11-28';
-const design = 'DESIGN.md §4 (AWS Lambda facts, checked November 2026)';
 
 function price(value: number, unit: string, source: string, note?: string): PricedValue {
-  return { value, unit, source, date: checked, ...(note === undefined ? {} : { note }) };
+  return { value, unit, source, date: checked, note };
 }
 
 /**
  * The built-in table. us-east-1 only: other regions' request and storage prices could not be cited
- * here; add them with an override file (see `loadPriceTable`).
+ * here; add them with an override file (see `loadPriceTable`). The version's suffix counts revisions
+ * of the document on one checking date (`.2`: sources cite the pricing pages by URL only).
  */
 export const defaultPriceTable: PriceTable = Object.freeze({
   kind: 'switchyard.price-table',
-  version: '2026-11-28.1',
+  version: '2026-11-28.2',
   date: checked,
   currency: 'USD',
   regions: {
@@ -112,98 +115,58 @@ export const defaultPriceTable: PriceTable = Object.freeze({
           x86_64: [
             {
               upToGbSecondsPerMonth: 6e9,
-              usdPerGbSecond: price(
-                0.0000166667,
-                'USD/GB-s',
-                `${lambdaPricing} via ${design}`,
-                'first 6 B GB-s/month',
-              ),
+              usdPerGbSecond: price(0.0000166667, 'USD/GB-s', lambdaPricing, 'first 6 B GB-s/month'),
             },
             {
               upToGbSecondsPerMonth: 15e9,
-              usdPerGbSecond: price(
-                0.000015,
-                'USD/GB-s',
-                `${lambdaPricing} via ${design}`,
-                'next 9 B GB-s: −10 %',
-              ),
+              usdPerGbSecond: price(0.000015, 'USD/GB-s', lambdaPricing, 'next 9 B GB-s: −10 %'),
             },
             {
               upToGbSecondsPerMonth: null,
-              usdPerGbSecond: price(
-                0.0000133334,
-                'USD/GB-s',
-                `${lambdaPricing} via ${design}`,
-                'over 15 B GB-s: −20 %',
-              ),
+              usdPerGbSecond: price(0.0000133334, 'USD/GB-s', lambdaPricing, 'over 15 B GB-s: −20 %'),
             },
           ],
           arm64: [
             {
               upToGbSecondsPerMonth: 7.5e9,
-              usdPerGbSecond: price(
-                0.0000133334,
-                'USD/GB-s',
-                `${lambdaPricing} via ${design}`,
-                'first 7.5 B GB-s/month',
-              ),
+              usdPerGbSecond: price(0.0000133334, 'USD/GB-s', lambdaPricing, 'first 7.5 B GB-s/month'),
             },
             {
               upToGbSecondsPerMonth: 18.75e9,
-              usdPerGbSecond: price(
-                0.0000120001,
-                'USD/GB-s',
-                `${lambdaPricing} via ${design}`,
-                'next 11.25 B: −10 %',
-              ),
+              usdPerGbSecond: price(0.0000120001, 'USD/GB-s', lambdaPricing, 'next 11.25 B: −10 %'),
             },
             {
               upToGbSecondsPerMonth: null,
-              usdPerGbSecond: price(
-                0.0000106667,
-                'USD/GB-s',
-                `${lambdaPricing} via ${design}`,
-                'over 18.75 B: −20 %',
-              ),
+              usdPerGbSecond: price(0.0000106667, 'USD/GB-s', lambdaPricing, 'over 18.75 B: −20 %'),
             },
           ],
         },
-        requestUsdPerMillion: price(0.2, 'USD/1M requests', `${lambdaPricing} via ${design}`),
+        requestUsdPerMillion: price(0.2, 'USD/1M requests', lambdaPricing),
         ephemeralStorageUsdPerGbSecond: price(
           0.0000000309,
           'USD/GB-s above 512 MB',
           lambdaPricing,
-          'corroborated by several public cost calculators found with the search tool on 2026-11-28',
+          'configured /tmp beyond the included 512 MB',
         ),
         includedEphemeralStorageMB: 512,
         freeTier: {
-          requestsPerMonth: price(1_000_000, 'requests/month', `${lambdaPricing} via ${design}`),
-          gbSecondsPerMonth: price(400_000, 'GB-s/month', `${lambdaPricing} via ${design}`),
+          requestsPerMonth: price(1_000_000, 'requests/month', lambdaPricing),
+          gbSecondsPerMonth: price(400_000, 'GB-s/month', lambdaPricing),
         },
         billingGranularityMs: 1,
         initBilled: true,
       },
       s3: {
-        putUsdPerThousand: price(
-          0.005,
-          'USD/1,000 PUT, COPY, POST, LIST (S3 Standard)',
-          'https://aws.amazon.com/s3/pricing/',
-          'AWS free-tier page table quoted in public repositories (search tool, 2026-11-28)',
-        ),
-        getUsdPerThousand: price(
-          0.0004,
-          'USD/1,000 GET, SELECT and other requests (S3 Standard)',
-          'https://aws.amazon.com/s3/pricing/',
-          'AWS free-tier page table quoted in public repositories (search tool, 2026-11-28)',
-        ),
+        putUsdPerThousand: price(0.005, 'USD/1,000 PUT, COPY, POST, LIST (S3 Standard)', s3Pricing),
+        getUsdPerThousand: price(0.0004, 'USD/1,000 GET, SELECT and other requests (S3 Standard)', s3Pricing),
       },
       ec2: {
         'm6a.32xlarge': {
           usdPerHour: price(
             5.5296,
             'USD/hour, on-demand Linux',
-            'https://aws.amazon.com/ec2/pricing/on-demand/',
-            'quoted for us-east-1 in a public repository (search tool, 2026-11-28); 3rd-gen AMD EPYC, 512 GiB: the paper’s "2 × 64-core EPYC, 512 GB" class',
+            ec2OnDemandPricing,
+            '3rd-gen AMD EPYC, 128 vCPU, 512 GiB: the class of the paper’s CPU cluster (2 × 64-core EPYC, 512 GB)',
           ),
           vcpus: 128,
           memoryGiB: 512,
@@ -241,25 +204,18 @@ export function mergePriceTable(
   where = 'price table',
 ): PriceTable {
   if (!isPlainObject(override))
-    throw new CostModelError({ message: `${where}: expected a JSON object`, field: where });
+    throw new CostModelError({
+      code: 'INVALID_INPUT',
+      message: `${where}: expected a JSON object`,
+      location: where,
+    });
   const merged = deepMerge(base, { kind: 'switchyard.price-table', ...override });
   return parseWithSchema(priceTableSchema, merged, where);
 }
 
 /** Reads a JSON override file and merges it over the defaults (or `base`). */
 export function loadPriceTable(path: string, base: PriceTable = defaultPriceTable): PriceTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CostModelError({
-      code: 'NOT_FOUND',
-      message: `cannot read price table ${path}`,
-      field: path,
-      cause: error,
-    });
-  }
-  return mergePriceTable(parseJson(text, path), base, path);
+  return mergePriceTable(readJsonFile(path, 'price table'), base, path);
 }
 
 /**

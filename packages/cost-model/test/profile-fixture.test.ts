@@ -1,7 +1,8 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { computeTimeAtThreadsMs, computeTimeMs, loadComputeProfile } from '../src/compute-profile.js';
+import { computeTimeAtThreadsMs, computeTimeMs } from '../src/compute-curve.js';
+import { loadComputeProfile } from '../src/compute-profile.js';
 
 const fixture = resolve(
   dirname(fileURLToPath(import.meta.url)),

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import { median } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../src/expert-runner.js';
 import { buildExpertGraph, loadModel } from '../src/index.js';
@@ -18,11 +19,5 @@ const n = Number(process.env.T ?? 1024);
 const times: number[] = [];
 for (let i = 0; i < 200; i++) times.push(await run(n));
 const blocks = [];
-for (let b = 0; b < 200; b += 20)
-  blocks.push(
-    times
-      .slice(b, b + 20)
-      .sort((x, y) => x - y)[10]!
-      .toFixed(2),
-  );
+for (let b = 0; b < 200; b += 20) blocks.push(median(times.slice(b, b + 20)).toFixed(2));
 console.log(`${n} tokens, median per block of 20 runs:`, blocks.join(' '));

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import {
   createRandom,
   type MoeStep,
+  median,
   numberToBfloat16Bits,
   serializeSafetensors,
   type TensorInput,
@@ -30,6 +31,13 @@ import { createExpertRunner, loadModel } from '../src/index.js';
 import { spinningBenchmark } from './spinning.js';
 
 const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  process.stdout.write(
+    'usage: bench/model.ts [--quick] [--threads N] [--only experts,shakespeare,memory,spinning]\n' +
+      '  writes bench-results/model.json (a partial run updates only its own sections)\n',
+  );
+  process.exit(0);
+}
 const quick = args.includes('--quick');
 const threadsIndex = args.indexOf('--threads');
 const threads = threadsIndex >= 0 ? Number(args[threadsIndex + 1]) : 1;
@@ -53,8 +61,7 @@ async function timeRuns(run: () => Promise<unknown>, minimumMs: number, maxRuns:
     await run();
     times.push(performance.now() - t0);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!; // median ms
+  return median(times);
 }
 
 /** Times two runs alternately (each call of one followed by one of the other); median ms of each. */
@@ -75,7 +82,6 @@ async function timeAlternately(
       times[index]!.push(performance.now() - t0);
     }
   }
-  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
   return [median(times[0]), median(times[1])];
 }
 

@@ -14,7 +14,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { createRandom } from '@switchyard/core';
+import { createRandom, median, quantile } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../src/expert-runner.js';
 import { buildExpertGraph, loadModel } from '../src/index.js';
@@ -84,8 +84,6 @@ async function child(spinning: boolean, rounds: number): Promise<ChildResult> {
   const wallMs = performance.now() - started;
   const cpu = process.cpuUsage(cpuBefore);
   for (const pool of pools.values()) await Promise.all(pool.map((session) => session.release()));
-  const quantile = (sorted: number[], q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
   return {
     spinning,
     wallMs,
@@ -93,13 +91,12 @@ async function child(spinning: boolean, rounds: number): Promise<ChildResult> {
     cells: cells
       .sort((a, b) => a.threads - b.threads || a.tokens - b.tokens)
       .map(({ threads, tokens, times }) => {
-        const sorted = [...times].sort((a, b) => a - b);
         return {
           threads,
           tokens,
-          minMs: sorted[0]!,
-          medianMs: quantile(sorted, 0.5),
-          p90Ms: quantile(sorted, 0.9),
+          minMs: Math.min(...times),
+          medianMs: median(times),
+          p90Ms: quantile(times, 0.9),
         };
       }),
   };
@@ -124,26 +121,25 @@ export async function spinningBenchmark(options: { pairs: number; rounds: number
       );
       runs.push(JSON.parse(output.trim().split('\n').at(-1)!) as ChildResult);
     }
-  const medianOf = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
   const of = (spinning: boolean) => runs.filter((run) => run.spinning === spinning);
   const [off, on] = [of(false), of(true)];
   const rows = off[0]!.cells.map((cell, index) => {
-    const offMedian = medianOf(off.map((run) => run.cells[index]!.medianMs));
-    const onMedian = medianOf(on.map((run) => run.cells[index]!.medianMs));
+    const offMedian = median(off.map((run) => run.cells[index]!.medianMs));
+    const onMedian = median(on.map((run) => run.cells[index]!.medianMs));
     return {
       threads: cell.threads,
       tokens: cell.tokens,
-      offMinMs: Number(medianOf(off.map((run) => run.cells[index]!.minMs)).toFixed(4)),
+      offMinMs: Number(median(off.map((run) => run.cells[index]!.minMs)).toFixed(4)),
       offMedianMs: Number(offMedian.toFixed(4)),
-      offP90Ms: Number(medianOf(off.map((run) => run.cells[index]!.p90Ms)).toFixed(4)),
-      onMinMs: Number(medianOf(on.map((run) => run.cells[index]!.minMs)).toFixed(4)),
+      offP90Ms: Number(median(off.map((run) => run.cells[index]!.p90Ms)).toFixed(4)),
+      onMinMs: Number(median(on.map((run) => run.cells[index]!.minMs)).toFixed(4)),
       onMedianMs: Number(onMedian.toFixed(4)),
-      onP90Ms: Number(medianOf(on.map((run) => run.cells[index]!.p90Ms)).toFixed(4)),
+      onP90Ms: Number(median(on.map((run) => run.cells[index]!.p90Ms)).toFixed(4)),
       medianRatioOnOverOff: Number((onMedian / offMedian).toFixed(2)),
     };
   });
-  const wall = { off: medianOf(off.map((run) => run.wallMs)), on: medianOf(on.map((run) => run.wallMs)) };
-  const cpu = { off: medianOf(off.map((run) => run.cpuMs)), on: medianOf(on.map((run) => run.cpuMs)) };
+  const wall = { off: median(off.map((run) => run.wallMs)), on: median(on.map((run) => run.wallMs)) };
+  const cpu = { off: median(off.map((run) => run.cpuMs)), on: median(on.map((run) => run.cpuMs)) };
   return {
     pairs: options.pairs,
     rounds: options.rounds,

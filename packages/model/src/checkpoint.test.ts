@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { parseSafetensors, SwitchyardError, serializeSafetensors, type TensorInput } from '@switchyard/core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { planAttentionGroups } from './attention-groups.js';
 import { loadCheckpoint } from './checkpoint.js';
 import { parseModelConfig } from './config.js';
 import { buildExpertGraph } from './expert-graph.js';
-import { loadModel, planAttentionGroups } from './model.js';
+import { loadModel } from './model.js';
 
 const fixture = join(import.meta.dirname, '../../../fixtures/checkpoints/tiny-mixtral');
 

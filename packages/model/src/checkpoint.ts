@@ -126,8 +126,11 @@ function readRange(fd: number, target: Uint8Array, position: number, path: strin
   }
 }
 
-/** Reads and validates only the header of a safetensors file: the tensors stay on disk until asked for. */
-function readHeader(path: string): { header: SafetensorsHeader; bytes: Uint8Array } {
+/**
+ * Opens a weight file for `read`, closing it afterwards; a failure that is not already a
+ * SwitchyardError becomes NOT_FOUND / MODEL_LOAD_FAILED naming the file.
+ */
+function withWeightFile<T>(path: string, read: (fd: number) => T): T {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -135,14 +138,7 @@ function readHeader(path: string): { header: SafetensorsHeader; bytes: Uint8Arra
     throw weightReadError(path, error);
   }
   try {
-    const fileLength = fstatSync(fd).size;
-    const prefix = new Uint8Array(8);
-    if (fileLength >= 8) readRange(fd, prefix, 0, path);
-    const headerLength = safetensorsHeaderLength(prefix, fileLength, { source: path });
-    const bytes = new Uint8Array(8 + headerLength);
-    bytes.set(prefix);
-    readRange(fd, bytes.subarray(8), 8, path);
-    return { header: parseSafetensorsHeader(bytes, fileLength, { source: path }), bytes };
+    return read(fd);
   } catch (error) {
     if (SwitchyardError.isInstance(error)) throw error;
     throw weightReadError(path, error);
@@ -151,19 +147,27 @@ function readHeader(path: string): { header: SafetensorsHeader; bytes: Uint8Arra
   }
 }
 
+/** Reads and validates only the header of a safetensors file: the tensors stay on disk until asked for. */
+function readHeader(path: string): { header: SafetensorsHeader; bytes: Uint8Array } {
+  return withWeightFile(path, (fd) => {
+    const fileLength = fstatSync(fd).size;
+    const prefix = new Uint8Array(8);
+    if (fileLength >= 8) readRange(fd, prefix, 0, path);
+    const headerLength = safetensorsHeaderLength(prefix, fileLength, { source: path });
+    const bytes = new Uint8Array(8 + headerLength);
+    bytes.set(prefix);
+    readRange(fd, bytes.subarray(8), 8, path);
+    return { header: parseSafetensorsHeader(bytes, fileLength, { source: path }), bytes };
+  });
+}
+
 /**
  * One tensor as float32, read from disk on demand. Only that tensor's bytes are in memory while it is
  * converted, so loading never holds a whole weight file (a BF16 checkpoint's file is half its float32
  * size); F32 tensors are read straight into the Float32Array's buffer.
  */
 function readFloat32(path: string, tensor: SafetensorsEntry): Float32Array {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    throw weightReadError(path, error);
-  }
-  try {
+  return withWeightFile(path, (fd) => {
     const length = tensor.end - tensor.begin;
     if (tensor.dtype === 'F32') {
       const out = new Float32Array(length / 4);
@@ -173,12 +177,7 @@ function readFloat32(path: string, tensor: SafetensorsEntry): Float32Array {
     const bytes = new Uint8Array(length);
     readRange(fd, bytes, tensor.begin, path);
     return toFloat32Array(tensor.dtype, bytes);
-  } catch (error) {
-    if (SwitchyardError.isInstance(error)) throw error;
-    throw weightReadError(path, error);
-  } finally {
-    closeSync(fd);
-  }
+  });
 }
 
 /** Reads config.json and the safetensors weights of a checkpoint directory. */

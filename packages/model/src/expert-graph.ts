@@ -20,10 +20,7 @@ export function swigluGraph(weights: SwigluWeights, name = 'expert'): GraphBuild
   const { hiddenSize: H, intermediateSize: I } = weights;
   const g = new GraphBuilder(name);
   const x = g.input(expertGraphInput, 'float', ['num_tokens', H]);
-  const gate = g.linear(x, 'gate_proj', weights.gate, I, H);
-  const up = g.linear(x, 'up_proj', weights.up, I, H);
-  const hidden = g.op('Mul', [g.silu(gate), up]);
-  const y = g.linear(hidden, 'down_proj', weights.down, H, I);
+  const y = g.swiglu(x, { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' }, weights, H, I);
   g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
   return g;
 }
@@ -44,18 +41,7 @@ export interface CheckpointHolder {
 /** The SwiGLU weights of routed expert `expert` in decoder layer `layer`. */
 export function expertWeights(model: CheckpointHolder, layer: number, expert: number): SwigluWeights {
   const { config } = model.checkpoint;
-  if (!config.moeLayers.includes(layer))
-    throw new ModelError({
-      code: 'INVALID_INPUT',
-      message: `layer ${layer} has no MoE block; MoE layers: ${config.moeLayers.join(', ')}`,
-      location: 'layer',
-    });
-  if (!Number.isInteger(expert) || expert < 0 || expert >= config.numExperts)
-    throw new ModelError({
-      code: 'INVALID_INPUT',
-      message: `expert ${expert} is outside 0..${config.numExperts - 1}`,
-      location: 'expert',
-    });
+  checkExpert(config.moeLayers, config.numExperts, layer, expert);
   const H = config.hiddenSize;
   const I = config.expertIntermediateSize;
   const names = config.names;
@@ -84,7 +70,10 @@ export interface ClampedSwigluWeights {
   alpha: number;
 }
 
-/** `buildClampedSwigluGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+/**
+ * gpt_oss expert: g = min(x·Wg + bg, limit); u = clamp(x·Wu + bu, ±limit);
+ * y = ((u + 1) · g · sigmoid(alpha · g))·Wd + bd. Same graph contract as `buildSwigluGraph`.
+ */
 export function clampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): GraphBuilder {
   const { hiddenSize: H, intermediateSize: I } = weights;
   const g = new GraphBuilder(name);
@@ -107,14 +96,6 @@ export function clampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert
   ]);
   g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
   return g;
-}
-
-/**
- * gpt_oss expert: g = min(x·Wg + bg, limit); u = clamp(x·Wu + bu, ±limit);
- * y = ((u + 1) · g · sigmoid(alpha · g))·Wd + bd. Same graph contract as `buildSwigluGraph`.
- */
-export function buildClampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): Uint8Array {
-  return clampedSwigluGraph(weights, name).build();
 }
 
 /** The gpt_oss expert's weights sliced out of the layer's fused tensors. */
@@ -215,4 +196,34 @@ export function buildSharedExpertGraph(model: CheckpointHolder, layer: number): 
     },
     `layer${layer}_shared_expert`,
   );
+}
+
+/**
+ * Shared expert with its sigmoid gate (qwen2_moe): out = sigmoid(x·w_g) * SwiGLU(x), run in process
+ * (the runtime writes its weights as external data).
+ */
+export function gatedSharedExpertGraph(checkpoint: Checkpoint, layer: number): GraphBuilder {
+  const c = checkpoint.config;
+  const n = c.names;
+  const H = c.hiddenSize;
+  const I = c.sharedExpertIntermediateSize;
+  const g = new GraphBuilder(`layer${layer}_shared`);
+  const x = g.input('hidden_states', 'float', ['T', H]);
+  let y = g.swiglu(
+    x,
+    { gate: 'shared.gate', up: 'shared.up', down: 'shared.down' },
+    {
+      gate: checkpoint.float32(n.sharedExpert(layer, 'gate'), [I, H]),
+      up: checkpoint.float32(n.sharedExpert(layer, 'up'), [I, H]),
+      down: checkpoint.float32(n.sharedExpert(layer, 'down'), [H, I]),
+    },
+    H,
+    I,
+  );
+  if (c.sharedExpertGated) {
+    const gate = g.linear(x, 'shared_gate', checkpoint.float32(n.sharedExpertGate(layer), [1, H]), 1, H);
+    y = g.op('Mul', [g.op('Sigmoid', [gate]), y]);
+  }
+  g.output(y, 'shared_output', 'float', ['T', H]);
+  return g;
 }

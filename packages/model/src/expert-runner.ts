@@ -1,11 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type Logger, onnxSessionSettings } from '@switchyard/core';
+import { type Logger, onnxSessionSettings, parseWithSchema } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { inferenceError } from './errors.js';
 import { expertGraphInput, expertGraphOutput } from './expert-graph.js';
 import type { GraphBuilder } from './graph-builder.js';
+import { type ExpertRunnerOptions, expertRunnerOptionsSchema } from './options.js';
 
 export interface ExpertRunner {
   /** Runs the graph over `numTokens` rows of `hiddenStates` ([numTokens, H], row-major). */
@@ -69,9 +70,10 @@ export async function createSessionFromGraph(
 /** Loads an expert graph (`buildExpertGraph` bytes) into an onnxruntime session with `threads` threads. */
 export async function createExpertRunner(
   graphBytes: Uint8Array,
-  options: { threads?: number } = {},
+  options: ExpertRunnerOptions = {},
 ): Promise<ExpertRunner> {
-  const session = await createSession(graphBytes, options.threads ?? 1, 'expert graph');
+  const { threads } = parseWithSchema(expertRunnerOptionsSchema, options, 'createExpertRunner options');
+  const session = await createSession(graphBytes, threads, 'expert graph');
   const hiddenSize = Number(
     (session.inputMetadata?.[0] as { shape?: readonly (number | string)[] } | undefined)?.shape?.[1] ??
       Number.NaN,

@@ -126,6 +126,24 @@ export class GraphBuilder {
     return this.op('Mul', [x, this.op('Sigmoid', [x])]);
   }
 
+  /**
+   * SwiGLU FFN from torch Linear weights (gate/up [I, H], down [H, I]):
+   * `down(silu(gate(x)) * up(x))`, each projection named by `names`.
+   */
+  swiglu(
+    x: string,
+    names: { gate: string; up: string; down: string },
+    weights: { gate: Float32Array; up: Float32Array; down: Float32Array },
+    hiddenSize: number,
+    intermediateSize: number,
+  ): string {
+    const H = hiddenSize;
+    const I = intermediateSize;
+    const gate = this.linear(x, names.gate, weights.gate, I, H);
+    const up = this.linear(x, names.up, weights.up, I, H);
+    return this.linear(this.op('Mul', [this.silu(gate), up]), names.down, weights.down, H, I);
+  }
+
   reshape(x: string, shape: readonly number[]): string {
     return this.op('Reshape', [x, this.ints(shape)]);
   }

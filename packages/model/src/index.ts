@@ -1,43 +1,31 @@
 export { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
-export { type ModelConfig, parseModelConfig, runnableArchitectures, type TensorNames } from './config.js';
-export { ModelError } from './errors.js';
+export type { ModelConfig } from './config.js';
+export { ModelError, type ModelErrorCode, type ModelErrorOptions } from './errors.js';
 export {
   buildExpertGraph,
-  buildSharedExpertGraph,
   buildSwigluGraph,
   type CheckpointHolder,
-  expertGraphInput,
-  expertGraphOutput,
-  expertWeights,
   type SwigluWeights,
 } from './expert-graph.js';
 export { createExpertRunner, type ExpertRunner } from './expert-runner.js';
-export {
-  type ForwardInput,
-  type ForwardObserver,
-  type ForwardOptions,
-  type ForwardResult,
-  type GenerateResult,
-  loadModel,
-  type MoeLayerEvent,
-  type MoeModel,
-  type Sequence,
-} from './model.js';
+export type {
+  ForwardInput,
+  ForwardObserver,
+  ForwardOptions,
+  ForwardResult,
+  MoeLayerEvent,
+} from './forward.js';
+export type { GenerateResult } from './generate.js';
+export { loadModel, type MoeModel } from './model.js';
 export { createInProcessMoeStep, type ExpertExecutor } from './moe-step.js';
-export {
-  encodeOnnxModel,
-  type OnnxGraph,
-  type OnnxModel,
-  type OnnxNode,
-  type OnnxTensor,
-} from './onnx-proto-writer.js';
-export {
-  type GenerateOptions,
-  generateOptionsSchema,
-  type LoadModelOptions,
-  loadModelOptionsSchema,
+export type {
+  ExpertRunnerOptions,
+  GenerateOptions,
+  LoadModelOptions,
+  RecordTraceOptions,
 } from './options.js';
-export { type Routing, route, topKRows } from './routing.js';
-export { argmax, sampleToken } from './sampling.js';
-export { type RecordTraceOptions, recordTrace } from './trace.js';
-export { defaultVerifyTolerances, type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';
+export type { Routing } from './routing.js';
+export { sampleToken } from './sampling.js';
+export type { Sequence } from './sequence-state.js';
+export { recordTrace } from './trace.js';
+export { type VerifyReport, type VerifyTolerances, verifyModel } from './verify.js';

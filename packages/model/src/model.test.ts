@@ -171,7 +171,7 @@ describe('shakespeare-mixtral-8x2 runtime', () => {
           { sequence: sequences[0]!, tokens: prompt },
           { sequence: sequences[1]!, tokens: other },
         ],
-        { logits: 'all', ...(moeStep ? { moeStep } : {}) },
+        { logits: 'all', moeStep },
       );
       for (const s of sequences) model.releaseSequence(s);
       return result.logits;

@@ -1,7 +1,8 @@
 /**
  * A minimal protobuf writer for the ONNX messages Switchyard builds (ModelProto, GraphProto,
  * NodeProto, AttributeProto, TensorProto, ValueInfoProto). Field numbers follow onnx/onnx.proto3.
- * Writing our own keeps protobufjs (and its install script) out of the expert function's path.
+ * Writing our own keeps protobufjs (and its install script) out of the expert function's path;
+ * onnx-proto-writer.test.ts reads what it writes back with onnx-proto (a dev dependency only).
  */
 
 /** ONNX TensorProto.DataType values used here. */

@@ -1,15 +1,18 @@
-import type { Logger } from '@switchyard/core';
+import type { Logger, MoeStep } from '@switchyard/core';
 import { z } from 'zod';
 
+/** onnxruntime intra-op threads per session (the same default wherever a session is made). */
+const threads = z.number().int().positive().max(256).default(1);
+
 export const loadModelOptionsSchema = z.object({
-  /** onnxruntime intra-op threads per session. */
-  threads: z.number().int().positive().max(256).default(1),
+  threads,
   /** Name used in the summary (defaults to the directory name). */
   name: z.string().min(1).optional(),
   /** Build and load every expert graph up front instead of on first use. */
   eagerExperts: z.boolean().default(false),
 });
 
+/** What `loadModel` takes: the schema's fields, and a logger beside them. */
 export type LoadModelOptions = z.input<typeof loadModelOptionsSchema> & { logger?: Logger };
 export type ResolvedLoadModelOptions = z.output<typeof loadModelOptionsSchema>;
 
@@ -26,5 +29,31 @@ export const generateOptionsSchema = z.object({
   stopTokens: z.array(z.number().int().nonnegative()).default([]),
 });
 
-export type GenerateOptions = z.input<typeof generateOptionsSchema>;
+/** What `model.generate` takes: the schema's fields, and the MoE step and abort signal beside them. */
+export type GenerateOptions = z.input<typeof generateOptionsSchema> & {
+  /** Replaces the in-process MoE step (scatter-gather plugs in here). */
+  moeStep?: MoeStep;
+  signal?: AbortSignal;
+};
 export type ResolvedGenerateOptions = z.output<typeof generateOptionsSchema>;
+
+export const recordTraceOptionsSchema = z.object({
+  /** Tokens per independent chunk (position = index mod chunk). */
+  chunk: z.number().int().positive().default(256),
+  /** Chunks run together in one forward call. */
+  chunksPerBatch: z.number().int().positive().default(4),
+  /** Extra JSON fields of the trace's metadata (e.g. `part`, `byte_offset`). */
+  meta: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** What `recordTrace` takes: the schema's fields, and the MoE step, progress callback and signal beside them. */
+export type RecordTraceOptions = z.input<typeof recordTraceOptionsSchema> & {
+  moeStep?: MoeStep;
+  onProgress?: (doneTokens: number, totalTokens: number) => void;
+  signal?: AbortSignal;
+};
+export type ResolvedRecordTraceOptions = z.output<typeof recordTraceOptionsSchema>;
+
+export const expertRunnerOptionsSchema = z.object({ threads });
+export type ExpertRunnerOptions = z.input<typeof expertRunnerOptionsSchema>;
+export type ResolvedExpertRunnerOptions = z.output<typeof expertRunnerOptionsSchema>;

@@ -1,3 +1,4 @@
+import { topKRows } from '@switchyard/core';
 import type { ModelConfig } from './config.js';
 
 export interface Routing {
@@ -7,35 +8,6 @@ export interface Routing {
   topkWeights: Float32Array;
   /** [T*K] router probabilities of the chosen experts before renormalisation (trace `topk_probs`). */
   topkProbs: Float32Array;
-}
-
-/** Top-k of each row of a [T, E] score matrix (descending; ties to the lower index). */
-export function topKRows(
-  scores: Float32Array,
-  numTokens: number,
-  numExperts: number,
-  topK: number,
-): Int32Array {
-  const ids = new Int32Array(numTokens * topK);
-  const taken = new Uint8Array(numExperts);
-  for (let t = 0; t < numTokens; t++) {
-    taken.fill(0);
-    const base = t * numExperts;
-    for (let k = 0; k < topK; k++) {
-      let best = -1;
-      let bestValue = Number.NEGATIVE_INFINITY;
-      for (let e = 0; e < numExperts; e++) {
-        const value = scores[base + e]!;
-        if (!taken[e] && (best < 0 || value > bestValue)) {
-          best = e;
-          bestValue = value;
-        }
-      }
-      taken[best] = 1;
-      ids[t * topK + k] = best;
-    }
-  }
-  return ids;
 }
 
 /** Routing from softmax router probabilities [T, E] (mixtral, qwen2_moe, qwen3_moe, olmoe). */

@@ -1,22 +1,11 @@
-import type { MoeStep, RoutingTrace } from '@switchyard/core';
+import { parseWithSchema, type RoutingTrace } from '@switchyard/core';
 import { ModelError } from './errors.js';
 import type { MoeModel } from './model.js';
-
-export interface RecordTraceOptions {
-  /** Tokens per independent chunk (position = index mod chunk). */
-  chunk?: number;
-  /** Chunks run together in one forward call. */
-  chunksPerBatch?: number;
-  /** Extra JSON fields (e.g. `part`, `byte_offset`). */
-  meta?: Record<string, unknown>;
-  moeStep?: MoeStep;
-  onProgress?: (doneTokens: number, totalTokens: number) => void;
-  signal?: AbortSignal;
-}
+import { type RecordTraceOptions, recordTraceOptionsSchema } from './options.js';
 
 /**
  * Runs `tokens` through the model in independent chunks and records every MoE layer's routing
- * (DESIGN.md §3): top-k ids in router order, top-k softmax probabilities before renormalisation, and
+ * (architecture/formats.md): top-k ids in router order, top-k softmax probabilities before renormalisation, and
  * the attention-id feature. A trailing partial chunk is dropped so every token has a full chunk.
  */
 export async function recordTrace(
@@ -24,14 +13,12 @@ export async function recordTrace(
   tokens: ArrayLike<number>,
   options: RecordTraceOptions = {},
 ): Promise<RoutingTrace> {
-  const chunk = options.chunk ?? 256;
-  const chunksPerBatch = options.chunksPerBatch ?? 4;
-  if (!Number.isInteger(chunk) || chunk <= 0)
-    throw new ModelError({
-      code: 'INVALID_INPUT',
-      message: `chunk ${chunk} is not a positive integer`,
-      location: 'chunk',
-    });
+  const { moeStep, onProgress, signal, ...rest } = options;
+  const { chunk, chunksPerBatch, meta } = parseWithSchema(
+    recordTraceOptionsSchema,
+    rest,
+    'recordTrace options',
+  );
   const numChunks = Math.floor(tokens.length / chunk);
   if (numChunks === 0)
     throw new ModelError({
@@ -58,8 +45,8 @@ export async function recordTrace(
           tokens: Array.from({ length: chunk }, (_, j) => tokens[offset + i * chunk + j]!),
         })),
         {
-          ...(options.moeStep ? { moeStep: options.moeStep } : {}),
-          ...(options.signal ? { signal: options.signal } : {}),
+          moeStep,
+          signal,
           observer: {
             moeLayer(event) {
               const l = layerIndex.get(event.layer)!;
@@ -73,12 +60,12 @@ export async function recordTrace(
     } finally {
       for (const sequence of sequences) model.releaseSequence(sequence);
     }
-    options.onProgress?.(offset + count * chunk, T);
+    onProgress?.(offset + count * chunk, T);
   }
   return {
     meta: {
       model: model.summary.name,
-      ...options.meta,
+      ...meta,
       tokens: T,
       chunk,
       moe_layers: config.moeLayers,

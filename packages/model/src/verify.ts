@@ -51,7 +51,7 @@ function maxAbsDiff(a: Float32Array, b: Float32Array, what: string): number {
 }
 
 /**
- * Compares the model against a transformers reference file (DESIGN.md §3): logits, every hidden
+ * Compares the model against a transformers reference file (architecture/formats.md): logits, every hidden
  * state and MoE block input/output present, router logits, top-k routing ids and the greedy continuation.
  */
 export async function verifyModel(

@@ -4,11 +4,11 @@ import { fileURLToPath } from 'node:url';
 import {
   forecastFromPopularity,
   nominalComputeProfile,
-  type PlanDeploymentInput,
-  PlanningProblem,
+  type PlanDeploymentOptions,
   paperShape,
   popularityFromCounts,
 } from '../src/index.js';
+import { PlanningProblem } from '../src/planning-problem.js';
 
 export const repositoryRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
@@ -34,7 +34,7 @@ export function planningInstance(options: {
   sloFactor: number;
   seed: number;
   topK?: number;
-}): { input: PlanDeploymentInput; problem: PlanningProblem; description: string } {
+}): { input: PlanDeploymentOptions; problem: PlanningProblem; description: string } {
   const shape = paperShape(options.topK === 2 ? 'bert-moe-12x4-top2' : 'bert-moe-12x4');
   const model = {
     ...shape,
@@ -51,7 +51,7 @@ export function planningInstance(options: {
     tokensPerBatch: options.tokensPerBatch,
     topK: model.topK,
   });
-  const base: PlanDeploymentInput = {
+  const base: PlanDeploymentOptions = {
     model,
     forecast,
     costProfile: { compute: nominalComputeProfile(model) },
@@ -60,7 +60,7 @@ export function planningInstance(options: {
     createdAt: '2026-11-28T00:00:00.000Z',
   };
   const fastest = new PlanningProblem(base).bestAchievableLatencyMs();
-  const input: PlanDeploymentInput = {
+  const input: PlanDeploymentOptions = {
     ...base,
     workload: { tokensPerBatch: options.tokensPerBatch, sloMs: Math.round(fastest * options.sloFactor) },
   };

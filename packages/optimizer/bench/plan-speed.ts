@@ -11,12 +11,12 @@ import { join } from 'node:path';
 import {
   forecastFromPopularity,
   nominalComputeProfile,
-  PlanningProblem,
   paperShape,
   planDeployment,
   plannerStrategies,
   popularityFromCounts,
 } from '../src/index.js';
+import { PlanningProblem } from '../src/planning-problem.js';
 import { repositoryRoot, switchBaseCounts } from './instances.js';
 
 const tokensPerBatch = 10240;

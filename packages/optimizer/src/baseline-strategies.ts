@@ -1,11 +1,11 @@
 import type {
   Configuration,
-  DeploymentSolver,
   FunctionChoice,
   LayerChoice,
   LayerPoint,
   PlannerKnobs,
-} from './deployment-solver.js';
+} from './configuration.js';
+import type { DeploymentSolver } from './deployment-solver.js';
 
 /**
  * The paper's ODS (§IV-B) without a commercial solver: for each of the three transport methods

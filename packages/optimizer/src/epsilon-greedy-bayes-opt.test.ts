@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { EpsilonGreedyBayesOpt, type TrialResult } from './epsilon-greedy-bayes-opt.js';
+import { EpsilonGreedyBayesOpt } from './epsilon-greedy-bayes-opt.js';
 import type { Dimension, Point } from './search-space.js';
+import type { TrialResult } from './trial.js';
 
 const memorySizes = [128, 256, 512, 768, 1024, 1536, 2048, 3008];
 const dimensions: Dimension[] = [

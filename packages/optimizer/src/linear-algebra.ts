@@ -1,3 +1,5 @@
+import { OptimizerError } from './errors.js';
+
 /**
  * Small dense linear algebra on row-major Float64Arrays, enough for a Gaussian process with a few
  * hundred observations. No allocation inside the inner loops.
@@ -20,7 +22,11 @@ export function cholesky(
     if (tryCholesky(matrix, n, jitter, factor)) return { factor, jitter };
     jitter = jitter === 0 ? 1e-10 : jitter * 10;
     if (jitter > maxJitter)
-      throw new RangeError(`matrix is not positive definite even with jitter ${maxJitter}`);
+      throw new OptimizerError({
+        code: 'INTERNAL',
+        message: `matrix is not positive definite even with jitter ${maxJitter}`,
+        location: 'cholesky',
+      });
   }
 }
 

@@ -3,9 +3,10 @@ import type { ComputeProfile } from '@switchyard/cost-model';
 /**
  * A compute profile estimated from FLOPs, for planning before anything was measured: an expert
  * FFN costs about 2·(matrices)·H·F FLOPs per token; fp32 throughput is taken as 74 GFLOP/s on one
- * thread and 141 on two (midpoints of the plain-MatMul figures in DESIGN.md §7, this machine), with a
- * 0.05 ms fixed part per call at both; other CPU shares follow cost-model's per-knot Amdahl. Replace it with a measured profile
- * (`fitComputeProfile`) for real plans.
+ * thread and 141 on two (midpoints of one plain MatMul's throughput under onnxruntime on the 2-core
+ * EPYC development machine: architecture/optimizer.md, "Nominal compute profile"), with a 0.05 ms
+ * fixed part per call at both; other CPU shares follow cost-model's per-knot Amdahl. Replace it with
+ * a measured profile (`fitComputeProfile`) for real plans.
  */
 export function nominalComputeProfile(shape: {
   name: string;
@@ -30,11 +31,11 @@ export function nominalComputeProfile(shape: {
     version: 2,
     createdAt: '2026-11-28T00:00:00.000Z',
     subject: {
-      model: `${shape.name} (nominal: FLOPs at DESIGN.md §7 MatMul throughput, not measured)`,
+      model: `${shape.name} (nominal: FLOPs at a plain MatMul's throughput, architecture/optimizer.md; not measured)`,
       hiddenSize: shape.hiddenSize,
       intermediateSize: shape.expertIntermediateSize,
     },
-    machine: { description: 'nominal 2-core EPYC figures from DESIGN.md §7', logicalCpus: 2 },
+    machine: { description: 'nominal 2-core EPYC figures (architecture/optimizer.md)', logicalCpus: 2 },
     curves: [
       { threads: 1, knots: line(perTokenMs) },
       { threads: 2, knots: line(twoThreadPerTokenMs) },

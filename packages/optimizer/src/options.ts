@@ -1,5 +1,16 @@
-import type { Logger, RandomSource } from '@switchyard/core';
+import {
+  type DeploymentPlan,
+  lambdaLimits,
+  modelSummarySchema,
+  planModelSchema,
+  type RandomSource,
+  transportMethods,
+  wireDtypes,
+} from '@switchyard/core';
+import { costProfileSchema, type PriceTable } from '@switchyard/cost-model';
+import { paperMemoryOptionsMB } from '@switchyard/cost-model/internal';
 import { z } from 'zod';
+import { loadForecastSchema } from './load-forecast.js';
 import type { Point } from './search-space.js';
 
 /**
@@ -44,13 +55,8 @@ export const optimizerOptionsSchema = z.object({
   kappa: z.number().nonnegative().default(2),
   /** Random points evaluated before the surrogate is used. */
   initialEvaluations: z.number().int().min(1).default(6),
-  epsilon: epsilonScheduleSchema.default({
-    initial: 0.3,
-    rho: 0.4,
-    rhoMemory: 0.2,
-    rhoPayload: 0.1,
-    rhoFeasible: 0.05,
-  }),
+  // `prefault`: an omitted object is parsed as `{}`, so its defaults are the schedule's own.
+  epsilon: epsilonScheduleSchema.prefault({}),
   /** Stop when the best value improved by less than ζ (relative) over the last λ evaluations. */
   stopping: z
     .object({
@@ -73,10 +79,11 @@ export const optimizerOptionsSchema = z.object({
   refitEvery: z.number().int().positive().default(5),
   /** Known feasibility test applied to candidates before evaluation (e.g. static limits). */
   isAdmissible: z.custom<(point: Point) => boolean>((value) => typeof value === 'function').optional(),
-  logger: z.custom<Logger>().optional(),
 });
 
+/** What callers pass to `EpsilonGreedyBayesOpt` (defaults may be left out; the logger goes beside it). */
 export type OptimizerOptions = z.input<typeof optimizerOptionsSchema>;
+/** The optimiser's options with every default applied. */
 export type ResolvedOptimizerOptions = z.output<typeof optimizerOptionsSchema>;
 
 /** Planner strategies: ours (`bo`), random search over the same knobs, and the baselines. */
@@ -91,3 +98,70 @@ export const knobGridSchema = z.object({
   sloHeadroom: z.array(z.number().min(0).lt(1)).min(1).default([0, 0.05, 0.1, 0.2, 0.3]),
 });
 export type KnobGrid = z.output<typeof knobGridSchema>;
+
+/** What a measured evaluation reports for one deployed plan (e.g. a real run through lambda-executor). */
+export interface MeasuredEvaluation {
+  costUsdPerBatch: number;
+  latencyMs: number;
+  sloMet?: boolean;
+}
+
+/** What the planner needs to know of a model: the plan's model block and the layers that hold MoE blocks. */
+export const plannerModelSchema = planModelSchema.extend({
+  /** Decoder layer indices that hold MoE blocks. */
+  moeLayers: z.array(z.number().int().nonnegative()).min(1),
+});
+export type PlannerModel = z.output<typeof plannerModelSchema>;
+
+export const planDeploymentOptionsSchema = z.object({
+  /** A `ModelSummary`, a planner model, or a paper shape name such as `bert-moe-12x4`. */
+  model: z.union([z.string(), modelSummarySchema, plannerModelSchema]),
+  /** Predicted load per MoE layer × expert for one batch (mean and interval). */
+  forecast: loadForecastSchema,
+  costProfile: costProfileSchema,
+  prices: z.custom<PriceTable>().optional(),
+  region: z.string().default('us-east-1'),
+  arch: z.enum(['x86_64', 'arm64']).default('x86_64'),
+  workload: z.object({
+    tokensPerBatch: z.number().int().positive(),
+    sloMs: z.number().positive(),
+    arrivalRatePerS: z.number().nonnegative().optional(),
+    wireDtype: z.enum(wireDtypes).default('f32'),
+  }),
+  strategy: z.enum(plannerStrategies).default('bo'),
+  seed: z.number().int().default(0),
+  /** Evaluation budget of the knob search. */
+  maxEvaluations: z.number().int().positive().default(40),
+  /** Knob settings evaluated concurrently (useful with a measured `evaluate`). */
+  batchSize: z.number().int().positive().default(1),
+  knobs: knobGridSchema.prefault({}),
+  memoryOptionsMB: z
+    .array(z.number().int().min(lambdaLimits.minMemoryMB).max(lambdaLimits.maxMemoryMB))
+    .min(1)
+    .default([...paperMemoryOptionsMB]),
+  /** G: the most replicas one function gets (paper: 8). */
+  maxReplicas: z.number().int().min(1).max(64).default(8),
+  methods: z
+    .array(z.enum(transportMethods))
+    .min(1)
+    .default([...transportMethods]),
+  /** Simulated evaluation: batches sampled from the forecast, and the share that must meet the SLO. */
+  sampledBatches: z.number().int().positive().default(16),
+  sloAttainment: z.number().min(0).max(1).default(0.9),
+  /** Measured evaluation: deploy/run the plan and report its cost and latency. */
+  evaluate: z
+    .custom<(plan: DeploymentPlan) => Promise<MeasuredEvaluation>>((v) => typeof v === 'function')
+    .optional(),
+  onProgress: z
+    .custom<
+      (progress: { evaluations: number; maxEvaluations: number; bestCostUsd: number | undefined }) => void
+    >((v) => typeof v === 'function')
+    .optional(),
+  signal: z.custom<AbortSignal>().optional(),
+  /** Timestamp written into the plan (default: now). */
+  createdAt: z.string().optional(),
+});
+/** What callers pass to `planDeployment` (defaults may be left out; the logger goes beside it). */
+export type PlanDeploymentOptions = z.input<typeof planDeploymentOptionsSchema>;
+/** The planner's options with every default applied. */
+export type ResolvedPlanDeploymentOptions = z.output<typeof planDeploymentOptionsSchema>;

@@ -1,14 +1,9 @@
 import { fitComputeProfile } from '@switchyard/cost-model';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  erlangC,
-  paperBenchmarkMarkdown,
-  paperTargets,
-  responseQuantileMs,
-  runPaperBenchmarkModel,
-  slotsForSlo,
-} from './paper-benchmark.js';
+import { paperTargets, runPaperBenchmarkModel } from './paper-benchmark.js';
+import { paperBenchmarkMarkdown } from './paper-benchmark-table.js';
+import { erlangC, responseQuantileMs, slotsForSlo } from './queueing.js';
 
 /** A tiny hand-made profile: 2 ms + 0.05 ms/token at 1 thread, 1.5 + 0.03 at 2. */
 const compute = fitComputeProfile(

@@ -1,34 +1,10 @@
-import type { ModelSummary } from '@switchyard/core';
-import { createRandom } from '@switchyard/core';
+import { createRandom, type ModelSummary, shuffleInPlace, toPlanModel } from '@switchyard/core';
 import { OptimizerError } from './errors.js';
+import type { PlannerModel } from './options.js';
 
-/** What the planner needs to know of a model. */
-export interface PlannerModel {
-  name: string;
-  fingerprint: string;
-  architecture: string;
-  hiddenSize: number;
-  expertIntermediateSize: number;
-  numExperts: number;
-  topK: number;
-  /** float32 bytes of one routed expert's weights. */
-  bytesPerExpert: number;
-  /** Decoder layer indices that hold MoE blocks. */
-  moeLayers: number[];
-}
-
+/** The planner's view of a model summary: the plan's model block and the MoE layers. */
 export function plannerModelFromSummary(summary: ModelSummary): PlannerModel {
-  return {
-    name: summary.name,
-    fingerprint: summary.fingerprint,
-    architecture: summary.architecture,
-    hiddenSize: summary.hiddenSize,
-    expertIntermediateSize: summary.expertIntermediateSize,
-    numExperts: summary.numExperts,
-    topK: summary.topK,
-    bytesPerExpert: summary.bytesPerExpert,
-    moeLayers: [...summary.moeLayers],
-  };
+  return { ...toPlanModel(summary), moeLayers: [...summary.moeLayers] };
 }
 
 /** The paper's evaluation models (Liu, Wang, Wu, INFOCOM 2025 §V): hidden 768, FFN 3072. */
@@ -94,11 +70,10 @@ export function popularityFromCounts(
         message: `source layer has ${source.length} experts, fewer than the model's ${options.numExperts}`,
       });
     }
-    const indices = source.map((_, i) => i);
-    for (let i = indices.length - 1; i > 0; i--) {
-      const j = Math.floor(random() * (i + 1));
-      [indices[i], indices[j]] = [indices[j]!, indices[i]!];
-    }
+    const indices = shuffleInPlace(
+      source.map((_, i) => i),
+      random,
+    );
     return indices.slice(0, options.numExperts).map((i) => source[i]!);
   });
 }

@@ -4,8 +4,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { forecastFromPopularity } from './load-forecast.js';
 import { nominalComputeProfile } from './nominal-profile.js';
+import type { PlanDeploymentOptions } from './options.js';
 import { paperShape } from './paper-shapes.js';
-import { type PlanDeploymentInput, PlanningProblem, planDeployment } from './plan-deployment.js';
+import { planDeployment } from './plan-deployment.js';
+import { PlanningProblem } from './planning-problem.js';
 
 function instance(options: {
   layers: number;
@@ -16,7 +18,7 @@ function instance(options: {
   skew?: number[];
   memoryOptionsMB?: number[];
   maxReplicas?: number;
-}): PlanDeploymentInput {
+}): PlanDeploymentOptions {
   const shape = paperShape(options.topK === 2 ? 'bert-moe-12x4-top2' : 'bert-moe-12x4');
   const model = {
     ...shape,
@@ -36,8 +38,8 @@ function instance(options: {
     costProfile: { compute: nominalComputeProfile(model) },
     workload: { tokensPerBatch: options.tokensPerBatch, sloMs: options.sloMs ?? 60_000 },
     createdAt: '2026-11-28T00:00:00.000Z',
-    ...(options.memoryOptionsMB ? { memoryOptionsMB: options.memoryOptionsMB } : {}),
-    ...(options.maxReplicas ? { maxReplicas: options.maxReplicas } : {}),
+    memoryOptionsMB: options.memoryOptionsMB,
+    maxReplicas: options.maxReplicas,
   };
 }
 

@@ -1,4 +1,4 @@
-import { type RandomSource, randomInteger } from '@switchyard/core';
+import { type RandomSource, randomInteger, randomNormal } from '@switchyard/core';
 import { OptimizerError } from './errors.js';
 
 /** An integer in [min, max]. */
@@ -223,6 +223,45 @@ export class SearchSpace {
   /** A stable key for de-duplicating discrete points. */
   key(vector: readonly number[]): string {
     return vector.join(',');
+  }
+
+  /**
+   * Points one step away in one dimension: ±1 for integers and ordered choices, every other
+   * category, and two jitters (5 % of the range, normal) for reals.
+   */
+  neighbours(vector: readonly number[], random: RandomSource): number[][] {
+    const result: number[][] = [];
+    this.dimensions.forEach((dimension, d) => {
+      const push = (value: number): void => {
+        const next = [...vector];
+        next[d] = value;
+        result.push(next);
+      };
+      switch (dimension.kind) {
+        case 'integer':
+          if (vector[d]! > dimension.min) push(vector[d]! - 1);
+          if (vector[d]! < dimension.max) push(vector[d]! + 1);
+          break;
+        case 'ordinal':
+          if (vector[d]! > 0) push(vector[d]! - 1);
+          if (vector[d]! < dimension.values.length - 1) push(vector[d]! + 1);
+          break;
+        case 'categorical':
+          for (let i = 0; i < dimension.values.length; i++) if (i !== vector[d]) push(i);
+          break;
+        case 'real':
+          for (let k = 0; k < 2; k++) {
+            const width = dimension.log
+              ? Math.log(dimension.max / dimension.min)
+              : dimension.max - dimension.min;
+            const step = 0.05 * width * randomNormal(random);
+            const raw = dimension.log ? vector[d]! * Math.exp(step) : vector[d]! + step;
+            push(Math.min(dimension.max, Math.max(dimension.min, raw)));
+          }
+          break;
+      }
+    });
+    return result;
   }
 }
 

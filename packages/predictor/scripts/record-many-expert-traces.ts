@@ -8,9 +8,14 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { serializeRoutingTrace, serializeSafetensors, type TensorInput } from '@switchyard/core';
+import {
+  createRandom,
+  randomNormal,
+  serializeRoutingTrace,
+  serializeSafetensors,
+  type TensorInput,
+} from '@switchyard/core';
 import { loadModel, recordTrace } from '@switchyard/model';
-import { seededRandom } from '../test/synthetic.js';
 
 const root = resolve(import.meta.dirname, '../../..');
 const out = join(root, 'fixtures/traces/olmoe-64x8-random');
@@ -38,14 +43,10 @@ const config = {
   vocab_size: 256,
 };
 
-const random = seededRandom(20261128);
-function normal(): number {
-  const u = Math.max(random(), 1e-12);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
-}
+const random = createRandom(20261128);
 function tensor(shape: number[], scale: number, offset = 0): TensorInput {
   const data = new Float32Array(shape.reduce((a, b) => a * b, 1));
-  for (let i = 0; i < data.length; i++) data[i] = offset + scale * normal();
+  for (let i = 0; i < data.length; i++) data[i] = offset + scale * randomNormal(random);
   return { dtype: 'F32', shape, data };
 }
 

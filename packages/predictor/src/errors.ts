@@ -1,16 +1,40 @@
-import { SwitchyardError, type SwitchyardErrorCode } from '@switchyard/core';
+import { SwitchyardError, type SwitchyardErrorCode, type SwitchyardErrorOptions } from '@switchyard/core';
 
-/** Raises a SwitchyardError for a predictor problem, naming where it is and what to do. */
+/** The codes @switchyard/predictor raises. */
+export type PredictorErrorCode = Extract<
+  SwitchyardErrorCode,
+  'INVALID_INPUT' | 'PREDICTOR_INVALID' | 'NOT_FOUND'
+>;
+
+export type PredictorErrorOptions = SwitchyardErrorOptions & {
+  code: PredictorErrorCode;
+};
+
+/**
+ * Raised by @switchyard/predictor: a malformed batch, trace or argument (INVALID_INPUT), an
+ * inconsistent predictor file (PREDICTOR_INVALID) or one that cannot be read (NOT_FOUND).
+ * `location` names the field, file or array.
+ */
+export class PredictorError extends SwitchyardError {
+  static override readonly brand: string = 'switchyard.predictor.PredictorError';
+  declare readonly code: PredictorErrorCode;
+
+  constructor(options: PredictorErrorOptions) {
+    super(options);
+  }
+}
+
+/** A PREDICTOR_INVALID error (or `code`) naming where the problem is. */
 export function predictorError(
   message: string,
   location: string,
-  code: SwitchyardErrorCode = 'PREDICTOR_INVALID',
+  code: PredictorErrorCode = 'PREDICTOR_INVALID',
   cause?: unknown,
-): SwitchyardError {
-  return new SwitchyardError({ code, message, location, ...(cause === undefined ? {} : { cause }) });
+): PredictorError {
+  return new PredictorError({ code, message, location, cause });
 }
 
 /** An INVALID_INPUT error for a malformed batch or argument. */
-export function inputError(message: string, location: string): SwitchyardError {
-  return predictorError(message, location, 'INVALID_INPUT');
+export function inputError(message: string, location: string): PredictorError {
+  return new PredictorError({ code: 'INVALID_INPUT', message, location });
 }

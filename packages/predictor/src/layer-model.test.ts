@@ -1,9 +1,10 @@
+import { createRandom } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { seededRandom } from '../test/synthetic.js';
+import { calibrateDispersion, neededDispersion } from './dispersion.js';
 import { KeyTable } from './key-table.js';
-import { LayerModel, maximiseByNewton } from './layer-model.js';
-import { calibrateDispersion, neededDispersion } from './predictor.js';
+import { LayerModel } from './layer-model.js';
+import { maximiseByNewton } from './maximise-by-newton.js';
 
 describe('KeyTable', () => {
   it('finds every inserted key across growth and misses absent ones', () => {
@@ -75,7 +76,7 @@ describe('LayerModel', () => {
   it('empirical Bayes picks a large α when contexts carry no information and a small one when they decide the expert', () => {
     const informative: [number, number[]][] = [];
     const noise: [number, number[]][] = [];
-    const random = seededRandom(5);
+    const random = createRandom(5);
     for (let i = 0; i < 400; i++) {
       const token = i % 8;
       informative.push([token, [token % 4, 4 + (token % 4)]]);

@@ -1,111 +1,5 @@
-import { KeyTable } from './key-table.js';
-
-/** Counts of one back-off level: one row per context seen, E expert counts per row. */
-export class CountLevel {
-  readonly table: KeyTable;
-  parents: Int32Array;
-  counts: Float64Array;
-  totals: Float64Array;
-  rows = 0;
-
-  constructor(
-    readonly numExperts: number,
-    expectedRows = 16,
-  ) {
-    const capacity = Math.max(4, expectedRows);
-    this.table = new KeyTable(capacity);
-    this.parents = new Int32Array(capacity);
-    this.counts = new Float64Array(capacity * numExperts);
-    this.totals = new Float64Array(capacity);
-  }
-
-  /** Row of `key`, creating it under `parent` if absent. */
-  rowFor(key: number, parent: number): number {
-    const found = this.table.find(key);
-    if (found !== -1) return found;
-    if (this.rows === this.parents.length) this.grow();
-    const row = this.rows++;
-    this.parents[row] = parent;
-    this.table.insert(key, row);
-    return row;
-  }
-
-  /**
-   * Row of `key` under `parent`, creating it if absent, with a single probe sequence. Grows only the
-   * parents: call `fitCapacity()` before counting.
-   */
-  rowOf(key: number, parent: number): number {
-    const row = this.table.findOrInsert(key, this.rows);
-    if (row !== this.rows) return row;
-    if (this.rows === this.parents.length) {
-      const parents = new Int32Array(this.parents.length * 2);
-      parents.set(this.parents);
-      this.parents = parents;
-    }
-    this.parents[row] = parent;
-    this.rows++;
-    return row;
-  }
-
-  /** Sizes parents, counts and totals to the rows (+ 1/8 headroom for online growth); counts kept. */
-  fitCapacity(): void {
-    const capacity = Math.max(4, this.rows + (this.rows >> 3));
-    const E = this.numExperts;
-    const parents = new Int32Array(capacity);
-    parents.set(this.parents.subarray(0, this.rows));
-    const counts = new Float64Array(capacity * E);
-    counts.set(this.counts.subarray(0, Math.min(this.counts.length, this.rows * E)));
-    const totals = new Float64Array(capacity);
-    totals.set(this.totals.subarray(0, Math.min(this.totals.length, this.rows)));
-    this.parents = parents;
-    this.counts = counts;
-    this.totals = totals;
-  }
-
-  /** Own copies of the table and parents, zero counts (the same contexts for another layer). */
-  cloneStructure(): CountLevel {
-    const copy = Object.create(CountLevel.prototype) as CountLevel;
-    const capacity = Math.max(4, this.rows + (this.rows >> 3));
-    const parents = new Int32Array(capacity);
-    parents.set(this.parents.subarray(0, this.rows));
-    Object.assign(copy, {
-      numExperts: this.numExperts,
-      table: this.table.clone(),
-      parents,
-      counts: new Float64Array(capacity * this.numExperts),
-      totals: new Float64Array(capacity),
-      rows: this.rows,
-    });
-    return copy;
-  }
-
-  /** Same table and parents (shared, read-only by the copy), own counts. */
-  cloneCounts(): CountLevel {
-    const copy = Object.create(CountLevel.prototype) as CountLevel;
-    Object.assign(copy, {
-      numExperts: this.numExperts,
-      table: this.table,
-      parents: this.parents,
-      counts: this.counts.slice(0, this.rows * this.numExperts),
-      totals: this.totals.slice(0, this.rows),
-      rows: this.rows,
-    });
-    return copy;
-  }
-
-  private grow(): void {
-    const capacity = this.parents.length * 2;
-    const parents = new Int32Array(capacity);
-    parents.set(this.parents);
-    const counts = new Float64Array(capacity * this.numExperts);
-    counts.set(this.counts);
-    const totals = new Float64Array(capacity);
-    totals.set(this.totals);
-    this.parents = parents;
-    this.counts = counts;
-    this.totals = totals;
-  }
-}
+import { CountLevel } from './count-level.js';
+import { maximiseByNewton } from './maximise-by-newton.js';
 
 /**
  * Hierarchical Dirichlet-multinomial over one MoE layer's experts. Level 0 is the layer's global
@@ -164,28 +58,6 @@ export class LayerModel {
     }
   }
 
-  /** Removes one token's selections (its rows must exist), the inverse of addToken. */
-  subtractToken(
-    keys: Float64Array,
-    numTokens: number,
-    token: number,
-    ids: ArrayLike<number>,
-    offset: number,
-    weight: number,
-  ): void {
-    const E = this.numExperts;
-    const K = this.topK;
-    for (let level = 0; level < this.numLevels; level++) {
-      const key = keys[level * numTokens + token]!;
-      if (Number.isNaN(key)) break;
-      const counts = this.levels[level]!;
-      const row = counts.table.find(key);
-      const base = row * E;
-      for (let j = 0; j < K; j++) counts.counts[base + ids[offset + j]!]! -= weight;
-      counts.totals[row]! -= weight * K;
-    }
-  }
-
   /** Deepest level with a row for this token's contexts (−1 if none); its row is written to `rowOut[0]`. */
   deepestRow(keys: Float64Array, numTokens: number, token: number, rowOut: Int32Array): number {
     let found = -1;
@@ -237,19 +109,6 @@ export class LayerModel {
       p = (counts.counts[r * E + expert]! + alpha * p) / (counts.totals[r]! + alpha);
     }
     return p;
-  }
-
-  /**
-   * A model sharing this one's key tables and parents with its own copy of the counts (for
-   * cross-fitting by subtracting a fold, and for what-if updates).
-   */
-  cloneCounts(): LayerModel {
-    const copy = new LayerModel(this.numExperts, this.topK, this.numLevels, this.base, []);
-    (copy as { levels: CountLevel[] }).levels = this.levels.map((level) => level.cloneCounts());
-    copy.concentrations.set(this.concentrations);
-    copy.scale = this.scale;
-    copy.auxiliaryConcentration = this.auxiliaryConcentration;
-    return copy;
   }
 
   /** Probabilities for one token given its level keys. */
@@ -366,39 +225,4 @@ export class LayerModel {
     }
     this.scale = 1;
   }
-}
-
-/**
- * Maximum over α ∈ [min, max] of a smooth function given its first and second derivatives in α
- * (`derivatives(α, out)` writes f′, f″): safeguarded Newton on u = log α, keeping a bracket where
- * the derivative changes sign and bisecting whenever a step leaves it or curvature is not negative.
- */
-export function maximiseByNewton(
-  derivatives: (alpha: number, out: Float64Array) => void,
-  min: number,
-  max: number,
-  tolerance = 1e-7,
-): number {
-  const out = new Float64Array(2);
-  // g(u) = f(e^u): g′ = α f′, g″ = α f′ + α² f″.
-  const slope = (u: number): { first: number; second: number } => {
-    const alpha = Math.exp(u);
-    derivatives(alpha, out);
-    return { first: alpha * out[0]!, second: alpha * out[0]! + alpha * alpha * out[1]! };
-  };
-  let lo = Math.log(min);
-  let hi = Math.log(max);
-  if (slope(lo).first <= 0) return min;
-  if (slope(hi).first >= 0) return max;
-  let u = (lo + hi) / 2;
-  for (let i = 0; i < 100; i++) {
-    const { first, second } = slope(u);
-    if (first > 0) lo = u;
-    else hi = u;
-    let next = second < 0 ? u - first / second : Number.NaN;
-    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
-    if (Math.abs(next - u) < tolerance || hi - lo < tolerance) return Math.exp(next);
-    u = next;
-  }
-  return Math.exp(u);
 }

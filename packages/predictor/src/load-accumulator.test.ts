@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { syntheticTrace } from '../test/synthetic.js';
-import { fitPredictor, type Predictor } from './predictor.js';
+import { fitPredictor } from './fit.js';
+import type { Predictor } from './predictor.js';
 
 /**
  * The hierarchical model's load mean and variance by brute force over token pairs:

@@ -1,9 +1,9 @@
-import { parseWithSchema, type RoutingTrace } from '@switchyard/core';
+import { parseWithSchema, type RoutingTrace, topKIndices } from '@switchyard/core';
 import { inputError } from './errors.js';
 import { type EvaluateOptions, evaluateOptionsSchema } from './options.js';
 import type { Predictor } from './predictor.js';
 
-/** Scores of a predictor on a held-out trace (DESIGN.md §3). */
+/** Scores of a predictor on a held-out trace (metrics of architecture/formats.md). */
 export interface EvaluationResult {
   /** Mean over tokens and layers of |predicted top-k ∩ actual top-k| / k. */
   hitAtK: number;
@@ -32,24 +32,8 @@ export interface EvaluationResult {
 /** A source of per-token expert probabilities for `scoreProbabilities`: fills `out` (length E). */
 export type ProbabilitySource = (layer: number, token: number, out: Float64Array) => void;
 
-/** Indices of the k largest entries (ties to the lower index), written to `out`. */
-export function topKIndices(values: Float64Array, k: number, out: Int32Array): void {
-  const E = values.length;
-  for (let j = 0; j < k; j++) out[j] = -1;
-  for (let e = 0; e < E; e++) {
-    const v = values[e]!;
-    let j = k - 1;
-    if (out[j] !== -1 && values[out[j]!]! >= v) continue;
-    while (j > 0 && (out[j - 1] === -1 || values[out[j - 1]!]! < v)) {
-      out[j] = out[j - 1]!;
-      j--;
-    }
-    out[j] = e;
-  }
-}
-
 /**
- * hit@k and load_err exactly as DESIGN.md §3 defines them, for any probability source; predicted
+ * hit@k and load_err exactly as architecture/formats.md defines them, for any probability source; predicted
  * counts are expected counts K·Σ_t p_t(e). Batches are consecutive and full (a partial tail is not scored).
  */
 export function scoreProbabilities(
@@ -128,8 +112,8 @@ export function evaluatePredictor(
   const batch = {
     tokens: trace.tokens,
     positions: Int32Array.from({ length: T }, (_, t) => t % trace.meta.chunk),
-    ...(resolved.usePreviousLayer ? { topkIds: trace.topkIds } : {}),
-    ...(trace.attentionIds ? { attentionIds: trace.attentionIds } : {}),
+    topkIds: resolved.usePreviousLayer ? trace.topkIds : undefined,
+    attentionIds: trace.attentionIds,
   };
   const probabilities: Float64Array[] = [];
   for (let layer = 0; layer < L; layer++) probabilities.push(predictor.tokenProbabilities(batch, layer));

@@ -2,7 +2,8 @@ import { SwitchyardError } from '@switchyard/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { sliceTrace, syntheticTrace } from '../test/synthetic.js';
-import { fitPredictor, predictorFromExpertLoad } from './predictor.js';
+import { predictorFromExpertLoad } from './expert-load-predictor.js';
+import { fitPredictor } from './fit.js';
 import { deserializePredictor, serializePredictor } from './serialization.js';
 
 const base = { numExperts: 8, topK: 2, numLayers: 3, vocabulary: 24, chunk: 64 };

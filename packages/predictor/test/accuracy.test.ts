@@ -1,7 +1,8 @@
 import { resolve } from 'node:path';
 import { expertLoad, type RoutingTrace, readRoutingTrace } from '@switchyard/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { evaluatePredictor, fitPredictor, scoreProbabilities } from '../src/index.js';
+import { evaluatePredictor, fitPredictor } from '../src/index.js';
+import { scoreProbabilities } from '../src/metrics.js';
 
 const traces = resolve(import.meta.dirname, '../../../fixtures/traces/shakespeare-mixtral-8x2');
 let calibration: RoutingTrace;
@@ -12,7 +13,7 @@ beforeAll(async () => {
   heldout = await readRoutingTrace(`${traces}/heldout.safetensors`);
 });
 
-describe('metrics reproduce the DESIGN.md §5 baselines on the shakespeare traces', () => {
+describe('metrics reproduce the baselines of architecture/predictor.md on the shakespeare traces', () => {
   it('uniform: hit@k 0.249, load_err 0.603', () => {
     const E = heldout.meta.num_experts;
     const score = scoreProbabilities(heldout, (_layer, _t, out) => out.fill(1 / E));

@@ -1,16 +1,4 @@
-import type { RoutingTrace } from '@switchyard/core';
-
-/** Deterministic PRNG (mulberry32). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { createRandom, type RoutingTrace } from '@switchyard/core';
 
 /**
  * A synthetic trace whose routing depends on the token and the previous token (plus noise), so a
@@ -26,7 +14,7 @@ export function syntheticTrace(options: {
   chunk?: number;
   permute?: boolean;
 }): RoutingTrace {
-  const random = seededRandom(options.seed);
+  const random = createRandom(options.seed);
   const { numExperts: E, topK: K, numLayers: L } = options;
   const T = options.tokens;
   const vocabulary = options.vocabulary ?? 32;
@@ -35,7 +23,7 @@ export function syntheticTrace(options: {
   for (let t = 0; t < T; t++) tokens[t] = Math.floor(random() * random() * vocabulary);
   const topkIds = new Int16Array(L * T * K);
   const topkProbs = new Float32Array(L * T * K);
-  const structure = seededRandom(12345);
+  const structure = createRandom(12345);
   const preference = Float64Array.from({ length: L * vocabulary * vocabulary }, () => structure());
   for (let layer = 0; layer < L; layer++) {
     for (let t = 0; t < T; t++) {

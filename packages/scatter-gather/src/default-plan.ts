@@ -1,19 +1,27 @@
 import {
   type DeploymentPlan,
   deploymentPlanSchema,
+  lambdaLimits,
   type ModelSummary,
   parseWithSchema,
   type TransportMethod,
+  toPlanModel,
+  transportMethods,
 } from '@switchyard/core';
 import { z } from 'zod';
 
 export const defaultPlanOptionsSchema = z.object({
-  /** Memory per expert function; 1,769 MB is one full vCPU on Lambda. */
-  memoryMB: z.number().int().min(128).max(10240).default(1769),
+  /** Memory per expert function; default one full vCPU on Lambda (1,769 MB). */
+  memoryMB: z
+    .number()
+    .int()
+    .min(lambdaLimits.minMemoryMB)
+    .max(lambdaLimits.maxMemoryMB)
+    .default(lambdaLimits.memoryMBPerVcpu),
   replicas: z.number().int().min(1).max(64).default(1),
   /** Experts packed into one function (consecutive ids); 1 = one function per expert. */
   expertsPerFunction: z.number().int().min(1).default(1),
-  method: z.enum(['s3-pipelined', 's3', 'direct']).default('direct'),
+  method: z.enum(transportMethods).default('direct'),
   beta: z.number().int().positive().default(512),
   tokensPerBatch: z.number().int().positive().default(1024),
   sloMs: z.number().positive().default(10_000),
@@ -24,17 +32,17 @@ export const defaultPlanOptionsSchema = z.object({
     .default('switchyard'),
 });
 
-export type DefaultPlanOptionsInput = z.input<typeof defaultPlanOptionsSchema>;
+/** What callers pass (defaults may be left out). */
+export type DefaultPlanOptions = z.input<typeof defaultPlanOptionsSchema>;
+/** The options with every default applied. */
+export type ResolvedDefaultPlanOptions = z.output<typeof defaultPlanOptionsSchema>;
 
 /**
  * The plan used when none is given: one function per routed expert of every MoE layer, equal
  * memory and replicas, one transport for all layers. Names: `<prefix>-<fingerprint8>-l<L>-e<E>-r<R>`.
  * No prediction or cost figures: `strategy: 'manual'`, predicted cost 0.
  */
-export function createDefaultPlan(
-  summary: ModelSummary,
-  options: DefaultPlanOptionsInput = {},
-): DeploymentPlan {
+export function createDefaultPlan(summary: ModelSummary, options: DefaultPlanOptions = {}): DeploymentPlan {
   const resolved = parseWithSchema(defaultPlanOptionsSchema, options, 'default plan options');
   const tag =
     (summary.fingerprint.split(':').pop() ?? '').replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'model';
@@ -46,16 +54,7 @@ export function createDefaultPlan(
       version: 1,
       createdAt: new Date(0).toISOString(),
       strategy: 'manual',
-      model: {
-        name: summary.name,
-        fingerprint: summary.fingerprint,
-        architecture: summary.architecture,
-        hiddenSize: summary.hiddenSize,
-        expertIntermediateSize: summary.expertIntermediateSize,
-        numExperts: summary.numExperts,
-        topK: summary.topK,
-        bytesPerExpert: summary.bytesPerExpert,
-      },
+      model: toPlanModel(summary),
       workload: { tokensPerBatch: resolved.tokensPerBatch, sloMs: resolved.sloMs },
       priceTable: { version: 'none', date: '1970-01-01' },
       layers: summary.moeLayers.map((layer) => ({

@@ -52,14 +52,8 @@ export interface ExpertStats {
   hedges: number;
 }
 
-export interface LayerStats {
-  layer: number;
-  method: string;
-  beta: number;
-  tokens: number;
-  /** Routed (token, expert) rows sent. */
-  rows: number;
-  miniBatches: number;
+/** The invocation counters of a layer call, and of a summary over calls. */
+export interface InvocationCounters {
   invocations: number;
   retries: number;
   hedges: number;
@@ -68,6 +62,16 @@ export interface LayerStats {
   requestBytes: number;
   responseBytes: number;
   billedDurationMs: number;
+}
+
+export interface LayerStats extends InvocationCounters {
+  layer: number;
+  method: string;
+  beta: number;
+  tokens: number;
+  /** Routed (token, expert) rows sent. */
+  rows: number;
+  miniBatches: number;
   /** Σ function-side duration of the winning attempts. */
   computeDurationMs: number;
   wallMs: number;
@@ -82,27 +86,18 @@ export interface LayerEvent {
 export type ScatterGatherEvent = InvokeEvent | RetryEvent | HedgeEvent | LayerEvent;
 
 /** Running totals over every layer call of a remote MoE step. */
-export interface ScatterGatherSummary {
+export interface ScatterGatherSummary extends InvocationCounters {
   layerCalls: number;
   tokens: number;
   rows: number;
-  invocations: number;
-  retries: number;
-  hedges: number;
-  wastedInvocations: number;
-  requestBytes: number;
-  responseBytes: number;
-  billedDurationMs: number;
   wallMs: number;
   /** Totals per decoder layer, experts merged across calls. */
   layers: LayerStats[];
 }
 
-export function emptySummary(): ScatterGatherSummary {
+/** The invocation counters a layer call and a summary both keep, at zero. */
+export function zeroInvocationCounters(): InvocationCounters {
   return {
-    layerCalls: 0,
-    tokens: 0,
-    rows: 0,
     invocations: 0,
     retries: 0,
     hedges: 0,
@@ -110,9 +105,11 @@ export function emptySummary(): ScatterGatherSummary {
     requestBytes: 0,
     responseBytes: 0,
     billedDurationMs: 0,
-    wallMs: 0,
-    layers: [],
   };
+}
+
+export function emptySummary(): ScatterGatherSummary {
+  return { layerCalls: 0, tokens: 0, rows: 0, ...zeroInvocationCounters(), wallMs: 0, layers: [] };
 }
 
 const additive = [

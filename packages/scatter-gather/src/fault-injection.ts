@@ -1,12 +1,13 @@
 import {
   createRandom,
+  delay,
   type Executor,
   type InvokeRequest,
   type InvokeResult,
   parseWithSchema,
-  SwitchyardError,
 } from '@switchyard/core';
 import { z } from 'zod';
+import { ScatterGatherError } from './errors.js';
 
 export const faultInjectionOptionsSchema = z
   .object({
@@ -29,7 +30,10 @@ export const faultInjectionOptionsSchema = z
     message: 'fault rates add up to more than 1',
   });
 
-export type FaultInjectionOptionsInput = z.input<typeof faultInjectionOptionsSchema>;
+/** What callers pass (defaults may be left out). */
+export type FaultInjectionOptions = z.input<typeof faultInjectionOptionsSchema>;
+/** The options with every default applied. */
+export type ResolvedFaultInjectionOptions = z.output<typeof faultInjectionOptionsSchema>;
 
 export interface FaultCounts {
   invocations: number;
@@ -44,24 +48,6 @@ export interface FaultInjectingExecutor extends Executor {
   counts(): FaultCounts;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal?.reason ?? new SwitchyardError({ code: 'ABORTED', message: 'invocation aborted' }));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Wraps an executor and injects faults into a seeded share of invocations: failures, timeouts,
  * throttles (429) and late answers. For chaos tests of anything that calls an `Executor`.
@@ -69,7 +55,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
  */
 export function createFaultInjectingExecutor(
   inner: Executor,
-  options: FaultInjectionOptionsInput = {},
+  options: FaultInjectionOptions = {},
 ): FaultInjectingExecutor {
   const resolved = parseWithSchema(faultInjectionOptionsSchema, options, 'fault injection options');
   const random = createRandom(resolved.seed);
@@ -84,7 +70,7 @@ export function createFaultInjectingExecutor(
       let threshold = resolved.throttleRate;
       if (draw < threshold) {
         counts.throttled++;
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'THROTTLED',
           message: `TooManyRequestsException (injected) for ${request.functionName}`,
           location: request.functionName,
@@ -94,8 +80,8 @@ export function createFaultInjectingExecutor(
       threshold += resolved.timeoutRate;
       if (draw < threshold) {
         counts.timedOut++;
-        await sleep(request.timeoutMs ?? resolved.hangMs, request.signal);
-        throw new SwitchyardError({
+        await delay(request.timeoutMs ?? resolved.hangMs, request.signal);
+        throw new ScatterGatherError({
           code: 'TIMEOUT',
           message: `invocation of ${request.functionName} timed out (injected)`,
           location: request.functionName,
@@ -107,7 +93,7 @@ export function createFaultInjectingExecutor(
         counts.failed++;
         const discarded = await inner.invoke(request);
         inner.recycle?.(discarded.payload);
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'FUNCTION_ERROR',
           message: `function ${request.functionName} raised an error (injected)`,
           location: request.functionName,
@@ -119,7 +105,7 @@ export function createFaultInjectingExecutor(
         counts.late++;
         const result = await inner.invoke(request);
         try {
-          await sleep(resolved.lateMs, request.signal);
+          await delay(resolved.lateMs, request.signal);
         } catch (error) {
           inner.recycle?.(result.payload);
           throw error;
@@ -128,7 +114,7 @@ export function createFaultInjectingExecutor(
       }
       return inner.invoke(request);
     },
-    ...(inner.recycle ? { recycle: (payload: Uint8Array) => inner.recycle!(payload) } : {}),
-    ...(inner.close ? { close: () => inner.close!() } : {}),
+    recycle: inner.recycle && ((payload: Uint8Array) => inner.recycle!(payload)),
+    close: inner.close && (() => inner.close!()),
   };
 }

@@ -1,13 +1,14 @@
-export { createDefaultPlan, type DefaultPlanOptionsInput, defaultPlanOptionsSchema } from './default-plan.js';
 export {
-  type DispatchLayerInput,
-  type DispatchLayerResult,
-  dispatchLayer,
-} from './dispatch-layer.js';
+  createDefaultPlan,
+  type DefaultPlanOptions,
+  defaultPlanOptionsSchema,
+  type ResolvedDefaultPlanOptions,
+} from './default-plan.js';
 export { ScatterGatherError } from './errors.js';
 export type {
   ExpertStats,
   HedgeEvent,
+  InvocationCounters,
   InvokeEvent,
   LayerEvent,
   LayerStats,
@@ -19,20 +20,18 @@ export {
   createFaultInjectingExecutor,
   type FaultCounts,
   type FaultInjectingExecutor,
-  type FaultInjectionOptionsInput,
+  type FaultInjectionOptions,
   faultInjectionOptionsSchema,
+  type ResolvedFaultInjectionOptions,
 } from './fault-injection.js';
 export {
-  lambdaPayloadLimitBytes,
+  type ResolvedScatterGatherOptions,
   type ScatterGatherOptions,
-  type ScatterGatherOptionsInput,
   scatterGatherOptionsSchema,
 } from './options.js';
-export { type MiniBatch, partitionLayer, type Segment, splitProportionally } from './partition.js';
 export {
   createRemoteMoeStep,
   type RemoteMoeStep,
   type RemoteMoeStepOptions,
 } from './remote-moe-step.js';
-export { createS3Transport, type S3TransportClient } from './s3-transport.js';
-export { base64Bytes, createDirectTransport, maxDirectTokens, type Transport } from './transport.js';
+export type { S3TransportClient } from './s3-transport.js';

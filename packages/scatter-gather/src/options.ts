@@ -1,7 +1,5 @@
+import { lambdaLimits, transportMethods, wireDtypes } from '@switchyard/core';
 import { z } from 'zod';
-
-/** Lambda's synchronous invoke limit, each way (DESIGN.md §4). */
-export const lambdaPayloadLimitBytes = 6 * 1024 * 1024;
 
 export const retryOptionsSchema = z.object({
   /** Extra attempts per mini-batch after the first, each on another replica when there is one. */
@@ -42,13 +40,16 @@ export const s3TransportOptionsSchema = z.object({
 
 export const scatterGatherOptionsSchema = z.object({
   /** Wire dtype. Only f32 keeps results bit-identical to the in-process step. */
-  wireDtype: z.enum(['f32', 'f16', 'bf16']).default('f32'),
+  wireDtype: z.enum(wireDtypes).default('f32'),
   /** Overrides every layer's β from the plan. */
   beta: z.number().int().positive().optional(),
   /** Overrides every layer's transport method from the plan. */
-  method: z.enum(['s3-pipelined', 's3', 'direct']).optional(),
-  /** Request/response limit for `direct`, counted after the executor's base64 JSON envelope. */
-  payloadLimitBytes: z.number().int().positive().default(lambdaPayloadLimitBytes),
+  method: z.enum(transportMethods).optional(),
+  /**
+   * Request/response limit for `direct`, counted after the executor's base64 JSON envelope. Default:
+   * Lambda's synchronous invoke limit, 6 MB each way (architecture/aws-lambda-facts.md).
+   */
+  payloadLimitBytes: z.number().int().positive().default(lambdaLimits.syncPayloadBytes),
   /** Bytes of JSON around the base64 payload in the executor's envelope (upper bound). */
   envelopeOverheadBytes: z.number().int().nonnegative().default(1024),
   /** Concurrent invocations per layer. */
@@ -57,18 +58,15 @@ export const scatterGatherOptionsSchema = z.object({
   maxInFlightPerReplica: z.number().int().positive().default(8),
   /** Whole-layer deadline; the step rejects with TIMEOUT after it. */
   layerDeadlineMs: z.number().positive().optional(),
-  retry: retryOptionsSchema.default({ maxRetries: 3 }),
-  hedge: hedgeOptionsSchema.default({
-    enabled: false,
-    quantile: 0.95,
-    minSamples: 16,
-    minDelayMs: 1,
-    maxHedgesPerBatch: 1,
-  }),
+  // `prefault`: an omitted object is parsed as `{}`, so its defaults are the ones written above.
+  retry: retryOptionsSchema.prefault({}),
+  hedge: hedgeOptionsSchema.prefault({}),
   s3: s3TransportOptionsSchema.optional(),
   /** Skip the wire checksum on responses. */
   skipChecksum: z.boolean().default(false),
 });
 
-export type ScatterGatherOptionsInput = z.input<typeof scatterGatherOptionsSchema>;
-export type ScatterGatherOptions = z.output<typeof scatterGatherOptionsSchema>;
+/** What callers pass (defaults may be left out). */
+export type ScatterGatherOptions = z.input<typeof scatterGatherOptionsSchema>;
+/** The options with every default applied, as the dispatcher reads them. */
+export type ResolvedScatterGatherOptions = z.output<typeof scatterGatherOptionsSchema>;

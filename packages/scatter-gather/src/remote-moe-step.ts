@@ -1,22 +1,24 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import type { MoeStep, MoeStepRequest } from '@switchyard/core';
 import {
   type DeploymentPlan,
   type Executor,
   type Logger,
+  type MoeStep,
+  type MoeStepRequest,
   type PlanLayer,
   parseWithSchema,
 } from '@switchyard/core';
 import { BufferPool } from './buffer-pool.js';
-import { type DispatchContext, dispatchLayer, LatencyWindow } from './dispatch-layer.js';
+import { type DispatchContext, dispatchLayer } from './dispatch-layer.js';
 import { ScatterGatherError } from './errors.js';
 import { addToSummary, emptySummary, type ScatterGatherEvent, type ScatterGatherSummary } from './events.js';
+import { LatencyWindow } from './latency-window.js';
 import { Limiter } from './limiter.js';
-import { type ScatterGatherOptionsInput, scatterGatherOptionsSchema } from './options.js';
+import { type ScatterGatherOptions, scatterGatherOptionsSchema } from './options.js';
 import { createS3Transport, type S3TransportClient } from './s3-transport.js';
 import { createDirectTransport } from './transport.js';
 
-export interface RemoteMoeStepOptions extends ScatterGatherOptionsInput {
+export interface RemoteMoeStepOptions extends ScatterGatherOptions {
   plan: DeploymentPlan;
   executor: Executor;
   /**
@@ -43,6 +45,7 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
   const { plan, executor, onEvent, logger } = options;
   const resolved = parseWithSchema(scatterGatherOptionsSchema, options, 'scatter-gather options');
   const s3Options = resolved.s3;
+  // The AWS SDK's config resolvers are not ours to reason about: keys are set only when given.
   const s3Client: S3TransportClient | undefined =
     options.s3Client ??
     (s3Options
@@ -77,8 +80,8 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
       }
       return window;
     },
-    ...(onEvent ? { onEvent } : {}),
-    ...(logger ? { logger } : {}),
+    onEvent,
+    logger,
     callId: '',
     pool: new BufferPool(),
   };
@@ -93,17 +96,7 @@ export function createRemoteMoeStep(options: RemoteMoeStepOptions): RemoteMoeSte
     }
     callCounter = (callCounter + 1) % 1e9;
     const result = await dispatchLayer(
-      {
-        layer,
-        numExperts: plan.model.numExperts,
-        hiddenStates: request.hiddenStates,
-        numTokens: request.numTokens,
-        hiddenSize: request.hiddenSize,
-        topK: request.topK,
-        topkIds: request.topkIds,
-        topkWeights: request.topkWeights,
-        ...(request.signal ? { signal: request.signal } : {}),
-      },
+      { ...request, layer, numExperts: plan.model.numExperts },
       { ...context, callId: `${process.pid}-${Date.now().toString(36)}-${callCounter}` },
     );
     addToSummary(summary, result.stats);

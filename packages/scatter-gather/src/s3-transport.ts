@@ -11,8 +11,8 @@ import {
   type Executor,
   encodeS3Reference,
   isS3Reference,
-  SwitchyardError,
 } from '@switchyard/core';
+import { ScatterGatherError } from './errors.js';
 import type { Transport } from './transport.js';
 
 /** The part of an `S3Client` the transport uses. */
@@ -42,7 +42,7 @@ export function createS3Transport(options: S3TransportOptions): Transport {
       (error: { name?: string }) => {
         if (error?.name === 'BucketAlreadyOwnedByYou' || error?.name === 'BucketAlreadyExists') return;
         bucketReady = undefined;
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'EXECUTOR_FAILED',
           message: `could not create S3 bucket ${bucket}: ${describeError(error)}`,
           cause: error,
@@ -64,7 +64,7 @@ export function createS3Transport(options: S3TransportOptions): Transport {
           return await run();
         } catch (error) {
           if (request.signal.aborted) throw request.signal.reason ?? error;
-          throw new SwitchyardError({
+          throw new ScatterGatherError({
             code: 'EXECUTOR_FAILED',
             message: `S3 ${what} failed: ${describeError(error)}`,
             cause: error,
@@ -83,10 +83,10 @@ export function createS3Transport(options: S3TransportOptions): Transport {
         functionName: request.functionName,
         payload: pointer,
         signal: request.signal,
-        ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+        timeoutMs: request.timeoutMs,
       });
       if (!isS3Reference(result.payload)) {
-        throw new SwitchyardError({
+        throw new ScatterGatherError({
           code: 'WIRE_FORMAT_INVALID',
           message: `function ${request.functionName} answered an S3 request inline; its handler may not support the object-storage transport`,
           location: request.functionName,

@@ -8,7 +8,7 @@ export interface ExchangeRequest {
   /** Unique per attempt; object-storage transports derive object keys from it. */
   attemptKey: string;
   signal: AbortSignal;
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 export interface ExchangeResult {
@@ -36,7 +36,7 @@ export function createDirectTransport(executor: Executor): Transport {
         functionName: request.functionName,
         payload: request.payload,
         signal: request.signal,
-        ...(request.timeoutMs === undefined ? {} : { timeoutMs: request.timeoutMs }),
+        timeoutMs: request.timeoutMs,
       });
       return {
         payload: result.payload,
@@ -46,7 +46,7 @@ export function createDirectTransport(executor: Executor): Transport {
         responseBytes: result.payload.byteLength,
       };
     },
-    ...(executor.recycle ? { release: (payload: Uint8Array) => executor.recycle!(payload) } : {}),
+    release: executor.recycle && ((payload: Uint8Array) => executor.recycle!(payload)),
   };
 }
 
@@ -57,7 +57,8 @@ export function base64Bytes(bytes: number): number {
 
 /**
  * Largest mini-batch (tokens) whose request and response both stay under `limitBytes` once the
- * executor has base64-encoded them into its JSON envelope (+33 %, DESIGN.md §3).
+ * executor has base64-encoded them into its JSON envelope (+33 %; the envelope is in
+ * architecture/formats.md).
  */
 export function maxDirectTokens(options: {
   hiddenSize: number;

@@ -1,8 +1,10 @@
 import {
+  createRandom,
   type DeploymentPlan,
   type DeploymentPlanInput,
   decodeExpertMessage,
   decodeS3Reference,
+  delay,
   deploymentPlanSchema,
   type Executor,
   encodeExpertMessage,
@@ -122,21 +124,6 @@ export interface JsExecutorOptions {
   tokensByFunction?: Map<string, number>;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
 /** An in-process executor that runs the JS expert, optionally via an in-memory object store. */
 export function createJsExecutor(options: JsExecutorOptions = {}): Executor & { calls: number } {
   const executor = {
@@ -147,8 +134,8 @@ export function createJsExecutor(options: JsExecutorOptions = {}): Executor & { 
         throw new SwitchyardError({ code: 'NOT_FOUND', message: `no function ${request.functionName}` });
       }
       const started = performance.now();
-      const delay = options.delayMs?.(request.functionName, call) ?? 0;
-      if (delay > 0) await sleep(delay, request.signal);
+      const delayMs = options.delayMs?.(request.functionName, call) ?? 0;
+      if (delayMs > 0) await delay(delayMs, request.signal);
       let payload: Uint8Array;
       if (isS3Reference(request.payload)) {
         const reference = decodeS3Reference(request.payload);
@@ -218,18 +205,6 @@ export function createMemoryS3(store: Map<string, Uint8Array>) {
   };
 }
 
-/** Reference MoE output: each expert over all its tokens at once, then the float32 combine. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export interface Routing {
   hiddenStates: Float32Array;
   topkIds: Int32Array;
@@ -244,7 +219,7 @@ export function randomRouting(
   numExperts: number,
   topK: number,
 ): Routing {
-  const random = seededRandom(seed);
+  const random = createRandom(seed);
   const hiddenStates = new Float32Array(numTokens * hiddenSize).map(() => random() * 2 - 1);
   const topkIds = new Int32Array(numTokens * topK);
   const topkWeights = new Float32Array(numTokens * topK);

@@ -23,7 +23,7 @@ describe('remote MoE step on the real shakespeare-mixtral-8x2 experts', () => {
     const sequence = model.createSequence();
     const result = await model.forward([{ sequence, tokens: prompt }], {
       logits: 'all',
-      ...(moeStep ? { moeStep } : {}),
+      moeStep,
     });
     model.releaseSequence(sequence);
     return result.logits[0]!;

@@ -1,11 +1,10 @@
-import { type BillingReport, type Executor, encodeExpertMessage } from '@switchyard/core';
+import { type BillingReport, type Executor, encodeExpertMessage, vcpusForMemory } from '@switchyard/core';
 import {
   type ComputeProfile,
   computeTimeAtThreadsMs,
   fitInvocationOverhead,
   type InvocationOverhead,
   type InvocationOverheadPoint,
-  vcpuForMemory,
 } from '@switchyard/cost-model';
 
 /** A deployed function the calibration invokes. */
@@ -80,7 +79,7 @@ export class InvocationCalibration {
           payloadBytes: 2 * tokens * this.options.hiddenSize * 4,
           durations: [],
         };
-        cell.durations.push(result.billing.durationMs * Math.min(1, vcpuForMemory(fn.memoryMB)));
+        cell.durations.push(result.billing.durationMs * Math.min(1, vcpusForMemory(fn.memoryMB)));
         this.samples.set(key, cell);
       }
     return reports;

@@ -11,12 +11,12 @@ import {
 } from '@switchyard/core';
 import {
   type CostProfileInput,
-  gbSecondsOf,
   type InvocationOverhead,
   loadComputeProfile,
   planCost,
   type TransportParametersInput,
 } from '@switchyard/cost-model';
+import { gbSecondsOf } from '@switchyard/cost-model/internal';
 import { deployPlan, LambdaExecutor } from '@switchyard/lambda-executor';
 import { startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel } from '@switchyard/model';

@@ -1,5 +1,6 @@
 import type { BillingReport, Executor, InvokeRequest, InvokeResult } from '@switchyard/core';
-import { gbSecondsOf, type LambdaRates } from '@switchyard/cost-model';
+import type { LambdaRates } from '@switchyard/cost-model';
+import { gbSecondsOf } from '@switchyard/cost-model/internal';
 
 /** An executor that keeps every BillingReport the runtime returned, so a run's bill is summed, not simulated. */
 export interface BillingRecorder extends Executor {
