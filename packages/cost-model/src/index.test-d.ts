@@ -30,6 +30,8 @@ test('@switchyard/cost-model exports its entry points and their option, result a
     | 'parseComputeProfile'
     | 'planCost'
     | 'powerTuningBaseline'
+    | 'provisionedConcurrencyUsdPerHour'
+    | 'provisionedReplicaCost'
     | 'resolveRates'
   >();
   expectTypeOf<api.LambdaCostOptions>().toEqualTypeOf<z.input<typeof api.lambdaCostOptionsSchema>>();

@@ -56,5 +56,12 @@ export {
   mergePriceTable,
   type PriceTable,
   type PriceTableOverride,
+  type ProvisionedRates,
   resolveRates,
 } from './price-table.js';
+export {
+  type ProvisionedReplica,
+  type ProvisionedReplicaCost,
+  provisionedConcurrencyUsdPerHour,
+  provisionedReplicaCost,
+} from './provisioned-concurrency.js';

@@ -10,3 +10,4 @@ export {
 } from './evaluator.js';
 export { gbSecondsOf, invocationUsd } from './lambda-cost.js';
 export { lambdaMlMemoryMB, paperMemoryOptionsMB } from './memory.js';
+export { bestProvisionedConcurrency, erlangB } from './provisioned-concurrency.js';

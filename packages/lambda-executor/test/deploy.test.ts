@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
+  GetFunctionCommand,
   GetFunctionConfigurationCommand,
+  GetProvisionedConcurrencyConfigCommand,
   LambdaClient,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
@@ -251,5 +253,49 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
     expect(removed.layers.map((layer) => layer.layerVersionArn)).toEqual([
       deployed.layers[0]?.layerVersionArn,
     ]);
+  });
+
+  it("configures the plan's provisioned concurrency on live, leaves it on a re-run, removes it when the plan drops it", async () => {
+    const withProvisioned = (provisioned: number | undefined): DeploymentPlanInput => {
+      const input = plan({ withExpert5: false, reserved: 2 });
+      const fn = input.layers[0]?.functions[0] as { provisionedConcurrency?: number };
+      if (provisioned !== undefined) fn.provisionedConcurrency = provisioned;
+      return input;
+    };
+    const options = {
+      target: 'local' as const,
+      endpoint: runtime.endpoint,
+      graphs,
+      stageDir,
+      controlPlane: { waitMinDelaySeconds: 0.1 },
+    };
+    const admin = new LambdaClient({ endpoint: runtime.endpoint, region: 'us-east-1', credentials });
+    const configured = async (name: string) =>
+      admin
+        .send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: name, Qualifier: 'live' }))
+        .then((config) => config.RequestedProvisionedConcurrentExecutions)
+        .catch((error: Error) => error.name);
+    const first = await deployPlan(withProvisioned(1), options);
+    expect(first.functions.map((fn) => fn.actions.at(-1))).toEqual([
+      'put-provisioned-concurrency',
+      'put-provisioned-concurrency',
+    ]);
+    expect(await configured('shk-l1-g0-r0')).toBe(1);
+    const tags = await admin.send(new GetFunctionCommand({ FunctionName: 'shk-l1-g0-r1' }));
+    expect(tags.Tags?.['switchyard:provisioned-concurrency']).toBe('1');
+    const again = await deployPlan(withProvisioned(1), options);
+    expect(again.functions.every((fn) => fn.actions.join() === 'unchanged')).toBe(true);
+    const dropped = await deployPlan(withProvisioned(undefined), options);
+    expect(dropped.functions.map((fn) => fn.actions)).toEqual([
+      ['delete-provisioned-concurrency'],
+      ['delete-provisioned-concurrency'],
+    ]);
+    expect(await configured('shk-l1-g0-r0')).toBe('ProvisionedConcurrencyConfigNotFoundException');
+    const untagged = await admin.send(new GetFunctionCommand({ FunctionName: 'shk-l1-g0-r1' }));
+    expect(untagged.Tags?.['switchyard:provisioned-concurrency']).toBeUndefined();
+    const settled = await deployPlan(withProvisioned(undefined), options);
+    expect(settled.functions.every((fn) => fn.actions.join() === 'unchanged')).toBe(true);
+    admin.destroy();
+    await undeployPlan(withProvisioned(undefined), { target: 'local', endpoint: runtime.endpoint });
   });
 });

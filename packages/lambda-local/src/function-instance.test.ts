@@ -78,6 +78,7 @@ describe('FunctionInstance with runner "ric" over the Runtime API', () => {
     functionVersion: '7',
     runtime: 'nodejs24.x',
     nodeExecutable: process.execPath,
+    nodeMajor: Number(process.versions.node.split('.')[0]),
     initializationType: 'provisioned-concurrency',
     memoryMB: 512,
     handler,

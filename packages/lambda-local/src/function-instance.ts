@@ -98,7 +98,7 @@ export class FunctionInstance {
         : openSocketPairChannel(onMessage);
     this.channel = channel;
     const started = performance.now();
-    const child = spawn(this.spec.nodeExecutable, [...nodeArguments(this.spec.memoryMB), ...channel.args], {
+    const child = spawn(this.spec.nodeExecutable, [...nodeArguments(this.spec), ...channel.args], {
       cwd: this.spec.codeDir,
       env: { ...instanceEnvironment(this.spec, this.revision), ...channel.environment },
       stdio: channel.stdio,

@@ -15,6 +15,8 @@ export interface InstanceSpec {
   runtime: NodeRuntime;
   /** The `node` executable the instance runs on (the Node.js major of `runtime`, where configured). */
   nodeExecutable: string;
+  /** That executable's Node.js major. */
+  nodeMajor: number;
   /** The directory standing in for `/opt` (the function's layers), if it has layers. */
   optDir?: string;
   initializationType: InitializationType;
@@ -47,12 +49,25 @@ export type FunctionRunner = 'ric' | 'own';
 const fromSource = import.meta.url.endsWith('.ts');
 
 /**
- * Node flags of a function process. V8's heap gets 85 % of the memory size (so a JS leak dies as a
- * clean heap OOM); the rest is native memory (onnxruntime, Buffers), watched by the RSS poll. When the
- * runtime itself runs from source, tsx's loader goes in front so a handler may re-export TypeScript.
+ * The experimental Node.js features Lambda turns off per runtime (it disables `require()` of ES modules
+ * on Node.js 20 and 22 and module-type detection on 22:
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html), so code that relies on them fails
+ * here as it would there.
  */
-export function nodeArguments(memoryMB: number): string[] {
-  const heapMB = Math.max(32, Math.floor(memoryMB * 0.85));
+const lambdaNodeFlags: Readonly<Record<NodeRuntime, readonly string[]>> = {
+  'nodejs22.x': ['--no-experimental-require-module', '--no-experimental-detect-module'],
+  'nodejs24.x': [],
+};
+
+/**
+ * Node flags of a function process. V8's heap gets 85 % of the memory size (so a JS leak dies as a
+ * clean heap OOM); the rest is native memory (onnxruntime, Buffers), watched by the RSS poll. On the
+ * runtime's own Node.js major, Lambda's flags for that runtime. When the runtime itself runs from
+ * source, tsx's loader goes in front so a handler may re-export TypeScript.
+ */
+export function nodeArguments(spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 'nodeMajor'>): string[] {
+  const heapMB = Math.max(32, Math.floor(spec.memoryMB * 0.85));
+  const lambdaFlags = spec.nodeMajor === nodeMajorOf(spec.runtime) ? lambdaNodeFlags[spec.runtime] : [];
   const source = fromSource
     ? [
         '--import',
@@ -60,7 +75,7 @@ export function nodeArguments(memoryMB: number): string[] {
         '--conditions=@switchyard/source',
       ]
     : [];
-  return [...source, `--max-old-space-size=${heapMB}`];
+  return [...lambdaFlags, ...source, `--max-old-space-size=${heapMB}`];
 }
 
 /** The own runner's entry file, from TypeScript source under tsx or the built file. */

@@ -5,6 +5,7 @@ import { FunctionInstance, type InvocationOutcome } from './function-instance.js
 import { type FunctionRecord, type FunctionVersion, versionsOf } from './function-record.js';
 import type { FunctionRegistry } from './function-registry.js';
 import type { FunctionRunner, InitializationType } from './instance-environment.js';
+import type { NodeExecutable } from './node-executables.js';
 import type { ResolvedLocalRuntimeOptions } from './options.js';
 import type { Provisioner } from './provisioned-concurrency.js';
 import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
@@ -44,6 +45,7 @@ export class InstancePool implements Provisioner {
     private readonly options: ResolvedLocalRuntimeOptions,
     private readonly registry: FunctionRegistry,
     private readonly runner: InstanceRunner,
+    private readonly nodeExecutables: Record<NodeRuntime, NodeExecutable>,
     private readonly logger: Logger,
   ) {
     this.reaper = setInterval(() => this.reapIdle(), Math.min(1000, options.idleTimeoutMs));
@@ -189,7 +191,8 @@ export class InstancePool implements Provisioner {
         functionName: version.functionName,
         functionVersion: version.version,
         runtime: configuration.Runtime,
-        nodeExecutable: this.nodeExecutable(configuration.Runtime),
+        nodeExecutable: this.nodeExecutable(configuration.Runtime).path,
+        nodeMajor: this.nodeExecutable(configuration.Runtime).major,
         optDir: version.optDir,
         initializationType,
         memoryMB: configuration.MemorySize,
@@ -213,21 +216,19 @@ export class InstancePool implements Provisioner {
   }
 
   /**
-   * The `node` a runtime runs on: the one configured for it, else this process's (said once when its
-   * major is not the runtime's).
+   * The `node` a runtime's instances run on; said once when it is not the runtime's major (such
+   * functions do not run on the Node.js Lambda would give them).
    */
-  private nodeExecutable(runtime: NodeRuntime): string {
-    const configured = this.options.nodeExecutables[runtime];
-    if (configured) return configured;
-    const hostMajor = Number(process.versions.node.split('.')[0]);
-    if (hostMajor !== nodeMajorOf(runtime) && !this.warnedRuntimes.has(runtime)) {
+  private nodeExecutable(runtime: NodeRuntime): NodeExecutable {
+    const executable = this.nodeExecutables[runtime];
+    if (executable.major !== nodeMajorOf(runtime) && !this.warnedRuntimes.has(runtime)) {
       this.warnedRuntimes.add(runtime);
       this.logger.warn(
-        `functions on ${runtime} run on this process's Node.js ${process.version}; set nodeExecutables['${runtime}'] to run them on their own Node.js major`,
+        `functions on ${runtime} run on this process's Node.js ${process.version}; set nodeExecutables['${runtime}'] to run them on Node.js ${nodeMajorOf(runtime)}`,
         { runtime },
       );
     }
-    return process.execPath;
+    return executable;
   }
 
   private reapIdle(): void {

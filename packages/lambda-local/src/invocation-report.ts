@@ -29,6 +29,11 @@ export function billedDurationMs(durationMs: number, initDurationMs: number | un
   return Math.max(1, Math.ceil(durationMs + (initDurationMs ?? 0)));
 }
 
+/** `value` to 0.01, exactly as the REPORT line prints it. */
+function hundredths(value: number): number {
+  return Number(value.toFixed(2));
+}
+
 /**
  * The invocation's log as Lambda writes it: `INIT_START` on a cold start, `START`, the function's
  * output, `END` and the REPORT line (architecture/aws-lambda-facts.md, "The REPORT line").
@@ -45,7 +50,12 @@ export function invocationLog(invocation: {
   version: string;
   runtime: NodeRuntime;
 }): Buffer {
-  const { requestId, outcome, durationMs, initDurationMs, errorType } = invocation;
+  const { requestId, outcome, errorType } = invocation;
+  // The line prints durations to 0.01 ms; billing those printed values keeps the line consistent
+  // (billed = ceil(duration + init) holds for what a reader sees).
+  const durationMs = hundredths(invocation.durationMs);
+  const initDurationMs =
+    invocation.initDurationMs === undefined ? undefined : hundredths(invocation.initDurationMs);
   const report = formatReportLine({
     requestId,
     durationMs,

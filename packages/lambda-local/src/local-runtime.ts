@@ -10,6 +10,7 @@ import type { FunctionRunner } from './instance-environment.js';
 import { InstancePool, type InstanceRunner } from './instance-pool.js';
 import { Invoker } from './invoke.js';
 import { LayerStore } from './layer-store.js';
+import { resolveNodeExecutables } from './node-executables.js';
 import { type LocalRuntimeOptions, localRuntimeOptionsSchema } from './options.js';
 import { ProvisionedConcurrency } from './provisioned-concurrency.js';
 import { readBody } from './read-body.js';
@@ -78,6 +79,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       });
     }
   }
+  const nodeExecutables = await resolveNodeExecutables(resolved.nodeExecutables);
   const s3 = new LocalS3Store();
   const codeStore = new CodeStore(resolved.workDir, s3);
   const layers = new LayerStore(resolved.region, codeStore);
@@ -88,7 +90,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   };
   const registry = new FunctionRegistry(resolved, codeStore, layers, events);
   const aliases = new AliasRegistry(registry, createRandom(resolved.routingSeed), events);
-  const pool = new InstancePool(resolved, registry, runner, logger);
+  const pool = new InstancePool(resolved, registry, runner, nodeExecutables, logger);
   const provisioned = new ProvisionedConcurrency(registry, pool, resolved.accountConcurrency);
   const invoker = new Invoker(resolved, registry, aliases, pool, logger);
   const router = new ApiRouter({ registry, aliases, layers, provisioned, invoker }, logger);

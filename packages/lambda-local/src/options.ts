@@ -51,8 +51,8 @@ export const localRuntimeOptionsSchema = z.object({
   stateTransitionMs: z.number().int().nonnegative().default(0),
   /**
    * The `node` executable per Lambda runtime (e.g. from the npm `node` package: `npx -y node@22 -p
-   * process.execPath`). A runtime without one runs on this process's Node.js (logged once when its
-   * major differs).
+   * process.execPath`), checked at start. A runtime without one runs on this process's Node.js
+   * (logged once when its major differs).
    */
   nodeExecutables: z
     .object(

@@ -1,10 +1,11 @@
+import { erlangB } from '@switchyard/cost-model/internal';
+
 /** Erlang C: probability that an arrival waits in M/M/c with offered load a = λ·S (a < c). */
 export function erlangC(servers: number, offeredLoad: number): number {
   if (offeredLoad <= 0) return 0;
   if (offeredLoad >= servers) return 1;
-  // Erlang B by its stable recursion, then C = B / (1 − ρ(1 − B)).
-  let blocking = 1;
-  for (let k = 1; k <= servers; k++) blocking = (offeredLoad * blocking) / (k + offeredLoad * blocking);
+  // C = B / (1 − ρ(1 − B)) with Erlang B (cost-model's, which prices provisioned concurrency with it).
+  const blocking = erlangB(servers, offeredLoad);
   const rho = offeredLoad / servers;
   return blocking / (1 - rho * (1 - blocking));
 }

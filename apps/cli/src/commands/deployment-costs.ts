@@ -1,5 +1,10 @@
 import type { DeploymentPlan } from '@switchyard/core';
-import { defaultPriceTable, loadPriceTable } from '@switchyard/cost-model';
+import {
+  defaultPriceTable,
+  loadPriceTable,
+  provisionedConcurrencyUsdPerHour,
+  resolveRates,
+} from '@switchyard/cost-model';
 
 /** What a deployed plan costs: standing (idle) and per use. */
 export interface DeploymentCosts {
@@ -23,8 +28,15 @@ export function deploymentCosts(
   options: { region: string; priceTablePath?: string },
 ): DeploymentCosts {
   const table = options.priceTablePath ? loadPriceTable(options.priceTablePath) : defaultPriceTable;
-  const idleUsdPerHour = 0; // TEMPORARY until i19-runtime's provisioned-concurrency prices land
-  const perBatch = plan.predicted.costUsdPerBatch;
+  let idleUsdPerHour = 0;
+  for (const layer of plan.layers) {
+    for (const fn of layer.functions) {
+      if (!fn.provisionedConcurrency) continue;
+      const rates = resolveRates({ region: options.region, arch: fn.arch ?? plan.arch }, table);
+      idleUsdPerHour += provisionedConcurrencyUsdPerHour(fn.memoryMB, fn.provisionedConcurrency * fn.replicas, rates);
+    }
+  }
+  const perBatch = plan.predicted.costUsdPerBatch - plan.predicted.provisionedUsd;
   return {
     priceTable: { version: table.version, date: table.date },
     idleUsdPerHour,

@@ -26,7 +26,7 @@ export function desiredFunctions(plan: DeploymentPlan): DesiredFunction[] {
         experts: [...fn.experts].sort((a, b) => a - b),
         memoryMB: fn.memoryMB,
         reservedConcurrency: fn.reservedConcurrency,
-        provisionedConcurrency: (fn as { provisionedConcurrency?: number }).provisionedConcurrency,
+        provisionedConcurrency: fn.provisionedConcurrency,
         arch: fn.arch ?? plan.arch,
       })),
     ),
