@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
+import { defaultPriceTable, provisionedConcurrencyUsdPerHour, resolveRates } from '@switchyard/cost-model';
 import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cli-process.js';
@@ -205,7 +206,12 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
   }, 900_000);
 
   it('doctor reports the checks, what a deploy would create and its cost; a bad role fails it', async () => {
-    const healthy = await aws(['doctor', '--plan', planPath, '--create-role', '--bucket', bucket]);
+    // One function with provisioned concurrency (its reserved concurrency is 2): the idle cost.
+    const provisionedPlan = JSON.parse(readFileSync(planPath, 'utf8'));
+    provisionedPlan.layers[0].functions[0].provisionedConcurrency = 1;
+    const provisionedPath = join(work, 'plan-provisioned.json');
+    writeFileSync(provisionedPath, JSON.stringify(provisionedPlan));
+    const healthy = await aws(['doctor', '--plan', provisionedPath, '--create-role', '--bucket', bucket]);
     expect(healthy.code, healthy.stderr).toBe(0);
     const report = JSON.parse(healthy.stdout);
     expect(
@@ -214,8 +220,19 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
     expect(report.deployment.functions.every((fn: { actions: string[] }) => fn.actions[0] === 'create')).toBe(
       true,
     );
-    expect(report.costs.idleUsdPerHour).toBe(0);
-    expect(report.costs.usdPerThousandRequests).toBeCloseTo(1000 * plan.predicted.costUsdPerBatch, 12);
+    expect(report.deployment.functions[0].actions).toContain('put-provisioned-concurrency');
+    const provisioned = provisionedPlan.layers[0].functions[0];
+    const rates = resolveRates({ region: 'us-east-1', arch: plan.arch }, defaultPriceTable);
+    expect(report.costs.idleUsdPerHour).toBeGreaterThan(0);
+    expect(report.costs.idleUsdPerHour).toBeCloseTo(
+      provisionedConcurrencyUsdPerHour(provisioned.memoryMB, provisioned.replicas, rates),
+      12,
+    );
+    expect(report.costs.priceTable.version).toBe(defaultPriceTable.version);
+    expect(report.costs.usdPerThousandRequests).toBeCloseTo(
+      1000 * (plan.predicted.costUsdPerBatch - plan.predicted.provisionedUsd),
+      12,
+    );
 
     const sick = await aws(['doctor', '--role-arn', 'arn:aws:iam::123456789012:role/nobody']);
     expect(sick.code).toBe(11);

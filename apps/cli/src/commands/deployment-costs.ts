@@ -33,7 +33,11 @@ export function deploymentCosts(
     for (const fn of layer.functions) {
       if (!fn.provisionedConcurrency) continue;
       const rates = resolveRates({ region: options.region, arch: fn.arch ?? plan.arch }, table);
-      idleUsdPerHour += provisionedConcurrencyUsdPerHour(fn.memoryMB, fn.provisionedConcurrency * fn.replicas, rates);
+      idleUsdPerHour += provisionedConcurrencyUsdPerHour(
+        fn.memoryMB,
+        fn.provisionedConcurrency * fn.replicas,
+        rates,
+      );
     }
   }
   const perBatch = plan.predicted.costUsdPerBatch - plan.predicted.provisionedUsd;
