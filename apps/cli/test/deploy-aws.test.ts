@@ -16,7 +16,7 @@ import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
 import { defaultPriceTable, provisionedConcurrencyUsdPerHour, resolveRates } from '@switchyard/cost-model';
 import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli-process.js';
+import { runCli } from '@switchyard/testing/cli';
 
 /**
  * `switchyard deploy --target aws` on the Shakespeare plan against moto_server (IAM, S3, STS and the
