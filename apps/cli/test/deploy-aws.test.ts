@@ -14,9 +14,9 @@ import {
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
 import { defaultPriceTable, provisionedConcurrencyUsdPerHour, resolveRates } from '@switchyard/cost-model';
+import { runCli } from '@switchyard/testing/cli';
 import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '@switchyard/testing/cli';
 
 /**
  * `switchyard deploy --target aws` on the Shakespeare plan against moto_server (IAM, S3, STS and the
