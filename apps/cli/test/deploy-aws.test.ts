@@ -86,16 +86,9 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
 
   it('creates the role, graphs, layer and functions per the plan; a re-run changes nothing; two memory changes update two; undeploy leaves nothing tagged', async () => {
     const names = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
-    const first = await aws([
-      'deploy',
-      '--plan',
-      planPath,
-      '--create-role',
-      '--bucket',
-      bucket,
-      '--prefix',
-      'models/',
-    ]);
+    const deploy = (path: string) =>
+      aws(['deploy', '--plan', path, '--create-role', '--bucket', bucket, '--prefix', 'models/']);
+    const first = await deploy(planPath);
     expect(first.code, first.stderr).toBe(0);
     const created = JSON.parse(first.stdout);
     expect(created.role).toMatchObject({
@@ -128,16 +121,7 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
     expect(objects.KeyCount).toBe(experts);
 
     // A second run: every function unchanged, no version published, nothing uploaded or published.
-    const again = await aws([
-      'deploy',
-      '--plan',
-      planPath,
-      '--create-role',
-      '--bucket',
-      bucket,
-      '--prefix',
-      'models/',
-    ]);
+    const again = await deploy(planPath);
     expect(again.code, again.stderr).toBe(0);
     const unchanged = JSON.parse(again.stdout);
     expect(unchanged.functions.every((fn: { actions: string[] }) => fn.actions.join() === 'unchanged')).toBe(
@@ -157,16 +141,7 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
     for (const fn of targets) fn.memoryMB += 64;
     const changedPath = join(work, 'plan-changed.json');
     writeFileSync(changedPath, JSON.stringify(changedPlan));
-    const changed = await aws([
-      'deploy',
-      '--plan',
-      changedPath,
-      '--create-role',
-      '--bucket',
-      bucket,
-      '--prefix',
-      'models/',
-    ]);
+    const changed = await deploy(changedPath);
     expect(changed.code, changed.stderr).toBe(0);
     const updates = JSON.parse(changed.stdout).functions.filter(
       (fn: { actions: string[] }) => fn.actions.join() !== 'unchanged',

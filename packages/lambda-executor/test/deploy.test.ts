@@ -58,6 +58,40 @@ function plan(
   });
 }
 
+/**
+ * A layer-1 wire request whose segments are `[expert, tokens]` in order, with deterministic
+ * activations, and what the in-process runner answers for it (the bit-for-bit reference).
+ */
+async function layerOneRequest(
+  graphs: (layer: number, expert: number) => Uint8Array,
+  segments: ReadonlyArray<readonly [number, number]>,
+  value: (index: number) => number,
+  sequence: number,
+): Promise<{ request: Uint8Array; activations: Float32Array; expected: Float32Array }> {
+  const H = 128;
+  const tokens = segments.reduce((sum, [, count]) => sum + count, 0);
+  const activations = Float32Array.from({ length: tokens * H }, (_, i) => value(i));
+  const request = encodeExpertMessage({
+    kind: 'request',
+    dtype: 'f32',
+    layer: 1,
+    sequence,
+    hiddenSize: H,
+    expertIds: segments.map(([expert]) => expert),
+    tokenCounts: segments.map(([, count]) => count),
+    activations,
+  });
+  const expected = new Float32Array(tokens * H);
+  let start = 0;
+  for (const [expert, count] of segments) {
+    const runner = await createExpertRunner(graphs(1, expert), { threads: 1 });
+    expected.set(await runner.run(activations.slice(start * H, (start + count) * H), count), start * H);
+    await runner.close();
+    start += count;
+  }
+  return { request, activations, expected };
+}
+
 describe('deployPlan on the local runtime with the shakespeare experts', () => {
   let runtime: LocalRuntime;
   let checkpoint: Checkpoint;
@@ -101,18 +135,15 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
     ]);
 
     // 12 tokens: 7 for expert 1, 5 for expert 0 (segments in that order), deterministic values.
-    const H = 128;
-    const activations = Float32Array.from({ length: 12 * H }, (_, i) => Math.sin(i * 0.37) * 1.5);
-    const request = encodeExpertMessage({
-      kind: 'request',
-      dtype: 'f32',
-      layer: 1,
-      sequence: 42,
-      hiddenSize: H,
-      expertIds: [1, 0],
-      tokenCounts: [7, 5],
-      activations,
-    });
+    const { request, expected } = await layerOneRequest(
+      graphs,
+      [
+        [1, 7],
+        [0, 5],
+      ],
+      (i) => Math.sin(i * 0.37) * 1.5,
+      42,
+    );
     // Through the live alias the deployment pointed at the version it published.
     const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, qualifier: 'live' });
     const result = await executor.invoke({ functionName: 'shk-l1-g0-r1', payload: request });
@@ -124,15 +155,6 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
       expertIds: [1, 0],
       tokenCounts: [7, 5],
     });
-    const expected = new Float32Array(12 * H);
-    for (const [expert, start, count] of [
-      [1, 0, 7],
-      [0, 7, 5],
-    ] as const) {
-      const runner = await createExpertRunner(graphs(1, expert), { threads: 1 });
-      expected.set(await runner.run(activations.slice(start * H, (start + count) * H), count), start * H);
-      await runner.close();
-    }
     expect(response.activations).toEqual(expected);
     expect(result.billing.memorySizeMB).toBe(1024);
     expect(result.billing.initDurationMs).toBeGreaterThan(0);
@@ -219,30 +241,18 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
       ['switchyard-shakespeare-test-runtime-x86-64', ['publish']],
     ]);
     expect(deployed.functions.map((fn) => fn.packaging)).toEqual(['zip', 'zip']);
-    const H = 128;
-    const activations = Float32Array.from({ length: 6 * H }, (_, i) => Math.cos(i * 0.11));
-    const request = encodeExpertMessage({
-      kind: 'request',
-      dtype: 'f32',
-      layer: 1,
-      sequence: 3,
-      hiddenSize: H,
-      expertIds: [0, 1],
-      tokenCounts: [2, 4],
-      activations,
-    });
+    const { request, expected } = await layerOneRequest(
+      graphs,
+      [
+        [0, 2],
+        [1, 4],
+      ],
+      (i) => Math.cos(i * 0.11),
+      3,
+    );
     const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, qualifier: 'live' });
     const result = await executor.invoke({ functionName: 'shk-l1-g0-r0', payload: request });
     await executor.close();
-    const expected = new Float32Array(6 * H);
-    for (const [expert, start, count] of [
-      [0, 0, 2],
-      [1, 2, 4],
-    ] as const) {
-      const runner = await createExpertRunner(graphs(1, expert), { threads: 1 });
-      expected.set(await runner.run(activations.slice(start * H, (start + count) * H), count), start * H);
-      await runner.close();
-    }
     expect(decodeExpertMessage(result.payload).activations).toEqual(expected);
     // The same layer content is found again by its SHA-256: nothing is published twice.
     const again = await deployPlan(zipPlan, options);

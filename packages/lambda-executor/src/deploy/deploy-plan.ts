@@ -5,7 +5,7 @@ import { deploymentError, LambdaExecutorError } from '../errors.js';
 import { type DeployOptions, deployOptionsSchema, type ResolvedDeployOptions } from '../options.js';
 import { accountSettings, callerIdentity, checkQuotas } from './account-checks.js';
 import { checkCodeLimits } from './code-limits.js';
-import { ControlPlane, explainAwsError } from './control-plane.js';
+import { explainAwsError } from './control-plane.js';
 import {
   convergeFunction,
   type DeployActionKind,
@@ -13,7 +13,7 @@ import {
   getFunction,
   ownedFunction,
 } from './converge-function.js';
-import { type DeploymentContext, write } from './deployment-context.js';
+import { write } from './deployment-context.js';
 import {
   deploymentTagKey,
   layerTagKey,
@@ -30,7 +30,7 @@ import {
   prepareLocalCode,
 } from './function-code.js';
 import { deployedEnvironment, expertFunctionHandler, localRoleArn } from './function-settings.js';
-import { deploymentFunctions, resolveTarget } from './lambda-target.js';
+import { deploymentFunctions, openDeployment } from './lambda-target.js';
 import {
   buildRuntimeLayer,
   ensureRuntimeLayer,
@@ -162,19 +162,13 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
   // What AWS gets: zips and the runtime layer (on AWS always; locally with localPackaging 'zip').
   const zipped = aws || resolved.localPackaging === 'zip';
   const model = plan.model.name;
-  const { clients, endpoint, runtime } = await resolveTarget(resolved, {
-    ...givenClients,
-    ...(client ? { lambda: client } : {}),
+  const { clients, endpoint, runtime, context } = await openDeployment(resolved, model, {
+    client,
+    clients: givenClients,
+    random,
     logger,
   });
-  const context: DeploymentContext = {
-    clients,
-    controlPlane: new ControlPlane(resolved.controlPlane, { random, logger }),
-    model,
-    region: resolved.region,
-    dryRun,
-    logger,
-  };
+
   // Reads nothing: an offline dry run, or a local dry run without a runtime to ask.
   const readsState = !resolved.offline && !(target === 'local' && dryRun && !endpoint);
   const result: DeployResult = {

@@ -1,8 +1,9 @@
 import { ListFunctionsCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
-import type { Logger } from '@switchyard/core';
+import type { Logger, RandomSource } from '@switchyard/core';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
-import type { DeploymentClients, ResolvedUndeployOptions } from '../options.js';
+import type { ControlPlaneOptions, DeploymentClients, ResolvedUndeployOptions } from '../options.js';
 import { type AwsClients, createAwsClients } from './aws-clients.js';
+import { ControlPlane } from './control-plane.js';
 import { type DeploymentContext, read } from './deployment-context.js';
 import { deploymentTagKey } from './deployment-names.js';
 import { deploymentEnvVar } from './function-settings.js';
@@ -41,6 +42,37 @@ export async function resolveTarget(
     { ...given, ...(endpoint ? { lambdaEndpoint: endpoint } : {}) },
   );
   return { clients, endpoint, runtime };
+}
+
+/** What deploy and undeploy are given besides their data: clients, randomness, a logger. */
+export interface DeploymentExtras {
+  client?: import('@aws-sdk/client-lambda').LambdaClient;
+  clients?: DeploymentClients;
+  random?: RandomSource;
+  logger: Logger;
+}
+
+/** The target of a deployment of `model` and the context every step of it shares. */
+export async function openDeployment(
+  options: Parameters<typeof resolveTarget>[0] & { controlPlane: ControlPlaneOptions },
+  model: string,
+  extras: DeploymentExtras,
+): Promise<DeploymentTarget & { context: DeploymentContext }> {
+  const { client, clients: givenClients, random, logger } = extras;
+  const target = await resolveTarget(options, {
+    ...givenClients,
+    ...(client ? { lambda: client } : {}),
+    logger,
+  });
+  const context: DeploymentContext = {
+    clients: target.clients,
+    controlPlane: new ControlPlane(options.controlPlane, { random, logger }),
+    model,
+    region: options.region,
+    dryRun: options.dryRun,
+    logger,
+  };
+  return { ...target, context };
 }
 
 /**

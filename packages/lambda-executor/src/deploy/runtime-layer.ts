@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   DeleteLayerVersionCommand,
   type LayerVersionsListItem,
@@ -35,6 +38,42 @@ export interface LayerAction {
   actions: Array<'publish' | 'unchanged' | 'delete'>;
 }
 
+/** Layer zips this process built or read, by content key. */
+const builtLayers = new Map<string, Uint8Array>();
+
+/**
+ * The zip of a layer's entries, built once per content: kept in memory for this process (a server
+ * that re-plans deploys again) and in `$TMPDIR/switchyard-layer-cache/<key>.zip` for the next
+ * process (a CLI deploy), because deflating onnxruntime's ~48 MB takes seconds and its bytes rarely
+ * change. The key hashes every entry's path, mode and bytes, and the file is written under a
+ * temporary name and renamed, so a cached zip is never partial or stale.
+ */
+function layerZip(entries: ReturnType<typeof runtimeLayerPackage>): Uint8Array {
+  const hash = createHash('sha256').update('switchyard-layer-zip-v1');
+  for (const entry of entries) hash.update(`${entry.path}\0${entry.mode ?? 0o644}\0`).update(entry.data);
+  const key = hash.digest('hex');
+  const known = builtLayers.get(key);
+  if (known) return known;
+  const dir = join(tmpdir(), 'switchyard-layer-cache');
+  const path = join(dir, `${key}.zip`);
+  let zip: Uint8Array | undefined;
+  try {
+    zip = new Uint8Array(readFileSync(path));
+  } catch {
+    zip = writeZip(entries);
+    try {
+      mkdirSync(dir, { recursive: true });
+      const partial = `${path}.${process.pid}.tmp`;
+      writeFileSync(partial, zip);
+      renameSync(partial, path);
+    } catch {
+      // A cache that cannot be written only costs the next process the same seconds.
+    }
+  }
+  builtLayers.set(key, zip);
+  return zip;
+}
+
 /** Builds the runtime layer of `arch` for the deployment of `model` (nothing is uploaded yet). */
 export function buildRuntimeLayer(
   model: string,
@@ -42,7 +81,7 @@ export function buildRuntimeLayer(
   handlerBundle?: Uint8Array,
 ): RuntimeLayer {
   const entries = runtimeLayerPackage(arch, handlerBundle);
-  const zip = writeZip(entries);
+  const zip = layerZip(entries);
   return {
     arch,
     layerName: runtimeLayerName(model, arch),

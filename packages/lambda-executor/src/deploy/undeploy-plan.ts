@@ -2,14 +2,14 @@ import { DeleteFunctionCommand } from '@aws-sdk/client-lambda';
 import { deploymentPlanSchema, noopLogger, parseWithSchema } from '@switchyard/core';
 import { deploymentError, LambdaExecutorError } from '../errors.js';
 import { type UndeployOptions, undeployOptionsSchema } from '../options.js';
-import { ControlPlane, explainAwsError } from './control-plane.js';
+import { explainAwsError } from './control-plane.js';
 import { getFunction, ownedFunction } from './converge-function.js';
 import type { DeployAction, DeployResult } from './deploy-plan.js';
-import { type DeploymentContext, write } from './deployment-context.js';
+import { write } from './deployment-context.js';
 import { weightsTagKey } from './deployment-names.js';
 import { desiredFunctions } from './desired-functions.js';
 import { deleteExecutionRole } from './execution-role.js';
-import { deploymentFunctions, resolveTarget } from './lambda-target.js';
+import { deploymentFunctions, openDeployment } from './lambda-target.js';
 import { deleteRuntimeLayers } from './runtime-layer.js';
 import { deleteDeploymentObjects } from './weights-bucket.js';
 
@@ -35,19 +35,13 @@ export async function undeployPlan(planInput: unknown, options: UndeployOptions)
     throw deploymentError('undeploying from a local runtime needs its endpoint (--endpoint)', 'endpoint');
   }
   const model = plan.model.name;
-  const { clients, endpoint } = await resolveTarget(resolved, {
-    ...givenClients,
-    ...(client ? { lambda: client } : {}),
+  const { clients, endpoint, context } = await openDeployment(resolved, model, {
+    client,
+    clients: givenClients,
+    random,
     logger,
   });
-  const context: DeploymentContext = {
-    clients,
-    controlPlane: new ControlPlane(resolved.controlPlane, { random, logger }),
-    model,
-    region: resolved.region,
-    dryRun: resolved.dryRun,
-    logger,
-  };
+
   const result: DeployResult = {
     target: resolved.target,
     endpoint,
