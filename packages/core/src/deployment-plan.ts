@@ -32,6 +32,8 @@ export const planFunctionSchema = z.object({
   functionNames: z.array(z.string()).min(1),
   /** Reserved concurrency per replica; omitted = unreserved. */
   reservedConcurrency: z.number().int().positive().optional(),
+  /** Instruction set of this function's replicas; omitted = the plan's `arch`. */
+  arch: z.enum(['x86_64', 'arm64']).optional(),
 });
 
 export const planExpertSchema = z.object({

@@ -22,6 +22,7 @@ import { deployPlan } from '../src/deploy/deploy-plan.js';
 import { expertFunctionEnvironment } from '../src/deploy/function-settings.js';
 import { undeployPlan } from '../src/deploy/undeploy-plan.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
+import { recordingClients } from './aws-fixtures.js';
 
 const checkpointDir = fileURLToPath(
   new URL('../../../fixtures/checkpoints/shakespeare-mixtral-8x2', import.meta.url),
@@ -65,7 +66,8 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
   beforeAll(async () => {
     checkpoint = await loadCheckpoint(checkpointDir);
     stageDir = mkdtempSync(join(tmpdir(), 'switchyard-stage-'));
-    runtime = await startLocalRuntime({ cpuEmulation: 'threads' });
+    // Functions stay Pending / InProgress for 300 ms, as on Lambda: deploy must wait, not collide.
+    runtime = await startLocalRuntime({ cpuEmulation: 'threads', stateTransitionMs: 300 });
   });
 
   afterAll(async () => {
@@ -75,12 +77,25 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
 
   it('deploys, returns the in-process expert outputs bit for bit, converges and undeploys', async () => {
     expect(deploymentPlanSchema.safeParse(plan()).success).toBe(true);
-    const common = { target: 'local' as const, endpoint: runtime.endpoint, graphs, stageDir };
-    const first = await deployPlan(plan(), common);
+    const common = {
+      target: 'local' as const,
+      endpoint: runtime.endpoint,
+      graphs,
+      stageDir,
+      controlPlane: { waitMinDelaySeconds: 0.1 },
+    };
+    const recorded = recordingClients(runtime.endpoint);
+    const first = await deployPlan(plan(), { ...common, client: recorded.lambda });
+    // It waited for each function and version to become Active instead of colliding with Pending.
+    expect(recorded.failures.filter((failure) => failure.endsWith('ResourceConflictException'))).toEqual([]);
+    expect(recorded.failures.every((failure) => failure.endsWith('ResourceNotFoundException'))).toBe(true);
+    expect(recorded.calls.filter((call) => call === 'lambda:GetFunction').length).toBeGreaterThan(3);
+    recorded.destroy();
+    const created = ['create', 'publish-version', 'create-alias'];
     expect(first.functions.map((f) => [f.functionName, f.actions])).toEqual([
-      ['shk-l1-g0-r0', ['create']],
-      ['shk-l1-g0-r1', ['create']],
-      ['shk-l1-g1-r0', ['create']],
+      ['shk-l1-g0-r0', created],
+      ['shk-l1-g0-r1', created],
+      ['shk-l1-g1-r0', created],
     ]);
 
     // 12 tokens: 7 for expert 1, 5 for expert 0 (segments in that order), deterministic values.
@@ -96,7 +111,8 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
       tokenCounts: [7, 5],
       activations,
     });
-    const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials });
+    // Through the live alias the deployment pointed at the version it published.
+    const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, qualifier: 'live' });
     const result = await executor.invoke({ functionName: 'shk-l1-g0-r1', payload: request });
     const response = decodeExpertMessage(result.payload);
     expect(response).toMatchObject({
@@ -148,6 +164,7 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
     admin.destroy();
     const restored = await deployPlan(plan(), common);
     expect(restored.functions.map((f) => [f.functionName, f.actions])).toEqual([
+      // $LATEST is back to the configuration live's version was published from: nothing to publish.
       ['shk-l1-g0-r0', ['update-configuration']],
       ['shk-l1-g0-r1', ['unchanged']],
       ['shk-l1-g1-r0', ['unchanged']],
@@ -155,8 +172,8 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
 
     const changed = await deployPlan(plan({ memoryMB: 2048, withExpert5: false, reserved: 3 }), common);
     expect(changed.functions.map((f) => [f.functionName, f.actions])).toEqual([
-      ['shk-l1-g0-r0', ['update-configuration', 'put-concurrency']],
-      ['shk-l1-g0-r1', ['update-configuration', 'put-concurrency']],
+      ['shk-l1-g0-r0', ['update-configuration', 'put-concurrency', 'publish-version', 'update-alias']],
+      ['shk-l1-g0-r1', ['update-configuration', 'put-concurrency', 'publish-version', 'update-alias']],
       ['shk-l1-g1-r0', ['delete']],
     ]);
     const warm = await executor.invoke({ functionName: 'shk-l1-g0-r1', payload: request });
@@ -173,13 +190,66 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
       target: 'aws',
       graphs,
       dryRun: true,
+      offline: true,
       handlerBundle: new TextEncoder().encode('export const handler = () => null;\n'),
     });
     expect(dry.functions).toHaveLength(3);
     for (const fn of dry.functions) {
-      expect(fn.actions).toEqual(['create']);
+      expect(fn.actions).toEqual(['create', 'publish-version', 'create-alias']);
       expect(['zip', 's3-zip']).toContain(fn.packaging);
       expect(fn.unzippedBytes).toBeLessThan(lambdaLimits.unzippedCodeBytes);
     }
+  });
+
+  it('deploys what AWS gets (zips, the runtime layer, the built handler) and answers through live bit for bit', async () => {
+    // The layer holds the built bundle (`pnpm --filter @switchyard/expert-function build`, run by CI
+    // before the tests) and this checkout's onnxruntime-node; the zip holds the stub and the graphs.
+    const zipPlan = plan({ withExpert5: false });
+    const options = {
+      target: 'local' as const,
+      endpoint: runtime.endpoint,
+      graphs,
+      localPackaging: 'zip' as const,
+      controlPlane: { waitMinDelaySeconds: 0.1 },
+    };
+    const deployed = await deployPlan(zipPlan, options);
+    expect(deployed.layers.map((layer) => [layer.layerName, layer.actions])).toEqual([
+      ['switchyard-shakespeare-test-runtime-x86-64', ['publish']],
+    ]);
+    expect(deployed.functions.map((fn) => fn.packaging)).toEqual(['zip', 'zip']);
+    const H = 128;
+    const activations = Float32Array.from({ length: 6 * H }, (_, i) => Math.cos(i * 0.11));
+    const request = encodeExpertMessage({
+      kind: 'request',
+      dtype: 'f32',
+      layer: 1,
+      sequence: 3,
+      hiddenSize: H,
+      expertIds: [0, 1],
+      tokenCounts: [2, 4],
+      activations,
+    });
+    const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, qualifier: 'live' });
+    const result = await executor.invoke({ functionName: 'shk-l1-g0-r0', payload: request });
+    await executor.close();
+    const expected = new Float32Array(6 * H);
+    for (const [expert, start, count] of [
+      [0, 0, 2],
+      [1, 2, 4],
+    ] as const) {
+      const runner = await createExpertRunner(graphs(1, expert), { threads: 1 });
+      expected.set(await runner.run(activations.slice(start * H, (start + count) * H), count), start * H);
+      await runner.close();
+    }
+    expect(decodeExpertMessage(result.payload).activations).toEqual(expected);
+    // The same layer content is found again by its SHA-256: nothing is published twice.
+    const again = await deployPlan(zipPlan, options);
+    expect(again.layers[0]?.actions).toEqual(['unchanged']);
+    expect(again.functions.every((fn) => fn.actions.join() === 'unchanged')).toBe(true);
+    const removed = await undeployPlan(zipPlan, { target: 'local', endpoint: runtime.endpoint });
+    expect(removed.functions.map((fn) => fn.functionName)).toEqual(['shk-l1-g0-r0', 'shk-l1-g0-r1']);
+    expect(removed.layers.map((layer) => layer.layerVersionArn)).toEqual([
+      deployed.layers[0]?.layerVersionArn,
+    ]);
   });
 });
