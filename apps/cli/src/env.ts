@@ -1,3 +1,4 @@
+import type { ServingSettings } from '@switchyard/serving/http';
 import { z } from 'zod';
 
 /** The only place the CLI reads process.env. */
@@ -14,6 +15,15 @@ export type CliEnv = z.output<typeof envSchema>;
 
 export function readEnv(source: NodeJS.ProcessEnv = process.env): CliEnv {
   return envSchema.parse(source);
+}
+
+/**
+ * What the SWITCHYARD_* serving variables set, for `switchyard serve` (its flags override them). The
+ * serving module is loaded on use: it pulls in onnxruntime, which other commands do not need.
+ */
+export async function readServingSettings(source: NodeJS.ProcessEnv = process.env): Promise<ServingSettings> {
+  const { parseServingEnv, settingsFromEnv } = await import('@switchyard/serving/http');
+  return settingsFromEnv(parseServingEnv(source));
 }
 
 /**

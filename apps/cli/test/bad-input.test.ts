@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mapLimited, runCli } from '@switchyard/testing/cli';
 import type { Command, Option } from 'commander';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../src/context.js';
 import { examplesOf, formatExamples, leafCommands } from '../src/help.js';
 import { createOutput } from '../src/output.js';
 import { createProgram } from '../src/program.js';
-import { mapLimited, runCli } from './cli-process.js';
 
 /**
  * Every registered command, fed bad input in a real child process, must print exactly one line on

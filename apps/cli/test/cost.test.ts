@@ -2,11 +2,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SwitchyardError } from '@switchyard/core';
+import { runCli } from '@switchyard/testing/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../src/context.js';
 import { createOutput } from '../src/output.js';
 import { createProgram } from '../src/program.js';
-import { runCli } from './cli-process.js';
 
 function quietContext(): CliContext {
   const sink = { write: () => true, isTTY: false } as unknown as NodeJS.WritableStream & { isTTY: boolean };

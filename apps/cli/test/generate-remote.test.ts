@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { readSafetensorsFile } from '@switchyard/core';
 import { loadModel } from '@switchyard/model';
 import { createDefaultPlan } from '@switchyard/scatter-gather';
+import { repoRoot, runCli } from '@switchyard/testing/cli';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './cli-process.js';
 
 const modelDir = join(repoRoot, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
 

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deploymentPlanSchema } from '@switchyard/core';
 import { samTemplate } from '@switchyard/lambda-executor';
+import { runCli } from '@switchyard/testing/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli-process.js';
 
 const work = mkdtempSync(join(tmpdir(), 'switchyard-plan-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));

@@ -1,8 +1,8 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { repoRoot, runCli } from '@switchyard/testing/cli';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './cli-process.js';
 
 const traces = join(repoRoot, 'fixtures/traces/shakespeare-mixtral-8x2');
 let dir: string;
@@ -64,6 +64,45 @@ describe('switchyard predict', () => {
     ]);
     expect(table.stdout).toMatch(/hitAtK\s+loadErr\s+intervalCoverage/);
     expect(table.stdout).toMatch(/54 batches of 2048/);
+  }, 120_000);
+
+  it('plans from the fitted predictor, for a batch within the trace and one larger than it', async () => {
+    const predictor = join(dir, 'predictor.json');
+    const plan = async (tokensPerBatch: number) => {
+      const out = join(dir, `plan-${tokensPerBatch}.json`);
+      const run = await switchyard([
+        'plan',
+        '--model',
+        join(repoRoot, 'fixtures/checkpoints/shakespeare-mixtral-8x2'),
+        '--traces',
+        `${traces}/heldout.safetensors`,
+        '--predictor',
+        predictor,
+        '--tokens-per-batch',
+        String(tokensPerBatch),
+        '--slo-ms',
+        '600000',
+        '--strategy',
+        'ods',
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      return JSON.parse(await readFile(out, 'utf8')) as {
+        workload: { tokensPerBatch: number };
+        layers: unknown[];
+        predicted: { costUsdPerBatch: number };
+      };
+    };
+    const small = await plan(1024);
+    // The held-out trace has fewer tokens than this batch: the forecast is scaled up to it.
+    const large = await plan(262_144);
+    expect(small.workload.tokensPerBatch).toBe(1024);
+    expect(large.workload.tokensPerBatch).toBe(262_144);
+    expect(small.layers).toHaveLength(4);
+    expect(large.predicted.costUsdPerBatch).toBeGreaterThan(small.predicted.costUsdPerBatch * 10);
   }, 120_000);
 
   it('rejects an unknown predictor version and an unknown strategy with one-line errors', async () => {

@@ -2,8 +2,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadComputeProfile } from '@switchyard/cost-model';
+import { runCli } from '@switchyard/testing/cli';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli-process.js';
 
 const model = 'fixtures/checkpoints/shakespeare-mixtral-8x2';
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-profile-test-'));

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launchChromium } from '@switchyard/testing/browser';
+import { runCli } from '@switchyard/testing/cli';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './cli-process.js';
 import { samplePlan } from './sample-plan.js';
 
 /** Opens a report written by `switchyard report` in Debian's chromium and checks it renders. */

@@ -1,3 +1,5 @@
+import { quantile } from '@switchyard/core';
+
 /**
  * A bounded closed-loop load generator: `concurrency` clients each send one completion, wait for
  * the answer and send the next, until `durationMs` has passed. Loopback only.
@@ -22,12 +24,6 @@ export interface LoadResult {
   latencyP50Ms: number;
   latencyP99Ms: number;
   latencyMeanMs: number;
-}
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[index]!;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
@@ -69,7 +65,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   };
   await Promise.all(Array.from({ length: options.concurrency }, (_, index) => client(index)));
   const durationS = (performance.now() - started) / 1000;
-  const sorted = [...latencies].sort((a, b) => a - b);
   return {
     concurrency: options.concurrency,
     durationS,
@@ -79,8 +74,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     completionTokens,
     requestsPerS: latencies.length / durationS,
     tokensPerS: completionTokens / durationS,
-    latencyP50Ms: quantile(sorted, 0.5),
-    latencyP99Ms: quantile(sorted, 0.99),
-    latencyMeanMs: sorted.reduce((a, b) => a + b, 0) / Math.max(1, sorted.length),
+    latencyP50Ms: quantile(latencies, 0.5),
+    latencyP99Ms: quantile(latencies, 0.99),
+    latencyMeanMs: latencies.reduce((a, b) => a + b, 0) / Math.max(1, latencies.length),
   };
 }

@@ -1,30 +1,21 @@
 import type { Logger } from '@switchyard/core';
+import { serve, servingConfiguration } from '@switchyard/serving/http';
 import pino from 'pino';
-import { readServerEnv, serverOptionsFromEnv } from './env.js';
-import { bundledModelDir, serve } from './serve.js';
+import { bundledModelDir, readServerEnv } from './env.js';
 
 /** `node dist/main.js`: configuration from environment variables only (see README). */
 async function main(): Promise<void> {
   const env = readServerEnv();
-  const pinoLogger = pino({ level: env.SWITCHYARD_LOG_LEVEL });
+  const pinoLogger = pino({ level: env.logLevel });
   const logger: Logger = {
     debug: (message, fields) => pinoLogger.debug(fields ?? {}, message),
     warn: (message, fields) => pinoLogger.warn(fields ?? {}, message),
     error: (message, fields) => pinoLogger.error(fields ?? {}, message),
   };
-  const modelDir = env.SWITCHYARD_MODEL_DIR ?? bundledModelDir();
-  const stack = await serve(
-    {
-      modelDir,
-      batching: env.SWITCHYARD_BATCHING,
-      maxBatchSize: env.SWITCHYARD_MAX_BATCH_SIZE,
-      ...(env.SWITCHYARD_THREADS === undefined ? {} : { threads: env.SWITCHYARD_THREADS }),
-      ...(env.SWITCHYARD_SEED === undefined ? {} : { seed: env.SWITCHYARD_SEED }),
-      ...(env.SWITCHYARD_PREDICTOR_TRACES ? { predictorTraces: env.SWITCHYARD_PREDICTOR_TRACES } : {}),
-    },
-    serverOptionsFromEnv(env),
-    { logger },
-  );
+  const { serving, server } = servingConfiguration(env.settings, {
+    modelDir: env.settings.modelDir ?? bundledModelDir(),
+  });
+  const stack = await serve(serving, server, { logger });
   pinoLogger.info(
     { url: stack.server.url, model: stack.engine.info.modelId, batching: stack.engine.info.batching },
     'listening',

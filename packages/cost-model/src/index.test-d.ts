@@ -9,6 +9,8 @@ import type * as api from './index.js';
 test('@switchyard/cost-model exports its entry points and their option, result and error types', () => {
   expectTypeOf<keyof typeof api>().toEqualTypeOf<
     | 'CostModelError'
+    | 'RunningBill'
+    | 'billFromReports'
     | 'checkComputeProfile'
     | 'combineProcessPoints'
     | 'computeTimeAtThreadsMs'

@@ -6,6 +6,13 @@ export {
   type PowerTuningOptions,
   powerTuningBaseline,
 } from './baselines.js';
+export {
+  type Bill,
+  type BillableReport,
+  billFromReports,
+  type MemoryBill,
+  RunningBill,
+} from './bill-from-reports.js';
 export { checkComputeProfile, type ProfileCheckRow } from './check-compute-profile.js';
 export { computeTimeAtThreadsMs, computeTimeMs } from './compute-curve.js';
 export {

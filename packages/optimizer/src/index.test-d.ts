@@ -10,6 +10,7 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'OptimizerError'
     | 'SloInfeasibleError'
     | 'forecastFromPopularity'
+    | 'forecastFromPrediction'
     | 'forecastFromTrace'
     | 'loadForecastSchema'
     | 'nominalComputeProfile'

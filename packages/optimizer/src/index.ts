@@ -1,6 +1,11 @@
 export { EpsilonGreedyBayesOpt } from './epsilon-greedy-bayes-opt.js';
 export { OptimizerError, SloInfeasibleError } from './errors.js';
 export {
+  type ForecastFromPredictionOptions,
+  forecastFromPrediction,
+  type LoadPredictionInput,
+} from './forecast-from-prediction.js';
+export {
   forecastFromPopularity,
   forecastFromTrace,
   type LoadForecast,

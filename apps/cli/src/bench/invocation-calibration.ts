@@ -1,4 +1,10 @@
-import { type BillingReport, type Executor, encodeExpertMessage, vcpusForMemory } from '@switchyard/core';
+import {
+  type BillingReport,
+  type Executor,
+  encodeExpertMessage,
+  median,
+  vcpusForMemory,
+} from '@switchyard/core';
 import {
   type ComputeProfile,
   computeTimeAtThreadsMs,
@@ -88,16 +94,13 @@ export class InvocationCalibration {
   /** Median one-vCPU handler time per (memory, token count) beside the compute profile's prediction. */
   points(): InvocationOverheadPoint[] {
     return [...this.samples.values()].map(({ tokens, payloadBytes, durations }) => {
-      const sorted = [...durations].sort((a, b) => a - b);
-      const mid = sorted.length >> 1;
-      const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
       return {
         tokens,
         payloadBytes,
-        handlerMs: median,
+        handlerMs: median(durations),
         // What the cost model charges as compute for this call (one thread); the rest is overhead.
         computeMs: computeTimeAtThreadsMs(this.options.compute, tokens, 1),
-        repetitions: sorted.length,
+        repetitions: durations.length,
         statistic: 'median' as const,
       };
     });

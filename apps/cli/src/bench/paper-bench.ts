@@ -97,8 +97,8 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
         arrivalRatePerS,
         maxEvaluations: options.maxEvaluations ?? 40,
         seed: 0,
-        ...(options.cpuInstanceType === undefined ? {} : { cpuInstanceType: options.cpuInstanceType }),
-        ...(options.cpuUsdPerHour === undefined ? {} : { cpuUsdPerHour: options.cpuUsdPerHour }),
+        cpuInstanceType: options.cpuInstanceType,
+        cpuUsdPerHour: options.cpuUsdPerHour,
       }),
     );
   }

@@ -6,6 +6,7 @@ import {
   type DeploymentPlan,
   decodeExpertMessage,
   type Logger,
+  median,
   noopLogger,
   readRoutingTrace,
 } from '@switchyard/core';
@@ -103,13 +104,6 @@ interface MeasuredBatch {
   gbSeconds: number;
   reports: TokenReport[];
   overhead: InvocationOverhead;
-}
-
-/** Median of a non-empty list. */
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
 /**
@@ -336,7 +330,7 @@ export async function runPaperValidation(options: {
         tokens: r.tokens,
         durationMs: r.durationMs,
         billedDurationMs: r.billedDurationMs,
-        ...(r.initDurationMs === undefined ? {} : { initDurationMs: r.initDurationMs }),
+        initDurationMs: r.initDurationMs,
       })),
     };
   });

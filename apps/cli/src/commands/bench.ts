@@ -46,12 +46,12 @@ export const registerBench: CommandRegistrar = (program, context) => {
       fixturesDir: context.fixturesDir,
       outDir: resolve(flags.out),
       shapes: flags.quick ? ['bert-moe-12x4'] : paperBenchShapes,
-      ...(flags.profile ? { profile: true } : {}),
+      profile: flags.profile,
       validation: flags.validation,
       arrivalRatePerS: Number.isFinite(arrivalRatePerS) && arrivalRatePerS > 0 ? arrivalRatePerS : 0.1,
       maxEvaluations: flags.quick ? 20 : 40,
-      ...(flags.cpuInstance ? { cpuInstanceType: flags.cpuInstance } : {}),
-      ...(cpuUsdPerHour === undefined ? {} : { cpuUsdPerHour }),
+      cpuInstanceType: flags.cpuInstance,
+      cpuUsdPerHour,
       logger: context.logger,
       onProgress: (message) => {
         if (!flags.json) context.output.line(message);

@@ -61,7 +61,7 @@ export const registerCost: CommandRegistrar = (program, context) => {
       arch: flags.arch,
       region: flags.region,
       freeTier: flags.freeTier,
-      ...(flags.priceTable ? { priceTablePath: flags.priceTable } : {}),
+      priceTablePath: flags.priceTable,
     });
     const table = options.priceTablePath ? loadPriceTable(options.priceTablePath) : defaultPriceTable;
     let result: ReturnType<typeof lambdaCost>;

@@ -135,11 +135,11 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
     const result = await deployPlan(plan, {
       target: flags.target,
       graphs,
-      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-      ...(flags.region ? { region: flags.region } : {}),
-      ...(flags.roleArn ? { roleArn: flags.roleArn } : {}),
-      ...(flags.codeBucket ? { codeBucket: flags.codeBucket } : {}),
-      ...(flags.dryRun ? { dryRun: true } : {}),
+      endpoint: flags.endpoint,
+      region: flags.region,
+      roleArn: flags.roleArn,
+      codeBucket: flags.codeBucket,
+      dryRun: flags.dryRun,
       logger: context.logger,
     });
     printResult(context, result, flags.json);
@@ -170,9 +170,9 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
     const plan = readJsonFileWithSchema(flags.plan, deploymentPlanSchema, 'plan');
     const result = await undeployPlan(plan, {
       target: flags.target,
-      ...(flags.endpoint ? { endpoint: flags.endpoint } : {}),
-      ...(flags.region ? { region: flags.region } : {}),
-      ...(flags.dryRun ? { dryRun: true } : {}),
+      endpoint: flags.endpoint,
+      region: flags.region,
+      dryRun: flags.dryRun,
       logger: context.logger,
     });
     printResult(context, result, flags.json);

@@ -1,9 +1,9 @@
 import { SwitchyardError } from '@switchyard/core';
 import { loadModel } from '@switchyard/model';
+import { connectRemoteExperts, type RemoteExperts } from '@switchyard/serving';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireDirectory } from '../io.js';
-import { connectRemoteExperts, type RemoteExperts } from '../remote-experts.js';
 import type { CommandRegistrar } from './index.js';
 
 function number(value: string): number {
@@ -81,16 +81,15 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
         const encoder = new TextEncoder();
         const prompt = [...encoder.encode(options.prompt)];
         if (options.target) {
-          remote = await connectRemoteExperts(model, {
-            target: options.target,
-            ...(options.plan ? { planPath: options.plan } : {}),
-            ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-            logger,
-          });
+          remote = await connectRemoteExperts(
+            model,
+            { target: options.target, planPath: options.plan, endpoint: options.endpoint },
+            { logger },
+          );
         }
         const started = performance.now();
         const [result] = await model.generate([prompt], {
-          ...(remote ? { moeStep: remote.moeStep } : {}),
+          moeStep: remote?.moeStep,
           maxNewTokens: options.maxNewTokens,
           greedy: options.greedy === true || options.temperature === undefined,
           temperature: options.temperature ?? 0,
@@ -106,7 +105,7 @@ export const generateCommand: CommandRegistrar = (program, { output, logger }) =
             text,
             finishReason: result!.finishReason,
             seconds,
-            ...(remote ? { scatterGather: remote.moeStep.summary() } : {}),
+            scatterGather: remote?.moeStep.summary(),
           });
         else output.line(`${options.prompt}${text}`);
       } finally {

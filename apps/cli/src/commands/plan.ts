@@ -11,6 +11,7 @@ import { loadComputeProfile } from '@switchyard/cost-model';
 import { loadCheckpoint, summarizeCheckpoint } from '@switchyard/model';
 import {
   forecastFromPopularity,
+  forecastFromPrediction,
   forecastFromTrace,
   type LoadForecast,
   loadForecastSchema,
@@ -89,42 +90,6 @@ async function resolveModel(spec: string): Promise<{ model: PlannerModel; matric
   const summary = summarizeCheckpoint(await loadCheckpoint(dir), basename(dir));
   // Hugging Face MoE experts are gated (gate, up, down): three matrices.
   return { model: plannerModelFromSummary(summary), matrices: 3 };
-}
-
-/**
- * The predictor's load forecast for one batch: the first `tokensPerBatch` tokens of the trace (token
- * features only, as when planning ahead). A shorter trace is scaled up: means by the token ratio,
- * the interval's half-widths by its square root (independent tokens).
- */
-function forecastFromPrediction(
-  predictor: Awaited<ReturnType<typeof readPredictorFile>>,
-  tokens: Int32Array,
-  tokensPerBatch: number,
-  moeLayers: readonly number[],
-): LoadForecast {
-  const used = tokens.subarray(0, Math.min(tokens.length, tokensPerBatch));
-  const prediction = predictor.predictLoad({ tokens: used });
-  const scale = tokensPerBatch / used.length;
-  const spread = Math.sqrt(scale);
-  const E = prediction.numExperts;
-  return {
-    tokensPerBatch,
-    intervalLevel: prediction.level,
-    layers: Array.from({ length: prediction.numLayers }, (_, layer) => {
-      const slice = (values: Float64Array) => Array.from(values.subarray(layer * E, (layer + 1) * E));
-      const mean = slice(prediction.mean).map((m) => m * scale);
-      return {
-        layer: moeLayers[layer] ?? layer,
-        mean,
-        low: slice(prediction.low).map((low, e) =>
-          Math.max(0, mean[e]! - ((prediction.mean[layer * E + e]! - low) * scale) / spread),
-        ),
-        high: slice(prediction.high).map(
-          (high, e) => mean[e]! + ((high - prediction.mean[layer * E + e]!) * scale) / spread,
-        ),
-      };
-    }),
-  };
 }
 
 function summarise(plan: DeploymentPlan, out: string) {
@@ -228,7 +193,12 @@ export const registerPlan: CommandRegistrar = (program, context) => {
             location: '--predictor',
           });
         const predictor = await readPredictorFile(requireFile(flags.predictor, 'predictor'));
-        forecast = forecastFromPrediction(predictor, trace.tokens, flags.tokensPerBatch, model.moeLayers);
+        // Token features only (as when planning ahead): the batch's first tokens, scaled up if the trace is shorter.
+        const batch = trace.tokens.subarray(0, Math.min(trace.tokens.length, flags.tokensPerBatch));
+        forecast = forecastFromPrediction(predictor.predictLoad({ tokens: batch }), {
+          tokensPerBatch: flags.tokensPerBatch,
+          moeLayers: model.moeLayers,
+        });
       }
     } else if (trace) {
       forecast = forecastFromTrace(trace, { tokensPerBatch: flags.tokensPerBatch });

@@ -337,14 +337,10 @@ export const registerProfile: CommandRegistrar = (program, context) => {
       elapsedSeconds: (performance.now() - started) / 1000,
       loadAverage: { before: loadBefore, after: loadAfter },
       heldOutMaxAbsErrorPctByThreads: heldOut.maxAbsErrorPctByThreads,
-      ...(earlier && compare
-        ? {
-            compared: {
-              createdAt: compare.createdAt,
-              maxAbsErrorPctByThreads: earlier.maxAbsErrorPctByThreads,
-            },
-          }
-        : {}),
+      compared:
+        earlier && compare
+          ? { createdAt: compare.createdAt, maxAbsErrorPctByThreads: earlier.maxAbsErrorPctByThreads }
+          : undefined,
       rows,
     };
     if (flags.report) await writeFile(flags.report, `${JSON.stringify({ ...summary, profile }, null, 2)}\n`);

@@ -54,7 +54,7 @@ export const registerReport: CommandRegistrar = (program, context) => {
     const data = reportFromPlan(plan, {
       traces,
       candidates,
-      ...(options.title ? { title: options.title } : {}),
+      title: options.title,
     });
     const written = await writeTextFile(options.out, renderReport(data));
     context.output.result({ report: written, sections: Object.keys(data) }, () => {

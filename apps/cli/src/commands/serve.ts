@@ -1,5 +1,6 @@
 import { SwitchyardError } from '@switchyard/core';
 import { InvalidArgumentError } from 'commander';
+import { readServingSettings } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory, requireFile } from '../io.js';
 import type { CommandRegistrar } from './index.js';
@@ -14,7 +15,7 @@ interface ServeCommandOptions {
   region?: string;
   replanThreshold?: number;
   replanIntervalMs?: number;
-  batching: string;
+  batching: 'continuous' | 'sequential';
   maxBatchSize?: number;
   threads?: number;
   predictorTrace?: string[];
@@ -99,57 +100,43 @@ export const registerServe: CommandRegistrar = (program, context) => {
         message: `--target must be in-process, local or aws, got "${options.target}"`,
       });
     }
-    if (options.batching !== 'continuous' && options.batching !== 'sequential') {
+    if (!['continuous', 'sequential'].includes(options.batching)) {
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
         message: `--batching must be continuous or sequential, got "${options.batching}"`,
       });
     }
-    // Loaded on use: the server pulls in onnxruntime, which other commands should not pay for at startup.
-    const { readServerEnv, serve, serverOptionsFromEnv } = await import('@switchyard/server');
-    const env = readServerEnv();
-    const modelDir = options.model
-      ? requireDirectory(options.model, 'model directory')
-      : (env.SWITCHYARD_MODEL_DIR ?? `${context.fixturesDir}/checkpoints/shakespeare-mixtral-8x2`);
+    // Loaded on use: serving pulls in onnxruntime, which other commands should not pay for at startup.
+    const { serve, servingConfiguration } = await import('@switchyard/serving/http');
+    const env = await readServingSettings();
+    const flags = {
+      modelDir: options.model ? requireDirectory(options.model, 'model directory') : undefined,
+      target: options.target as 'in-process' | 'local' | 'aws' | undefined,
+      endpoint: options.endpoint,
+      planPath: options.plan,
+      region: options.region,
+      replanThreshold: options.replanThreshold,
+      replanIntervalMs: options.replanIntervalMs,
+      batching: options.batching,
+      maxBatchSize: options.maxBatchSize,
+      threads: options.threads,
+      predictorTraces: options.predictorTrace,
+      port: options.port,
+      host: options.host,
+    };
+    const { serving, server } = servingConfiguration(
+      { modelDir: `${context.fixturesDir}/checkpoints/shakespeare-mixtral-8x2` },
+      env,
+      flags,
+    );
     const stack = await serve(
       {
-        modelDir,
-        target: (options.target as 'in-process' | 'local' | 'aws' | undefined) ?? env.SWITCHYARD_TARGET,
-        ...((options.endpoint ?? env.SWITCHYARD_LAMBDA_ENDPOINT)
-          ? { endpoint: options.endpoint ?? env.SWITCHYARD_LAMBDA_ENDPOINT }
-          : {}),
-        ...((options.plan ?? env.SWITCHYARD_PLAN)
-          ? { planPath: requireFile((options.plan ?? env.SWITCHYARD_PLAN)!, 'deployment plan') }
-          : {}),
-        ...(() => {
-          const intervalMs = options.replanIntervalMs ?? env.SWITCHYARD_REPLAN_INTERVAL_MS;
-          const driftThreshold = options.replanThreshold ?? env.SWITCHYARD_REPLAN_THRESHOLD;
-          if (intervalMs === 0) return { adaptation: false as const };
-          return {
-            adaptation: {
-              ...(intervalMs === undefined ? {} : { intervalMs }),
-              ...(driftThreshold === undefined ? {} : { driftThreshold }),
-            },
-          };
-        })(),
-        ...((options.region ?? env.SWITCHYARD_AWS_REGION)
-          ? { region: options.region ?? env.SWITCHYARD_AWS_REGION }
-          : {}),
-        batching: options.batching,
-        maxBatchSize: options.maxBatchSize ?? env.SWITCHYARD_MAX_BATCH_SIZE,
-        ...((options.threads ?? env.SWITCHYARD_THREADS) === undefined
-          ? {}
-          : { threads: options.threads ?? env.SWITCHYARD_THREADS }),
-        ...(env.SWITCHYARD_SEED === undefined ? {} : { seed: env.SWITCHYARD_SEED }),
-        predictorTraces: (options.predictorTrace ?? env.SWITCHYARD_PREDICTOR_TRACES ?? []).map((path) =>
-          requireFile(path, 'routing trace'),
-        ),
+        ...serving,
+        planPath:
+          serving.planPath === undefined ? undefined : requireFile(serving.planPath, 'deployment plan'),
+        predictorTraces: (serving.predictorTraces ?? []).map((path) => requireFile(path, 'routing trace')),
       },
-      {
-        ...serverOptionsFromEnv(env),
-        ...(options.port === undefined ? {} : { port: options.port }),
-        ...(options.host === undefined ? {} : { host: options.host }),
-      },
+      server,
       { logger: context.logger },
     );
     const { info } = stack.engine;

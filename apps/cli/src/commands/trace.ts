@@ -18,7 +18,9 @@ function integer(value: string): number {
 export const traceCommand: CommandRegistrar = (program, { output, logger }) => {
   const command = program
     .command('trace')
-    .description('record the routing trace of a byte-level model over a text file (DESIGN.md §3)')
+    .description(
+      'record the routing trace of a byte-level model over a text file (format: architecture/formats.md)',
+    )
     .argument('<model-dir>', 'Hugging Face checkpoint directory')
     .requiredOption('--text <file>', 'text file (fed as UTF-8 bytes)')
     .requiredOption('--out <trace.safetensors>', 'output trace (a .json sidecar is written beside it)')

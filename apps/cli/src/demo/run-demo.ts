@@ -3,6 +3,8 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { type DeploymentPlan, type Logger, type RoutingTrace, readRoutingTrace } from '@switchyard/core';
 import {
+  type Bill,
+  billFromReports,
   type ComputeProfile,
   computeTimeAtThreadsMs,
   fitComputeProfile,
@@ -14,19 +16,14 @@ import {
 import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
-import { type LoadForecast, planDeployment } from '@switchyard/optimizer';
-import {
-  type EvaluationResult,
-  evaluatePredictor,
-  fitPredictor,
-  type Predictor,
-} from '@switchyard/predictor';
+import { forecastFromPrediction, planDeployment } from '@switchyard/optimizer';
+import { type EvaluationResult, evaluatePredictor, fitPredictor } from '@switchyard/predictor';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';
 import type { Output } from '../output.js';
 import { costPerMillionTokens, reportFromPlan } from '../report/from-plan.js';
 import type { ReportData } from '../report/report-data.js';
-import { type BillTotals, recordBilling, sumBillingReports } from './billing.js';
 import { measureExpertPoints } from './profile.js';
+import { recordBilling } from './record-billing.js';
 
 export interface DemoOptions {
   modelDir: string;
@@ -58,31 +55,8 @@ export interface DemoResult {
   >;
   plan?: DeploymentPlan;
   /** The run's bill: the sum of the BillingReports the runtime returned for the generation. */
-  bill?: BillTotals & { tokensProcessed: number; usdPerMillionTokens: number; priceTable: string };
+  bill?: Bill & { tokensProcessed: number; usdPerMillionTokens: number; priceTable: string };
   report: ReportData;
-}
-
-/** The predictor's expected load of one batch, in the planner's forecast shape. */
-export function forecastFromPredictor(
-  predictor: Predictor,
-  tokens: Int32Array,
-  moeLayers: readonly number[],
-): LoadForecast {
-  const prediction = predictor.predictLoad({ tokens });
-  const E = prediction.numExperts;
-  const slice = (values: Float64Array, layer: number): number[] => [
-    ...values.subarray(layer * E, (layer + 1) * E),
-  ];
-  return {
-    tokensPerBatch: tokens.length,
-    intervalLevel: prediction.level,
-    layers: Array.from({ length: prediction.numLayers }, (_, layer) => ({
-      layer: moeLayers[layer] ?? layer,
-      mean: slice(prediction.mean, layer),
-      low: slice(prediction.low, layer),
-      high: slice(prediction.high, layer),
-    })),
-  };
 }
 
 async function timed<T>(
@@ -177,10 +151,9 @@ export async function runDemo(
     const planning = await timed(steps, 'plan with the BO', async () => {
       const s = model.summary;
       const batchTokens = Math.min(options.tokensPerBatch, traces.heldout.numTokens);
-      const forecast = forecastFromPredictor(
-        predictorResult.predictor,
-        traces.heldout.tokens.subarray(0, batchTokens),
-        s.moeLayers,
+      const forecast = forecastFromPrediction(
+        predictorResult.predictor.predictLoad({ tokens: traces.heldout.tokens.subarray(0, batchTokens) }),
+        { tokensPerBatch: batchTokens, moeLayers: s.moeLayers },
       );
       const plan = (sloMs: number, seed: number, onProgress?: (done: number, total: number) => void) =>
         planDeployment({
@@ -191,12 +164,10 @@ export async function runDemo(
           strategy: 'bo',
           seed,
           logger: io.logger,
-          ...(onProgress
-            ? {
-                onProgress: (p: { evaluations: number; maxEvaluations: number }) =>
-                  onProgress(p.evaluations, p.maxEvaluations),
-              }
-            : {}),
+          onProgress: onProgress
+            ? (p: { evaluations: number; maxEvaluations: number }) =>
+                onProgress(p.evaluations, p.maxEvaluations)
+            : undefined,
         });
       const bar = io.output.progress('planning (BO)', 40);
       const chosen = await plan(options.sloMs, options.seed, (done, total) => bar.tick(done, `of ${total}`));
@@ -287,7 +258,7 @@ export async function runDemo(
           bar.done();
           const tokensProcessed = promptTokens.length + result!.tokens.length;
           const rates: LambdaRates = resolveRates({ region: plan.region, arch: plan.arch });
-          const totals = sumBillingReports(executor.reports, rates);
+          const totals = billFromReports(executor.reports, rates);
           const bill = {
             ...totals,
             tokensProcessed,

@@ -1,0 +1,40 @@
+import type { DeploymentPlan } from '@switchyard/core';
+
+/** Billing so far, from the REPORT lines of the expert functions (absent when experts run in process). */
+export interface BillingTotals {
+  billedGbSeconds: number;
+  costUsd: number;
+  invocations: number;
+  retries: number;
+}
+
+/** Online predictor quality on served traffic (absent when no predictor is attached). */
+export interface PredictorStatus {
+  /** Mean |predicted top-k ∩ actual top-k| / k over served tokens. */
+  hitRate: number;
+  observedTokens: number;
+}
+
+/** Plan adaptation so far (absent unless experts run on the local runtime with adaptation on). */
+export interface AdaptationStatus {
+  rollouts: number;
+  failedRollouts: number;
+  /** Predicted $/batch of the active plan under the forecast at its rollout (or first check). */
+  baselineCostUsdPerBatch: number | undefined;
+  /** Predicted $/batch of the active plan under the latest forecast. */
+  predictedCostUsdPerBatch: number | undefined;
+  /** Relative drift of the active plan's predicted cost since its rollout (undefined before a check). */
+  drift: number | undefined;
+}
+
+/**
+ * What a serving stack can report beyond its engine; the HTTP layer reads these for `/metrics`,
+ * `/v1/stats` and `/v1/deployment`. Each is absent when the stack has no such part.
+ */
+export interface StatusProviders {
+  billing?: () => BillingTotals;
+  adaptation?: () => AdaptationStatus;
+  predictor?: () => PredictorStatus | undefined;
+  /** The active deployment plan when experts run on functions. */
+  deployment?: () => DeploymentPlan | undefined;
+}
