@@ -16,6 +16,7 @@ test('@switchyard/lambda-executor exports the executor, deployment and packaging
     | 'lambdaExecutorOptionsSchema'
     | 'liveAlias'
     | 'packageExpertFunction'
+    | 'routeLiveAlias'
     | 'samTemplate'
     | 'samTemplateObject'
     | 'undeployOptionsSchema'

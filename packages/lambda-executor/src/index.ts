@@ -12,6 +12,7 @@ export {
 } from './deploy/doctor.js';
 export type { RoleAction } from './deploy/execution-role.js';
 export type { Packaging } from './deploy/function-code.js';
+export { type LiveRoute, routeLiveAlias } from './deploy/live-alias.js';
 export {
   containerDockerfile,
   type FunctionPackage,

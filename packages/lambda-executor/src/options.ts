@@ -1,5 +1,6 @@
 import { type Logger, lambdaLimits, type RandomSource } from '@switchyard/core';
 import { z } from 'zod';
+import { liveAlias } from './deploy/deployment-names.js';
 
 const credentialsSchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() });
 /** AWS region of the Lambda API (and of the code bucket). */
@@ -22,8 +23,11 @@ export const lambdaExecutorOptionsSchema = z.object({
   maxBackoffMs: z.number().nonnegative().default(2000),
   /** Per-attempt timeout unless the request sets one. */
   timeoutMs: z.number().int().positive().default(60_000),
-  /** Default qualifier (version or alias) for every invoke. */
-  qualifier: z.string().optional(),
+  /**
+   * Qualifier (alias or version) of every invoke a request does not qualify itself: the `live` alias
+   * each deployment points at the version it published; `$LATEST` for functions without one.
+   */
+  qualifier: z.string().min(1).default(liveAlias),
   /** Static credentials; the local runtime accepts any. Omit for the SDK's default chain on AWS. */
   credentials: credentialsSchema.optional(),
 });
@@ -68,7 +72,7 @@ const prefixSchema = z
  * and `TooManyRequestsException` are retried with exponential backoff; after CreateFunction,
  * UpdateFunctionCode and UpdateFunctionConfiguration the SDK's waiters wait for the function.
  */
-const controlPlaneSchema = z
+export const controlPlaneSchema = z
   .object({
     /** Attempts per call, including the first. */
     maxAttempts: z.number().int().positive().default(8),
@@ -144,6 +148,12 @@ export const deployOptionsSchema = targetSchema
      * next to the one still serving passes false.
      */
     prune: z.boolean().default(true),
+    /**
+     * Publish each changed function's new version but leave an existing `live` alias on the version
+     * that serves now (`DeployAction.version` / `liveVersion` say which): a rollout then moves it with
+     * `routeLiveAlias`, weighted while the new versions warm. New functions get `live` either way.
+     */
+    stageLive: z.boolean().default(false),
   })
   .superRefine((options, context) => {
     if (options.createRole && options.roleArn) {

@@ -62,6 +62,17 @@ export interface FunctionSpec {
   provisionedConcurrency: number | undefined;
 }
 
+/**
+ * How a deployment treats an existing `live` alias, and what it found and did: `stage` publishes the
+ * new version and leaves `live` where it is (a rollout moves it, `routeLiveAlias`); afterwards
+ * `version` is the version of this configuration and `liveVersion` the one `live` points at.
+ */
+export interface LiveVersions {
+  stage: boolean;
+  version?: string;
+  liveVersion?: string;
+}
+
 /** The configuration a version is published from: code and every setting, as one hash. */
 export function functionFingerprint(spec: FunctionSpec): string {
   const settings = {
@@ -151,6 +162,7 @@ export async function convergeFunction(
   context: DeploymentContext,
   spec: FunctionSpec,
   current: GetFunctionCommandOutput | undefined,
+  live: LiveVersions = { stage: false },
 ): Promise<DeployActionKind[]> {
   const { lambda } = context.clients;
   const name = spec.functionName;
@@ -246,7 +258,7 @@ export async function convergeFunction(
       );
     }
   }
-  await convergeAlias(context, spec, current === undefined, actions);
+  await convergeAlias(context, spec, current === undefined, actions, live);
   await convergeProvisionedConcurrency(context, spec, current, functionArn, actions);
   if (actions.length === 0) actions.push('unchanged');
   return actions;
@@ -264,13 +276,23 @@ async function convergeAlias(
   spec: FunctionSpec,
   created: boolean,
   actions: DeployActionKind[],
+  live: LiveVersions,
 ): Promise<void> {
   const { lambda } = context.clients;
   const name = spec.functionName;
   const description = versionDescription(spec);
   const alias = created && context.dryRun ? undefined : await getAlias(context, name);
-  if (alias?.Description === description) return;
-  actions.push('publish-version', alias ? 'update-alias' : 'create-alias');
+  if (alias?.Description === description) {
+    live.version = alias.FunctionVersion;
+    live.liveVersion = alias.FunctionVersion;
+    return;
+  }
+  // Staged: the version is published, and `live` stays on the one that serves now.
+  const staged = live.stage && alias !== undefined;
+  actions.push(
+    'publish-version',
+    ...(staged ? [] : [alias ? ('update-alias' as const) : ('create-alias' as const)]),
+  );
   if (context.dryRun) return;
   const version = await context.controlPlane.call(`PublishVersion ${name}`, () =>
     lambda.send(
@@ -284,6 +306,9 @@ async function convergeAlias(
   const versionNumber = version.Version;
   if (!versionNumber) throw deploymentError('PublishVersion answered no version number', name);
   await context.controlPlane.waitFor(lambda, 'version-active', name, versionNumber);
+  live.version = versionNumber;
+  live.liveVersion = staged ? alias?.FunctionVersion : versionNumber;
+  if (staged) return;
   if (alias) {
     await write(context, `UpdateAlias ${name}:${liveAlias}`, () =>
       lambda.send(

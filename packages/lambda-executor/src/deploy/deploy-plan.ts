@@ -11,6 +11,7 @@ import {
   type DeployActionKind,
   type FunctionSpec,
   getFunction,
+  type LiveVersions,
   ownedFunction,
 } from './converge-function.js';
 import { write } from './deployment-context.js';
@@ -56,6 +57,10 @@ export interface DeployAction {
   /** The function's code plus its layer, unzipped (Lambda's limit is 250 MB). */
   unzippedBytes?: number;
   packaging?: Packaging;
+  /** The published version of the plan's configuration (not in a dry run). */
+  version?: string;
+  /** The version `live` points at after the deployment (the previous one when `stageLive` left it). */
+  liveVersion?: string;
 }
 
 export interface DeployResult {
@@ -340,7 +345,10 @@ export async function deployPlan(planInput: unknown, options: DeployOptions): Pr
         continue;
       }
       try {
-        action.actions = await convergeFunction(context, spec, current.get(fn.functionName));
+        const live: LiveVersions = { stage: resolved.stageLive };
+        action.actions = await convergeFunction(context, spec, current.get(fn.functionName), live);
+        action.version = live.version;
+        action.liveVersion = live.liveVersion;
       } catch (error) {
         if (LambdaExecutorError.isInstance(error)) throw error;
         throw deploymentError(explainAwsError(error) ?? String(error), fn.functionName, error);

@@ -60,7 +60,8 @@ function classify(error: unknown): InvokeFailure {
 
 /**
  * `Executor` over `@aws-sdk/client-lambda`: the only way the orchestrator talks to expert
- * functions, on AWS or on the local runtime (same code, different `endpoint`).
+ * functions, on AWS or on the local runtime (same code, different `endpoint`). It invokes their
+ * `live` alias (the version a deployment published) unless told another qualifier.
  *
  * Each invoke sends the binary payload in a base64 JSON envelope with `LogType: 'Tail'`, parses
  * the REPORT line of the log tail into the billing report, and unwraps the response. Per-attempt
@@ -153,7 +154,7 @@ export class LambdaExecutor implements Executor {
             Payload: payload,
             LogType: 'Tail',
             InvocationType: 'RequestResponse',
-            Qualifier: qualifier || undefined,
+            Qualifier: qualifier,
           }),
           { abortSignal: controller.signal },
         );
