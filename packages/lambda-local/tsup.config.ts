@@ -1,16 +1,8 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tooling/typescript/tsup.js';
 
-export default defineConfig({
-  // The own runner's process is started as its own file (`node dist/function-process.js`), so it is an
-  // entry of its own, next to the chunk that spawns it.
-  entry: {
-    index: 'src/index.ts',
-    internal: 'src/internal.ts',
-    'function-process': 'src/function-process.ts',
-  },
-  format: ['esm'],
-  dts: { entry: { index: 'src/index.ts', internal: 'src/internal.ts' } },
-  clean: false,
-  sourcemap: true,
-  target: 'node20',
-});
+// The own runner's process is started as its own file (`node dist/function-process.js`), so it is an
+// entry of its own, next to the chunk that spawns it.
+export default packageBuild(
+  { index: 'src/index.ts', internal: 'src/internal.ts', 'function-process': 'src/function-process.ts' },
+  { dts: { entry: { index: 'src/index.ts', internal: 'src/internal.ts' } }, clean: false },
+);

@@ -1,11 +1,4 @@
-import { defineConfig } from 'tsup';
+import { packageBuild } from '../../tooling/typescript/tsup.js';
 
-export default defineConfig({
-  // Two entry points: the serving stack, and the HTTP layer both apps wire (`@switchyard/serving/http`).
-  entry: { index: 'src/index.ts', 'http/index': 'src/http/index.ts' },
-  format: ['esm'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'node20',
-});
+// Two entry points: the serving stack, and the HTTP layer both apps wire (`@switchyard/serving/http`).
+export default packageBuild({ index: 'src/index.ts', 'http/index': 'src/http/index.ts' });

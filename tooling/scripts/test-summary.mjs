@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // Runs the whole vitest suite once and prints the plain `N passed, N failed` line from vitest's JSON
-// report (CI does not parse vitest's own summary). Exits non-zero when anything failed.
+// report (CI does not parse vitest's own summary). Exits non-zero when anything failed. `pnpm test`
+// runs provision-tests.mjs first, which makes sure aws-lambda-ric's native addon is built, so the run
+// requires the ric runner (SWITCHYARD_REQUIRE_RIC=1): a silent fallback to the own runner fails.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -19,7 +21,7 @@ const run = spawnSync(
     `--outputFile.json=${report}`,
     ...process.argv.slice(2),
   ],
-  { cwd: root, stdio: 'inherit' },
+  { cwd: root, stdio: 'inherit', env: { ...process.env, SWITCHYARD_REQUIRE_RIC: '1' } },
 );
 if (!existsSync(report)) {
   console.log('0 passed, 1 failed');

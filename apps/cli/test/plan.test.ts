@@ -98,7 +98,7 @@ describe('switchyard plan (child process)', () => {
     expect(run.code).not.toBe(0);
     const lines = run.stderr.split('\n').filter((line) => line.trim() !== '');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/SLO_INFEASIBLE.*best achievable latency is \d+(\.\d)? ms/);
+    expect(lines[0]).toMatch(/SLO_INFEASIBLE.*best achievable latency is \d+(\.\d)? ms — raise --slo-ms/);
   }, 150_000);
 
   it('takes a load forecast JSON, and asks for tokens when given a predictor without a trace', async () => {

@@ -1,4 +1,5 @@
 import { type DeploymentPlan, type DeploymentPlanInput, deploymentPlanSchema } from '@switchyard/core';
+import { buildPlan, prediction } from '@switchyard/testing/plans';
 
 /**
  * A valid plan for a 4-layer × 8-expert model with skewed loads, for report tests. Figures are
@@ -11,15 +12,12 @@ export function samplePlan(overrides: Partial<DeploymentPlanInput> = {}): Deploy
     [39385, 11261, 10071, 7711, 24780, 13547, 3117, 21200],
     [4372, 6070, 15815, 37106, 15145, 9675, 19982, 22907],
   ];
-  const input: DeploymentPlanInput = {
-    kind: 'switchyard.deployment-plan',
-    version: 1,
+  const input = buildPlan({
     createdAt: '2026-11-28T00:00:00.000Z',
     strategy: 'bo',
     model: {
       name: 'shakespeare-mixtral-8x2',
       fingerprint: 'sha256:test',
-      architecture: 'mixtral',
       hiddenSize: 128,
       expertIntermediateSize: 384,
       numExperts: 8,
@@ -30,25 +28,17 @@ export function samplePlan(overrides: Partial<DeploymentPlanInput> = {}): Deploy
     priceTable: { version: '2026-11', date: '2026-11-01' },
     layers: loads.map((row, layer) => ({
       layer,
-      method: 'direct',
       beta: 512,
       functions: row.map((load, expert) => ({
         name: `sy-l${layer}-e${expert}`,
         experts: [expert],
         memoryMB: load > 30000 ? 1024 : 512,
         replicas: load > 30000 ? 2 : 1,
-        functionNames:
-          load > 30000
-            ? [`sy-l${layer}-e${expert}-r0`, `sy-l${layer}-e${expert}-r1`]
-            : [`sy-l${layer}-e${expert}-r0`],
       })),
-      experts: row.map((load, expert) => ({
-        expert,
-        functionIndex: expert,
-        predictedTokens: (load / 131072) * 20480,
-        predictedTokensLow: (load / 131072) * 20480 * 0.8,
-        predictedTokensHigh: (load / 131072) * 20480 * 1.2,
-      })),
+      predict: (expert) => {
+        const tokens = (row[expert]! / 131072) * 20480;
+        return prediction(tokens, tokens * 0.8, tokens * 1.2);
+      },
     })),
     predicted: {
       costUsdPerBatch: 0.00021,
@@ -68,7 +58,6 @@ export function samplePlan(overrides: Partial<DeploymentPlanInput> = {}): Deploy
         0.0005, 0.0004, 0.0004, 0.00033, 0.0003, 0.0003, 0.00026, 0.00024, 0.00024, 0.00022, 0.00021, 0.00021,
       ],
     },
-    ...overrides,
-  };
-  return deploymentPlanSchema.parse(input);
+  });
+  return deploymentPlanSchema.parse({ ...input, ...overrides });
 }

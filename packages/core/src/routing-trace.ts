@@ -5,8 +5,8 @@ import { SwitchyardError } from './errors.js';
 import { parseSafetensors, serializeSafetensors, type TensorInput } from './safetensors.js';
 
 /**
- * Routing-trace sidecar JSON (DESIGN.md §3). Field names are snake_case, as the fixtures write them.
- * Unknown fields are kept.
+ * Routing-trace sidecar JSON (architecture/formats.md, "Routing trace"). Field names are snake_case, as
+ * the fixtures write them. Unknown fields are kept.
  */
 export const routingTraceMetaSchema = z.looseObject({
   model: z.string(),

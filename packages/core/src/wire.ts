@@ -3,9 +3,10 @@ import { numberToBfloat16Bits, numberToFloat16Bits } from './dtype.js';
 import { SwitchyardError } from './errors.js';
 
 /**
- * Expert wire format v1 (DESIGN.md §3): a fixed 32-byte little-endian header, a segment table, then
- * activations. One message carries the tokens of one or more experts of one layer (packed functions
- * hold several experts); segment i is `tokenCounts[i]` consecutive rows for `expertIds[i]`.
+ * Expert wire format v1 (architecture/formats.md, "Expert wire format"): a fixed 32-byte little-endian
+ * header, a segment table, then activations. One message carries the tokens of one or more experts of
+ * one layer (packed functions hold several experts); segment i is `tokenCounts[i]` consecutive rows for
+ * `expertIds[i]`.
  *
  *   0  magic 'SYX1'      4  version u16    6  dtype u8    7  kind u8 (0 request, 1 response)
  *   8  layer u16        10  segments u16  12  tokens u32  16  hidden u32

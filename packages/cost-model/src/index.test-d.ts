@@ -10,14 +10,20 @@ test('@switchyard/cost-model exports its entry points and their option, result a
   expectTypeOf<keyof typeof api>().toEqualTypeOf<
     | 'CostModelError'
     | 'RunningBill'
+    | 'azureTraceFileNames'
+    | 'batchTraffic'
     | 'billFromReports'
+    | 'breakEven'
     | 'checkComputeProfile'
     | 'combineProcessPoints'
     | 'computeTimeAtThreadsMs'
     | 'computeTimeMs'
     | 'costProfileSchema'
+    | 'cpuBaselines'
     | 'cpuClusterBaseline'
+    | 'cpuTrafficOptionsSchema'
     | 'defaultPriceTable'
+    | 'diurnalTraffic'
     | 'ec2Instance'
     | 'fitComputeProfile'
     | 'fitInvocationOverhead'
@@ -25,20 +31,36 @@ test('@switchyard/cost-model exports its entry points and their option, result a
     | 'lambdaCostOptionsSchema'
     | 'lambdaMlBaseline'
     | 'linearSummary'
+    | 'loadAzureTrace'
     | 'loadComputeProfile'
     | 'loadPriceTable'
     | 'measureComputePoints'
     | 'mergePriceTable'
+    | 'mergeTraffic'
+    | 'mmppTraffic'
+    | 'onOffStates'
+    | 'paperTokensPerBatch'
+    | 'parseAzureTrace'
     | 'parseComputeProfile'
     | 'planCost'
+    | 'poissonTraffic'
     | 'powerTuningBaseline'
     | 'provisionedConcurrencyUsdPerHour'
     | 'provisionedReplicaCost'
+    | 'replayTraffic'
+    | 'requestSizes'
     | 'resolveRates'
+    | 'savingCurve'
+    | 'serverlessBill'
+    | 'summarizeTraffic'
+    | 'trafficScenarioParameters'
+    | 'trafficScenarios'
   >();
   expectTypeOf<api.LambdaCostOptions>().toEqualTypeOf<z.input<typeof api.lambdaCostOptionsSchema>>();
   expectTypeOf<api.ResolvedLambdaCostOptions>().toEqualTypeOf<z.output<typeof api.lambdaCostOptionsSchema>>();
   expectTypeOf<api.CostProfileInput>().toEqualTypeOf<z.input<typeof api.costProfileSchema>>();
   expectTypeOf<ConstructorParameters<typeof api.CostModelError>[0]>().toEqualTypeOf<SwitchyardErrorOptions>();
   expectTypeOf<ReturnType<typeof api.planCost>>().toEqualTypeOf<api.PlanCostReport>();
+  expectTypeOf<api.CpuTrafficOptions>().toEqualTypeOf<z.input<typeof api.cpuTrafficOptionsSchema>>();
+  expectTypeOf<api.ResolvedCpuTrafficOptions>().toEqualTypeOf<z.output<typeof api.cpuTrafficOptionsSchema>>();
 });

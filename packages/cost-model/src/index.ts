@@ -22,6 +22,14 @@ export {
   loadComputeProfile,
   parseComputeProfile,
 } from './compute-profile.js';
+export { type CpuBaselines, cpuBaselines } from './cpu-baselines.js';
+export {
+  type CpuPricing,
+  type CpuTrafficCost,
+  type CpuTrafficOptions,
+  cpuTrafficOptionsSchema,
+  type ResolvedCpuTrafficOptions,
+} from './cpu-baselines-options.js';
 export { CostModelError } from './errors.js';
 export { type FitComputeProfileOptions, fitComputeProfile, linearSummary } from './fit-compute-profile.js';
 export {
@@ -72,3 +80,41 @@ export {
   provisionedConcurrencyUsdPerHour,
   provisionedReplicaCost,
 } from './provisioned-concurrency.js';
+export {
+  type BreakEven,
+  type BreakEvenPoint,
+  breakEven,
+  type SavingCurve,
+  type SavingCurveOptions,
+  type SavingPoint,
+  type ServerlessBill,
+  type ServerlessPricing,
+  savingCurve,
+  serverlessBill,
+} from './saving-curve.js';
+export {
+  mergeTraffic,
+  paperTokensPerBatch,
+  type RequestSize,
+  requestSizes,
+  summarizeTraffic,
+  type Traffic,
+  type TrafficSummary,
+} from './traffic.js';
+export { azureTraceFileNames, loadAzureTrace, parseAzureTrace } from './traffic-azure-trace.js';
+export {
+  type BatchingOptions,
+  batchTraffic,
+  type TrafficBatches,
+  type WaitSummary,
+} from './traffic-batches.js';
+export { type MmppState, type MmppTrafficOptions, mmppTraffic, onOffStates } from './traffic-bursty.js';
+export { type DiurnalTrafficOptions, diurnalTraffic } from './traffic-diurnal.js';
+export { type PoissonTrafficOptions, poissonTraffic } from './traffic-poisson.js';
+export { type ReplayOptions, replayTraffic } from './traffic-replay.js';
+export {
+  type TrafficScenario,
+  type TrafficScenarioName,
+  trafficScenarioParameters,
+  trafficScenarios,
+} from './traffic-scenarios.js';

@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SwitchyardError } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
+import { errorOf } from '../test/fixtures.js';
 import { lambdaCost } from './lambda-cost.js';
 import {
   defaultPriceTable,
@@ -26,16 +26,6 @@ function pricedValues(
     return;
   }
   for (const [key, child] of Object.entries(record)) pricedValues(child, `${path}.${key}`, found);
-}
-
-function errorOf(run: () => unknown): SwitchyardError {
-  try {
-    run();
-  } catch (error) {
-    if (SwitchyardError.isInstance(error)) return error;
-    throw error;
-  }
-  throw new Error('expected an error');
 }
 
 describe('default price table', () => {

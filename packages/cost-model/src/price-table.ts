@@ -88,6 +88,11 @@ export const regionPricesSchema = z.strictObject({
   }),
   s3: z.strictObject({ putUsdPerThousand: pricedValueSchema, getUsdPerThousand: pricedValueSchema }),
   ec2: z.record(z.string(), ec2InstanceSchema),
+  /** How EC2 on-demand time is billed: per second with a minimum per instance (Linux). */
+  ec2Billing: z.strictObject({
+    granularitySeconds: pricedValueSchema,
+    minimumBilledSeconds: pricedValueSchema,
+  }),
 });
 export type RegionPrices = z.output<typeof regionPricesSchema>;
 
@@ -123,14 +128,18 @@ function price(value: number, unit: string, source: string, note?: string, date 
   return { value, unit, source, date, note };
 }
 
+/** When EC2's billing rule was added to the table (after the table's own checking date). */
+const ec2BillingAdded = '2026-12-06';
+
 /**
  * The built-in table. us-east-1 only: other regions' request and storage prices could not be cited
  * here; add them with an override file (see `loadPriceTable`). The version is the date of the last
- * check and a revision count for that date (`2026-12-06.1`: provisioned concurrency's prices added).
+ * check and a revision count for that date (`2026-12-06.1`: provisioned concurrency's prices added;
+ * `2026-12-06.2`: merged with EC2's billing rule).
  */
 export const defaultPriceTable: PriceTable = Object.freeze({
   kind: 'switchyard.price-table',
-  version: '2026-12-06.1',
+  version: '2026-12-06.2',
   date: provisionedChecked,
   currency: 'USD',
   regions: {
@@ -233,6 +242,22 @@ export const defaultPriceTable: PriceTable = Object.freeze({
           memoryGiB: 512,
           processor: 'AMD EPYC 7R13 (3rd gen, Milan)',
         },
+      },
+      ec2Billing: {
+        granularitySeconds: price(
+          1,
+          's',
+          ec2OnDemandPricing,
+          'per-second billing of Linux on-demand instances',
+          ec2BillingAdded,
+        ),
+        minimumBilledSeconds: price(
+          60,
+          's',
+          ec2OnDemandPricing,
+          'each instance is billed for at least 60 s (the page’s per-second billing section)',
+          ec2BillingAdded,
+        ),
       },
     },
   },
@@ -367,6 +392,19 @@ function provisionedRates(
     usdPerRequest: prices.requestUsdPerMillion.value / 1e6,
     billingIncrementMinutes: prices.billingIncrementMinutes,
   });
+}
+
+/** EC2's billing rule in a region: per-second granularity and the minimum per instance. */
+export function ec2BillingRule(
+  region = 'us-east-1',
+  table: PriceTable = defaultPriceTable,
+): { granularityS: number; minimumBilledS: number } {
+  const prices = table.regions[region];
+  if (!prices) throw invalidField('region', `unknown region "${region}"`);
+  return {
+    granularityS: prices.ec2Billing.granularitySeconds.value,
+    minimumBilledS: prices.ec2Billing.minimumBilledSeconds.value,
+  };
 }
 
 /** Looks up an EC2 instance's on-demand price; unknown types raise INVALID_INPUT naming `instanceType`. */

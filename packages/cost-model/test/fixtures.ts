@@ -1,5 +1,39 @@
-import { type DeploymentPlan, deploymentPlanSchema, type TransportMethod } from '@switchyard/core';
+import {
+  type DeploymentPlan,
+  deploymentPlanSchema,
+  SwitchyardError,
+  type TransportMethod,
+} from '@switchyard/core';
 import type { ComputeProfile } from '../src/compute-profile.js';
+import { type Traffic, trafficFromColumns } from '../src/traffic.js';
+
+/** The Switchyard error `run` throws (anything else is rethrown; no throw fails the test). */
+export function errorOf(run: () => unknown): SwitchyardError {
+  try {
+    run();
+  } catch (error) {
+    if (SwitchyardError.isInstance(error)) return error;
+    throw error;
+  }
+  throw new Error('expected an error');
+}
+
+/** A hand-made stream: [arrival s, prompt tokens, output tokens] per request, sorted by arrival. */
+export function handTraffic(
+  requests: ReadonlyArray<readonly [arrivalS: number, promptTokens: number, outputTokens: number]>,
+  durationS: number,
+  startEpochMs?: number,
+): Traffic {
+  return trafficFromColumns({
+    name: 'hand',
+    durationS,
+    arrivalS: requests.map(([arrivalS]) => arrivalS),
+    promptTokens: requests.map(([, promptTokens]) => promptTokens),
+    outputTokens: requests.map(([, , outputTokens]) => outputTokens),
+    parameters: { kind: 'hand' },
+    startEpochMs,
+  });
+}
 
 /** A compute profile with 0.1 ms/token, no fixed cost, no thread return: easy to hand-compute. */
 export const flatComputeProfile: ComputeProfile = {

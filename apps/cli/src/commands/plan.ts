@@ -23,6 +23,7 @@ import {
   plannerModelFromSummary,
   plannerStrategies,
   popularityFromCounts,
+  SloInfeasibleError,
 } from '@switchyard/optimizer';
 import { readPredictorFile } from '@switchyard/predictor';
 import { InvalidArgumentError } from 'commander';
@@ -229,6 +230,15 @@ export const registerPlan: CommandRegistrar = (program, context) => {
           update.evaluations,
           update.bestCostUsd === undefined ? '' : `best $${update.bestCostUsd.toExponential(3)}`,
         ),
+    }).catch((error: unknown) => {
+      // The library says "raise the SLO"; the CLI names the flag that does it.
+      if (!SloInfeasibleError.isInstance(error)) throw error;
+      throw new SloInfeasibleError({
+        sloMs: error.sloMs,
+        bestAchievableLatencyMs: error.bestAchievableLatencyMs,
+        message: `no deployment meets the ${error.sloMs} ms SLO; the best achievable latency is ${error.bestAchievableLatencyMs.toFixed(1)} ms — raise --slo-ms to at least that or lower --tokens-per-batch`,
+        cause: error,
+      });
     });
     progress?.done();
     const out = await writeTextFile(flags.out, `${JSON.stringify(plan, null, 2)}\n`);
