@@ -17,16 +17,41 @@ export interface MotoServer {
 /** Static credentials moto accepts (it checks none); account 123456789012. */
 export const motoCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
+/** How moto is started: `$SWITCHYARD_MOTO_SERVER`, else `moto_server`, else `python3 -m moto.server`. */
+const motoCommands = (command: string | undefined): [string, string[]][] =>
+  command
+    ? [[command, []]]
+    : [
+        ['moto_server', []],
+        ['python3', ['-m', 'moto.server']],
+      ];
+
 /**
- * Starts `moto_server` on a free loopback port and waits until it listens. A machine without it
- * fails the test with how to install it — never a skip.
+ * Starts moto on a free loopback port and waits until it listens: `moto_server`, or when that script
+ * is not on PATH `python3 -m moto.server` (the same server; pip puts the script where PATH may not
+ * look). A machine without moto fails the test with how to install it — never a skip.
  */
-export function startMotoServer(options: { command?: string; timeoutMs?: number } = {}): Promise<MotoServer> {
-  const command = options.command ?? process.env.SWITCHYARD_MOTO_SERVER ?? 'moto_server';
+export async function startMotoServer(
+  options: { command?: string; timeoutMs?: number } = {},
+): Promise<MotoServer> {
+  const candidates = motoCommands(options.command ?? process.env.SWITCHYARD_MOTO_SERVER);
+  const missing: string[] = [];
+  for (const [command, args] of candidates) {
+    const started = await spawnMoto(command, args, options.timeoutMs ?? 60_000);
+    if (started !== 'not-found') return started;
+    missing.push([command, ...args].join(' '));
+  }
+  throw new Error(
+    `cannot start moto (${missing.join(', ')}: not found): install moto with \`pip install 'moto[server]'\` (moto 5.2) or set SWITCHYARD_MOTO_SERVER`,
+  );
+}
+
+function spawnMoto(command: string, args: string[], timeoutMs: number): Promise<MotoServer | 'not-found'> {
+  const display = [command, ...args].join(' ');
   return new Promise((resolve, reject) => {
     let child: ChildProcess;
     try {
-      child = spawn(command, ['-H', '127.0.0.1', '-p', '0'], {
+      child = spawn(command, [...args, '-H', '127.0.0.1', '-p', '0'], {
         stdio: ['ignore', 'pipe', 'pipe'],
         env: { ...process.env, PYTHONUNBUFFERED: '1' },
       });
@@ -37,8 +62,8 @@ export function startMotoServer(options: { command?: string; timeoutMs?: number 
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`moto_server did not start within ${options.timeoutMs ?? 60_000} ms:\n${output}`));
-    }, options.timeoutMs ?? 60_000);
+      reject(new Error(`${display} did not start within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
       const match = /Running on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -70,17 +95,14 @@ export function startMotoServer(options: { command?: string; timeoutMs?: number 
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('error', (error) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(
-        new Error(
-          `cannot start ${command} (${error.message}): install moto with \`pip install 'moto[server]'\` (moto 5.2) or set SWITCHYARD_MOTO_SERVER`,
-        ),
-      );
+      if (error.code === 'ENOENT') resolve('not-found');
+      else reject(new Error(`cannot start ${display} (${error.message})`));
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`moto_server exited (${code ?? signal}) before listening:\n${output}`));
+      reject(new Error(`${display} exited (${code ?? signal}) before listening:\n${output}`));
     });
   });
 }
