@@ -224,8 +224,24 @@ describe('LambdaExecutor against the local runtime', () => {
   });
 
   it('retries ResourceConflictException while the version live points at is still Pending', async () => {
-    const client = admin(runtime.endpoint);
-    // A new version is Pending for 300 ms; live moves to it at once, so the first invokes answer 409.
+    // Its own runtime whose versions stay Pending for 5 s: long enough that the first invoke below
+    // reaches the new version while it is still Pending on a loaded machine (300 ms was not).
+    const slow = await startLocalRuntime({ cpuEmulation: 'off', stateTransitionMs: 5_000 });
+    const client = admin(slow.endpoint);
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'single',
+        Runtime: 'nodejs22.x',
+        Role: 'r',
+        Handler: 'index.handler',
+        MemorySize: 512,
+        Timeout: 5,
+        Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
+      }),
+    );
+    await waitUntilFunctionActiveV2(waiter(client), { FunctionName: 'single' });
+    await publishLive(client, 'single');
+    // A new version is Pending for 5 s; live moves to it at once, so the first invokes answer 409.
     const { Version } = await client.send(new PublishVersionCommand({ FunctionName: 'single' }));
     const unchanged = (await client.send(new PublishVersionCommand({ FunctionName: 'single' }))).Version;
     expect(unchanged).toBe(Version);
@@ -240,16 +256,17 @@ describe('LambdaExecutor against the local runtime', () => {
       new UpdateAliasCommand({ FunctionName: 'single', Name: liveAlias, FunctionVersion: second.Version }),
     );
     const strict = new LambdaExecutor({
-      endpoint: runtime.endpoint,
+      endpoint: slow.endpoint,
       credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
       maxAttempts: 1,
     });
+    // Retries for well over the 5 s the version stays Pending.
     const patient = new LambdaExecutor({
-      endpoint: runtime.endpoint,
+      endpoint: slow.endpoint,
       credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
-      maxAttempts: 30,
-      baseBackoffMs: 50,
-      maxBackoffMs: 100,
+      maxAttempts: 100,
+      baseBackoffMs: 100,
+      maxBackoffMs: 300,
     });
     try {
       const conflict = await strict
@@ -262,6 +279,7 @@ describe('LambdaExecutor against the local runtime', () => {
       client.destroy();
       await strict.close();
       await patient.close();
+      await slow.stop();
     }
-  });
+  }, 120_000);
 });
