@@ -18,6 +18,7 @@ import {
 } from '@switchyard/core';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type Checkpoint, createExpertRunner, loadCheckpoint } from '@switchyard/model';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { buildPlan, type PlanFunctionSpec, prediction } from '@switchyard/testing/plans';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployPlan } from '../src/deploy/deploy-plan.js';
@@ -103,7 +104,11 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
     checkpoint = await loadCheckpoint(checkpointDir);
     stageDir = mkdtempSync(join(tmpdir(), 'switchyard-stage-'));
     // Functions stay Pending / InProgress for 300 ms, as on Lambda: deploy must wait, not collide.
-    runtime = await startLocalRuntime({ cpuEmulation: 'threads', stateTransitionMs: 300 });
+    runtime = await startLocalRuntime({
+      cpuEmulation: 'threads',
+      stateTransitionMs: 300,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
   });
 
   afterAll(async () => {

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-lambda';
 import { SwitchyardError } from '@switchyard/core';
 import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '@switchyard/lambda-local';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { liveAlias } from '../src/deploy/deployment-names.js';
 import { LambdaExecutorError } from '../src/errors.js';
@@ -61,7 +62,11 @@ describe('LambdaExecutor against the local runtime', () => {
     codeDir = mkdtempSync(join(tmpdir(), 'switchyard-executor-code-'));
     writeFileSync(join(codeDir, 'index.mjs'), handlerSource);
     // Functions and versions stay Pending for 300 ms, as on AWS: setting up waits with the SDK's waiters.
-    runtime = await startLocalRuntime({ cpuEmulation: 'off', stateTransitionMs: 300 });
+    runtime = await startLocalRuntime({
+      cpuEmulation: 'off',
+      stateTransitionMs: 300,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
     const client = admin(runtime.endpoint);
     for (const [name, handler] of [
       ['reverse', 'index.handler'],
@@ -226,7 +231,11 @@ describe('LambdaExecutor against the local runtime', () => {
   it('retries ResourceConflictException while the version live points at is still Pending', async () => {
     // Its own runtime whose versions stay Pending for 5 s: long enough that the first invoke below
     // reaches the new version while it is still Pending on a loaded machine (300 ms was not).
-    const slow = await startLocalRuntime({ cpuEmulation: 'off', stateTransitionMs: 5_000 });
+    const slow = await startLocalRuntime({
+      cpuEmulation: 'off',
+      stateTransitionMs: 5_000,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
     const client = admin(slow.endpoint);
     await client.send(
       new CreateFunctionCommand({

@@ -7,6 +7,7 @@ import { type DeploymentPlanInput, decodeExpertMessage, encodeExpertMessage } fr
 import { decodeEnvelope, encodeEnvelope } from '@switchyard/expert-function/internal';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type Checkpoint, loadCheckpoint } from '@switchyard/model';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { buildPlan } from '@switchyard/testing/plans';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployPlan } from '../src/deploy/deploy-plan.js';
@@ -48,7 +49,12 @@ describe('a rollout moves the live alias: staged version, weighted routing while
   beforeAll(async () => {
     checkpoint = await loadCheckpoint(checkpointDir);
     stageDir = mkdtempSync(join(tmpdir(), 'switchyard-rollout-'));
-    runtime = await startLocalRuntime({ cpuEmulation: 'threads', stateTransitionMs: 200, routingSeed: 7 });
+    runtime = await startLocalRuntime({
+      cpuEmulation: 'threads',
+      stateTransitionMs: 200,
+      routingSeed: 7,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
     admin = new LambdaClient({ endpoint: runtime.endpoint, region: 'us-east-1', credentials });
   });
   afterAll(async () => {

@@ -41,6 +41,7 @@ import {
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { delay, parseReportLine } from '@switchyard/core';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCodeBucket } from '../src/code-store.js';
 import { type LocalRuntime, startLocalRuntime } from '../src/local-runtime.js';
@@ -101,7 +102,11 @@ describe('function states on the local runtime (2 s transitions)', () => {
   let lambda: LambdaClient;
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ s3: false, stateTransitionMs: 2000 });
+    runtime = await startLocalRuntime({
+      s3: false,
+      stateTransitionMs: 2000,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
     lambda = lambdaClient(runtime);
   });
   afterAll(async () => {
@@ -186,7 +191,11 @@ describe('versions, aliases, layers, tags and provisioned concurrency on the loc
   let layerDir: string;
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ accountConcurrency: 20, s3: false });
+    runtime = await startLocalRuntime({
+      accountConcurrency: 20,
+      s3: false,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
     lambda = lambdaClient(runtime);
     layerDir = mkdtempSync(join(tmpdir(), 'switchyard-layer-'));
   });

@@ -22,6 +22,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { lambdaLimits, parseReportLine, vcpusForMemory } from '@switchyard/core';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCodeBucket } from '../src/code-store.js';
 import type { FunctionRunner } from '../src/instance-environment.js';
@@ -243,6 +244,7 @@ describe.each(runners)(
       runtime = await startLocalRuntime({
         accountConcurrency: 8,
         idleTimeoutMs: 60_000,
+        initTimeoutMs: loadedInitTimeoutMs,
         runner,
         s3: false,
         stateTransitionMs: 100,
@@ -324,7 +326,7 @@ describe('local runtime API checks and S3 API (no function process involved)', (
 
   beforeAll(async () => {
     codeDir = codeDirectory('switchyard-test-code-api-');
-    runtime = await startLocalRuntime({ accountConcurrency: 8 });
+    runtime = await startLocalRuntime({ accountConcurrency: 8, initTimeoutMs: loadedInitTimeoutMs });
     lambda = lambdaClient(runtime);
   });
 
