@@ -15,6 +15,7 @@ test('@switchyard/cost-model/internal exports exactly what its sibling users imp
     | 'invocationUsd'
     | 'lambdaMlMemoryMB'
     | 'paperMemoryOptionsMB'
+    | 'withThreadSpeedup'
   >();
   expectTypeOf<ReturnType<typeof internal.createCostEvaluator>>().toEqualTypeOf<internal.CostEvaluator>();
 });

@@ -11,3 +11,4 @@ export {
 export { gbSecondsOf, invocationUsd } from './lambda-cost.js';
 export { lambdaMlMemoryMB, paperMemoryOptionsMB } from './memory.js';
 export { bestProvisionedConcurrency, erlangB } from './provisioned-concurrency.js';
+export { withThreadSpeedup } from './speedup-profile.js';

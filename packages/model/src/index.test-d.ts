@@ -13,12 +13,14 @@ test('@switchyard/model exports exactly its entry points', () => {
     | 'buildSwigluGraph'
     | 'createExpertRunner'
     | 'createInProcessMoeStep'
+    | 'exportGguf'
     | 'loadCheckpoint'
     | 'loadModel'
     | 'recordTrace'
     | 'sampleToken'
     | 'summarizeCheckpoint'
     | 'verifyModel'
+    | 'writeGgufFile'
   >();
   // Options are what users pass (zod input); runtime objects sit beside the schema's fields.
   expectTypeOf<api.LoadModelOptions>().toHaveProperty('logger').toEqualTypeOf<Logger | undefined>();
@@ -35,12 +37,15 @@ test('@switchyard/model/internal exports exactly its building blocks', () => {
     | 'argmax'
     | 'buildSharedExpertGraph'
     | 'defaultVerifyTolerances'
+    | 'encodeGgufHeader'
     | 'encodeOnnxModel'
     | 'expertGraphInput'
     | 'expertGraphOutput'
     | 'expertRunnerOptionsSchema'
+    | 'exportGgufOptionsSchema'
     | 'expertWeights'
     | 'generateOptionsSchema'
+    | 'llamaCppArchitectures'
     | 'loadModelOptionsSchema'
     | 'parseModelConfig'
     | 'recordTraceOptionsSchema'
@@ -49,4 +54,5 @@ test('@switchyard/model/internal exports exactly its building blocks', () => {
     | 'runnableArchitectures'
   >();
   expectTypeOf<internal.ResolvedLoadModelOptions['threads']>().toEqualTypeOf<number>();
+  expectTypeOf<internal.ResolvedExportGgufOptions['tensorType']>().toEqualTypeOf<'F32' | 'F16' | 'BF16'>();
 });

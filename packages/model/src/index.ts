@@ -16,10 +16,19 @@ export type {
   MoeLayerEvent,
 } from './forward.js';
 export type { GenerateResult } from './generate.js';
+export { type ExportGgufResult, exportGguf } from './gguf/export-gguf.js';
+export type { GgufTensorType, GgufValue } from './gguf/gguf-format.js';
+export {
+  type GgufContents,
+  type GgufTensor,
+  type GgufWriteResult,
+  writeGgufFile,
+} from './gguf/gguf-writer.js';
 export { loadModel, type MoeModel } from './model.js';
 export { createInProcessMoeStep, type ExpertExecutor } from './moe-step.js';
 export type {
   ExpertRunnerOptions,
+  ExportGgufOptions,
   GenerateOptions,
   LoadModelOptions,
   RecordTraceOptions,

@@ -8,6 +8,8 @@ export {
   expertGraphOutput,
   expertWeights,
 } from './expert-graph.js';
+export { encodeGgufHeader, type GgufLayout } from './gguf/gguf-writer.js';
+export { llamaCppArchitectures } from './gguf/llama-cpp-layout.js';
 export {
   encodeOnnxModel,
   type OnnxGraph,
@@ -17,9 +19,11 @@ export {
 } from './onnx-proto-writer.js';
 export {
   expertRunnerOptionsSchema,
+  exportGgufOptionsSchema,
   generateOptionsSchema,
   loadModelOptionsSchema,
   type ResolvedExpertRunnerOptions,
+  type ResolvedExportGgufOptions,
   type ResolvedGenerateOptions,
   type ResolvedLoadModelOptions,
   type ResolvedRecordTraceOptions,

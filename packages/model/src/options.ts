@@ -57,3 +57,15 @@ export type ResolvedRecordTraceOptions = z.output<typeof recordTraceOptionsSchem
 export const expertRunnerOptionsSchema = z.object({ threads });
 export type ExpertRunnerOptions = z.input<typeof expertRunnerOptionsSchema>;
 export type ResolvedExpertRunnerOptions = z.output<typeof expertRunnerOptionsSchema>;
+
+export const exportGgufOptionsSchema = z.object({
+  /**
+   * Type of the large matrices (embedding, attention, experts, head). F32 keeps a checkpoint's values
+   * exactly (a BF16 or F16 checkpoint widens without loss); norms and routers are always F32.
+   */
+  tensorType: z.enum(['F32', 'F16', 'BF16']).default('F32'),
+  /** `general.name` (defaults to the checkpoint directory's name). */
+  name: z.string().min(1).optional(),
+});
+export type ExportGgufOptions = z.input<typeof exportGgufOptionsSchema>;
+export type ResolvedExportGgufOptions = z.output<typeof exportGgufOptionsSchema>;

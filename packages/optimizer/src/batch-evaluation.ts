@@ -1,6 +1,13 @@
 import type { CostEvaluator, FunctionEstimate } from '@switchyard/cost-model/internal';
 import type { BatchEvaluation, Configuration } from './configuration.js';
 
+/** Told which function of which layer (index into the configuration's layers) needed a run-time repair. */
+export type RepairListener = (
+  layerIndex: number,
+  experts: readonly number[],
+  kind: 'memory' | 'payload',
+) => void;
+
 /**
  * Costs a configuration on sampled batches (per layer, per expert tokens). When a batch brings
  * more tokens than a function's memory holds, or than the direct payload carries, the function is
@@ -13,6 +20,7 @@ export function evaluateOnBatches(
   batches: readonly (readonly (readonly number[])[])[],
   sloMs: number,
   estimate: FunctionEstimate,
+  onRepair?: RepairListener,
 ): BatchEvaluation {
   let totalCost = 0;
   let totalLatency = 0;
@@ -20,8 +28,10 @@ export function evaluateOnBatches(
   let memoryRepairs = 0;
   let payloadRepairs = 0;
   const batchLatenciesMs: number[] = [];
+  const batchCostsUsd: number[] = [];
   for (const batch of batches) {
     let batchLatency = 0;
+    let batchCost = 0;
     configuration.layers.forEach((layer, l) => {
       const tokensPerExpert = batch[l]!;
       let layerLatency = 0;
@@ -51,13 +61,17 @@ export function evaluateOnBatches(
         }
         if (repairedMemory) memoryRepairs++;
         if (repairedPayload) payloadRepairs++;
+        if (onRepair && (repairedMemory || repairedPayload))
+          onRepair(l, fn.experts, repairedMemory ? 'memory' : 'payload');
         totalCost += estimate.totalUsd;
+        batchCost += estimate.totalUsd;
         if (estimate.layerLatencyMs > layerLatency) layerLatency = estimate.layerLatencyMs;
       }
       batchLatency += layerLatency;
     });
     totalLatency += batchLatency;
     batchLatenciesMs.push(batchLatency);
+    batchCostsUsd.push(batchCost);
     if (batchLatency <= sloMs) met++;
   }
   const count = Math.max(batches.length, 1);
@@ -67,6 +81,8 @@ export function evaluateOnBatches(
     sloAttainment: met / count,
     memoryRepairs,
     payloadRepairs,
+    batchCostsUsd,
+    batchLatenciesInOrderMs: [...batchLatenciesMs],
     batchLatenciesMs: batchLatenciesMs.sort((a, b) => a - b),
   };
 }

@@ -80,4 +80,7 @@ export interface BatchEvaluation {
   payloadRepairs: number;
   /** Latency of each sampled batch, ascending. */
   batchLatenciesMs: number[];
+  /** Latency and billed cost of each batch, in the order the batches were given. */
+  batchLatenciesInOrderMs: number[];
+  batchCostsUsd: number[];
 }

@@ -4,7 +4,7 @@ import {
   emptyFunctionEstimate,
   type FunctionEstimate,
 } from '@switchyard/cost-model/internal';
-import { evaluateOnBatches } from './batch-evaluation.js';
+import { evaluateOnBatches, type RepairListener } from './batch-evaluation.js';
 import { splitBudget } from './budget-split.js';
 import type {
   BatchEvaluation,
@@ -47,15 +47,32 @@ export interface SolverContext {
  */
 export class DeploymentSolver {
   readonly context: SolverContext;
-  private readonly frontierCache = new Map<string, FunctionOption[]>();
-  private readonly layerCache = new Map<string, LayerPoint[]>();
+  private readonly frontierCache: Map<string, FunctionOption[]>;
+  private readonly layerCache: Map<string, LayerPoint[]>;
   private scratchLatency = new Float64Array(0);
   private scratchCost = new Float64Array(0);
   private scratchOrder = new Int32Array(0);
   private readonly estimate: FunctionEstimate = emptyFunctionEstimate();
 
-  constructor(context: SolverContext) {
+  constructor(
+    context: SolverContext,
+    caches?: { frontier: Map<string, FunctionOption[]>; layer: Map<string, LayerPoint[]> },
+  ) {
     this.context = context;
+    this.frontierCache = caches?.frontier ?? new Map();
+    this.layerCache = caches?.layer ?? new Map();
+  }
+
+  /**
+   * The same problem at other predicted loads, sharing this solver's frontier caches: frontiers
+   * depend on a function's token count, never on where the count came from, so a search that
+   * re-predicts the loads every trial (the paper's BO over the count table) solves each from cache.
+   */
+  withLoads(loads: readonly ExpertLoad[][]): DeploymentSolver {
+    return new DeploymentSolver(
+      { ...this.context, loads },
+      { frontier: this.frontierCache, layer: this.layerCache },
+    );
   }
 
   /** Groups experts into functions: one per expert, cold experts packed together (`groupExperts`). */
@@ -261,6 +278,7 @@ export class DeploymentSolver {
   evaluateOnBatches(
     configuration: Configuration,
     batches: readonly (readonly (readonly number[])[])[],
+    onRepair?: RepairListener,
   ): BatchEvaluation {
     return evaluateOnBatches(
       this.context.evaluator,
@@ -268,6 +286,7 @@ export class DeploymentSolver {
       batches,
       this.context.sloMs,
       this.estimate,
+      onRepair,
     );
   }
 }

@@ -17,7 +17,10 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'optimizerOptionsSchema'
     | 'optimizerStrategies'
     | 'paperBenchmarkMarkdown'
+    | 'paperHeadlineSloFactor'
+    | 'paperRowKeys'
     | 'paperShape'
+    | 'paperSloFactors'
     | 'paperTargets'
     | 'planDeployment'
     | 'planDeploymentOptionsSchema'
@@ -25,6 +28,7 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'plannerStrategies'
     | 'popularityFromCounts'
     | 'runPaperBenchmarkModel'
+    | 'throughputLoss'
   >();
   expectTypeOf<api.OptimizerOptions>().toEqualTypeOf<z.input<typeof api.optimizerOptionsSchema>>();
   expectTypeOf<api.ResolvedOptimizerOptions>().toEqualTypeOf<z.output<typeof api.optimizerOptionsSchema>>();

@@ -31,17 +31,32 @@ export {
   type PaperBenchmarkModelInput,
   type PaperBenchmarkModelResult,
   type PaperBenchmarkRow,
+  type PaperRowKey,
+  type PaperSloPoint,
+  type PaperTargets,
+  paperHeadlineSloFactor,
+  paperRowKeys,
+  paperSloFactors,
   paperTargets,
   runPaperBenchmarkModel,
+  throughputLoss,
 } from './paper-benchmark.js';
 export { paperBenchmarkMarkdown } from './paper-benchmark-table.js';
+export type { RoutingDomain } from './paper-routing.js';
 export {
   type PaperShapeName,
   paperShape,
   plannerModelFromSummary,
   popularityFromCounts,
 } from './paper-shapes.js';
+export type {
+  PaperCpuEngine,
+  PaperSavingCurve,
+  PaperTrafficOptions,
+  PaperTrafficResult,
+} from './paper-traffic.js';
 export { planDeployment } from './plan-deployment.js';
+export type { RealisedBill } from './realised-bill.js';
 export type {
   CategoricalDimension,
   Dimension,

@@ -2,6 +2,7 @@ import { normalQuantile, readRoutingTrace } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import {
   expertLoads,
+  forecastFromBatches,
   forecastFromPopularity,
   forecastFromTrace,
   loadAtQuantile,
@@ -60,5 +61,21 @@ describe('load forecasts', () => {
     const popularity = popularityFromCounts([[5, 1, 9, 3, 7]], { numLayers: 2, numExperts: 3, seed: 1 });
     expect(popularity).toHaveLength(2);
     for (const layer of popularity) expect(layer).toHaveLength(3);
+  });
+
+  it('forecastFromBatches: the mean and the empirical central range of observed batches', () => {
+    // Ten batches of one layer × two experts: expert 0 gets 0, 10, …, 90 tokens; expert 1 twice that.
+    const batches = Array.from({ length: 10 }, (_, b) => [[10 * b, 20 * b]]);
+    const forecast = forecastFromBatches(batches, { tokensPerBatch: 100, layers: [3], intervalLevel: 0.8 });
+    expect(forecast.layers[0]!.layer).toBe(3);
+    expect(forecast.layers[0]!.mean).toEqual([45, 90]);
+    // 10th and 90th percentiles, interpolated between order statistics (position 0.9 and 8.1).
+    expect(forecast.layers[0]!.low[0]).toBeCloseTo(9, 12);
+    expect(forecast.layers[0]!.high[0]).toBeCloseTo(81, 12);
+    expect(forecast.layers[0]!.high[1]).toBeCloseTo(162, 12);
+    expect(() => forecastFromBatches([], { tokensPerBatch: 100 })).toThrow(/at least one batch/);
+    expect(() => forecastFromBatches([[[1, 2]], [[1]]], { tokensPerBatch: 100 })).toThrow(
+      /batch 1 has a different/,
+    );
   });
 });

@@ -146,33 +146,68 @@ export function forecastFromTrace(
       intervalLevel,
     });
   }
-  const lowRank = (1 - intervalLevel) / 2;
-  return {
-    tokensPerBatch: options.tokensPerBatch,
-    intervalLevel,
-    layers: trace.meta.moe_layers.map((layerIndex, layer) => {
-      const perBatch: number[][] = Array.from({ length: numExperts }, () => []);
-      for (let batch = 0; batch < batches; batch++) {
+  const batchCounts: number[][][] = [];
+  for (let batch = 0; batch < batches; batch++) {
+    batchCounts.push(
+      trace.meta.moe_layers.map((_, layer) => {
         const counts = new Array<number>(numExperts).fill(0);
         const start = layer * perLayer + batch * options.tokensPerBatch * trace.topK;
         for (let i = start; i < start + options.tokensPerBatch * trace.topK; i++)
           counts[trace.topkIds[i]!]! += 1;
-        counts.forEach((count, expert) => {
-          perBatch[expert]!.push(count);
-        });
-      }
-      const quantile = (values: number[], q: number): number => {
-        const sorted = [...values].sort((a, b) => a - b);
-        const position = q * (sorted.length - 1);
-        const below = Math.floor(position);
-        const above = Math.min(sorted.length - 1, below + 1);
-        return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
-      };
+        return counts;
+      }),
+    );
+  }
+  return forecastFromBatches(batchCounts, {
+    tokensPerBatch: options.tokensPerBatch,
+    layers: trace.meta.moe_layers,
+    intervalLevel,
+  });
+}
+
+/**
+ * Forecast from observed batches (`batches[b][layer][expert]` = tokens): per expert the mean over the
+ * batches and the empirical central `intervalLevel` range (linear interpolation between order
+ * statistics), so the interval keeps whatever varies between real batches.
+ */
+export function forecastFromBatches(
+  batches: readonly (readonly (readonly number[])[])[],
+  options: { tokensPerBatch: number; layers?: readonly number[]; intervalLevel?: number },
+): LoadForecast {
+  const intervalLevel = options.intervalLevel ?? 0.9;
+  const first = batches[0];
+  if (!first || first.length === 0)
+    throw new OptimizerError({
+      code: 'INVALID_INPUT',
+      message: 'a forecast from batches needs at least one batch with one layer',
+      location: 'batches',
+    });
+  batches.forEach((batch, b) => {
+    if (batch.length !== first.length || batch.some((layer, l) => layer.length !== first[l]!.length))
+      throw new OptimizerError({
+        code: 'INVALID_INPUT',
+        message: `batch ${b} has a different number of layers or experts than batch 0`,
+        location: `batches.${b}`,
+      });
+  });
+  const lowRank = (1 - intervalLevel) / 2;
+  const quantile = (values: number[], q: number): number => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const position = q * (sorted.length - 1);
+    const below = Math.floor(position);
+    const above = Math.min(sorted.length - 1, below + 1);
+    return sorted[below]! + (sorted[above]! - sorted[below]!) * (position - below);
+  };
+  return {
+    tokensPerBatch: options.tokensPerBatch,
+    intervalLevel,
+    layers: first.map((experts, layer) => {
+      const perExpert = experts.map((_, expert) => batches.map((batch) => batch[layer]![expert]!));
       return {
-        layer: layerIndex,
-        mean: perBatch.map((values) => values.reduce((sum, v) => sum + v, 0) / values.length),
-        low: perBatch.map((values) => quantile(values, lowRank)),
-        high: perBatch.map((values) => quantile(values, 1 - lowRank)),
+        layer: options.layers?.[layer] ?? layer,
+        mean: perExpert.map((values) => values.reduce((sum, v) => sum + v, 0) / values.length),
+        low: perExpert.map((values) => quantile(values, lowRank)),
+        high: perExpert.map((values) => quantile(values, 1 - lowRank)),
       };
     }),
   };

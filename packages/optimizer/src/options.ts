@@ -147,6 +147,15 @@ export const planDeploymentOptionsSchema = z.object({
     .default([...transportMethods]),
   /** Simulated evaluation: batches sampled from the forecast, and the share that must meet the SLO. */
   sampledBatches: z.number().int().positive().default(16),
+  /**
+   * Observed batches (`[batch][MoE layer][expert]` tokens, e.g. the calibration trace's) to score
+   * trials on instead of sampling from the forecast: sampling draws every expert independently,
+   * real batches keep how experts and layers move together.
+   */
+  batches: z
+    .array(z.array(z.array(z.number().nonnegative())))
+    .min(1)
+    .optional(),
   sloAttainment: z.number().min(0).max(1).default(0.9),
   /** Measured evaluation: deploy/run the plan and report its cost and latency. */
   evaluate: z

@@ -6,7 +6,7 @@ import { forecastFromPopularity } from './load-forecast.js';
 import { nominalComputeProfile } from './nominal-profile.js';
 import type { PlanDeploymentOptions } from './options.js';
 import { paperShape } from './paper-shapes.js';
-import { planDeployment } from './plan-deployment.js';
+import { pickMostAttaining, planDeployment } from './plan-deployment.js';
 import { PlanningProblem } from './planning-problem.js';
 
 function instance(options: {
@@ -236,6 +236,62 @@ describe('planDeployment', () => {
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.length).toBeLessThanOrEqual(8);
     expect(plan.search?.bestCostHistory?.at(-1)).toBeCloseTo(Math.min(...seen) * 2, 15);
+  });
+
+  it('scores its trials on observed batches when given them, and checks their shape', async () => {
+    // Observed batches that all pile onto expert 3 (the forecast's coldest): a plan judged on them
+    // must carry that load, so it differs from the one judged on batches sampled from the forecast.
+    const heavy = [0, 1, 2, 3].map(() => [0, 1].map(() => [200, 200, 200, 3496]));
+    const sampled = await planDeployment({
+      ...base,
+      workload: { tokensPerBatch: 4096, sloMs: 5000 },
+      maxEvaluations: 8,
+    });
+    const observed = await planDeployment({
+      ...base,
+      workload: { tokensPerBatch: 4096, sloMs: 5000 },
+      maxEvaluations: 8,
+      batches: heavy,
+    });
+    const expert3 = (plan: typeof sampled) =>
+      plan.layers.map((layer) => layer.functions.find((fn) => fn.experts.includes(3))!);
+    expect(expert3(observed)).not.toEqual(expert3(sampled));
+    await expect(planDeployment({ ...base, batches: [[[1, 2, 3, 4]]] })).rejects.toThrow(
+      /batches\.0.*1 layers/,
+    );
+    await expect(
+      planDeployment({
+        ...base,
+        batches: [
+          [
+            [1, 2, 3],
+            [1, 2, 3],
+          ],
+        ],
+      }),
+    ).rejects.toThrow(/batches\.0\.0.*3 experts/);
+  });
+
+  it('without a feasible trial keeps the one meeting the SLO most often, then the one closest to it', () => {
+    const configuration = {
+      knobs: { beta: 64, loadQuantile: 0.5, packingThreshold: 0, sloHeadroom: 0 },
+      layers: [],
+      costUsd: 0,
+      latencyMs: 0,
+    };
+    const trial = (index: number, value: number, sloAttainment: number, slack: number) => ({
+      index,
+      point: {},
+      value,
+      feasible: false,
+      violations: ['slo'],
+      explored: false,
+      data: { configuration, minimumLatencyMs: 0, sloAttainment, slack },
+    });
+    // All miss on every batch: the cheapest (index 0) is the slowest; index 1 comes closest.
+    expect(pickMostAttaining([trial(0, 1, 0, 0.5), trial(1, 3, 0, 0.1), trial(2, 2, 0, 0.3)])?.index).toBe(1);
+    expect(pickMostAttaining([trial(0, 1, 0, 0.05), trial(1, 3, 0.5, 0.2)])?.index).toBe(1);
+    expect(pickMostAttaining([])).toBeUndefined();
   });
 
   it('rejects a forecast that does not match the model', async () => {

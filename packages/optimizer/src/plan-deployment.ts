@@ -117,19 +117,23 @@ function defaultKnobs(problem: PlanningProblem): PlannerKnobs {
   };
 }
 
-/** With no feasible trial: the solved configuration that met the SLO on most sampled batches. */
-function pickMostAttaining(trials: readonly Trial[]): Trial | undefined {
+/**
+ * With no feasible trial: the solved configuration that met the SLO on most sampled batches, and of
+ * those the one closest to meeting it (not the cheapest: among plans that all miss, that is the slowest).
+ */
+export function pickMostAttaining(trials: readonly Trial[]): Trial | undefined {
   let best: Trial | undefined;
-  let bestAttainment = -1;
+  let bestData: PlanningTrialData | undefined;
   for (const trial of trials) {
     const data = trial.data as PlanningTrialData | undefined;
     if (!data?.configuration) continue;
     if (
-      data.sloAttainment > bestAttainment ||
-      (data.sloAttainment === bestAttainment && trial.value < best!.value)
+      !bestData ||
+      data.sloAttainment > bestData.sloAttainment ||
+      (data.sloAttainment === bestData.sloAttainment && data.slack < bestData.slack)
     ) {
       best = trial;
-      bestAttainment = data.sloAttainment;
+      bestData = data;
     }
   }
   return best;

@@ -23,6 +23,8 @@ export interface PlanningTrialData {
   minimumLatencyMs: number;
   /** Share of sampled batches that met the SLO. */
   sloAttainment: number;
+  /** (latency of the batch at the attainment rank − SLO) ÷ SLO; Infinity without a configuration. */
+  slack: number;
 }
 
 function resolveModel(model: ResolvedPlanDeploymentOptions['model']): PlannerModel {
@@ -103,9 +105,23 @@ export class PlanningProblem {
       ordinal('sloHeadroom', grid.sloHeadroom),
     ];
     const random = createRandom(this.input.seed ^ 0x5eed);
-    this.batches = Array.from({ length: this.input.sampledBatches }, () =>
-      sampleBatchLoads(this.loads, random),
-    );
+    this.batches =
+      this.input.batches ??
+      Array.from({ length: this.input.sampledBatches }, () => sampleBatchLoads(this.loads, random));
+    this.batches.forEach((batch, b) => {
+      if (batch.length !== this.model.moeLayers.length)
+        invalid(
+          `batches.${b} has ${batch.length} layers, the model ${this.model.moeLayers.length} MoE layers`,
+          `batches.${b}`,
+        );
+      batch.forEach((layer, l) => {
+        if (layer.length !== this.model.numExperts)
+          invalid(
+            `batches.${b}.${l} has ${layer.length} experts, the model ${this.model.numExperts}`,
+            `batches.${b}.${l}`,
+          );
+      });
+    });
   }
 
   /** Knobs of a search point. */
@@ -128,7 +144,7 @@ export class PlanningProblem {
         feasible: false,
         constraints: [Math.max(0.01, (minimumLatencyMs - budgetMs) / this.input.workload.sloMs)],
         violations: ['slo'],
-        data: { configuration, minimumLatencyMs, sloAttainment: 0 },
+        data: { configuration, minimumLatencyMs, sloAttainment: 0, slack: Number.POSITIVE_INFINITY },
       };
     }
     const scored = this.solver.evaluateOnBatches(configuration, this.batches);
@@ -149,7 +165,7 @@ export class PlanningProblem {
       feasible,
       constraints: [slack],
       violations,
-      data: { configuration, minimumLatencyMs, sloAttainment: scored.sloAttainment },
+      data: { configuration, minimumLatencyMs, sloAttainment: scored.sloAttainment, slack },
     };
   }
 

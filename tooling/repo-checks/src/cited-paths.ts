@@ -13,8 +13,9 @@
  *  - in Markdown, a relative link target `[…](../README.md#part)`, and a `./` or `../` path with a file
  *    extension, from the file's directory.
  * Paths under git-ignored locations (`dist/`, `node_modules/`, `bench-results/tmp/`, …) are outputs and
- * are not checked; a path with a placeholder (`*`, `<`, `${`, `{`) is a pattern, not a citation. A cited
- * `x.js` exists when `x.ts` does (TypeScript's import convention).
+ * are not checked; a path with a placeholder (`*`, `<`, `${`, `{`), or glued to one, is a pattern, not a
+ * citation. In code, a bare name that is a whole quoted string (`'headline.md'`) names a file the program
+ * reads or writes, not a document. A cited `x.js` exists when `x.ts` does (TypeScript's import convention).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, posix } from 'node:path';
@@ -98,6 +99,13 @@ export function findCitations(
     }
     for (const match of line.matchAll(pathToken)) {
       const token = match[1]!;
+      const end = match.index + match[0].length;
+      // Glued to a placeholder (`src/paper-*.ts`, `paper.{json,md}`): a pattern, not a citation.
+      if (/[*<{$]/.test(line[end] ?? '')) continue;
+      // In code, a quoted bare name (`join(outDir, 'headline.md')`) is a file the program handles.
+      const quote = line[match.index - 1];
+      if (!isMarkdown && !token.includes('/') && (quote === "'" || quote === '"') && line[end] === quote)
+        continue;
       const first = token.split('/')[0]!;
       if (token.startsWith('./') || token.startsWith('../')) {
         if (isMarkdown && /\.\w+$/.test(token)) add(token);

@@ -1,10 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitComputeProfile } from '@switchyard/cost-model';
-import { afterAll, describe, expect, it } from 'vitest';
-import { runPaperBench, switchBaseCounts } from './paper-bench.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { azureTrace, olmoeDomains, type PaperBenchResult, runPaperBench } from './paper-bench.js';
+import { paperBenchInconsistencies } from './paper-check.js';
+import { paperHeadlineMarkdown, replaceReadmeHeadline } from './paper-headline.js';
 
 const fixturesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../fixtures');
 const outDir = mkdtempSync(join(tmpdir(), 'paper-bench-test-'));
@@ -24,32 +26,125 @@ const compute = fitComputeProfile(
   },
 );
 
+let result: PaperBenchResult;
+beforeAll(async () => {
+  result = await runPaperBench({
+    fixturesDir,
+    outDir,
+    shapes: ['bert-moe-12x4'],
+    compute,
+    validation: false,
+    quick: true,
+    tokensPerBatch: 2048,
+    maxEvaluations: 4,
+    sloFactors: [1.1, 1.5],
+    cpuEnginesFile: join(outDir, 'no-such-cpu-engines.json'),
+  });
+}, 120_000);
+
 describe('runPaperBench', () => {
-  it('reads the bundled switch-base-128 counts', () => {
-    const counts = switchBaseCounts(fixturesDir);
-    expect(counts.length).toBe(6);
-    expect(counts[0]!.length).toBe(128);
+  it('reads the bundled OLMoE per-domain counts and the Azure trace', () => {
+    const domains = olmoeDomains(fixturesDir);
+    expect(domains.map((d) => d.name).sort()).toEqual(['arxiv', 'book', 'c4', 'github', 'wikipedia']);
+    for (const domain of domains) {
+      expect(domain.layers).toHaveLength(3);
+      for (const layer of domain.layers) expect(layer).toHaveLength(64);
+    }
+    const trace = azureTrace(fixturesDir);
+    expect(trace.arrivalS.length).toBe(8819 + 19366);
   });
 
-  it('writes paper.json and paper.md with one entry per shape', async () => {
-    const result = await runPaperBench({
-      fixturesDir,
-      outDir,
-      shapes: ['bert-moe-12x4'],
-      compute,
-      validation: false,
-      tokensPerBatch: 2048,
-      maxEvaluations: 6,
-    });
-    expect(result.models.map((m) => m.model)).toEqual(['paper:bert-moe-12x4']);
-    expect(result.validation).toBeNull();
-    const json = JSON.parse(readFileSync(join(outDir, 'paper.json'), 'utf8'));
-    const rows = json.models[0].rows;
-    for (const key of ['switchyard', 'paper', 'lambdaml', 'cpuCluster'])
-      for (const field of ['costUsdPerMillionTokens', 'throughputTokensPerS', 'latencyMs', 'sloMet'])
-        expect(rows[key]).toHaveProperty(field);
+  it('writes per shape every row, the SLO sweep, the CPU baselines with curves and the held-out bill', () => {
+    const json = JSON.parse(readFileSync(join(outDir, 'paper.json'), 'utf8')) as PaperBenchResult;
+    expect(json.quick).toBe(true);
+    const [model] = json.models;
+    expect(model!.model).toBe('paper:bert-moe-12x4');
+    for (const key of [
+      'switchyard',
+      'paperOds',
+      'paperExact',
+      'lambdaml',
+      'exactFixedKnobs',
+      'switchyardNoPredictor',
+    ])
+      expect(model!.rows).toHaveProperty([key, 'billed', 'meanCostUsd']);
+    expect(model!.sloSweep.map((point) => point.factor)).toEqual([1.1, 1.5]);
+    const cpu = model!.cpu!;
+    for (const key of ['static', 'rightSized', 'autoscaled']) {
+      expect(cpu.headline.cpu).toHaveProperty([key, 'usd']);
+      for (const curve of cpu.curves) expect(curve.breakEven).toHaveProperty([key, 'kind']);
+    }
+    expect(cpu.curves.map((curve) => curve.scenario)).toEqual(['trace', 'poisson']);
+    // Without a cpu-engines.json the CPU rows run on the in-process engine and say so.
+    expect(cpu.cpuEngine.engine).toMatch(/in-process/);
+    expect(json.cpuEngines.note).toMatch(/missing/);
     const markdown = readFileSync(join(outDir, 'paper.md'), 'utf8');
+    expect(markdown).toContain('QUICK RUN');
+    expect(markdown).toContain('## Break-even per traffic scenario');
     expect(markdown).toContain('## Assumptions');
-    expect(markdown).toContain('Poisson');
+    expect(readFileSync(join(outDir, 'headline.md'), 'utf8')).toContain('Where Switchyard loses:');
+    // The HTML report's cost section is the curve with its break-even points, not bars.
+    const html = readFileSync(join(outDir, 'paper.html'), 'utf8');
+    expect(html).toContain('Cost against the baselines over load');
+    expect(html).not.toContain('data-chart="costs"');
+    const svg = /<svg data-chart="cost-curve"[\s\S]*?<\/svg>/.exec(html)?.[0] ?? '';
+    const crossings = Object.values(cpu.curves[0]!.breakEven).filter((b) => b.kind === 'crossing').length;
+    // One dot per rate scale for Switchyard and each of the three baselines, one line per crossing.
+    expect((svg.match(/class="mark"/g) ?? []).length).toBe(4 * cpu.curves[0]!.points.length + crossings);
+  });
+
+  it('writes the headline from the figures and rewrites only the README block between its markers', () => {
+    const headline = paperHeadlineMarkdown(result);
+    const h = result.headline[0]!;
+    expect(headline).toContain(`${(h.sizedToLoad.saving * 100).toFixed(1)} %`);
+    expect(headline).toContain('75.7 %');
+    const readme = join(outDir, 'README.md');
+    writeFileSync(readme, 'intro\n<!-- paper-headline:start -->\nold\n<!-- paper-headline:end -->\noutro\n');
+    const rewritten = replaceReadmeHeadline(readFileSync(readme, 'utf8'), headline);
+    expect(rewritten.startsWith('intro\n<!-- paper-headline:start -->\n')).toBe(true);
+    expect(rewritten.endsWith('<!-- paper-headline:end -->\noutro\n')).toBe(true);
+    expect(rewritten).not.toContain('\nold\n');
+    expect(() => replaceReadmeHeadline('no markers', headline)).toThrow(/no <!-- paper-headline:start -->/);
+  });
+
+  it('catches a figure that does not follow from the rows: a tampered row, a capped loss, a target-derived SLO', () => {
+    expect(paperBenchInconsistencies(result)).toEqual([]);
+    const model = result.models[0]!.model;
+    // The paper's row billed 20 % dearer than the held-out batches cost: Switchyard's saving no longer follows.
+    const dearer = structuredClone(result);
+    const paperRow = dearer.models[0]!.rows.paperOds;
+    paperRow.billed.meanCostUsd *= 1.2;
+    paperRow.costUsdPerBatch = paperRow.billed.meanCostUsd;
+    paperRow.costUsdPerMillionTokens = (paperRow.billed.meanCostUsd / 2048) * 1e6;
+    expect(paperBenchInconsistencies(dearer)).toEqual([
+      expect.stringMatching(new RegExp(`^${model}: savingVsPaper is .*, its rows give`)),
+      expect.stringMatching(/contributions\.exactSolverInPaperBo is/),
+      expect.stringMatching(/contributions\.paperBoOverOds is/),
+      expect.stringMatching(/sloSweep\[1\.5\]\.savingVsPaper is/),
+    ]);
+    // A headline figure that is not the model's.
+    const headline = structuredClone(result);
+    headline.headline[0]!.sizedToLoad.saving += 0.1;
+    expect(paperBenchInconsistencies(headline)).toEqual([
+      'headline is not what the models give (paperHeadlines)',
+    ]);
+    // A throughput loss capped at the paper's 18.76 %, and an SLO taken from LambdaML and that target.
+    const capped = structuredClone(result);
+    const point = capped.models[0]!.sloSweep[1]!;
+    point.throughputLossVsLambdaml.switchyard =
+      Math.min(point.throughputLossVsLambdaml.switchyard, 0.1876) - 0.01;
+    const lambdaml = capped.models[0]!.rows.lambdaml;
+    capped.models[0]!.sloSweep[0]!.sloMs = Math.ceil(lambdaml.latencyMs / (1 - 0.1876)) + 1;
+    expect(paperBenchInconsistencies(capped)).toEqual([
+      expect.stringMatching(/sloSweep\[1\.1\]\.sloMs is/),
+      expect.stringMatching(/sloSweep\[1\.5\]\.throughputLossVsLambdaml\.switchyard is/),
+    ]);
+  });
+
+  it('the committed bench-results/paper/paper.json follows from its rows', () => {
+    const file = resolve(fixturesDir, '..', 'bench-results', 'paper', 'paper.json');
+    const committed = JSON.parse(readFileSync(file, 'utf8')) as PaperBenchResult;
+    expect(committed.models.length).toBeGreaterThan(0);
+    expect(paperBenchInconsistencies(committed)).toEqual([]);
   });
 });

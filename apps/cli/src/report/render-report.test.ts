@@ -34,6 +34,31 @@ describe('renderReport', () => {
     expect(html).not.toContain('data-chart=');
   });
 
+  it('draws cost curves with their break-even lines in place of the bars, and leaves out omitted sections', () => {
+    const html = renderReport({
+      ...reportFromPlan(samplePlan(), { generatedAt: 'now' }),
+      costCurves: {
+        xLabel: 'batches/s',
+        yLabel: '$ per hour',
+        curves: [
+          {
+            title: 'test',
+            series: [
+              { label: 'Switchyard', kind: 'switchyard', points: [1, 10, 100].map((x) => ({ x, y: x })) },
+              { label: 'cluster', kind: 'baseline', points: [1, 10, 100].map((x) => ({ x, y: 5 + x / 10 })) },
+            ],
+            breakEven: [{ label: 'vs cluster', x: 5.6, detail: 'cheaper below' }],
+          },
+        ],
+      },
+      omit: ['frontier'],
+    });
+    expect(marks(html, 'cost-curve')).toBe(3 + 3 + 1);
+    expect(html).not.toContain('data-chart="costs"');
+    expect(html).not.toContain('Cost–throughput frontier');
+    expect(marks(html, 'heatmap')).toBe(4 * 8);
+  });
+
   it('escapes text from its input', () => {
     const html = renderReport({ title: '<script>alert(1)</script>', generatedAt: 'now', notes: ['a & b'] });
     expect(html).not.toContain('<script>alert');

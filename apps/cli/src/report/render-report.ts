@@ -1,4 +1,4 @@
-import type { ReportCostBar, ReportData, ReportFrontierPoint } from './report-data.js';
+import type { ReportCostBar, ReportCostCurve, ReportData, ReportFrontierPoint } from './report-data.js';
 
 /**
  * Renders a self-contained HTML report: inline CSS, inline SVG charts and a few lines of inline JS
@@ -10,24 +10,39 @@ export function renderReport(data: ReportData): string {
   const sections = [
     renderHighlights(data),
     renderText(data),
-    card('Expert popularity per layer', heatmapSubtitle(data), renderHeatmap(data)),
+    data.costCurves
+      ? card(
+          'Cost against the baselines over load',
+          `${escapeHtml(data.costCurves.yLabel)} against ${escapeHtml(data.costCurves.xLabel)}, both on log scales; dashed lines mark where Switchyard stops being cheaper`,
+          renderCostCurves(data),
+        )
+      : '',
+    shown(data, 'popularity')
+      ? card('Expert popularity per layer', heatmapSubtitle(data), renderHeatmap(data))
+      : '',
     '<div class="grid2">',
-    card(
-      'Cost against the baselines',
-      data.costs ? `${escapeHtml(data.costs.unit)}, lower is better` : '',
-      renderCosts(data),
-    ),
-    card(
-      'Bayesian optimisation convergence',
-      data.convergence ? `best ${escapeHtml(data.convergence.unit)} after each evaluation` : '',
-      renderConvergence(data),
-    ),
+    data.costCurves
+      ? ''
+      : card(
+          'Cost against the baselines',
+          data.costs ? `${escapeHtml(data.costs.unit)}, lower is better` : '',
+          renderCosts(data),
+        ),
+    shown(data, 'convergence')
+      ? card(
+          'Bayesian optimisation convergence',
+          data.convergence ? `best ${escapeHtml(data.convergence.unit)} after each evaluation` : '',
+          renderConvergence(data),
+        )
+      : '',
     '</div>',
-    card(
-      'Cost–throughput frontier',
-      '$ per million tokens against tokens per second; the line joins the Pareto-optimal plans',
-      renderFrontier(data),
-    ),
+    shown(data, 'frontier')
+      ? card(
+          'Cost–throughput frontier',
+          '$ per million tokens against tokens per second; the line joins the Pareto-optimal plans',
+          renderFrontier(data),
+        )
+      : '',
     renderDeployment(data),
     renderNotes(data),
   ];
@@ -57,6 +72,10 @@ ${sections.filter(Boolean).join('\n')}
 </body>
 </html>
 `;
+}
+
+function shown(data: ReportData, section: 'popularity' | 'convergence' | 'frontier'): boolean {
+  return !data.omit?.includes(section);
 }
 
 const palette = {
@@ -338,6 +357,80 @@ function renderConvergence(data: ReportData): string {
   return `<svg data-chart="convergence" viewBox="0 0 ${frame.width} ${frame.height}" width="100%" role="img" aria-label="optimisation convergence">${axes(frame, x, y, 'evaluation', data.convergence?.unit ?? '')}<path d="${path}" fill="none" stroke="${palette.switchyard}" stroke-width="2"/>${dots}</svg>`;
 }
 
+const seriesColors = ['#f97316', '#64748b', '#a855f7', '#0d9488'];
+
+/** One log–log line chart per curve: Switchyard's cost and each baseline's over load, break-evens marked. */
+function renderCostCurves(data: ReportData): string {
+  const curves = (data.costCurves?.curves ?? []).filter((curve) =>
+    curve.series.some((series) => series.points.some((p) => p.x > 0 && p.y > 0)),
+  );
+  if (curves.length === 0) return empty('cost-curve', 'cost curves');
+  return `<div class="grid2">${curves.map((curve) => renderCostCurve(curve, data.costCurves!)).join('')}</div>`;
+}
+
+function renderCostCurve(curve: ReportCostCurve, labels: { xLabel: string; yLabel: string }): string {
+  const frame: Frame = { width: 560, height: 320, left: 78, right: 16, top: 30, bottom: 44 };
+  const points = curve.series.flatMap((series) => series.points).filter((p) => p.x > 0 && p.y > 0);
+  const x = logAxis(Math.min(...points.map((p) => p.x)), Math.max(...points.map((p) => p.x)));
+  const y = logAxis(Math.min(...points.map((p) => p.y)), Math.max(...points.map((p) => p.y)));
+  const plotWidth = frame.width - frame.left - frame.right;
+  const plotHeight = frame.height - frame.top - frame.bottom;
+  const sx = (v: number): number =>
+    frame.left + ((Math.log10(v) - Math.log10(x.min)) / (Math.log10(x.max) - Math.log10(x.min))) * plotWidth;
+  const syLog = (v: number): number =>
+    frame.height -
+    frame.bottom -
+    ((Math.log10(v) - Math.log10(y.min)) / (Math.log10(y.max) - Math.log10(y.min))) * plotHeight;
+  const yTicks = y.ticks
+    .map(
+      (t) =>
+        `<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${syLog(t)}" y2="${syLog(t)}" stroke="${palette.grid}"/><text x="${frame.left - 8}" y="${syLog(t) + 4}" text-anchor="end" class="axis-label">${formatNumber(t)}</text>`,
+    )
+    .join('');
+  const xTicks = x.ticks
+    .map(
+      (t) =>
+        `<text x="${sx(t)}" y="${frame.height - frame.bottom + 18}" text-anchor="middle" class="axis-label">${formatNumber(t)}</text>`,
+    )
+    .join('');
+  let baselineIndex = 0;
+  const lines = curve.series.map((series) => {
+    const color =
+      series.kind === 'switchyard'
+        ? palette.switchyard
+        : seriesColors[baselineIndex++ % seriesColors.length]!;
+    const kept = series.points.filter((p) => p.x > 0 && p.y > 0);
+    const path = kept
+      .map((p, i) => `${i === 0 ? 'M' : 'L'}${sx(p.x).toFixed(1)},${syLog(p.y).toFixed(1)}`)
+      .join(' ');
+    const dots = kept
+      .map(
+        (p) =>
+          `<circle class="mark" cx="${sx(p.x).toFixed(1)}" cy="${syLog(p.y).toFixed(1)}" r="3.5" fill="${color}" data-tip="${escapeHtml(`${series.label}: ${formatNumber(p.y)} ${labels.yLabel} at ${formatNumber(p.x)} ${labels.xLabel}`)}"/>`,
+      )
+      .join('');
+    return {
+      svg: `<path d="${path}" fill="none" stroke="${color}" stroke-width="${series.kind === 'switchyard' ? 2.5 : 1.5}"/>${dots}`,
+      color,
+      label: series.label,
+    };
+  });
+  const breakEvens = curve.breakEven
+    .filter((point) => point.x >= x.min && point.x <= x.max)
+    .map(
+      (point, i) =>
+        `<line class="mark" x1="${sx(point.x)}" x2="${sx(point.x)}" y1="${frame.top}" y2="${frame.height - frame.bottom}" stroke="#0f172a" stroke-dasharray="4 4" data-tip="${escapeHtml(`${point.label}: ${point.detail}`)}"/><text x="${sx(point.x) + 4}" y="${frame.top + 12 + 13 * i}" class="axis-label">${escapeHtml(point.label)}</text>`,
+    )
+    .join('');
+  const legend = lines
+    .map(
+      (line, i) =>
+        `<rect x="${frame.left + 4 + i * 130}" y="6" width="10" height="10" fill="${line.color}"/><text x="${frame.left + 18 + i * 130}" y="15" class="axis-label">${escapeHtml(line.label)}</text>`,
+    )
+    .join('');
+  return `<figure class="curve"><figcaption>${escapeHtml(curve.title)}</figcaption><svg data-chart="cost-curve" viewBox="0 0 ${frame.width} ${frame.height}" width="100%" role="img" aria-label="${escapeHtml(curve.title)}">${yTicks}${xTicks}<line x1="${frame.left}" x2="${frame.width - frame.right}" y1="${frame.height - frame.bottom}" y2="${frame.height - frame.bottom}" stroke="${palette.axis}"/><text x="${(frame.left + frame.width - frame.right) / 2}" y="${frame.height - 6}" text-anchor="middle" class="axis-title">${escapeHtml(labels.xLabel)}</text><text transform="translate(14 ${(frame.top + frame.height - frame.bottom) / 2}) rotate(-90)" text-anchor="middle" class="axis-title">${escapeHtml(labels.yLabel)}</text>${legend}${lines.map((line) => line.svg).join('')}${breakEvens}</svg></figure>`;
+}
+
 /** Points not beaten on both axes (more throughput and lower cost), sorted by throughput. */
 export function paretoFrontier(points: readonly ReportFrontierPoint[]): ReportFrontierPoint[] {
   return points
@@ -480,6 +573,8 @@ th,td{padding:6px 10px;border-bottom:1px solid #e2e8f0;text-align:left}
 th{position:sticky;top:0;background:#fff;color:#475569;font-weight:600}
 .num{text-align:right}
 ul.notes{margin:0;padding-left:20px;color:#334155}
+figure.curve{margin:0}
+figure.curve figcaption{font-size:13px;font-weight:600;color:#334155;margin:0 0 4px}
 #tip{position:fixed;pointer-events:none;background:#0f172a;color:#f8fafc;font-size:12px;padding:6px 9px;border-radius:6px;opacity:0;transition:opacity .1s;max-width:320px;z-index:10}
 `;
 

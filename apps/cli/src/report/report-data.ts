@@ -15,6 +15,11 @@ export interface ReportData {
   popularity?: { source: string; layers: Array<{ layer: number; tokens: number[] }> };
   /** Cost of the chosen deployment against the baselines (bar chart). */
   costs?: { unit: string; bars: ReportCostBar[] };
+  /**
+   * Cost against the baselines over load (line charts, one per curve, with the break-even points
+   * marked). When given, this is the report's cost section and the bars are not drawn.
+   */
+  costCurves?: { xLabel: string; yLabel: string; curves: ReportCostCurve[] };
   /** Best objective after each evaluation of the Bayesian optimisation (plan.search.bestCostHistory). */
   convergence?: { label: string; bestCost: number[]; unit: string };
   /** Cost against throughput of the plans considered (scatter with the Pareto frontier drawn). */
@@ -29,6 +34,8 @@ export interface ReportData {
   };
   /** Plain statements about what is missing or how figures were obtained. */
   notes?: string[];
+  /** Sections that do not apply to this report, left out instead of shown as missing. */
+  omit?: Array<'popularity' | 'convergence' | 'frontier'>;
 }
 
 export interface ReportHighlight {
@@ -42,6 +49,13 @@ export interface ReportCostBar {
   value: number;
   kind: 'switchyard' | 'baseline' | 'measured';
   detail?: string;
+}
+
+export interface ReportCostCurve {
+  title: string;
+  series: Array<{ label: string; kind: 'switchyard' | 'baseline'; points: Array<{ x: number; y: number }> }>;
+  /** Where the Switchyard line crosses a baseline's (x on the curve's axis). */
+  breakEven: Array<{ label: string; x: number; detail: string }>;
 }
 
 export interface ReportFrontierPoint {

@@ -1,0 +1,78 @@
+/**
+ * The CPU-engine benchmark: Switchyard's in-process engine vs llama.cpp (node-llama-cpp) on the paper
+ * shapes. Prints a table and writes bench-results/cpu-engines.json (+ .md).
+ *   pnpm --filter @switchyard/cli bench:cpu-engines [-- --quick] [--shapes a,b] [--layers N]
+ *     [--threads 1,2] [--batches 1,8] [--prompt-tokens 128] [--decode-steps 32] [--repetitions 3]
+ *     [--gguf-type F32|F16|BF16] [--out bench-results]
+ */
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cpuEnginesMarkdown, runCpuEngineBench, writeCpuEngineResults } from './cpu-engines.js';
+import { paperBenchShapes } from './paper-bench.js';
+
+const root = join(import.meta.dirname, '../../../..');
+// `pnpm … bench:cpu-engines -- --quick` passes the `--` on to the script.
+const argv = process.argv.slice(2);
+const args = argv[0] === '--' ? argv.slice(1) : argv;
+const { values } = parseArgs({
+  args,
+  options: {
+    quick: { type: 'boolean', default: false },
+    shapes: { type: 'string' },
+    layers: { type: 'string' },
+    threads: { type: 'string' },
+    batches: { type: 'string' },
+    'prompt-tokens': { type: 'string' },
+    'decode-steps': { type: 'string' },
+    repetitions: { type: 'string' },
+    'gguf-type': { type: 'string', default: 'F32' },
+    out: { type: 'string', default: join(root, 'bench-results') },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  process.stdout.write(
+    'usage: cpu-engines-main.ts [--quick] [--shapes a,b] [--layers N] [--threads 1,2] [--batches 1,8]\n' +
+      '  [--prompt-tokens N] [--decode-steps N] [--repetitions N] [--gguf-type F32|F16|BF16] [--out DIR]\n' +
+      `  shapes: ${paperBenchShapes.join(', ')}\n`,
+  );
+  process.exit(0);
+}
+
+function integers(text: string | undefined, fallback: number[], flag: string): number[] {
+  if (text === undefined) return fallback;
+  const list = text.split(',').map(Number);
+  if (list.some((n) => !Number.isInteger(n) || n < 1)) {
+    process.stderr.write(
+      `--${flag} takes positive integers separated by commas, got ${JSON.stringify(text)}\n`,
+    );
+    process.exit(2);
+  }
+  return list;
+}
+const one = (text: string | undefined, fallback: number, flag: string) =>
+  integers(text, [fallback], flag)[0]!;
+
+const quick = values.quick;
+const ggufType = values['gguf-type'];
+if (ggufType !== 'F32' && ggufType !== 'F16' && ggufType !== 'BF16') {
+  process.stderr.write(`--gguf-type is F32, F16 or BF16, got ${JSON.stringify(ggufType)}\n`);
+  process.exit(2);
+}
+const result = await runCpuEngineBench({
+  fixturesDir: join(root, 'fixtures'),
+  shapes: values.shapes?.split(',') ?? (quick ? ['bert-moe-12x4-top2'] : [...paperBenchShapes]),
+  ...(values.layers !== undefined || quick ? { layers: one(values.layers, 2, 'layers') } : {}),
+  threads: integers(values.threads, quick ? [1] : [1, 2], 'threads'),
+  batches: integers(values.batches, quick ? [2] : [1, 8], 'batches'),
+  promptTokens: one(values['prompt-tokens'], quick ? 16 : 128, 'prompt-tokens'),
+  decodeSteps: one(values['decode-steps'], quick ? 4 : 32, 'decode-steps'),
+  repetitions: one(values.repetitions, quick ? 1 : 3, 'repetitions'),
+  ggufTensorType: ggufType,
+  quick,
+  command: `pnpm --filter @switchyard/cli bench:cpu-engines${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,
+  onProgress: (message) => process.stderr.write(`${message}\n`),
+});
+await writeCpuEngineResults(result, values.out);
+process.stdout.write(cpuEnginesMarkdown(result));
+process.stdout.write(`\nwrote ${join(values.out, 'cpu-engines.json')}\n`);
