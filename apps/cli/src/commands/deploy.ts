@@ -12,7 +12,8 @@ import { buildExpertGraph, type Checkpoint, loadCheckpoint } from '@switchyard/m
 import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { readJsonFileWithSchema, requireDirectory } from '../io.js';
+import { readJsonFileWithSchema } from '../io.js';
+import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 interface DeployFlags {
@@ -36,7 +37,7 @@ interface DeployFlags {
 
 /** The checkpoint that holds the plan's experts: --model, or the bundled fixture of that name. */
 function checkpointDir(flags: Pick<DeployFlags, 'model'>, plan: DeploymentPlan, context: CliContext): string {
-  if (flags.model) return requireDirectory(flags.model, 'model checkpoint');
+  if (flags.model) return resolveModelArgument(flags.model, undefined, context.env).directory;
   const bundled = join(context.fixturesDir, 'checkpoints', plan.model.name);
   if (existsSync(join(bundled, 'config.json'))) return bundled;
   throw new SwitchyardError({
@@ -142,11 +143,12 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
   const deploy = program
     .command('deploy')
     .description('create or update one Lambda function per expert group and replica of a plan (idempotent)')
-    .requiredOption('--plan <file>', 'deployment plan JSON (from `switchyard plan`)')
-    .option(
-      '--model <dir>',
-      'checkpoint holding the experts (default: the bundled fixture named in the plan)',
+    .argument(
+      '[model]',
+      'checkpoint directory or hub id holding the experts (default: the bundled fixture named in the plan)',
     )
+    .requiredOption('--plan <file>', 'deployment plan JSON (from `switchyard plan`)')
+    .option('--model <dir>', 'the same as the positional model argument')
     .addOption(targetOption());
   addAwsOptions(deploy, context)
     .option('--role-arn <arn>', 'execution role of the functions (aws; or --create-role)')
@@ -191,7 +193,8 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
       description: 'write an AWS SAM project (same runtime, layer, alias and role)',
     },
   ]);
-  deploy.action(async (flags: DeployFlags) => {
+  deploy.action(async (positional: string | undefined, flags: DeployFlags) => {
+    flags.model = modelReferenceOf(positional, flags.model);
     const plan = readJsonFileWithSchema(flags.plan, deploymentPlanSchema, 'plan');
     const graphs = graphSource(flags, plan, context);
     if (flags.emit === 'sam') {
