@@ -13,6 +13,7 @@ import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerProfile } from './profile.js';
 import { registerReport } from './report.js';
+import { registerRunBatch } from './run-batch.js';
 import { registerServe } from './serve.js';
 import { detokenizeCommand, tokenizeCommand } from './tokenize.js';
 import { traceCommand } from './trace.js';
@@ -46,4 +47,5 @@ export const commands: CommandRegistrar[] = [
   tokenizeCommand,
   detokenizeCommand,
   chatCommand,
+  registerRunBatch,
 ];
