@@ -5,6 +5,7 @@ import { chatCommand } from './chat.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
+import { registerDoctor } from './doctor.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
@@ -33,6 +34,7 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerDeploy,
+  registerDoctor,
   registerReport,
   registerPlan,
   registerPredict,
