@@ -43,6 +43,8 @@ interface Slot {
   placeholder: string;
   required: boolean;
   variadic: boolean;
+  /** The values a choice option takes (a required one is filled with the first). */
+  choices?: readonly string[];
 }
 
 function optionSlots(command: Command): Slot[] {
@@ -56,6 +58,7 @@ function optionSlots(command: Command): Slot[] {
         placeholder,
         required: option.mandatory && option.defaultValue === undefined,
         variadic: option.variadic,
+        choices: option.argChoices,
       };
     });
 }
@@ -83,7 +86,10 @@ function argvFor(path: string[], command: Command, filePath: string | undefined)
     if (!slot.flag) continue;
     if (filePath !== undefined && isFileSlot(slot)) argv.push(slot.flag, filePath);
     else if (slot.required)
-      argv.push(slot.flag, outputOption.test(slot.flag) ? join(work, 'out', slot.flag.slice(2)) : '1');
+      argv.push(
+        slot.flag,
+        slot.choices?.[0] ?? (outputOption.test(slot.flag) ? join(work, 'out', slot.flag.slice(2)) : '1'),
+      );
   }
   return argv;
 }

@@ -22,11 +22,18 @@ export const planFunctionSchema = z.object({
   name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'Lambda function names are 1–64 of A–Z a–z 0–9 _ -'),
   experts: z.array(z.number().int().nonnegative()).min(1),
   memoryMB: z.number().int().min(lambdaLimits.minMemoryMB).max(lambdaLimits.maxMemoryMB),
+  /**
+   * Provisioned concurrency per replica (on its `live` alias): instances kept initialised, billed
+   * whether busy or not, with a lower duration price. Omitted = on demand only.
+   */
+  provisionedConcurrency: z.number().int().positive().optional(),
   replicas: z.number().int().min(1).max(64),
   /** Deployed names, one per replica. */
   functionNames: z.array(z.string()).min(1),
   /** Reserved concurrency per replica; omitted = unreserved. */
   reservedConcurrency: z.number().int().positive().optional(),
+  /** Instruction set of this function's replicas; omitted = the plan's `arch`. */
+  arch: z.enum(['x86_64', 'arm64']).optional(),
 });
 
 export const planExpertSchema = z.object({
@@ -76,6 +83,8 @@ export const deploymentPlanSchema = z
       requestUsd: z.number().nonnegative(),
       storageUsd: z.number().nonnegative().default(0),
       s3Usd: z.number().nonnegative().default(0),
+      /** Provisioned concurrency's standing charges per batch (included in `costUsdPerBatch`). */
+      provisionedUsd: z.number().nonnegative().default(0),
       sloMet: z.boolean(),
     }),
     baselines: z.record(z.string(), costSchema).default({}),
@@ -118,6 +127,17 @@ export const deploymentPlanSchema = z
         }
       }
       layer.functions.forEach((fn, fnIndex) => {
+        if (
+          fn.provisionedConcurrency !== undefined &&
+          fn.reservedConcurrency !== undefined &&
+          fn.provisionedConcurrency > fn.reservedConcurrency
+        ) {
+          context.addIssue({
+            code: 'custom',
+            message: `function ${fn.name} provisions ${fn.provisionedConcurrency} instances but reserves only ${fn.reservedConcurrency} (Lambda requires provisioned ≤ reserved)`,
+            path: ['layers', layerIndex, 'functions', fnIndex, 'provisionedConcurrency'],
+          });
+        }
         if (fn.functionNames.length !== fn.replicas) {
           context.addIssue({
             code: 'custom',

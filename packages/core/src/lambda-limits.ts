@@ -33,6 +33,10 @@ export const lambdaLimits = {
   environmentBytes: 4 * 1024,
   /** Concurrent executions per region by default (a quota; accounts may have more or less). */
   defaultAccountConcurrency: 1_000,
+  /** Concurrency Lambda keeps unreserved for functions without reserved concurrency (at most the account's). */
+  minUnreservedConcurrency: 100,
+  /** Code storage per region, all functions and layers and their versions: 75 GB (a quota). */
+  defaultCodeStorageBytes: 75 * 1024 * 1024 * 1024,
   /** Billed duration is rounded up to this many milliseconds. */
   billingGranularityMs: 1,
 } as const;

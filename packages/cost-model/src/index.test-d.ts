@@ -45,6 +45,8 @@ test('@switchyard/cost-model exports its entry points and their option, result a
     | 'planCost'
     | 'poissonTraffic'
     | 'powerTuningBaseline'
+    | 'provisionedConcurrencyUsdPerHour'
+    | 'provisionedReplicaCost'
     | 'replayTraffic'
     | 'requestSizes'
     | 'resolveRates'

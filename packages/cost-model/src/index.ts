@@ -72,8 +72,15 @@ export {
   mergePriceTable,
   type PriceTable,
   type PriceTableOverride,
+  type ProvisionedRates,
   resolveRates,
 } from './price-table.js';
+export {
+  type ProvisionedReplica,
+  type ProvisionedReplicaCost,
+  provisionedConcurrencyUsdPerHour,
+  provisionedReplicaCost,
+} from './provisioned-concurrency.js';
 export {
   type BreakEven,
   type BreakEvenPoint,

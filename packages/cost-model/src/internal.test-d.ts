@@ -7,8 +7,10 @@ import type * as internal from './internal.js';
 test('@switchyard/cost-model/internal exports exactly what its sibling users import', () => {
   expectTypeOf<keyof typeof internal>().toEqualTypeOf<
     | 'CostEvaluator'
+    | 'bestProvisionedConcurrency'
     | 'createCostEvaluator'
     | 'emptyFunctionEstimate'
+    | 'erlangB'
     | 'gbSecondsOf'
     | 'invocationUsd'
     | 'lambdaMlMemoryMB'

@@ -10,4 +10,5 @@ export {
 } from './evaluator.js';
 export { gbSecondsOf, invocationUsd } from './lambda-cost.js';
 export { lambdaMlMemoryMB, paperMemoryOptionsMB } from './memory.js';
+export { bestProvisionedConcurrency, erlangB } from './provisioned-concurrency.js';
 export { withThreadSpeedup } from './speedup-profile.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { flatComputeProfile, handTransport, makePlan } from '../test/fixtures.js';
 import { planCost } from './plan-cost.js';
+import { resolveRates } from './price-table.js';
+import { erlangB } from './provisioned-concurrency.js';
 
 const profile = { compute: flatComputeProfile, transport: handTransport };
 const gbSecondUsd = 0.0000166667;
@@ -101,5 +103,68 @@ describe('planCost (hand-computed)', () => {
     expect(run('s3-pipelined', 128, 20).latencyMs).toBeGreaterThan(run('s3', 128, 20).latencyMs);
     // Pipelined pays 2 PUT + 2 GET per mini-batch.
     expect(run('s3-pipelined', 1024, 1).s3Usd).toBeGreaterThan(run('s3', 1024, 1).s3Usd);
+  });
+});
+
+describe('planCost with provisioned concurrency', () => {
+  // The hand plan's expert 0: one replica, 191 ms billed at 1,769 MB per batch; expert 1: two replicas.
+  const onDemand = makePlan(
+    [
+      {
+        method: 's3',
+        beta: 64,
+        functions: [
+          [1769, 1, 1000],
+          [1769, 2, 1001],
+        ],
+      },
+    ],
+    { tokensPerBatch: 1000, sloMs: 200 },
+  );
+  const withProvisioned = structuredClone(onDemand);
+  withProvisioned.layers[0]!.functions[0]!.provisionedConcurrency = 2;
+  const rates = resolveRates();
+  const provisioned = rates.provisioned!;
+
+  it('prices the configured instances per batch at the arrival rate and the served share at the lower duration price', () => {
+    const arrivalRatePerS = 8;
+    const base = planCost(onDemand, { arrivalRatePerS }, profile);
+    const report = planCost(withProvisioned, { arrivalRatePerS }, profile);
+    const fn0 = report.layers[0]!.functions[0]!;
+    const gb = 1769 / 1024;
+    // 8 batches/s × 0.191 s = 1.528 Erlangs on 2 instances.
+    const spill = erlangB(2, arrivalRatePerS * 0.191);
+    expect(fn0.provisionedConcurrency).toBe(2);
+    expect(fn0.provisionedUsd).toBeCloseTo(
+      (2 * gb * provisioned.concurrencyUsdPerGbSecond) / arrivalRatePerS,
+      15,
+    );
+    expect(fn0.provisionedUsdPerHour).toBeCloseTo(2 * gb * provisioned.concurrencyUsdPerGbSecond * 3600, 12);
+    expect(fn0.computeUsd).toBeCloseTo(
+      gb * 0.191 * ((1 - spill) * provisioned.durationUsdPerGbSecond + spill * gbSecondUsd),
+      15,
+    );
+    // Expert 1 stays on demand; the plan's total is its parts.
+    expect(report.layers[0]!.functions[1]).toEqual(base.layers[0]!.functions[1]);
+    expect(report.provisionedUsd).toBeCloseTo(fn0.provisionedUsd, 15);
+    const parts =
+      report.computeUsd + report.requestUsd + report.storageUsd + report.s3Usd + report.provisionedUsd;
+    expect(report.costUsdPerBatch).toBeCloseTo(parts, 15);
+    expect(report.latencyMs).toBe(base.latencyMs);
+  });
+
+  it('costs more than on demand when the instances mostly idle, less when they are kept busy', () => {
+    const idle = planCost(withProvisioned, { arrivalRatePerS: 0.5 }, profile);
+    expect(idle.costUsdPerBatch).toBeGreaterThan(
+      planCost(onDemand, { arrivalRatePerS: 0.5 }, profile).costUsdPerBatch,
+    );
+    const busy = planCost(withProvisioned, { arrivalRatePerS: 12 }, profile);
+    expect(busy.costUsdPerBatch).toBeLessThan(
+      planCost(onDemand, { arrivalRatePerS: 12 }, profile).costUsdPerBatch,
+    );
+  });
+
+  it('needs an arrival rate to price a plan with provisioned concurrency', () => {
+    expect(() => planCost(withProvisioned, {}, profile)).toThrow(/workload\.arrivalRatePerS/);
   });
 });

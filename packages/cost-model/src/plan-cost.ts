@@ -2,7 +2,8 @@ import type { DeploymentPlan, TransportMethod } from '@switchyard/core';
 import { invalidField } from './errors.js';
 import { type CostEvaluator, createCostEvaluator, emptyFunctionEstimate } from './evaluator.js';
 import { type CostProfile, type CostProfileInput, parseCostProfile } from './options.js';
-import { defaultPriceTable, type PriceTable, resolveRates } from './price-table.js';
+import { defaultPriceTable, type LambdaRates, type PriceTable, resolveRates } from './price-table.js';
+import { provisionedReplicaCost } from './provisioned-concurrency.js';
 
 /**
  * The traffic a plan is costed on. Without `expertTokens` the plan's own predicted loads are used;
@@ -15,6 +16,11 @@ export interface CostWorkload {
   sloMs?: number;
   /** Per decoder layer index, token count routed to each expert id (index = expert id). */
   expertTokens?: Readonly<Record<number, ArrayLike<number>>>;
+  /**
+   * Batches per second (default: the plan's). Prices provisioned concurrency per batch; a plan with
+   * provisioned concurrency cannot be priced without it.
+   */
+  arrivalRatePerS?: number;
 }
 
 export interface FunctionCost {
@@ -31,6 +37,12 @@ export interface FunctionCost {
   requestUsd: number;
   storageUsd: number;
   s3Usd: number;
+  /** Provisioned concurrency per replica (0: on demand only). */
+  provisionedConcurrency: number;
+  /** Its standing charge's share of one batch, all replicas (included in `totalUsd`). */
+  provisionedUsd: number;
+  /** Its standing charge per hour, all replicas, busy or idle. */
+  provisionedUsdPerHour: number;
   totalUsd: number;
   fitsMemory: boolean;
   fitsPayload: boolean;
@@ -54,6 +66,7 @@ export interface LayerCost {
   requestUsd: number;
   storageUsd: number;
   s3Usd: number;
+  provisionedUsd: number;
   totalUsd: number;
   functions: FunctionCost[];
   experts: ExpertCost[];
@@ -69,6 +82,9 @@ export interface PlanCostReport {
   requestUsd: number;
   storageUsd: number;
   s3Usd: number;
+  /** Provisioned concurrency's standing charges per batch (in `costUsdPerBatch`) and per hour. */
+  provisionedUsd: number;
+  provisionedUsdPerHour: number;
   costUsdPerBatch: number;
   costUsdPerMillionTokens: number;
   /** Sum of the MoE layers' latencies (the expert part of a forward pass). */
@@ -94,6 +110,48 @@ function tokensFor(
   return value;
 }
 
+/**
+ * A function's duration and request charges with provisioned concurrency: its invocations (each
+ * replica at most once per batch, the function's average billed GB-s) at the provisioned prices for
+ * the share provisioned instances serve and on demand for the spill-over, plus the standing charge
+ * of every replica's configured concurrency over the batches per second.
+ */
+function provisionedCharges(
+  fn: { name: string; memoryMB: number; replicas: number; provisionedConcurrency: number },
+  estimate: { invocations: number; gbSeconds: number },
+  rates: LambdaRates,
+  arrivalRatePerS: number | undefined,
+): { computeUsd: number; requestUsd: number; provisionedUsd: number; provisionedUsdPerHour: number } {
+  if (!rates.provisioned) {
+    throw invalidField(
+      'priceTable',
+      `function ${fn.name} has provisioned concurrency but the price table has no provisioned-concurrency prices for ${rates.region}`,
+    );
+  }
+  if (arrivalRatePerS === undefined || !(arrivalRatePerS > 0)) {
+    throw invalidField(
+      'workload.arrivalRatePerS',
+      `function ${fn.name} has provisioned concurrency, whose standing charge is priced per batch at an arrival rate; set one`,
+    );
+  }
+  const cost = provisionedReplicaCost(
+    {
+      memoryMB: fn.memoryMB,
+      gbSecondsPerInvocation: estimate.invocations > 0 ? estimate.gbSeconds / estimate.invocations : 0,
+      arrivalRatePerS,
+      invocationsPerBatch: estimate.invocations / fn.replicas,
+      provisioned: fn.provisionedConcurrency,
+    },
+    { ...rates, provisioned: rates.provisioned },
+  );
+  return {
+    computeUsd: estimate.invocations * cost.durationUsdPerInvocation,
+    requestUsd: estimate.invocations * cost.requestUsdPerInvocation,
+    provisionedUsd: fn.replicas * cost.standingUsdPerBatch,
+    provisionedUsdPerHour: fn.replicas * cost.standingUsdPerHour,
+  };
+}
+
 /** The CostEvaluator for a plan's model shape, region, architecture and wire dtype under a profile. */
 export function evaluatorForPlan(
   plan: DeploymentPlan,
@@ -112,7 +170,8 @@ export function evaluatorForPlan(
 /**
  * Cost of a deployment plan on a workload: per layer, per function and per expert GB-s, compute,
  * request, ephemeral-storage and S3 dollars, the paper's latency per layer, totals, $ per million
- * tokens and throughput, at marginal (first-tier, no free tier) prices from `prices`.
+ * tokens and throughput, at marginal (first-tier, no free tier) prices from `prices`. Functions with
+ * provisioned concurrency are priced with its charges at the workload's arrival rate.
  */
 export function planCost(
   plan: DeploymentPlan,
@@ -125,6 +184,7 @@ export function planCost(
   const evaluator = evaluatorForPlan(plan, profile, prices);
   const tokensPerBatch = workload.tokensPerBatch ?? plan.workload.tokensPerBatch;
   const sloMs = workload.sloMs ?? plan.workload.sloMs;
+  const arrivalRatePerS = workload.arrivalRatePerS ?? plan.workload.arrivalRatePerS;
   const estimate = emptyFunctionEstimate();
   let memoryViolations = 0;
   let payloadViolations = 0;
@@ -151,6 +211,16 @@ export function planCost(
       if (estimate.layerLatencyMs > latencyMs) latencyMs = estimate.layerLatencyMs;
       if (!estimate.fitsMemory) memoryViolations++;
       if (!estimate.fitsPayload) payloadViolations++;
+      const provisionedConcurrency = fn.provisionedConcurrency ?? 0;
+      const charges =
+        provisionedConcurrency > 0
+          ? provisionedCharges({ ...fn, provisionedConcurrency }, estimate, rates, arrivalRatePerS)
+          : {
+              computeUsd: estimate.computeUsd,
+              requestUsd: estimate.requestUsd,
+              provisionedUsd: 0,
+              provisionedUsdPerHour: 0,
+            };
       return {
         name: fn.name,
         experts: [...fn.experts],
@@ -161,11 +231,20 @@ export function planCost(
         latencyMs: estimate.latencyMs,
         invocations: estimate.invocations,
         gbSeconds: estimate.gbSeconds,
-        computeUsd: estimate.computeUsd,
-        requestUsd: estimate.requestUsd,
+        computeUsd: charges.computeUsd,
+        requestUsd: charges.requestUsd,
         storageUsd: estimate.storageUsd,
         s3Usd: estimate.s3Usd,
-        totalUsd: estimate.totalUsd,
+        provisionedConcurrency,
+        provisionedUsd: charges.provisionedUsd,
+        provisionedUsdPerHour: charges.provisionedUsdPerHour,
+        totalUsd:
+          estimate.totalUsd -
+          estimate.computeUsd -
+          estimate.requestUsd +
+          charges.computeUsd +
+          charges.requestUsd +
+          charges.provisionedUsd,
         fitsMemory: estimate.fitsMemory,
         fitsPayload: estimate.fitsPayload,
       };
@@ -193,6 +272,7 @@ export function planCost(
       requestUsd: sum('requestUsd'),
       storageUsd: sum('storageUsd'),
       s3Usd: sum('s3Usd'),
+      provisionedUsd: sum('provisionedUsd'),
       totalUsd: sum('totalUsd'),
       functions,
       experts,
@@ -200,7 +280,15 @@ export function planCost(
   });
 
   const total = (
-    key: 'gbSeconds' | 'computeUsd' | 'requestUsd' | 'storageUsd' | 's3Usd' | 'totalUsd' | 'latencyMs',
+    key:
+      | 'gbSeconds'
+      | 'computeUsd'
+      | 'requestUsd'
+      | 'storageUsd'
+      | 's3Usd'
+      | 'provisionedUsd'
+      | 'totalUsd'
+      | 'latencyMs',
   ): number => layers.reduce((sum, layer) => sum + layer[key], 0);
   const latencyMs = total('latencyMs');
   const costUsdPerBatch = total('totalUsd');
@@ -214,6 +302,11 @@ export function planCost(
     requestUsd: total('requestUsd'),
     storageUsd: total('storageUsd'),
     s3Usd: total('s3Usd'),
+    provisionedUsd: total('provisionedUsd'),
+    provisionedUsdPerHour: layers.reduce(
+      (sum, layer) => sum + layer.functions.reduce((inner, fn) => inner + fn.provisionedUsdPerHour, 0),
+      0,
+    ),
     costUsdPerBatch,
     costUsdPerMillionTokens: (costUsdPerBatch / tokensPerBatch) * 1e6,
     latencyMs,

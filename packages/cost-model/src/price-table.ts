@@ -50,6 +50,28 @@ export const ec2InstanceSchema = z.strictObject({
   processor: z.string(),
 });
 
+/** Provisioned concurrency's own prices for one architecture. */
+const provisionedArchitecturePricesSchema = z.strictObject({
+  /** Per GB-s of configured concurrency, billed from enabling to disabling it, busy or idle. */
+  concurrencyUsdPerGbSecond: pricedValueSchema,
+  /** Per GB-s of duration of the invocations provisioned instances serve (instead of the on-demand price). */
+  durationUsdPerGbSecond: pricedValueSchema,
+});
+
+/**
+ * Provisioned concurrency's prices (https://aws.amazon.com/lambda/pricing/, "Provisioned Concurrency
+ * Pricing"). Optional, so that override files written before it still describe whole regions;
+ * without it the planner never chooses provisioned concurrency and a plan that has some cannot be priced.
+ */
+export const provisionedConcurrencyPricesSchema = z.strictObject({
+  x86_64: provisionedArchitecturePricesSchema,
+  arm64: provisionedArchitecturePricesSchema,
+  /** Requests served by provisioned instances. */
+  requestUsdPerMillion: pricedValueSchema,
+  /** The configured concurrency is billed in increments of this many minutes (5). */
+  billingIncrementMinutes: z.number().int().positive(),
+});
+
 export const regionPricesSchema = z.strictObject({
   lambda: z.strictObject({
     duration: z.strictObject({ x86_64: tiersSchema, arm64: tiersSchema }),
@@ -62,6 +84,7 @@ export const regionPricesSchema = z.strictObject({
     billingGranularityMs: z.number().int().positive(),
     /** Whether the INIT phase is billed as duration (true since 1 Aug 2025). */
     initBilled: z.boolean(),
+    provisionedConcurrency: provisionedConcurrencyPricesSchema.optional(),
   }),
   s3: z.strictObject({ putUsdPerThousand: pricedValueSchema, getUsdPerThousand: pricedValueSchema }),
   ec2: z.record(z.string(), ec2InstanceSchema),
@@ -98,6 +121,8 @@ const lambdaPricing = 'https://aws.amazon.com/lambda/pricing/';
 const s3Pricing = 'https://aws.amazon.com/s3/pricing/';
 const ec2OnDemandPricing = 'https://aws.amazon.com/ec2/pricing/on-demand/';
 const checked = '2026-11-28';
+/** When provisioned concurrency's prices were read. */
+const provisionedChecked = '2026-12-06';
 
 function price(value: number, unit: string, source: string, note?: string, date = checked): PricedValue {
   return { value, unit, source, date, note };
@@ -108,13 +133,14 @@ const ec2BillingAdded = '2026-12-06';
 
 /**
  * The built-in table. us-east-1 only: other regions' request and storage prices could not be cited
- * here; add them with an override file (see `loadPriceTable`). The version's suffix counts revisions
- * of the document on one checking date (`.2`: sources cite the pricing pages by URL only).
+ * here; add them with an override file (see `loadPriceTable`). The version is the date of the last
+ * check and a revision count for that date (`2026-12-06.1`: provisioned concurrency's prices added;
+ * `2026-12-06.2`: merged with EC2's billing rule).
  */
 export const defaultPriceTable: PriceTable = Object.freeze({
   kind: 'switchyard.price-table',
-  version: '2026-11-28.3',
-  date: checked,
+  version: '2026-12-06.2',
+  date: provisionedChecked,
   currency: 'USD',
   regions: {
     'us-east-1': {
@@ -163,6 +189,42 @@ export const defaultPriceTable: PriceTable = Object.freeze({
         },
         billingGranularityMs: 1,
         initBilled: true,
+        provisionedConcurrency: {
+          x86_64: {
+            concurrencyUsdPerGbSecond: price(
+              0.0000041667,
+              'USD/GB-s configured',
+              lambdaPricing,
+              "AWS's example: 1,000 × 1 GB configured for 2 h = 7.2 M GB-s → $30.00",
+              provisionedChecked,
+            ),
+            durationUsdPerGbSecond: price(
+              0.0000097222,
+              'USD/GB-s of duration on provisioned instances',
+              lambdaPricing,
+              undefined,
+              provisionedChecked,
+            ),
+          },
+          arm64: {
+            concurrencyUsdPerGbSecond: price(
+              0.0000033334,
+              'USD/GB-s configured',
+              lambdaPricing,
+              undefined,
+              provisionedChecked,
+            ),
+            durationUsdPerGbSecond: price(
+              0.0000077778,
+              'USD/GB-s of duration on provisioned instances',
+              lambdaPricing,
+              undefined,
+              provisionedChecked,
+            ),
+          },
+          requestUsdPerMillion: price(0.2, 'USD/1M requests', lambdaPricing, undefined, provisionedChecked),
+          billingIncrementMinutes: 5,
+        },
       },
       s3: {
         putUsdPerThousand: price(0.005, 'USD/1,000 PUT, COPY, POST, LIST (S3 Standard)', s3Pricing),
@@ -265,6 +327,18 @@ export interface LambdaRates {
   readonly initBilled: boolean;
   readonly s3PutUsd: number;
   readonly s3GetUsd: number;
+  /** Provisioned concurrency's prices for this architecture; undefined when the table has none. */
+  readonly provisioned: ProvisionedRates | undefined;
+}
+
+/** Provisioned concurrency's prices, per unit. */
+export interface ProvisionedRates {
+  /** Per GB-s configured (busy or idle). */
+  readonly concurrencyUsdPerGbSecond: number;
+  /** Per GB-s of duration served by provisioned instances. */
+  readonly durationUsdPerGbSecond: number;
+  readonly usdPerRequest: number;
+  readonly billingIncrementMinutes: number;
 }
 
 /** Resolves flat rates; unknown region or architecture raise INVALID_INPUT naming the field. */
@@ -303,6 +377,20 @@ export function resolveRates(
     initBilled: prices.lambda.initBilled,
     s3PutUsd: prices.s3.putUsdPerThousand.value / 1000,
     s3GetUsd: prices.s3.getUsdPerThousand.value / 1000,
+    provisioned: provisionedRates(prices.lambda.provisionedConcurrency, arch as LambdaArchitecture),
+  });
+}
+
+function provisionedRates(
+  prices: z.output<typeof provisionedConcurrencyPricesSchema> | undefined,
+  arch: LambdaArchitecture,
+): ProvisionedRates | undefined {
+  if (!prices) return undefined;
+  return Object.freeze({
+    concurrencyUsdPerGbSecond: prices[arch].concurrencyUsdPerGbSecond.value,
+    durationUsdPerGbSecond: prices[arch].durationUsdPerGbSecond.value,
+    usdPerRequest: prices.requestUsdPerMillion.value / 1e6,
+    billingIncrementMinutes: prices.billingIncrementMinutes,
   });
 }
 

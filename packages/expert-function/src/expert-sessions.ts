@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { decodeExpertMessage, encodeExpertMessage, onnxSessionSettings } from '@switchyard/core';
@@ -29,6 +30,9 @@ export class ExpertSessions {
    * Loads every graph the manifest lists (relative to the manifest, an absolute path such as a layer
    * under `/opt`, or `s3://bucket/key`) into a session with `threads` intra-op threads and core's
    * session settings, as `@switchyard/model`'s in-process runner uses, so outputs match bit for bit.
+   * Graphs in S3 are fetched concurrently (INIT has 10 s on Lambda; the GETs wait on the network,
+   * session creation on the CPU); a key named by its content (`…/<sha256>.onnx`, as deployments
+   * upload them) is checked against the bytes read.
    */
   static async load(
     manifest: ExpertManifest,
@@ -38,12 +42,19 @@ export class ExpertSessions {
   ): Promise<ExpertSessions> {
     const ort = await import('onnxruntime-node');
     const base = dirname(manifestPath);
+    const fetched = new Map<string, Promise<Uint8Array>>();
+    for (const entry of manifest.experts) {
+      if (entry.file.startsWith('s3://') && !fetched.has(entry.file)) {
+        const reading = readGraphObject(entry.file, objects);
+        reading.catch(() => {}); // awaited below, in manifest order
+        fetched.set(entry.file, reading);
+      }
+    }
     const sessions = new Map<string, Session>();
     for (const entry of manifest.experts) {
-      const s3Match = /^s3:\/\/([^/]+)\/(.+)$/.exec(entry.file);
-      const bytes = s3Match
-        ? await objects.get(s3Match[1] as string, s3Match[2] as string)
-        : new Uint8Array(await readFile(isAbsolute(entry.file) ? entry.file : join(base, entry.file)));
+      const bytes =
+        (await fetched.get(entry.file)) ??
+        new Uint8Array(await readFile(isAbsolute(entry.file) ? entry.file : join(base, entry.file)));
       const session = await ort.InferenceSession.create(bytes, onnxSessionSettings(threads));
       sessions.set(expertKey(entry.layer, entry.expert), session);
     }
@@ -101,4 +112,33 @@ export class ExpertSessions {
     await Promise.all([...this.sessions.values()].map((session) => session.release()));
     this.sessions.clear();
   }
+}
+
+/**
+ * One graph from `s3://bucket/key`: an error names the object; a key whose file name is a SHA-256
+ * (content-addressed) must match the bytes' digest, so a truncated or replaced object fails INIT
+ * instead of computing with the wrong weights.
+ */
+async function readGraphObject(url: string, objects: ObjectStore): Promise<Uint8Array> {
+  const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(url);
+  if (!match) throw inferenceError('expected s3://bucket/key', url);
+  let bytes: Uint8Array;
+  try {
+    bytes = await objects.get(match[1] as string, match[2] as string);
+  } catch (error) {
+    throw new ExpertFunctionError({
+      code: 'INFERENCE_FAILED',
+      message: `cannot read the expert graph: ${error instanceof Error ? error.message : String(error)}`,
+      location: url,
+      cause: error,
+    });
+  }
+  const named = /([0-9a-f]{64})\.onnx$/.exec(url)?.[1];
+  if (named) {
+    const digest = createHash('sha256').update(bytes).digest('hex');
+    if (digest !== named) {
+      throw inferenceError(`the graph's SHA-256 is ${digest}, not the ${named} its key names`, url);
+    }
+  }
+  return bytes;
 }

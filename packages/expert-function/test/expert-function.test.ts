@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,63 @@ describe('createExpertFunction in process with the shakespeare experts of layer 
       } finally {
         await expertFunction.close();
       }
+    });
+
+    it('loads content-addressed graphs and fails INIT naming an object that is missing or not what its key says', async () => {
+      const s3 = runtime.s3!;
+      const graph = (expert: number) => buildExpertGraph({ checkpoint }, 1, expert);
+      const key = (bytes: Uint8Array) => `m/graphs/${createHash('sha256').update(bytes).digest('hex')}.onnx`;
+      const manifestWith = (name: string, files: string[]): string => {
+        const path = join(dir, name);
+        writeFileSync(
+          path,
+          JSON.stringify({
+            kind: 'switchyard.expert-manifest',
+            version: 1,
+            hiddenSize: H,
+            threads: 1,
+            experts: files.map((file, expert) => ({ layer: 1, expert, file })),
+          }),
+        );
+        return path;
+      };
+      const env = { SWITCHYARD_S3_ENDPOINT: runtime.s3Endpoint };
+      for (const expert of [0, 1]) s3.putObject('weights', key(graph(expert)), graph(expert));
+      const good = createExpertFunction({
+        manifestPath: manifestWith(
+          'addressed.json',
+          [0, 1].map((e) => `s3://weights/${key(graph(e))}`),
+        ),
+        env,
+      });
+      const answer = await good.handler(event(request()));
+      expect(decodeExpertMessage(decodeEnvelope(Buffer.from(JSON.stringify(answer)))).activations).toEqual(
+        expected,
+      );
+      await good.close();
+
+      // Expert 1's bytes under expert 0's content address: a replaced object.
+      s3.putObject('weights', `m/graphs/${'0'.repeat(64)}.onnx`, graph(1));
+      const swapped = createExpertFunction({
+        manifestPath: manifestWith('swapped.json', [`s3://weights/m/graphs/${'0'.repeat(64)}.onnx`]),
+        env,
+      });
+      await expect(swapped.ready).rejects.toMatchObject({
+        code: 'INFERENCE_FAILED',
+        location: `s3://weights/m/graphs/${'0'.repeat(64)}.onnx`,
+        message: expect.stringMatching(/the graph's SHA-256 is [0-9a-f]{64}, not the 0{64} its key names/),
+      });
+      await swapped.close();
+      const missing = createExpertFunction({
+        manifestPath: manifestWith('missing.json', ['s3://weights/m/graphs/gone.onnx']),
+        env,
+      });
+      await expect(missing.ready).rejects.toMatchObject({
+        code: 'INFERENCE_FAILED',
+        location: 's3://weights/m/graphs/gone.onnx',
+        message: expect.stringMatching(/^cannot read the expert graph: /),
+      });
+      await missing.close();
     });
   });
 });

@@ -105,6 +105,7 @@ async function setUp(runner: FunctionRunner): Promise<RunnerSetup> {
   await admin.send(
     new CreateFunctionCommand({
       FunctionName: 'echo',
+      Runtime: 'nodejs22.x',
       Role: 'r',
       Handler: 'index.handler',
       MemorySize: memoryMB,
@@ -136,7 +137,9 @@ async function invokeInto(
   functionName: 'echo' | 'expert-r0',
   cold: boolean,
 ): Promise<void> {
-  const result = await setup.executor.invoke({ functionName, payload: wire });
+  // The echo function is created here without a version or alias; the expert's `live` is deployPlan's.
+  const qualifier = functionName === 'echo' ? '$LATEST' : undefined;
+  const result = await setup.executor.invoke({ functionName, payload: wire, qualifier });
   const measured = functionName === 'echo' ? setup.echo : setup.expert;
   measured.responseBytes = result.payload.byteLength;
   if (cold) {

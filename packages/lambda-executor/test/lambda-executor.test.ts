@@ -1,10 +1,23 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateFunctionCommand, LambdaClient, PutFunctionConcurrencyCommand } from '@aws-sdk/client-lambda';
+import {
+  CreateAliasCommand,
+  CreateFunctionCommand,
+  LambdaClient,
+  PublishVersionCommand,
+  PutFunctionConcurrencyCommand,
+  UpdateAliasCommand,
+  UpdateFunctionConfigurationCommand,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
+  waitUntilPublishedVersionActive,
+} from '@aws-sdk/client-lambda';
 import { SwitchyardError } from '@switchyard/core';
 import { type LocalRuntime, localCodeBucket, startLocalRuntime } from '@switchyard/lambda-local';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { liveAlias } from '../src/deploy/deployment-names.js';
 import { LambdaExecutorError } from '../src/errors.js';
 import { LambdaExecutor } from '../src/executor/lambda-executor.js';
 
@@ -32,33 +45,48 @@ describe('LambdaExecutor against the local runtime', () => {
       credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
     });
 
+  /** The SDK's waiters, polling every 50–200 ms. */
+  const waiter = (client: LambdaClient) => ({ client, minDelay: 0.05, maxDelay: 0.2, maxWaitTime: 30 });
+
+  /** Publishes `$LATEST` and points `live` at it, as deployPlan does; answers the version. */
+  async function publishLive(client: LambdaClient, name: string): Promise<string> {
+    const { Version } = await client.send(new PublishVersionCommand({ FunctionName: name }));
+    await waitUntilPublishedVersionActive(waiter(client), { FunctionName: name, Qualifier: Version });
+    await client.send(
+      new CreateAliasCommand({ FunctionName: name, Name: liveAlias, FunctionVersion: Version }),
+    );
+    return Version as string;
+  }
+
   beforeAll(async () => {
     codeDir = mkdtempSync(join(tmpdir(), 'switchyard-executor-code-'));
     writeFileSync(join(codeDir, 'index.mjs'), handlerSource);
-    runtime = await startLocalRuntime({ cpuEmulation: 'off' });
+    // Functions and versions stay Pending for 300 ms, as on AWS: setting up waits with the SDK's waiters.
+    runtime = await startLocalRuntime({
+      cpuEmulation: 'off',
+      stateTransitionMs: 300,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
     const client = admin(runtime.endpoint);
-    for (const name of ['reverse', 'single']) {
+    for (const [name, handler] of [
+      ['reverse', 'index.handler'],
+      ['single', 'index.handler'],
+      ['plain', 'index.plain'],
+    ] as const) {
       await client.send(
         new CreateFunctionCommand({
           FunctionName: name,
+          Runtime: 'nodejs22.x',
           Role: 'r',
-          Handler: 'index.handler',
+          Handler: handler,
           MemorySize: 512,
           Timeout: 5,
           Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
         }),
       );
+      await waitUntilFunctionActiveV2(waiter(client), { FunctionName: name });
+      await publishLive(client, name);
     }
-    await client.send(
-      new CreateFunctionCommand({
-        FunctionName: 'plain',
-        Role: 'r',
-        Handler: 'index.plain',
-        MemorySize: 512,
-        Timeout: 5,
-        Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
-      }),
-    );
     await client.send(
       new PutFunctionConcurrencyCommand({ FunctionName: 'single', ReservedConcurrentExecutions: 1 }),
     );
@@ -171,4 +199,96 @@ describe('LambdaExecutor against the local runtime', () => {
     expect(error.code).toBe('NOT_FOUND');
     await executor.close();
   });
+
+  it('invokes the live alias by default, not $LATEST', async () => {
+    const client = admin(runtime.endpoint);
+    // $LATEST moves on to a handler that answers no envelope; live stays on the published version.
+    await client.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'reverse', Handler: 'index.plain' }),
+    );
+    await waitUntilFunctionUpdatedV2(waiter(client), { FunctionName: 'reverse' });
+    const executor = new LambdaExecutor({
+      endpoint: runtime.endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+    });
+    try {
+      const result = await executor.invoke({ functionName: 'reverse', payload: bytesOf('abc') });
+      expect(Buffer.from(result.payload).toString('latin1')).toBe('cba');
+      const latest = await executor
+        .invoke({ functionName: 'reverse', payload: bytesOf('abc'), qualifier: '$LATEST' })
+        .catch((e: unknown) => e);
+      expect(latest).toMatchObject({ code: 'WIRE_FORMAT_INVALID' });
+    } finally {
+      await client.send(
+        new UpdateFunctionConfigurationCommand({ FunctionName: 'reverse', Handler: 'index.handler' }),
+      );
+      await waitUntilFunctionUpdatedV2(waiter(client), { FunctionName: 'reverse' });
+      client.destroy();
+      await executor.close();
+    }
+  });
+
+  it('retries ResourceConflictException while the version live points at is still Pending', async () => {
+    // Its own runtime whose versions stay Pending for 5 s: long enough that the first invoke below
+    // reaches the new version while it is still Pending on a loaded machine (300 ms was not).
+    const slow = await startLocalRuntime({
+      cpuEmulation: 'off',
+      stateTransitionMs: 5_000,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
+    const client = admin(slow.endpoint);
+    await client.send(
+      new CreateFunctionCommand({
+        FunctionName: 'single',
+        Runtime: 'nodejs22.x',
+        Role: 'r',
+        Handler: 'index.handler',
+        MemorySize: 512,
+        Timeout: 5,
+        Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
+      }),
+    );
+    await waitUntilFunctionActiveV2(waiter(client), { FunctionName: 'single' });
+    await publishLive(client, 'single');
+    // A new version is Pending for 5 s; live moves to it at once, so the first invokes answer 409.
+    const { Version } = await client.send(new PublishVersionCommand({ FunctionName: 'single' }));
+    const unchanged = (await client.send(new PublishVersionCommand({ FunctionName: 'single' }))).Version;
+    expect(unchanged).toBe(Version);
+    const before = await client.send(
+      new UpdateFunctionConfigurationCommand({ FunctionName: 'single', Description: 'second version' }),
+    );
+    expect(before.LastUpdateStatus).toBe('InProgress');
+    await waitUntilFunctionUpdatedV2(waiter(client), { FunctionName: 'single' });
+    const second = await client.send(new PublishVersionCommand({ FunctionName: 'single' }));
+    expect(second.State).toBe('Pending');
+    await client.send(
+      new UpdateAliasCommand({ FunctionName: 'single', Name: liveAlias, FunctionVersion: second.Version }),
+    );
+    const strict = new LambdaExecutor({
+      endpoint: slow.endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 1,
+    });
+    // Retries for well over the 5 s the version stays Pending.
+    const patient = new LambdaExecutor({
+      endpoint: slow.endpoint,
+      credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+      maxAttempts: 100,
+      baseBackoffMs: 100,
+      maxBackoffMs: 300,
+    });
+    try {
+      const conflict = await strict
+        .invoke({ functionName: 'single', payload: bytesOf('x') })
+        .catch((e: unknown) => e);
+      expect(conflict).toMatchObject({ awsErrorName: 'ResourceConflictException', retryable: true });
+      const result = await patient.invoke({ functionName: 'single', payload: bytesOf('xy') });
+      expect(Buffer.from(result.payload).toString('latin1')).toBe('yx');
+    } finally {
+      client.destroy();
+      await strict.close();
+      await patient.close();
+      await slow.stop();
+    }
+  }, 120_000);
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join } from 'node:path';
 import { lambdaLimits } from '@switchyard/core';
@@ -9,23 +9,34 @@ import { readZip, type ZipEntry } from './zip.js';
 
 /**
  * Local extension of the Lambda API: `Code: { S3Bucket: '__local__', S3Key: '/abs/dir' }` runs the
- * code straight from a local directory (no zip, no copy). Only the local runtime understands it; real
- * Lambda rejects the bucket name, so it cannot leak into an AWS deployment silently.
+ * code straight from a local directory (no zip, no copy); a layer's `Content` takes the same form.
+ * Only the local runtime understands it; real Lambda rejects the bucket name, so it cannot leak into
+ * an AWS deployment silently.
  */
 export const localCodeBucket = '__local__';
 
-/** A function's code as the runtime runs it: a directory, and what GetFunction reports about it. */
+/**
+ * Function code or layer content as the runtime runs it: a directory, and what the API reports about
+ * it. Published versions share the code of the `$LATEST` they froze, so it is reference-counted and
+ * removed when the last user lets go.
+ */
 export interface StoredCode {
   codeDir: string;
-  /** Whether the runtime unzipped it (and removes it when the code is replaced or deleted). */
+  /** Whether the runtime unzipped it (and removes it when the last user lets go). */
   ownsCodeDir: boolean;
   /** `CodeSha256`: of the zip, or of the directory's path for local code. */
   sha256: string;
   /** `CodeSize`: zip bytes (0 for a local directory). */
   size: number;
+  /** Bytes of the files once unzipped (what Lambda's 250 MB limit counts, with the layers). */
+  unzippedBytes: number;
+  /** Whether it came as a zip (held to Lambda's size limits) rather than a local directory (not). */
+  zipped: boolean;
+  /** Function versions (or layer versions) holding this code. */
+  users: number;
 }
 
-/** Where function code is unzipped, and the rules it is checked against (Lambda's size limits). */
+/** Where function code and layers are unzipped, and the rules they are checked against (Lambda's size limits). */
 export class CodeStore {
   readonly workDir: string;
   private readonly ownsWorkDir: boolean;
@@ -39,8 +50,12 @@ export class CodeStore {
     mkdirSync(this.workDir, { recursive: true });
   }
 
-  /** The `Code` of CreateFunction / UpdateFunctionCode: `ZipFile`, a zip in the local S3, or a local directory. */
-  store(functionName: string, code: Record<string, unknown>): StoredCode {
+  /**
+   * The `Code` of CreateFunction / UpdateFunctionCode (or a layer's `Content`): `ZipFile`, a zip in
+   * the local S3, or a local directory. `name` prefixes the directory it is unzipped to. The result
+   * has one user.
+   */
+  store(name: string, code: Record<string, unknown>): StoredCode {
     if (code.S3Bucket === localCodeBucket) return localDirectory(String(code.S3Key ?? ''));
     const zip = this.zipOf(code);
     let entries: ZipEntry[];
@@ -57,7 +72,7 @@ export class CodeStore {
         `Unzipped size must be smaller than ${lambdaLimits.unzippedCodeBytes} bytes (got ${unzipped})`,
       );
     }
-    const codeDir = mkdtempSync(join(this.workDir, `${functionName}-`));
+    const codeDir = mkdtempSync(join(this.workDir, `${name}-`));
     for (const entry of entries) {
       const target = join(codeDir, entry.path);
       mkdirSync(dirname(target), { recursive: true });
@@ -68,12 +83,22 @@ export class CodeStore {
       ownsCodeDir: true,
       sha256: createHash('sha256').update(zip).digest('base64'),
       size: zip.byteLength,
+      unzippedBytes: unzipped,
+      zipped: true,
+      users: 1,
     };
   }
 
-  /** Removes code the runtime unzipped (a local directory is left alone). */
-  remove(code: StoredCode): void {
-    if (code.ownsCodeDir) rmSync(code.codeDir, { recursive: true, force: true });
+  /** One more version holds `code`. */
+  retain(code: StoredCode): StoredCode {
+    code.users += 1;
+    return code;
+  }
+
+  /** A version let go of `code`; code the runtime unzipped goes with its last user (a local directory stays). */
+  release(code: StoredCode): void {
+    code.users -= 1;
+    if (code.users <= 0 && code.ownsCodeDir) rmSync(code.codeDir, { recursive: true, force: true });
   }
 
   /** Removes the work directory, if the runtime made it. */
@@ -96,6 +121,17 @@ export class CodeStore {
   }
 }
 
+/** Bytes of every file under `dir` (symbolic links are not followed). */
+function directoryBytes(dir: string): number {
+  let total = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) total += directoryBytes(path);
+    else if (entry.isFile()) total += statSync(path).size;
+  }
+  return total;
+}
+
 function localDirectory(dir: string): StoredCode {
   if (!isAbsolute(dir))
     throw lambdaApiErrors.invalid(`Local code location must be an absolute directory, got '${dir}'`);
@@ -111,5 +147,8 @@ function localDirectory(dir: string): StoredCode {
     ownsCodeDir: false,
     sha256: createHash('sha256').update(dir).digest('base64'),
     size: 0,
+    unzippedBytes: directoryBytes(dir),
+    zipped: false,
+    users: 1,
   };
 }

@@ -41,14 +41,36 @@ export class LambdaApiError extends Error {
 
 /** The API errors the emulator answers with, as AWS names them. */
 export const lambdaApiErrors = {
-  notFound: (what: string): LambdaApiError =>
+  functionNotFound: (arn: string): LambdaApiError =>
     new LambdaApiError({
       status: 404,
       errorType: 'ResourceNotFoundException',
-      message: `Function not found: ${what}`,
+      message: `Function not found: ${arn}`,
     }),
+  /** Any other missing resource (an alias, a layer version, a tagged resource). */
+  notFound: (message: string): LambdaApiError =>
+    new LambdaApiError({ status: 404, errorType: 'ResourceNotFoundException', message }),
   conflict: (message: string): LambdaApiError =>
     new LambdaApiError({ status: 409, errorType: 'ResourceConflictException', message }),
+  /** A call on a function (or version) that is still being created. */
+  pending: (): LambdaApiError =>
+    lambdaApiErrors.conflict(
+      'The operation cannot be performed at this time. The function is currently in the following state: Pending',
+    ),
+  /** A second update, or a PublishVersion, while an update of the function is in progress. */
+  updateInProgress: (arn: string): LambdaApiError =>
+    lambdaApiErrors.conflict(
+      `The operation cannot be performed at this time. An update is in progress for resource: ${arn}`,
+    ),
+  /** A `RevisionId` that is not the resource's current one. */
+  preconditionFailed: (what: string): LambdaApiError =>
+    new LambdaApiError({
+      status: 412,
+      errorType: 'PreconditionFailedException',
+      message: `The Revision Id provided does not match the latest Revision Id. Call the ${what} API to retrieve the latest Revision Id`,
+    }),
+  provisionedConfigNotFound: (message: string): LambdaApiError =>
+    new LambdaApiError({ status: 404, errorType: 'ProvisionedConcurrencyConfigNotFoundException', message }),
   invalid: (message: string): LambdaApiError =>
     new LambdaApiError({ status: 400, errorType: 'InvalidParameterValueException', message }),
   invalidJson: (): LambdaApiError =>

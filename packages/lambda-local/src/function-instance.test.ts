@@ -59,6 +59,10 @@ for (;;) {
       version: process.env.AWS_LAMBDA_FUNCTION_VERSION,
       region: process.env.AWS_REGION,
       logGroup: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+      executionEnv: process.env.AWS_EXECUTION_ENV,
+      initializationType: process.env.AWS_LAMBDA_INITIALIZATION_TYPE,
+      nodePath: process.env.NODE_PATH,
+      optDir: process.env.SWITCHYARD_OPT_DIR,
     },
   };
   const posted = await call('POST', base + '/invocation/' + id + '/response', JSON.stringify(answer));
@@ -71,6 +75,11 @@ describe('FunctionInstance with runner "ric" over the Runtime API', () => {
   let bootstrap: string;
   const spec = (handler: string): InstanceSpec => ({
     functionName: 'raw',
+    functionVersion: '7',
+    runtime: 'nodejs24.x',
+    nodeExecutable: process.execPath,
+    nodeMajor: Number(process.versions.node.split('.')[0]),
+    initializationType: 'provisioned-concurrency',
     memoryMB: 512,
     handler,
     codeDir: dir,
@@ -100,6 +109,7 @@ describe('FunctionInstance with runner "ric" over the Runtime API', () => {
       const before = Date.now();
       const outcome = await instance.invoke('req-a', Buffer.from('{"x":1}'), 3000, {
         clientContext: '{"client":{"app":"t"}}',
+        invokedFunctionArn: 'arn:aws:lambda:eu-west-1:000000000000:function:raw:live',
       });
       expect(outcome.kind).toBe('result');
       if (outcome.kind !== 'result') return;
@@ -107,7 +117,7 @@ describe('FunctionInstance with runner "ric" over the Runtime API', () => {
       expect(answer.event).toEqual({ x: 1 });
       expect(answer.headers.requestId).toBe('req-a');
       expect(Number(answer.headers.deadlineMs)).toBeGreaterThanOrEqual(before + 3000);
-      expect(answer.headers.arn).toBe('arn:aws:lambda:eu-west-1:000000000000:function:raw');
+      expect(answer.headers.arn).toBe('arn:aws:lambda:eu-west-1:000000000000:function:raw:live');
       expect(answer.headers.trace).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24};/);
       expect(answer.headers.clientContext).toBe('{"client":{"app":"t"}}');
       expect(answer.env).toEqual({
@@ -116,9 +126,13 @@ describe('FunctionInstance with runner "ric" over the Runtime API', () => {
         cwd: dir,
         name: 'raw',
         memory: '512',
-        version: '$LATEST',
+        version: '7',
         region: 'eu-west-1',
         logGroup: '/aws/lambda/raw',
+        executionEnv: 'AWS_Lambda_nodejs24.x',
+        initializationType: 'provisioned-concurrency',
+        // No layers: NODE_PATH holds the task root only, and there is no stand-in for /opt.
+        nodePath: dir,
       });
       expect(outcome.logs).toContain('got req-a');
       expect(outcome.maxMemoryUsedMB).toBeGreaterThan(0);
@@ -128,6 +142,11 @@ describe('FunctionInstance with runner "ric" over the Runtime API', () => {
       expect(instance.alive).toBe(true);
       const again = await instance.invoke('req-c', Buffer.from('{}'), 3000);
       expect(again.kind).toBe('result');
+      if (again.kind !== 'result') return;
+      // Without an invoked ARN the function's own, unqualified, is passed on.
+      expect(JSON.parse(Buffer.from(again.payload).toString('utf8')).headers.arn).toBe(
+        'arn:aws:lambda:eu-west-1:000000000000:function:raw',
+      );
     } finally {
       await instance.stop();
     }

@@ -9,6 +9,8 @@ import { openRuntimeApiChannel, openSocketPairChannel, type RunnerChannel } from
 export interface InvocationContext {
   /** JSON text (the Invoke call's `X-Amz-Client-Context`, base64-decoded). */
   clientContext?: string;
+  /** The ARN the Invoke call named (qualified for a version or an alias); the function's by default. */
+  invokedFunctionArn?: string;
 }
 
 export type InvocationOutcome =
@@ -46,6 +48,10 @@ export class FunctionInstance {
   readonly spec: InstanceSpec;
   readonly revision: number;
   busy = false;
+  /** Kept initialised by provisioned concurrency (not reclaimed when idle). */
+  provisioned = false;
+  /** INIT is over and succeeded. */
+  ready = false;
   lastUsedMs = Date.now();
   private child: ChildProcess | undefined;
   private channel: RunnerChannel | undefined;
@@ -92,7 +98,7 @@ export class FunctionInstance {
         : openSocketPairChannel(onMessage);
     this.channel = channel;
     const started = performance.now();
-    const child = spawn(process.execPath, [...nodeArguments(this.spec.memoryMB), ...channel.args], {
+    const child = spawn(this.spec.nodeExecutable, [...nodeArguments(this.spec), ...channel.args], {
       cwd: this.spec.codeDir,
       env: { ...instanceEnvironment(this.spec, this.revision), ...channel.environment },
       stdio: channel.stdio,
@@ -129,6 +135,7 @@ export class FunctionInstance {
         const elapsed = performance.now() - started;
         if (message.type === 'ready') {
           // Init Duration covers process start + module load, as Lambda's covers runtime + handler init.
+          this.ready = true;
           finish({ kind: 'ready', initDurationMs: elapsed });
         } else if (message.type === 'init-error') {
           this.kill();
@@ -186,7 +193,8 @@ export class FunctionInstance {
         requestId,
         payload,
         deadlineMs: Date.now() + timeoutMs,
-        invokedFunctionArn: functionArn(this.spec.region, this.spec.functionName),
+        invokedFunctionArn:
+          context.invokedFunctionArn ?? functionArn(this.spec.region, this.spec.functionName),
         clientContext: context.clientContext,
       });
     });

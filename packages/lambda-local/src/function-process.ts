@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { encodeFrame, frameReader } from './framing.js';
-import { type ErrorBody, type FunctionToRuntime, functionArn, type InvokeMessage } from './protocol.js';
+import type { ErrorBody, FunctionToRuntime, InvokeMessage } from './protocol.js';
 
 type Handler = (event: unknown, context: Record<string, unknown>, callback?: unknown) => unknown;
 
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
         functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION ?? '$LATEST',
         memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE ?? '128',
         awsRequestId: message.requestId,
-        invokedFunctionArn: functionArn(process.env.AWS_REGION ?? 'us-east-1', functionName),
+        invokedFunctionArn: message.invokedFunctionArn,
         logGroupName: `/aws/lambda/${functionName}`,
         callbackWaitsForEmptyEventLoop: true,
         getRemainingTimeInMillis: () => Math.max(0, message.deadlineMs - Date.now()),

@@ -6,9 +6,14 @@ import type * as internal from './internal.js';
 // list in the same commit (tooling/scripts/api-surface.ts prints the current one).
 test('@switchyard/lambda-local exports the runtime, its options and its error', () => {
   expectTypeOf<keyof typeof api>().toEqualTypeOf<
-    'LambdaLocalError' | 'localCodeBucket' | 'localRuntimeOptionsSchema' | 'startLocalRuntime'
+    | 'LambdaLocalError'
+    | 'localCodeBucket'
+    | 'localRuntimeOptionsSchema'
+    | 'nodeRuntimes'
+    | 'startLocalRuntime'
   >();
   expectTypeOf<api.FunctionRunner>().toEqualTypeOf<'ric' | 'own'>();
+  expectTypeOf<api.NodeRuntime>().toEqualTypeOf<'nodejs22.x' | 'nodejs24.x'>();
   expectTypeOf<api.LocalRuntime['s3']>().toEqualTypeOf<api.LocalS3Store | undefined>();
   expectTypeOf<typeof api.startLocalRuntime>()
     .parameter(0)

@@ -7,4 +7,5 @@ export {
   localRuntimeOptionsSchema,
   type ResolvedLocalRuntimeOptions,
 } from './options.js';
+export { type NodeRuntime, nodeRuntimes } from './runtimes.js';
 export type { LocalS3Store } from './s3-server.js';

@@ -1,10 +1,25 @@
 import { createRequire } from 'node:module';
+import { delimiter, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { functionEnv } from './protocol.js';
+import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
+
+/** How an instance came to be: for an invoke, or ahead of any as provisioned concurrency. */
+export type InitializationType = 'on-demand' | 'provisioned-concurrency';
 
 /** What the runtime knows about the function an instance runs. */
 export interface InstanceSpec {
   functionName: string;
+  /** `$LATEST` or a published version number. */
+  functionVersion: string;
+  runtime: NodeRuntime;
+  /** The `node` executable the instance runs on (the Node.js major of `runtime`, where configured). */
+  nodeExecutable: string;
+  /** That executable's Node.js major. */
+  nodeMajor: number;
+  /** The directory standing in for `/opt` (the function's layers), if it has layers. */
+  optDir?: string;
+  initializationType: InitializationType;
   memoryMB: number;
   handler: string;
   codeDir: string;
@@ -34,12 +49,25 @@ export type FunctionRunner = 'ric' | 'own';
 const fromSource = import.meta.url.endsWith('.ts');
 
 /**
- * Node flags of a function process. V8's heap gets 85 % of the memory size (so a JS leak dies as a
- * clean heap OOM); the rest is native memory (onnxruntime, Buffers), watched by the RSS poll. When the
- * runtime itself runs from source, tsx's loader goes in front so a handler may re-export TypeScript.
+ * The experimental Node.js features Lambda turns off per runtime (it disables `require()` of ES modules
+ * on Node.js 20 and 22 and module-type detection on 22:
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-nodejs.html), so code that relies on them fails
+ * here as it would there.
  */
-export function nodeArguments(memoryMB: number): string[] {
-  const heapMB = Math.max(32, Math.floor(memoryMB * 0.85));
+const lambdaNodeFlags: Readonly<Record<NodeRuntime, readonly string[]>> = {
+  'nodejs22.x': ['--no-experimental-require-module', '--no-experimental-detect-module'],
+  'nodejs24.x': [],
+};
+
+/**
+ * Node flags of a function process. V8's heap gets 85 % of the memory size (so a JS leak dies as a
+ * clean heap OOM); the rest is native memory (onnxruntime, Buffers), watched by the RSS poll. On the
+ * runtime's own Node.js major, Lambda's flags for that runtime. When the runtime itself runs from
+ * source, tsx's loader goes in front so a handler may re-export TypeScript.
+ */
+export function nodeArguments(spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 'nodeMajor'>): string[] {
+  const heapMB = Math.max(32, Math.floor(spec.memoryMB * 0.85));
+  const lambdaFlags = spec.nodeMajor === nodeMajorOf(spec.runtime) ? lambdaNodeFlags[spec.runtime] : [];
   const source = fromSource
     ? [
         '--import',
@@ -47,7 +75,7 @@ export function nodeArguments(memoryMB: number): string[] {
         '--conditions=@switchyard/source',
       ]
     : [];
-  return [...source, `--max-old-space-size=${heapMB}`];
+  return [...lambdaFlags, ...source, `--max-old-space-size=${heapMB}`];
 }
 
 /** The own runner's entry file, from TypeScript source under tsx or the built file. */
@@ -58,32 +86,55 @@ export function ownRunnerEntry(): string {
 }
 
 /**
+ * Where Lambda's Node.js runtime looks for modules, with the function's code and its stand-in for
+ * `/opt`: `NODE_PATH` lists `/opt/nodejs/node<major>/node_modules`, `/opt/nodejs/node_modules` (the
+ * layer paths: https://docs.aws.amazon.com/lambda/latest/dg/packaging-layers.html) and the task root.
+ */
+function nodePath(spec: InstanceSpec): string {
+  const opt = spec.optDir
+    ? [
+        join(spec.optDir, 'nodejs', `node${nodeMajorOf(spec.runtime)}`, 'node_modules'),
+        join(spec.optDir, 'nodejs', 'node_modules'),
+      ]
+    : [];
+  return [...opt, spec.codeDir].join(delimiter);
+}
+
+/**
  * The environment of one instance's process: the function's own variables, then Lambda's (which a
- * function cannot override, as on Lambda), then the Switchyard extensions (`functionEnv`).
+ * function cannot override, as on Lambda), then the Switchyard extensions (`functionEnv`). With layers,
+ * `PATH` and `LD_LIBRARY_PATH` start with the stand-in for `/opt`'s `bin` and `lib`, as Lambda's do.
  */
 export function instanceEnvironment(
   spec: InstanceSpec,
   revision: number,
 ): Record<string, string | undefined> {
-  const { functionName, region } = spec;
+  const { functionName, region, optDir } = spec;
+  const path = process.env.PATH ?? '/usr/bin:/bin';
+  const libraryPath = process.env.LD_LIBRARY_PATH;
   return {
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    PATH: optDir ? [join(optDir, 'bin'), path].join(delimiter) : path,
+    LD_LIBRARY_PATH: optDir
+      ? [join(optDir, 'lib'), ...(libraryPath ? [libraryPath] : [])].join(delimiter)
+      : libraryPath,
     TZ: 'UTC',
     LANG: 'en_US.UTF-8',
     ...spec.environment,
     [functionEnv.handler]: spec.handler,
     [functionEnv.taskRoot]: spec.codeDir,
     [functionEnv.functionName]: functionName,
-    [functionEnv.functionVersion]: '$LATEST',
+    [functionEnv.functionVersion]: spec.functionVersion,
     [functionEnv.memorySize]: String(spec.memoryMB),
     [functionEnv.region]: region,
     AWS_DEFAULT_REGION: region,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: spec.initializationType,
     AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${revision}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[${spec.functionVersion}]${revision}`,
+    NODE_PATH: nodePath(spec),
     [functionEnv.threads]: String(spec.threads),
     // child_process leaves out variables whose value is undefined.
     [functionEnv.s3Endpoint]: spec.s3Endpoint,
+    [functionEnv.optDir]: optDir,
   };
 }

@@ -1,9 +1,14 @@
 import { availableParallelism } from 'node:os';
+import type { Logger } from '@switchyard/core';
 import { lambdaApiErrors } from './errors.js';
 import { FunctionInstance, type InvocationOutcome } from './function-instance.js';
-import type { FunctionRecord, FunctionRegistry } from './function-registry.js';
-import type { FunctionRunner } from './instance-environment.js';
+import { type FunctionRecord, type FunctionVersion, versionsOf } from './function-record.js';
+import type { FunctionRegistry } from './function-registry.js';
+import type { FunctionRunner, InitializationType } from './instance-environment.js';
+import type { NodeExecutable } from './node-executables.js';
 import type { ResolvedLocalRuntimeOptions } from './options.js';
+import type { Provisioner } from './provisioned-concurrency.js';
+import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
 import { vcpuThreads } from './vcpu.js';
 
 /** An instance for one invoke: warm, or just started (with its INIT outcome). */
@@ -23,21 +28,25 @@ export interface InstanceRunner {
 }
 
 /**
- * The execution environments of every function, and the concurrency they are admitted under: an
- * invoke takes an idle instance of the function's current revision or starts one (a cold start);
- * idle instances are reclaimed after `idleTimeoutMs`. Reserved concurrency caps a function's invokes
- * in flight; the others share what the account has left (`accountConcurrency − Σ reserved`). Over
- * either limit an invoke gets 429 at once, as on Lambda, rather than queueing.
+ * The execution environments of every function version, and the concurrency they are admitted under:
+ * an invoke takes an idle provisioned instance of the version it runs, else an idle on-demand one,
+ * else starts one (a cold start); idle on-demand instances are reclaimed after `idleTimeoutMs`.
+ * Reserved concurrency caps a function's invokes in flight; the others share what the account has
+ * left (`accountConcurrency − Σ reserved`). Over either limit an invoke gets 429 at once, as on
+ * Lambda, rather than queueing.
  */
-export class InstancePool {
+export class InstancePool implements Provisioner {
   private unreservedInFlight = 0;
   private readonly reaper: NodeJS.Timeout;
   private s3Endpoint: string | undefined;
+  private readonly warnedRuntimes = new Set<NodeRuntime>();
 
   constructor(
     private readonly options: ResolvedLocalRuntimeOptions,
     private readonly registry: FunctionRegistry,
     private readonly runner: InstanceRunner,
+    private readonly nodeExecutables: Record<NodeRuntime, NodeExecutable>,
+    private readonly logger: Logger,
   ) {
     this.reaper = setInterval(() => this.reapIdle(), Math.min(1000, options.idleTimeoutMs));
     this.reaper.unref();
@@ -70,41 +79,22 @@ export class InstancePool {
     if (record.reservedConcurrency === undefined) this.unreservedInFlight -= 1;
   }
 
-  /** An idle instance of the current revision, or a new one once its INIT is over. */
-  async acquire(record: FunctionRecord): Promise<AcquiredInstance> {
-    for (const instance of record.instances) {
-      if (!instance.busy && instance.alive && instance.revision === record.revision) {
-        instance.busy = true;
-        return { instance };
-      }
-    }
-    const { configuration } = record;
-    const instance = new FunctionInstance(
-      {
-        functionName: configuration.FunctionName,
-        memoryMB: configuration.MemorySize,
-        handler: configuration.Handler,
-        codeDir: record.code.codeDir,
-        environment: record.environment,
-        threads:
-          this.options.cpuEmulation === 'off'
-            ? availableParallelism()
-            : vcpuThreads(configuration.MemorySize),
-        region: this.options.region,
-        s3Endpoint: this.s3Endpoint,
-        memoryPollMs: this.options.memoryPollMs,
-        initTimeoutMs: this.options.initTimeoutMs,
-        runner: this.runner.runner,
-        ricBin: this.runner.ricBin,
-        maxResponseBytes: this.options.maxPayloadBytes,
-      },
-      record.revision,
+  /** An idle instance of `version` (provisioned ones first), or a new one once its INIT is over. */
+  async acquire(version: FunctionVersion): Promise<AcquiredInstance> {
+    const idle = [...version.instances].filter(
+      (instance) => !instance.busy && instance.alive && instance.ready,
     );
+    const warm = idle.find((instance) => instance.provisioned) ?? idle[0];
+    if (warm) {
+      warm.busy = true;
+      return { instance: warm };
+    }
+    const instance = this.newInstance(version, 'on-demand');
     instance.busy = true;
-    record.instances.add(instance);
+    version.instances.add(instance);
     const init = await instance.start();
     if (init.kind === 'ready') return { instance, initDurationMs: init.initDurationMs };
-    record.instances.delete(instance);
+    version.instances.delete(instance);
     return {
       instance,
       initDurationMs: init.initDurationMs,
@@ -121,45 +111,138 @@ export class InstancePool {
     };
   }
 
-  /** After an invoke: an instance that died, or belongs to an old revision or a deleted function, goes. */
-  retireIfStale(record: FunctionRecord, instance: FunctionInstance): void {
-    const current = this.registry.has(record.configuration.FunctionName);
-    if (!instance.alive || instance.revision !== record.revision || !current) {
-      record.instances.delete(instance);
+  /**
+   * After an invoke: an instance that died, or belongs to a retired version or a deleted function,
+   * goes; a provisioned one that died is replaced.
+   */
+  retireIfStale(record: FunctionRecord, version: FunctionVersion, instance: FunctionInstance): void {
+    if (!instance.alive || version.retired || !this.registry.has(record)) {
+      version.instances.delete(instance);
       void instance.stop();
+      if (instance.provisioned && !version.retired) this.provision(version, version.provisionedTarget);
     }
   }
 
-  /** A new revision: idle instances of older ones are retired now, busy ones when they finish. */
-  retireIdle(record: FunctionRecord): void {
-    for (const instance of record.instances) {
+  /** A version that will not run again: idle instances stop now, busy ones when they finish. */
+  retire(version: FunctionVersion): void {
+    version.provisionedTarget = 0;
+    for (const instance of version.instances) {
       if (!instance.busy) {
-        record.instances.delete(instance);
+        version.instances.delete(instance);
         void instance.stop();
       }
     }
   }
 
+  provision(version: FunctionVersion, target: number, onFailure?: (message: string) => void): void {
+    version.provisionedTarget = target;
+    const provisioned = [...version.instances].filter((instance) => instance.provisioned && instance.alive);
+    // Surplus provisioned instances become on-demand ones (reclaimed once idle long enough).
+    for (const instance of provisioned.slice(target)) instance.provisioned = false;
+    for (let i = provisioned.length; i < target; i++) {
+      const instance = this.newInstance(version, 'provisioned-concurrency');
+      instance.provisioned = true;
+      instance.busy = true;
+      version.instances.add(instance);
+      void instance.start().then((init) => {
+        instance.busy = false;
+        if (init.kind === 'ready') {
+          if (version.retired) this.retire(version);
+          return;
+        }
+        version.instances.delete(instance);
+        onFailure?.(`${init.errorType}: ${init.errorMessage}`);
+        this.logger.warn('a provisioned instance failed INIT', {
+          function: version.functionName,
+          version: version.version,
+          errorType: init.errorType,
+        });
+      });
+    }
+  }
+
+  readyProvisioned(version: FunctionVersion): number {
+    let ready = 0;
+    for (const instance of version.instances) {
+      if (instance.provisioned && instance.alive && instance.ready) ready += 1;
+    }
+    return ready;
+  }
+
   /** Stops every instance of a function. */
   async stopInstances(record: FunctionRecord): Promise<void> {
-    await Promise.all([...record.instances].map((instance) => instance.stop()));
-    record.instances.clear();
+    const instances = versionsOf(record).flatMap((version) => [...version.instances]);
+    await Promise.all(instances.map((instance) => instance.stop()));
   }
 
   /** Stops the reaper and every instance. */
   async stop(): Promise<void> {
     clearInterval(this.reaper);
-    const instances = [...this.registry.records()].flatMap((record) => [...record.instances]);
+    const instances = [...this.registry.records()].flatMap((record) =>
+      versionsOf(record).flatMap((version) => [...version.instances]),
+    );
     await Promise.all(instances.map((instance) => instance.stop()));
+  }
+
+  private newInstance(version: FunctionVersion, initializationType: InitializationType): FunctionInstance {
+    const { configuration } = version;
+    return new FunctionInstance(
+      {
+        functionName: version.functionName,
+        functionVersion: version.version,
+        runtime: configuration.Runtime,
+        nodeExecutable: this.nodeExecutable(configuration.Runtime).path,
+        nodeMajor: this.nodeExecutable(configuration.Runtime).major,
+        optDir: version.optDir,
+        initializationType,
+        memoryMB: configuration.MemorySize,
+        handler: configuration.Handler,
+        codeDir: version.code.codeDir,
+        environment: version.environment,
+        threads:
+          this.options.cpuEmulation === 'off'
+            ? availableParallelism()
+            : vcpuThreads(configuration.MemorySize),
+        region: this.options.region,
+        s3Endpoint: this.s3Endpoint,
+        memoryPollMs: this.options.memoryPollMs,
+        initTimeoutMs: this.options.initTimeoutMs,
+        runner: this.runner.runner,
+        ricBin: this.runner.ricBin,
+        maxResponseBytes: this.options.maxPayloadBytes,
+      },
+      version.revision,
+    );
+  }
+
+  /**
+   * The `node` a runtime's instances run on; said once when it is not the runtime's major (such
+   * functions do not run on the Node.js Lambda would give them).
+   */
+  private nodeExecutable(runtime: NodeRuntime): NodeExecutable {
+    const executable = this.nodeExecutables[runtime];
+    if (executable.major !== nodeMajorOf(runtime) && !this.warnedRuntimes.has(runtime)) {
+      this.warnedRuntimes.add(runtime);
+      this.logger.warn(
+        `functions on ${runtime} run on this process's Node.js ${process.version}; set nodeExecutables['${runtime}'] to run them on Node.js ${nodeMajorOf(runtime)}`,
+        { runtime },
+      );
+    }
+    return executable;
   }
 
   private reapIdle(): void {
     const now = Date.now();
     for (const record of this.registry.records()) {
-      for (const instance of record.instances) {
-        if (!instance.busy && (now - instance.lastUsedMs >= this.options.idleTimeoutMs || !instance.alive)) {
-          record.instances.delete(instance);
-          void instance.stop();
+      for (const version of versionsOf(record)) {
+        for (const instance of version.instances) {
+          if (instance.busy) continue;
+          const expired = !instance.provisioned && now - instance.lastUsedMs >= this.options.idleTimeoutMs;
+          if (expired || !instance.alive) {
+            version.instances.delete(instance);
+            void instance.stop();
+            if (instance.provisioned && !version.retired) this.provision(version, version.provisionedTarget);
+          }
         }
       }
     }

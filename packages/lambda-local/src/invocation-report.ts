@@ -1,5 +1,6 @@
 import { formatReportLine } from '@switchyard/core';
 import type { InvocationOutcome } from './function-instance.js';
+import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
 
 /** What the Invoke API answers: the payload, and for a failed invocation its error type. */
 export interface InvocationAnswer {
@@ -28,6 +29,11 @@ export function billedDurationMs(durationMs: number, initDurationMs: number | un
   return Math.max(1, Math.ceil(durationMs + (initDurationMs ?? 0)));
 }
 
+/** `value` to 0.01, exactly as the REPORT line prints it. */
+function hundredths(value: number): number {
+  return Number(value.toFixed(2));
+}
+
 /**
  * The invocation's log as Lambda writes it: `INIT_START` on a cold start, `START`, the function's
  * output, `END` and the REPORT line (architecture/aws-lambda-facts.md, "The REPORT line").
@@ -40,8 +46,16 @@ export function invocationLog(invocation: {
   initDurationMs: number | undefined;
   memorySizeMB: number;
   errorType: string | undefined;
+  /** The version that ran (`$LATEST` or a number). */
+  version: string;
+  runtime: NodeRuntime;
 }): Buffer {
-  const { requestId, outcome, durationMs, initDurationMs, errorType } = invocation;
+  const { requestId, outcome, errorType } = invocation;
+  // The line prints durations to 0.01 ms; billing those printed values keeps the line consistent
+  // (billed = ceil(duration + init) holds for what a reader sees).
+  const durationMs = hundredths(invocation.durationMs);
+  const initDurationMs =
+    invocation.initDurationMs === undefined ? undefined : hundredths(invocation.initDurationMs);
   const report = formatReportLine({
     requestId,
     durationMs,
@@ -51,8 +65,10 @@ export function invocationLog(invocation: {
     initDurationMs,
   });
   const lines: string[] = [];
-  if (initDurationMs !== undefined) lines.push('INIT_START Runtime Version: nodejs:20.switchyard-local\n');
-  lines.push(`START RequestId: ${requestId} Version: $LATEST\n`);
+  if (initDurationMs !== undefined) {
+    lines.push(`INIT_START Runtime Version: nodejs:${nodeMajorOf(invocation.runtime)}.switchyard-local\n`);
+  }
+  lines.push(`START RequestId: ${requestId} Version: ${invocation.version}\n`);
   lines.push(outcome.logs);
   if (outcome.kind === 'error' && outcome.fatal) {
     lines.push(`${new Date().toISOString()} ${requestId} ${outcome.errorMessage}\n`);

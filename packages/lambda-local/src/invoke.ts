@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { delay, type Logger } from '@switchyard/core';
+import type { AliasRegistry } from './aliases.js';
 import { isJsonOrEmpty, sendJson } from './api-http.js';
 import { lambdaApiErrors } from './errors.js';
 import type { FunctionInstance, InvocationContext, InvocationOutcome } from './function-instance.js';
+import type { FunctionRecord, FunctionVersion } from './function-record.js';
 import type { FunctionRegistry } from './function-registry.js';
 import type { InstancePool } from './instance-pool.js';
 import { invocationAnswer, invocationLog } from './invocation-report.js';
@@ -15,25 +17,56 @@ import { emulatedDurationMs } from './vcpu.js';
 const logTailBytes = 4096;
 
 /** The Invoke call's `X-Amz-Client-Context` (base64 JSON), decoded for the Runtime API. */
-function clientContextOf(request: IncomingMessage): InvocationContext {
+function clientContextOf(request: IncomingMessage): string | undefined {
   const header = request.headers['x-amz-client-context'];
   const value = Array.isArray(header) ? header[0] : header;
-  return { clientContext: value ? Buffer.from(value, 'base64').toString('utf8') : undefined };
+  return value ? Buffer.from(value, 'base64').toString('utf8') : undefined;
+}
+
+/** The event a function gets: the payload, or `{}` for an Invoke without one (as Lambda passes it). */
+function eventOf(body: Buffer): Uint8Array {
+  return body.length === 0 ? Buffer.from('{}') : body;
+}
+
+/** What one Invoke runs: the version (for an alias, the one its routing drew) and the ARN it was called by. */
+interface InvocationTarget {
+  version: FunctionVersion;
+  invokedFunctionArn: string;
 }
 
 /**
  * `POST /2015-03-31/functions/{name}/invocations`: checks the request as Lambda does (function,
- * qualifier, payload size and JSON, concurrency), runs the event on an instance (RequestResponse, or
- * in the background for Event; DryRun only checks), emulates the vCPU share, and answers with the
- * payload, `X-Amz-Function-Error` and the log tail ending in the REPORT line.
+ * qualifier, state, payload size and JSON, concurrency), runs the event on an instance of the version
+ * it names (`$LATEST` by default; an alias runs the version its routing draws) — RequestResponse, or in
+ * the background for Event; DryRun only checks — emulates the vCPU share, and answers with the
+ * payload, `X-Amz-Executed-Version`, `X-Amz-Function-Error` and the log tail ending in the REPORT line.
  */
 export class Invoker {
   constructor(
     private readonly options: ResolvedLocalRuntimeOptions,
     private readonly registry: FunctionRegistry,
+    private readonly aliases: AliasRegistry,
     private readonly pool: InstancePool,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * The version an Invoke runs: `$LATEST` as of its last successful update (an update in progress
+   * does not run yet), a published version, or what an alias routes to. A function or version still
+   * Pending answers ResourceConflictException.
+   */
+  private target(record: FunctionRecord, qualifier: string | undefined): InvocationTarget {
+    const invokedFunctionArn = this.registry.arn(record.name, qualifier);
+    if (record.state === 'Pending') throw lambdaApiErrors.pending();
+    if (qualifier === undefined || qualifier === '$LATEST') {
+      return { version: record.latest, invokedFunctionArn };
+    }
+    const alias = record.aliases.get(qualifier);
+    const version = record.versions.get(alias ? this.aliases.pick(alias) : qualifier);
+    if (!version) throw lambdaApiErrors.functionNotFound(invokedFunctionArn);
+    if (version.state === 'Pending') throw lambdaApiErrors.pending();
+    return { version, invokedFunctionArn };
+  }
 
   async invoke(
     request: IncomingMessage,
@@ -46,9 +79,7 @@ export class Invoker {
     const { maxPayloadBytes } = this.options;
     const { body, tooLarge } = await readBody(request, maxPayloadBytes);
     const record = this.registry.get(name);
-    if (qualifier !== undefined && qualifier !== '$LATEST') {
-      throw lambdaApiErrors.notFound(`${this.registry.arn(name)}:${qualifier}`);
-    }
+    const { version, invokedFunctionArn } = this.target(record, qualifier || undefined);
     if (tooLarge) {
       throw lambdaApiErrors.tooLarge(
         `Request must be smaller than ${maxPayloadBytes} bytes for the InvokeFunction operation`,
@@ -65,22 +96,18 @@ export class Invoker {
     try {
       // Asynchronous invoke: accepted now, run in the background (errors only reach the log).
       if (invocationType === 'Event') sendJson(response, 202, undefined);
-      const acquired = await this.pool.acquire(record);
+      const acquired = await this.pool.acquire(version);
       instance = acquired.instance;
       initDurationMs = acquired.initDurationMs;
+      const context: InvocationContext = { clientContext: clientContextOf(request), invokedFunctionArn };
       outcome =
         acquired.initError ??
-        (await instance.invoke(
-          requestId,
-          body,
-          record.configuration.Timeout * 1000,
-          clientContextOf(request),
-        ));
+        (await instance.invoke(requestId, eventOf(body), version.configuration.Timeout * 1000, context));
     } finally {
       this.pool.release(record);
     }
-    this.pool.retireIfStale(record, instance);
-    const memorySizeMB = record.configuration.MemorySize;
+    this.pool.retireIfStale(record, version, instance);
+    const memorySizeMB = version.configuration.MemorySize;
     let durationMs = outcome.durationMs;
     if (this.options.cpuEmulation === 'scale' && outcome.kind === 'result') {
       const scaled = emulatedDurationMs(outcome.durationMs, memorySizeMB);
@@ -89,11 +116,20 @@ export class Invoker {
       durationMs = scaled;
     }
     const { payload, errorType } = invocationAnswer(outcome, maxPayloadBytes);
-    const log = invocationLog({ requestId, outcome, durationMs, initDurationMs, memorySizeMB, errorType });
+    const log = invocationLog({
+      requestId,
+      outcome,
+      durationMs,
+      initDurationMs,
+      memorySizeMB,
+      errorType,
+      version: version.version,
+      runtime: version.configuration.Runtime,
+    });
     if (errorType) this.logger.debug('function error', { function: name, requestId, errorType });
     if (invocationType === 'Event') return;
     const headers: Record<string, string> = {
-      'X-Amz-Executed-Version': '$LATEST',
+      'X-Amz-Executed-Version': version.version,
       'x-amzn-RequestId': requestId,
     };
     if (errorType) headers['X-Amz-Function-Error'] = 'Unhandled';

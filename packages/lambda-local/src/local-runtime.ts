@@ -1,13 +1,18 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { noopLogger, parseWithSchema } from '@switchyard/core';
+import { createRandom, noopLogger, parseWithSchema } from '@switchyard/core';
+import { AliasRegistry } from './aliases.js';
 import { ApiRouter } from './api-router.js';
 import { CodeStore } from './code-store.js';
-import { FunctionRegistry } from './function-registry.js';
+import type { FunctionRecord } from './function-record.js';
+import { FunctionRegistry, type RegistryEvents } from './function-registry.js';
 import type { FunctionRunner } from './instance-environment.js';
 import { InstancePool, type InstanceRunner } from './instance-pool.js';
 import { Invoker } from './invoke.js';
+import { LayerStore } from './layer-store.js';
+import { resolveNodeExecutables } from './node-executables.js';
 import { type LocalRuntimeOptions, localRuntimeOptionsSchema } from './options.js';
+import { ProvisionedConcurrency } from './provisioned-concurrency.js';
 import { readBody } from './read-body.js';
 import { locateRic } from './ric.js';
 import { LocalS3Store } from './s3-server.js';
@@ -74,14 +79,21 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       });
     }
   }
+  const nodeExecutables = await resolveNodeExecutables(resolved.nodeExecutables);
   const s3 = new LocalS3Store();
   const codeStore = new CodeStore(resolved.workDir, s3);
-  const registry: FunctionRegistry = new FunctionRegistry(resolved, codeStore, {
-    revised: (record) => pool.retireIdle(record),
-    deleted: (record) => pool.stopInstances(record),
-  });
-  const pool = new InstancePool(resolved, registry, runner);
-  const router = new ApiRouter(registry, new Invoker(resolved, registry, pool, logger), logger);
+  const layers = new LayerStore(resolved.region, codeStore);
+  // The registry and aliases report to the pool and to provisioned concurrency, made just after them.
+  const events: RegistryEvents = {
+    retired: (version) => pool.retire(version),
+    changed: (record: FunctionRecord) => provisioned.reconcile(record),
+  };
+  const registry = new FunctionRegistry(resolved, codeStore, layers, events);
+  const aliases = new AliasRegistry(registry, createRandom(resolved.routingSeed), events);
+  const pool = new InstancePool(resolved, registry, runner, nodeExecutables, logger);
+  const provisioned = new ProvisionedConcurrency(registry, pool, resolved.accountConcurrency);
+  const invoker = new Invoker(resolved, registry, aliases, pool, logger);
+  const router = new ApiRouter({ registry, aliases, layers, provisioned, invoker }, logger);
   let stopped = false;
   const stopRuntime = async (): Promise<void> => {
     if (stopped) return;

@@ -1,5 +1,6 @@
 import { type Logger, lambdaLimits } from '@switchyard/core';
 import { z } from 'zod';
+import { nodeRuntimes } from './runtimes.js';
 
 const port = z.number().int().min(0).max(65535);
 
@@ -41,6 +42,28 @@ export const localRuntimeOptionsSchema = z.object({
   runner: z.enum(['ric', 'own']).default('ric'),
   /** Directory for unzipped function code; defaults to a fresh directory under the OS temp dir. */
   workDir: z.string().optional(),
+  /**
+   * How long a new function (and a newly published version) stays `Pending` and an update stays
+   * `InProgress` before it is `Active` / `Successful`. Meanwhile invokes of a Pending function and a
+   * second update answer ResourceConflictException, as on Lambda; wait with the SDK's waiters. At 0
+   * the answer to the call still says Pending / InProgress and the transition follows at once.
+   */
+  stateTransitionMs: z.number().int().nonnegative().default(0),
+  /**
+   * The `node` executable per Lambda runtime (e.g. from the npm `node` package: `npx -y node@22 -p
+   * process.execPath`), checked at start. A runtime without one runs on this process's Node.js
+   * (logged once when its major differs).
+   */
+  nodeExecutables: z
+    .object(
+      Object.fromEntries(nodeRuntimes.map((runtime) => [runtime, z.string().min(1).optional()])) as {
+        [R in (typeof nodeRuntimes)[number]]: z.ZodOptional<z.ZodString>;
+      },
+    )
+    .strict()
+    .default({}),
+  /** Seed of the draw that routes a weighted alias's invocations between its two versions. */
+  routingSeed: z.number().int().default(1),
 });
 
 /** What `startLocalRuntime` takes: the schema's input, plus a logger (never part of the schema). */

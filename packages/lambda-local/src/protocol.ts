@@ -12,6 +12,8 @@ export interface InvokeMessage {
   deadlineMs: number;
   /** JSON text of the Invoke call's client context, if any. */
   clientContext?: string;
+  /** The ARN the Invoke call named (qualified when it named a version or an alias). */
+  invokedFunctionArn: string;
 }
 
 export type RuntimeToFunction = InvokeMessage;
@@ -31,7 +33,7 @@ export type FunctionToRuntime =
 
 /**
  * Environment variables the runtime sets for a function process: Lambda's documented ones
- * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), plus two Switchyard
+ * (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html), plus three Switchyard
  * extensions any handler may read.
  */
 export const functionEnv = {
@@ -46,9 +48,21 @@ export const functionEnv = {
   threads: 'SWITCHYARD_VCPU_THREADS',
   /** Switchyard: endpoint of the embedded S3 API, for handlers that load objects from it. */
   s3Endpoint: 'SWITCHYARD_S3_ENDPOINT',
+  /** Switchyard: the directory that stands in for `/opt` (the function's layers); unset on Lambda. */
+  optDir: 'SWITCHYARD_OPT_DIR',
 } as const;
 
-/** The ARN the runtime gives a function (one fake account, as the emulator has no accounts). */
-export function functionArn(region: string, functionName: string): string {
-  return `arn:aws:lambda:${region}:000000000000:function:${functionName}`;
+/** The account every ARN of the runtime names (the emulator has no accounts). */
+export const localAccountId = '000000000000';
+
+/** The ARN of a function, or of one of its versions or aliases when `qualifier` is given. */
+export function functionArn(region: string, functionName: string, qualifier?: string): string {
+  const arn = `arn:aws:lambda:${region}:${localAccountId}:function:${functionName}`;
+  return qualifier === undefined ? arn : `${arn}:${qualifier}`;
+}
+
+/** The ARN of a layer, or of one of its versions when `version` is given. */
+export function layerArn(region: string, layerName: string, version?: number): string {
+  const arn = `arn:aws:lambda:${region}:${localAccountId}:layer:${layerName}`;
+  return version === undefined ? arn : `${arn}:${version}`;
 }

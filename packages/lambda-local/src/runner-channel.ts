@@ -108,12 +108,13 @@ export function openSocketPairChannel(onMessage: OnMessage): RunnerChannel {
       );
       socket.on('error', () => {});
     },
-    deliver: ({ requestId, payload, deadlineMs, clientContext }) => {
+    deliver: ({ requestId, payload, deadlineMs, clientContext, invokedFunctionArn }) => {
       const header: Omit<RuntimeToFunction, 'payload'> = {
         type: 'invoke',
         requestId,
         deadlineMs,
         clientContext,
+        invokedFunctionArn,
       };
       for (const part of encodeFrame(header, payload)) socket?.write(part);
     },

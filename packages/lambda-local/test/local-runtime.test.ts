@@ -6,7 +6,7 @@ import {
   DeleteFunctionCommand,
   GetFunctionCommand,
   InvokeCommand,
-  LambdaClient,
+  type LambdaClient,
   ListFunctionsCommand,
   PutFunctionConcurrencyCommand,
   ResourceConflictException,
@@ -22,12 +22,14 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { lambdaLimits, parseReportLine, vcpusForMemory } from '@switchyard/core';
+import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localCodeBucket } from '../src/code-store.js';
 import type { FunctionRunner } from '../src/instance-environment.js';
 import { type LocalRuntime, startLocalRuntime } from '../src/local-runtime.js';
 import { locateRic } from '../src/ric.js';
 import { writeZip } from '../src/zip.js';
+import { lambdaClient, waitForActive, waitForUpdated } from './lambda-client.js';
 
 const handlerSource = `
 export const handler = async (event) => {
@@ -55,7 +57,7 @@ async function keyFlow(lambda: LambdaClient): Promise<void> {
   const created = await lambda.send(
     new CreateFunctionCommand({
       FunctionName: 'echo',
-      Runtime: 'nodejs20.x',
+      Runtime: 'nodejs22.x',
       Role: 'arn:aws:iam::000000000000:role/local',
       Handler: 'index.handler',
       Code: { ZipFile: zip },
@@ -65,9 +67,12 @@ async function keyFlow(lambda: LambdaClient): Promise<void> {
   );
   expect(created.FunctionName).toBe('echo');
   expect(created.MemorySize).toBe(256);
+  expect(created.State).toBe('Pending');
+  await waitForActive(lambda, 'echo');
   await expect(
     lambda.send(
       new CreateFunctionCommand({
+        Runtime: 'nodejs22.x',
         FunctionName: 'echo',
         Role: 'r',
         Handler: 'index.handler',
@@ -104,7 +109,11 @@ async function keyFlow(lambda: LambdaClient): Promise<void> {
   const warmReport = parseReportLine(Buffer.from(warm.LogResult ?? '', 'base64').toString('utf8'));
   expect(warmReport?.initDurationMs).toBeUndefined();
 
-  await lambda.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 3538 }));
+  const updating = await lambda.send(
+    new UpdateFunctionConfigurationCommand({ FunctionName: 'echo', MemorySize: 3538 }),
+  );
+  expect(updating.LastUpdateStatus).toBe('InProgress');
+  await waitForUpdated(lambda, 'echo');
   const second = await lambda.send(
     new InvokeCommand({ FunctionName: 'echo', Payload: encode({ spinMs: 5 }), LogType: 'Tail' }),
   );
@@ -149,6 +158,7 @@ async function keyFlow(lambda: LambdaClient): Promise<void> {
 async function errorFlow(lambda: LambdaClient, codeDir: string): Promise<void> {
   await lambda.send(
     new CreateFunctionCommand({
+      Runtime: 'nodejs22.x',
       FunctionName: 'crashy',
       Role: 'r',
       Handler: 'index.handler',
@@ -156,6 +166,7 @@ async function errorFlow(lambda: LambdaClient, codeDir: string): Promise<void> {
       Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
     }),
   );
+  await waitForActive(lambda, 'crashy');
   const failed = await lambda.send(
     new InvokeCommand({ FunctionName: 'crashy', Payload: encode({ fail: 'bad input' }), LogType: 'Tail' }),
   );
@@ -194,12 +205,14 @@ async function errorFlow(lambda: LambdaClient, codeDir: string): Promise<void> {
   ] as const) {
     await lambda.send(
       new CreateFunctionCommand({
+        Runtime: 'nodejs22.x',
         FunctionName: 'broken',
         Role: 'r',
         Handler: handler,
         Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
       }),
     );
+    await waitForActive(lambda, 'broken');
     const broken = await lambda.send(
       new InvokeCommand({ FunctionName: 'broken', Payload: encode({}), LogType: 'Tail' }),
     );
@@ -209,20 +222,11 @@ async function errorFlow(lambda: LambdaClient, codeDir: string): Promise<void> {
   }
 }
 
-/** A Lambda API client for `runtime` that makes one attempt per call, and a directory holding `index.mjs`. */
-function setUp(prefix: string): { codeDir: string; client: (runtime: LocalRuntime) => LambdaClient } {
+/** A directory holding `index.mjs`. */
+function codeDirectory(prefix: string): string {
   const codeDir = mkdtempSync(join(tmpdir(), prefix));
   writeFileSync(join(codeDir, 'index.mjs'), handlerSource);
-  return {
-    codeDir,
-    client: (runtime) =>
-      new LambdaClient({
-        endpoint: runtime.endpoint,
-        region: 'us-east-1',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-        maxAttempts: 1,
-      }),
-  };
+  return codeDir;
 }
 
 const runners: FunctionRunner[] = ['ric', 'own'];
@@ -235,10 +239,17 @@ describe.each(runners)(
     let codeDir: string;
 
     beforeAll(async () => {
-      const setup = setUp(`switchyard-test-code-${runner}-`);
-      codeDir = setup.codeDir;
-      runtime = await startLocalRuntime({ accountConcurrency: 8, idleTimeoutMs: 60_000, runner, s3: false });
-      lambda = setup.client(runtime);
+      codeDir = codeDirectory(`switchyard-test-code-${runner}-`);
+      // New functions stay Pending and updates InProgress for a while, as on AWS: the flows wait.
+      runtime = await startLocalRuntime({
+        accountConcurrency: 8,
+        idleTimeoutMs: 60_000,
+        initTimeoutMs: loadedInitTimeoutMs,
+        runner,
+        s3: false,
+        stateTransitionMs: 100,
+      });
+      lambda = lambdaClient(runtime);
     });
 
     afterAll(async () => {
@@ -267,6 +278,7 @@ describe.each(runners)(
     it('kills a function that exceeds its memory and reports Runtime.OutOfMemory', async () => {
       await lambda.send(
         new CreateFunctionCommand({
+          Runtime: 'nodejs22.x',
           FunctionName: 'hungry',
           Role: 'r',
           Handler: 'index.handler',
@@ -275,6 +287,7 @@ describe.each(runners)(
           Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
         }),
       );
+      await waitForActive(lambda, 'hungry');
       const result = await lambda.send(
         new InvokeCommand({ FunctionName: 'hungry', Payload: encode({ allocateMB: 600 }), LogType: 'Tail' }),
       );
@@ -288,6 +301,7 @@ describe.each(runners)(
     it('times out a handler that runs past its Timeout', async () => {
       await lambda.send(
         new CreateFunctionCommand({
+          Runtime: 'nodejs22.x',
           FunctionName: 'slow',
           Role: 'r',
           Handler: 'index.handler',
@@ -295,6 +309,7 @@ describe.each(runners)(
           Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
         }),
       );
+      await waitForActive(lambda, 'slow');
       const result = await lambda.send(
         new InvokeCommand({ FunctionName: 'slow', Payload: encode({ sleepMs: 5000 }) }),
       );
@@ -310,10 +325,9 @@ describe('local runtime API checks and S3 API (no function process involved)', (
   let codeDir: string;
 
   beforeAll(async () => {
-    const setup = setUp('switchyard-test-code-api-');
-    codeDir = setup.codeDir;
-    runtime = await startLocalRuntime({ accountConcurrency: 8 });
-    lambda = setup.client(runtime);
+    codeDir = codeDirectory('switchyard-test-code-api-');
+    runtime = await startLocalRuntime({ accountConcurrency: 8, initTimeoutMs: loadedInitTimeoutMs });
+    lambda = lambdaClient(runtime);
   });
 
   afterAll(async () => {
@@ -325,12 +339,14 @@ describe('local runtime API checks and S3 API (no function process involved)', (
   it('answers 413 RequestEntityTooLargeException for payloads over 6 MB', async () => {
     await lambda.send(
       new CreateFunctionCommand({
+        Runtime: 'nodejs22.x',
         FunctionName: 'big',
         Role: 'r',
         Handler: 'index.handler',
         Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
       }),
     );
+    await waitForActive(lambda, 'big');
     const oversized = encode({ blob: 'x'.repeat(lambdaLimits.syncPayloadBytes) });
     const error = (await lambda
       .send(new InvokeCommand({ FunctionName: 'big', Payload: oversized }))

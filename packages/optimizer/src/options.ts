@@ -169,6 +169,12 @@ export const planDeploymentOptionsSchema = z.object({
   signal: z.custom<AbortSignal>().optional(),
   /** Timestamp written into the plan (default: now). */
   createdAt: z.string().optional(),
+  /**
+   * 'auto': give a function provisioned concurrency where it lowers the predicted cost per batch at
+   * `workload.arrivalRatePerS` (needs the rate; the baselines lambdaml and power-tuning never do);
+   * 'off': every function on demand.
+   */
+  provisionedConcurrency: z.enum(['auto', 'off']).default('auto'),
 });
 /** What callers pass to `planDeployment` (defaults may be left out; the logger goes beside it). */
 export type PlanDeploymentOptions = z.input<typeof planDeploymentOptionsSchema>;

@@ -299,4 +299,54 @@ describe('planDeployment', () => {
       planDeployment({ ...base, forecast: { ...base.forecast, layers: base.forecast.layers.slice(0, 1) } }),
     ).rejects.toThrow(/forecast has 1 layers/);
   });
+
+  describe('provisioned concurrency', () => {
+    const plan = (arrivalRatePerS: number | undefined, provisionedConcurrency?: 'auto' | 'off') =>
+      planDeployment({
+        ...base,
+        workload: { tokensPerBatch: 4096, sloMs: 5000, arrivalRatePerS },
+        maxEvaluations: 10,
+        seed: 5,
+        provisionedConcurrency,
+      });
+    const withoutProvisioned = (planned: Awaited<ReturnType<typeof plan>>) => {
+      const copy = structuredClone(planned);
+      for (const layer of copy.layers) for (const fn of layer.functions) delete fn.provisionedConcurrency;
+      return copy;
+    };
+    const provisionedFunctions = (planned: Awaited<ReturnType<typeof plan>>) =>
+      planned.layers.flatMap((layer) =>
+        layer.functions.filter((fn) => fn.provisionedConcurrency !== undefined),
+      );
+
+    it('is chosen where it lowers the cost per batch: busy functions at a high arrival rate', async () => {
+      const planned = await plan(40);
+      const chosen = provisionedFunctions(planned);
+      expect(chosen.length).toBeGreaterThan(0);
+      expect(planned.predicted.provisionedUsd).toBeGreaterThan(0);
+      expect(planned.predicted.sloMet).toBe(true);
+      const profile = base.costProfile;
+      const onDemand = planCost(withoutProvisioned(planned), {}, profile);
+      const priced = planCost(planned, {}, profile);
+      expect(priced.costUsdPerBatch).toBeCloseTo(planned.predicted.costUsdPerBatch, 12);
+      expect(priced.costUsdPerBatch).toBeLessThan(onDemand.costUsdPerBatch);
+      expect(priced.latencyMs).toBe(onDemand.latencyMs);
+      // Each function keeps it only where it pays: taking it off any one of them costs more.
+      for (const [l, layer] of planned.layers.entries()) {
+        for (const [f, fn] of layer.functions.entries()) {
+          if (fn.provisionedConcurrency === undefined) continue;
+          const less = structuredClone(planned);
+          delete less.layers[l]!.functions[f]!.provisionedConcurrency;
+          expect(planCost(less, {}, profile).costUsdPerBatch).toBeGreaterThan(priced.costUsdPerBatch);
+        }
+      }
+    });
+
+    it('is not chosen where instances would mostly idle, without an arrival rate, or when turned off', async () => {
+      for (const planned of [await plan(0.05), await plan(undefined), await plan(40, 'off')]) {
+        expect(provisionedFunctions(planned)).toEqual([]);
+        expect(planned.predicted.provisionedUsd).toBe(0);
+      }
+    });
+  });
 });

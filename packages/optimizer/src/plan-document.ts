@@ -2,6 +2,10 @@ import { type DeploymentPlan, deploymentPlanSchema, parseWithSchema, toPlanModel
 import { planCost } from '@switchyard/cost-model';
 import type { Configuration } from './configuration.js';
 import type { PlanningProblem } from './planning-problem.js';
+import { chooseProvisionedConcurrency } from './provisioned-choice.js';
+
+/** Strategies that model other systems' deployments, which keep functions on demand. */
+const onDemandStrategies: ReadonlySet<DeploymentPlan['strategy']> = new Set(['lambdaml', 'power-tuning']);
 
 /** `sy-<model>`: the function-name prefix of a model's plan (Lambda names are ≤ 64 of A–Z a–z 0–9 _ -). */
 function functionPrefix(modelName: string): string {
@@ -15,7 +19,9 @@ function functionPrefix(modelName: string): string {
 /**
  * The core deployment plan of a solved configuration: functions named
  * `sy-<model>-l<layer>-e<expert>` (or `-p<first>x<count>` for a pack) with one name per replica,
- * the forecast's loads per expert, and the predicted figures of `planCost` at the mean load.
+ * the forecast's loads per expert, provisioned concurrency where it lowers the cost at the
+ * workload's arrival rate (`provisionedConcurrency: 'auto'`, Switchyard's own strategies), and the
+ * predicted figures of `planCost` at the mean load.
  */
 export function configurationToPlan(
   problem: Pick<PlanningProblem, 'model' | 'input' | 'prices' | 'forecast' | 'profile'>,
@@ -81,6 +87,9 @@ export function configurationToPlan(
     search,
   };
   const draft = deploymentPlanSchema.parse(plan);
+  if (input.provisionedConcurrency === 'auto' && !onDemandStrategies.has(strategy)) {
+    chooseProvisionedConcurrency(draft, problem.profile, prices);
+  }
   const report = planCost(draft, {}, problem.profile, prices);
   draft.layers.forEach((layer, l) => {
     layer.predictedLatencyMs = report.layers[l]!.latencyMs;
@@ -96,6 +105,7 @@ export function configurationToPlan(
     requestUsd: report.requestUsd,
     storageUsd: report.storageUsd,
     s3Usd: report.s3Usd,
+    provisionedUsd: report.provisionedUsd,
     sloMet: report.sloMet && report.memoryViolations === 0 && report.payloadViolations === 0,
   };
   return parseWithSchema(deploymentPlanSchema, draft, 'planned deployment', 'PLAN_INVALID');

@@ -1,5 +1,6 @@
 import {
   type DeploymentPlan,
+  delay,
   describeError,
   type Logger,
   type ModelSummary,
@@ -15,6 +16,7 @@ import {
   plannerModelFromSummary,
 } from '@switchyard/optimizer';
 import type { Engine, StepEvent } from './engine.js';
+import { keepFunctionNames, planOfFunctions } from './function-names.js';
 import type { ModelBackend } from './model-backend.js';
 import type { OnlinePredictor } from './online-predictor.js';
 import {
@@ -40,9 +42,13 @@ interface AdapterDependencies {
 /**
  * Keeps the deployment matched to the traffic: periodically prices the active plan under the
  * current load forecast (the online predictor's, else the served routing of recent steps); past the
- * drift threshold it plans again (optimizer), deploys the new plan under new function names next to
- * the old one, switches the MoE step between decode steps, and deletes the old functions once no
- * step in progress uses them. Requests never see the switch.
+ * drift threshold it plans again (optimizer) and rolls the new plan out by moving aliases: a group of
+ * experts both plans have keeps its functions, whose new configuration is published as a version
+ * while `live` stays on the serving one; `live` then routes `warmWeight` of its invocations to the new
+ * version while it warms (Lambda's weighted aliases: both versions hold the same experts), and after
+ * `warmMs` all of them. New groups get new functions (warmed before use); the MoE step switches
+ * between decode steps, and functions only the old plan had are deleted once no step in progress uses
+ * them. Requests never see the switch.
  */
 export class PlanAdapter {
   private active: DeploymentPlan;
@@ -173,7 +179,7 @@ export class PlanAdapter {
   }
 
   private async rollout(forecast: LoadForecast): Promise<void> {
-    const { remote, backend, summary } = this.dependencies;
+    const { summary } = this.dependencies;
     const planned = await planDeployment({
       model: summary,
       forecast,
@@ -186,27 +192,59 @@ export class PlanAdapter {
       maxReplicas: this.options.maxReplicas,
       logger: this.logger,
     });
+    await this.rollOutPlan(planned);
+    this.status.baselineCostUsdPerBatch = this.predictedCost(this.active, forecast);
+  }
+
+  /**
+   * Rolls out `planned` (a plan for this model, e.g. from `switchyard plan`) as a re-plan does: names
+   * kept where the groups are kept, new versions behind `live` with weighted routing while they warm,
+   * new functions warmed, the MoE step switched between decode steps, removed functions deleted once
+   * idle. One rollout at a time (it waits for one in progress).
+   */
+  rollOut(planned: DeploymentPlan): Promise<void> {
+    if (this.running) return this.running.then(() => this.rollOut(planned));
+    const run = this.rollOutPlan(planned).finally(() => {
+      this.running = undefined;
+    });
+    this.running = run;
+    return run;
+  }
+
+  private async rollOutPlan(planned: DeploymentPlan): Promise<void> {
+    const { remote, backend } = this.dependencies;
     this.generation += 1;
-    const next = renameFunctions(planned, this.generation);
-    const nextStep = await remote.deploy(next);
-    await this.dependencies.warm(nextStep);
+    const { plan: next, kept, created, removed } = keepFunctionNames(this.active, planned, this.generation);
+    const staged = await remote.deploy(next);
+    // Weighted routing while the new versions warm: `live` sends a share of each kept function's
+    // invocations (the serving streams') to its new version; the rest stays on the warm one.
+    await remote.route(staged.shifts, this.options.warmWeight);
+    await this.dependencies.warm(staged.moeStep);
+    if (this.options.warmMs > 0) await delay(this.options.warmMs);
+    await remote.route(staged.shifts, 1);
     const previous = { plan: this.active, step: this.activeStep };
-    // Between decode steps: the step in progress finishes on the old functions.
-    backend.setMoeStep(nextStep, this.dependencies.placement(next));
+    // Between decode steps: the step in progress finishes on the old step's functions.
+    backend.setMoeStep(staged.moeStep, this.dependencies.placement(next));
     this.active = next;
-    this.activeStep = nextStep;
-    this.status.baselineCostUsdPerBatch = this.predictedCost(next, forecast);
+    this.activeStep = staged.moeStep;
     this.status.rollouts += 1;
+    this.status.lastRollout = {
+      keptFunctions: kept.length,
+      movedAliases: staged.shifts.length,
+      createdFunctions: created.length,
+      removedFunctions: removed.length,
+    };
     await backend.idle(previous.step);
+    const retired = planOfFunctions(previous.plan, removed);
     try {
-      await remote.retire(previous.plan);
+      if (retired) await remote.retire(retired);
     } catch (error) {
       this.logger.warn('could not delete the previous plan’s functions', { error: describeError(error) });
     }
     this.logger.warn('rolled out a new plan', {
       generation: this.generation,
       functions: next.layers.reduce((n, layer) => n + layer.functions.length, 0),
-      predictedCostUsdPerBatch: this.status.baselineCostUsdPerBatch,
+      ...this.status.lastRollout,
     });
   }
 
@@ -216,23 +254,4 @@ export class PlanAdapter {
     if (this.timer) clearInterval(this.timer);
     await this.running?.catch(() => {});
   }
-}
-
-/** New, unused function names for generation `generation` (Lambda names ≤ 64 characters). */
-export function renameFunctions(plan: DeploymentPlan, generation: number): DeploymentPlan {
-  const suffix = `-g${generation}`;
-  return {
-    ...plan,
-    layers: plan.layers.map((layer) => ({
-      ...layer,
-      functions: layer.functions.map((fn) => {
-        const name = `${fn.name.slice(0, 64 - suffix.length - 4)}${suffix}`;
-        return {
-          ...fn,
-          name,
-          functionNames: Array.from({ length: fn.replicas }, (_, r) => `${name}-r${r}`),
-        };
-      }),
-    })),
-  };
 }

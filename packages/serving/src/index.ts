@@ -27,6 +27,7 @@ export {
   connectRemoteExperts,
   type RemoteExperts,
   type RemoteExpertsDependencies,
+  type StagedPlan,
 } from './remote-experts.js';
 export { type ServingDependencies, type ServingStack, startServing } from './start-serving.js';
 export type {

@@ -35,6 +35,13 @@ export const adaptationOptionsSchema = z.object({
   /** Most replicas per function in new plans. */
   maxReplicas: z.number().int().min(1).max(64).default(8),
   seed: z.number().int().default(0),
+  /**
+   * During a rollout, the share of a kept function's `live` invocations routed to its new version
+   * while that version warms (Lambda's weighted alias); the rest stays on the serving version.
+   */
+  warmWeight: z.number().gt(0).lt(1).default(0.5),
+  /** How long that weighted routing lasts before `live` moves all invocations to the new version. */
+  warmMs: z.number().int().nonnegative().default(5_000),
 });
 
 export type AdaptationOptions = z.input<typeof adaptationOptionsSchema>;

@@ -8,7 +8,13 @@ import {
   parseWithSchema,
 } from '@switchyard/core';
 import { RunningBill, resolveRates } from '@switchyard/cost-model';
-import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
+import {
+  deployPlan,
+  LambdaExecutor,
+  type LiveRoute,
+  routeLiveAlias,
+  undeployPlan,
+} from '@switchyard/lambda-executor';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type MoeModel } from '@switchyard/model';
 import {
@@ -27,6 +33,13 @@ export interface RemoteExpertsDependencies {
   onEvent?: (event: ScatterGatherEvent) => void;
 }
 
+/** A plan deployed next to the serving one, its kept functions' new versions not yet live. */
+export interface StagedPlan {
+  moeStep: RemoteMoeStep;
+  /** Kept functions whose `live` still points at the serving version (from) while the new one (to) waits. */
+  shifts: LiveRoute[];
+}
+
 export interface RemoteExperts {
   moeStep: RemoteMoeStep;
   plan: DeploymentPlan;
@@ -35,11 +48,18 @@ export interface RemoteExperts {
   /** Billed GB-s, $, invocations and retries of every MoE step made so far (all plans). */
   billing(): BillingTotals;
   /**
-   * Deploys `plan` next to the current functions (nothing is deleted) and returns a MoE step over it;
-   * `local` only (plans for AWS are deployed before serving).
+   * Deploys `plan` next to the serving functions and returns a MoE step over it: its new functions are
+   * created (live on their first version); a function it keeps gets its new configuration published
+   * as a version while `live` stays on the serving one (`shifts`; `route` moves it); nothing is
+   * deleted. `local` only (plans for AWS are deployed before serving).
    */
-  deploy(plan: DeploymentPlan): Promise<RemoteMoeStep>;
-  /** Deletes exactly the functions `plan` names (other plans' functions stay). */
+  deploy(plan: DeploymentPlan): Promise<StagedPlan>;
+  /** Routes `weight` of each shifted function's `live` invocations to its new version (1: all of it). */
+  route(shifts: readonly LiveRoute[], weight: number): Promise<void>;
+  /**
+   * Deletes exactly the functions `plan` names (a rollout's removed ones, once no step in progress
+   * uses them; other plans' functions and anything shared stay).
+   */
   retire(plan: DeploymentPlan): Promise<void>;
   close(): Promise<void>;
 }
@@ -169,12 +189,21 @@ export async function connectRemoteExperts(
               'rolling out a new plan is supported on the local target only; on AWS deploy the plan before serving it',
           });
         }
-        await deployPlan(next, {
+        const deployed = await deployPlan(next, {
           ...deployTarget,
           prune: false,
+          stageLive: true,
           graphs: (layer, expert) => buildExpertGraph(model, layer, expert),
         });
-        return stepFor(next);
+        const shifts = deployed.functions.flatMap((fn) =>
+          fn.version !== undefined && fn.liveVersion !== undefined && fn.version !== fn.liveVersion
+            ? [{ functionName: fn.functionName, from: fn.liveVersion, to: fn.version }]
+            : [],
+        );
+        return { moeStep: stepFor(next), shifts };
+      },
+      async route(shifts, weight) {
+        await Promise.all(shifts.map((shift) => routeLiveAlias(owned.client, shift, weight, logger)));
       },
       async retire(old) {
         if (!local) return;

@@ -25,6 +25,15 @@ export interface AdaptationStatus {
   predictedCostUsdPerBatch: number | undefined;
   /** Relative drift of the active plan's predicted cost since its rollout (undefined before a check). */
   drift: number | undefined;
+  /** What the last rollout did to the functions (absent before one). */
+  lastRollout?: {
+    /** Functions both plans have (same experts): their `live` alias moved. */
+    keptFunctions: number;
+    /** Of those, the ones whose configuration changed: a new version behind weighted `live`. */
+    movedAliases: number;
+    createdFunctions: number;
+    removedFunctions: number;
+  };
 }
 
 /**

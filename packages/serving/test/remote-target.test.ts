@@ -43,10 +43,13 @@ describe('serving with experts on the local Lambda runtime', () => {
         planPath,
         maxBatchSize: 8,
         seed: 1,
-        // Re-plans only when the test forces one; one replica keeps the local cold starts few.
-        adaptation: { intervalMs: 0, maxReplicas: 1, maxEvaluations: 8 },
+        // Re-plans only when the test forces one; one replica keeps the local cold starts few. A new
+        // version gets half its function's invocations for 1.5 s before all of them.
+        adaptation: { intervalMs: 0, maxReplicas: 1, maxEvaluations: 8, warmWeight: 0.5, warmMs: 1500 },
       },
-      listen,
+      // Correctness, not speed: three 160-token streams span two rollouts with cold starts on a
+      // loaded machine, which can take longer than the default 2 min a completion may run.
+      { ...listen, requestTimeoutMs: 600_000 },
     );
     return { url: stack.server.url, close: () => stack.close() };
   });
@@ -80,7 +83,7 @@ describe('serving with experts on the local Lambda runtime', () => {
     expect(value('switchyard_cost_usd_total')).toBeGreaterThan(0);
   }, 120_000);
 
-  it('a forced re-plan during concurrent streams deploys new functions, switches, and every stream completes unchanged', async () => {
+  it('a forced re-plan and a resize during concurrent streams roll out by moving live aliases, and every stream completes unchanged', async () => {
     const before = ((await (await fetch(`${server.url}/v1/deployment`)).json()) as DeploymentBody).plan!;
     let rolledOut = false;
     const afterRollout = streamPrompts.map(() => 0);
@@ -101,33 +104,82 @@ describe('serving with experts on the local Lambda runtime', () => {
       }
       return { text, finish };
     });
-    // Wait until every stream is producing, then force a re-plan mid-flight.
+    const names = (plan: DeploymentBody['plan']) =>
+      plan!.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
+    const lambda = (path: string) => fetch(`${stack.remote!.endpoint}/2015-03-31/functions/${path}`);
+    const live = async (name: string) =>
+      (await (await lambda(`${name}/aliases/live`)).json()) as {
+        FunctionVersion: string;
+        RoutingConfig?: { AdditionalVersionWeights: Record<string, number> };
+      };
+
+    // Wait until every stream is producing, then force a re-plan mid-flight. The planner regroups the
+    // experts (one function per layer → hot experts alone, cold ones packed): new groups, new functions.
     while (stack.engine.stats().activeSequences < streamPrompts.length) await delay(50);
     expect(await stack.adapter!.check({ force: true })).toBe(true);
+    const replanned = (await (await fetch(`${server.url}/v1/deployment`)).json()) as DeploymentBody;
+    expect(replanned.plan!.strategy).not.toBe('manual');
+    expect(replanned.adaptation?.lastRollout).toMatchObject({ removedFunctions: names(before).length });
+    // No renaming: a function name is the plan's, never a generation's.
+    expect(names(replanned.plan).every((name) => !/-g\d+-r\d+$/.test(name))).toBe(true);
+
+    // Then a resize of layer 0 (the same groups at twice the memory): every function is kept, and the
+    // resized ones move their live alias — first half their invocations to the new version, then all.
+    const resized = structuredClone(stack.adapter!.plan);
+    const layer0 = resized.layers[0]!;
+    for (const fn of layer0.functions) fn.memoryMB *= 2;
+    const resizedNames = layer0.functions.flatMap((fn) => fn.functionNames);
+    const rollout = stack.adapter!.rollOut(resized);
+    let weighted: Record<string, number> | undefined;
+    for (let i = 0; i < 600 && !weighted; i++) {
+      const alias = await live(resizedNames[0]!);
+      if (Object.keys(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).length > 0) {
+        weighted = alias.RoutingConfig?.AdditionalVersionWeights;
+      } else await delay(25);
+    }
+    await rollout;
     rolledOut = true;
+    expect(weighted).toEqual({ '2': 0.5 });
     const results = await Promise.all(streams);
     expect(results.map((result) => result.text)).toEqual(streamReference);
     expect(results.every((result) => result.finish === 'length')).toBe(true);
-    // The switch happened while every stream was still generating.
+    // The moves happened while every stream was still generating.
     for (const count of afterRollout) expect(count).toBeGreaterThan(0);
+
     const after = (await (await fetch(`${server.url}/v1/deployment`)).json()) as DeploymentBody;
-    const names = (plan: DeploymentBody['plan']) =>
-      plan!.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
-    expect(after.plan!.strategy).not.toBe('manual');
-    expect(names(after.plan).every((name) => name.endsWith('-g1-r0'))).toBe(true);
-    expect(names(after.plan).some((name) => names(before).includes(name))).toBe(false);
-    expect(after.adaptation?.rollouts).toBe(1);
-    // The old functions were deleted from the runtime after the switch; the new ones exist.
-    const status = async (name: string) =>
-      (await fetch(`${stack.remote!.endpoint}/2015-03-31/functions/${name}/configuration`)).status;
-    for (const name of names(before)) expect(await status(name)).toBe(404);
-    for (const name of names(after.plan)) expect(await status(name)).toBe(200);
+    expect(names(after.plan)).toEqual(names(replanned.plan));
+    expect(after.adaptation?.lastRollout).toEqual({
+      keptFunctions: names(after.plan).length,
+      movedAliases: resizedNames.length,
+      createdFunctions: 0,
+      removedFunctions: 0,
+    });
+    for (const name of resizedNames) {
+      const alias = await live(name);
+      expect(alias.FunctionVersion).toBe('2');
+      expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+    }
+    for (const name of names(after.plan).filter((name) => !resizedNames.includes(name))) {
+      expect((await live(name)).FunctionVersion).toBe('1');
+    }
+    expect(after.adaptation?.rollouts).toBe(2);
+    // The functions of the first plan were deleted after the switch; the kept ones exist.
+    for (const name of names(before)) expect((await lambda(`${name}/configuration`)).status).toBe(404);
+    for (const name of names(after.plan)) expect((await lambda(`${name}/configuration`)).status).toBe(200);
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/^switchyard_plan_rollouts_total 1$/m);
-  }, 240_000);
+    expect(metrics).toMatch(/^switchyard_plan_rollouts_total 2$/m);
+  }, 360_000);
 });
 
 interface DeploymentBody {
   plan: { strategy: string; layers: { functions: { functionNames: string[] }[] }[] } | null;
-  adaptation?: { rollouts: number };
+  adaptation?: {
+    rollouts: number;
+    lastRollout?: {
+      keptFunctions: number;
+      movedAliases: number;
+      createdFunctions: number;
+      removedFunctions: number;
+    };
+  };
 }

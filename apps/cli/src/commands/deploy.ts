@@ -1,9 +1,15 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { type DeploymentPlan, deploymentPlanSchema, SwitchyardError } from '@switchyard/core';
-import { type DeployResult, deployPlan, undeployPlan, writeSamProject } from '@switchyard/lambda-executor';
+import {
+  type DeployResult,
+  deployPlan,
+  functionRuntimes,
+  undeployPlan,
+  writeSamProject,
+} from '@switchyard/lambda-executor';
 import { buildExpertGraph, type Checkpoint, loadCheckpoint } from '@switchyard/model';
-import { Option } from 'commander';
+import { type Command, Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { readJsonFileWithSchema } from '../io.js';
@@ -18,15 +24,20 @@ interface DeployFlags extends QuantizeFlags {
   endpoint?: string;
   region?: string;
   roleArn?: string;
+  createRole?: boolean;
+  bucket?: string;
+  prefix?: string;
   codeBucket?: string;
+  runtime?: (typeof functionRuntimes)[number];
   dryRun?: boolean;
+  offline?: boolean;
   emit?: 'sam';
   outDir: string;
   json?: boolean;
 }
 
 /** The checkpoint that holds the plan's experts: --model, or the bundled fixture of that name. */
-function checkpointDir(flags: DeployFlags, plan: DeploymentPlan, context: CliContext): string {
+function checkpointDir(flags: Pick<DeployFlags, 'model'>, plan: DeploymentPlan, context: CliContext): string {
   if (flags.model) return resolveModelArgument(flags.model, undefined, context.env).directory;
   const bundled = join(context.fixturesDir, 'checkpoints', plan.model.name);
   if (existsSync(join(bundled, 'config.json'))) return bundled;
@@ -37,16 +48,58 @@ function checkpointDir(flags: DeployFlags, plan: DeploymentPlan, context: CliCon
   });
 }
 
-function printResult(context: CliContext, result: DeployResult, json: boolean | undefined): void {
-  const value = {
-    target: result.target,
-    endpoint: result.endpoint,
-    dryRun: result.dryRun,
-    functions: result.functions,
+/** The plan's expert graphs, built from the checkpoint on first use. */
+/**
+ * The expert graphs of a plan, built from the checkpoint on first use in the plan's expert format
+ * (a different `--quantize` is INVALID_INPUT naming both).
+ */
+export function graphSource(
+  flags: Pick<DeployFlags, 'model'> & QuantizeFlags & { plan?: string },
+  plan: DeploymentPlan,
+  context: CliContext,
+): (layer: number, expert: number) => Promise<Uint8Array> {
+  const dir = checkpointDir(flags, plan, context);
+  const quantization = quantizationFromFlags(flags, {
+    quantization: plan.model.quantization,
+    source: flags.plan ?? 'the deployment plan',
+  });
+  let checkpoint: Promise<Checkpoint> | undefined;
+  return async (layer, expert) => {
+    checkpoint ??= loadCheckpoint(dir);
+    return buildExpertGraph({ checkpoint: await checkpoint }, layer, expert, { quantization });
   };
+}
+
+function printResult(context: CliContext, result: DeployResult, json: boolean | undefined): void {
+  const { runtime: _runtime, ...value } = result;
   if (json) {
     context.output.json(value);
     return;
+  }
+  const where = `${result.target}${result.endpoint ? ` (${result.endpoint})` : ''}`;
+  if (result.role) {
+    context.output.line(
+      `role ${result.role.roleName}: ${result.role.actions.join(', ')} (${result.role.roleArn})`,
+    );
+  }
+  if (result.layers.length > 0) {
+    context.output.table(
+      result.layers.map((layer) => ({
+        layer: layer.layerName,
+        arch: layer.arch,
+        actions: layer.actions.join(', '),
+        MB: layer.bytes === undefined ? undefined : layer.bytes / 1e6,
+        version: layer.layerVersionArn?.split(':').pop(),
+      })),
+      { title: 'runtime layers' },
+    );
+  }
+  if (result.objects.length > 0) {
+    const count = (action: string) =>
+      result.objects.filter((object) => object.actions.includes(action as never)).length;
+    context.output.line(
+      `S3 objects: ${count('upload')} uploaded, ${count('present')} already there, ${count('delete')} deleted`,
+    );
   }
   context.output.table(
     result.functions.map((fn) => ({
@@ -56,13 +109,15 @@ function printResult(context: CliContext, result: DeployResult, json: boolean | 
       experts: fn.experts?.join(','),
       memoryMB: fn.memoryMB,
       reserved: fn.reservedConcurrency,
+      provisioned: fn.provisionedConcurrency,
+      arch: fn.arch,
       packaging: fn.packaging,
       codeMB: fn.codeBytes === undefined ? undefined : fn.codeBytes / 1e6,
     })),
-    {
-      title: `${result.dryRun ? 'would deploy' : 'deployed'} to ${result.target}${result.endpoint ? ` (${result.endpoint})` : ''}`,
-    },
+    { title: `${result.dryRun ? 'would deploy' : 'deployed'} to ${where}` },
   );
+  for (const warning of result.warnings)
+    context.output.line(context.output.color('yellow', `warning: ${warning}`));
 }
 
 function waitForInterrupt(): Promise<void> {
@@ -80,6 +135,18 @@ function waitForInterrupt(): Promise<void> {
 const targetOption = (): Option =>
   new Option('--target <target>', 'where the functions run').choices(['local', 'aws']).default('local');
 
+/** The options deploy, undeploy and doctor share: where, and the weights bucket. */
+export function addAwsOptions(command: Command, context: CliContext): Command {
+  return command
+    .option(
+      '--endpoint <url>',
+      'endpoint of the APIs: a running `switchyard lambda serve` (local), or an AWS-compatible one such as moto (aws)',
+    )
+    .option('--region <region>', 'AWS region', context.env.AWS_REGION ?? 'us-east-1')
+    .option('--bucket <bucket>', "S3 bucket for the expert graphs, in the functions' region (aws)")
+    .option('--prefix <prefix>', 'key prefix inside --bucket; objects go under <prefix><model>/');
+}
+
 /** `switchyard deploy` and `switchyard undeploy`: converge Lambda functions to a deployment plan. */
 export const registerDeploy: CommandRegistrar = (program, context) => {
   const deploy = program
@@ -91,12 +158,24 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
     )
     .requiredOption('--plan <file>', 'deployment plan JSON (from `switchyard plan`)')
     .option('--model <dir>', 'the same as the positional model argument')
-    .addOption(targetOption())
-    .option('--endpoint <url>', 'Lambda API endpoint (a running `switchyard lambda serve`)')
-    .option('--region <region>', 'AWS region', context.env.AWS_REGION ?? 'us-east-1')
-    .option('--role-arn <arn>', 'execution role for new functions (required for --target aws)')
-    .option('--code-bucket <bucket>', 'S3 bucket for function zips over 50 MB (aws)')
+    .addOption(targetOption());
+  addAwsOptions(deploy, context)
+    .option('--role-arn <arn>', 'execution role of the functions (aws; or --create-role)')
+    .option(
+      '--create-role',
+      "create a least-privilege execution role: its functions' logs, s3:GetObject on the weights prefix (aws)",
+    )
+    .addOption(
+      new Option('--runtime <runtime>', 'Lambda Node.js runtime of the functions')
+        .choices([...functionRuntimes])
+        .default('nodejs22.x'),
+    )
+    .option('--code-bucket <bucket>', 'S3 bucket for function zips over 50 MB (aws; default --bucket)')
     .option('--dry-run', 'show what would change without changing anything')
+    .option(
+      '--offline',
+      'with --dry-run --target aws: plan without calling AWS (every function counts as new)',
+    )
     .addOption(
       new Option('--emit <format>', 'write a deployment artefact instead of deploying').choices(['sam']),
     )
@@ -111,32 +190,34 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
     },
     {
       command:
+        'switchyard deploy --plan plan.json --target aws --create-role --bucket my-weights --prefix switchyard/',
+      description:
+        'deploy to AWS: a least-privilege role, graphs in S3, one runtime layer, functions behind a live alias',
+    },
+    {
+      command:
         'switchyard deploy --plan plan.json --target aws --role-arn arn:aws:iam::123456789012:role/lambda --dry-run',
-      description: 'show what an AWS deployment would create or update',
+      description: 'show what an AWS deployment would create or update (reads the account, writes nothing)',
     },
     {
       command: 'switchyard deploy --plan plan.json --emit sam --out-dir sam/',
-      description: 'write an AWS SAM project',
+      description: 'write an AWS SAM project (same runtime, layer, alias and role)',
     },
   ]);
   deploy.action(async (positional: string | undefined, flags: DeployFlags) => {
     flags.model = modelReferenceOf(positional, flags.model);
     const plan = readJsonFileWithSchema(flags.plan, deploymentPlanSchema, 'plan');
-    const dir = checkpointDir(flags, plan, context);
-    const quantization = quantizationFromFlags(flags, {
-      quantization: plan.model.quantization,
-      source: flags.plan,
-    });
-    let checkpoint: Checkpoint | undefined;
-    const graphs = async (layer: number, expert: number): Promise<Uint8Array> => {
-      checkpoint ??= await loadCheckpoint(dir);
-      return buildExpertGraph({ checkpoint }, layer, expert, { quantization });
-    };
+    const graphs = graphSource(flags, plan, context);
     if (flags.emit === 'sam') {
-      const written = await writeSamProject(plan, { outDir: resolve(flags.outDir), graphs });
+      const written = await writeSamProject(plan, {
+        outDir: resolve(flags.outDir),
+        graphs,
+        runtime: flags.runtime,
+        roleArn: flags.roleArn,
+      });
       context.output.result(written, () => {
         context.output.line(
-          `wrote ${written.templatePath} and ${written.functionDirs.length} function directories`,
+          `wrote ${written.templatePath}, ${written.functionDirs.length} function and ${written.layerDirs.length} layer directories`,
         );
         context.output.line(`deploy with: sam deploy --template-file ${written.templatePath} --guided`);
       });
@@ -148,8 +229,13 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
       endpoint: flags.endpoint,
       region: flags.region,
       roleArn: flags.roleArn,
+      createRole: flags.createRole,
+      bucket: flags.bucket,
+      prefix: flags.prefix,
       codeBucket: flags.codeBucket,
+      runtime: flags.runtime,
       dryRun: flags.dryRun,
+      offline: flags.offline,
       logger: context.logger,
     });
     printResult(context, result, flags.json);
@@ -163,17 +249,21 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
 
   const undeploy = program
     .command('undeploy')
-    .description("delete every function of a plan's model")
+    .description(
+      "delete everything a deployment of the plan's model created: functions, runtime layers, S3 objects, the role it created",
+    )
     .requiredOption('--plan <file>', 'deployment plan JSON')
-    .addOption(targetOption())
-    .option('--endpoint <url>', 'Lambda API endpoint (required for --target local)')
-    .option('--region <region>', 'AWS region', context.env.AWS_REGION ?? 'us-east-1')
-    .option('--dry-run', 'list what would be deleted');
+    .addOption(targetOption());
+  addAwsOptions(undeploy, context).option('--dry-run', 'list what would be deleted');
   addJsonOption(undeploy);
   addExamples(undeploy, [
     {
       command: 'switchyard undeploy --plan plan.json --endpoint http://127.0.0.1:9001',
       description: 'remove a local deployment',
+    },
+    {
+      command: 'switchyard undeploy --plan plan.json --target aws --bucket my-weights --prefix switchyard/',
+      description: 'remove an AWS deployment: functions, layers, graphs and the role --create-role made',
     },
   ]);
   undeploy.action(async (flags: DeployFlags) => {
@@ -182,6 +272,8 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
       target: flags.target,
       endpoint: flags.endpoint,
       region: flags.region,
+      bucket: flags.bucket,
+      prefix: flags.prefix,
       dryRun: flags.dryRun,
       logger: context.logger,
     });

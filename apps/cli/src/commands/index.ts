@@ -5,6 +5,7 @@ import { chatCommand } from './chat.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
+import { registerDoctor } from './doctor.js';
 import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
@@ -34,6 +35,7 @@ export const commands: CommandRegistrar[] = [
   registerDemo,
   registerLambda,
   registerDeploy,
+  registerDoctor,
   registerReport,
   registerPlan,
   registerPredict,

@@ -1,30 +1,46 @@
-import {
-  CreateFunctionCommand,
-  DeleteFunctionCommand,
-  DeleteFunctionConcurrencyCommand,
-  type GetFunctionCommandOutput,
-  type LambdaClient,
-  PutFunctionConcurrencyCommand,
-  UpdateFunctionCodeCommand,
-  UpdateFunctionConfigurationCommand,
-} from '@aws-sdk/client-lambda';
+import { DeleteFunctionCommand, type GetFunctionCommandOutput } from '@aws-sdk/client-lambda';
 import { type DeploymentPlan, deploymentPlanSchema, noopLogger, parseWithSchema } from '@switchyard/core';
 import type { LocalRuntime } from '@switchyard/lambda-local';
 import { deploymentError, LambdaExecutorError } from '../errors.js';
 import { type DeployOptions, deployOptionsSchema, type ResolvedDeployOptions } from '../options.js';
+import { accountSettings, callerIdentity, checkQuotas } from './account-checks.js';
+import { checkCodeLimits } from './code-limits.js';
+import { explainAwsError } from './control-plane.js';
+import {
+  convergeFunction,
+  type DeployActionKind,
+  type FunctionSpec,
+  getFunction,
+  type LiveVersions,
+  ownedFunction,
+} from './converge-function.js';
+import { write } from './deployment-context.js';
+import {
+  deploymentTagKey,
+  layerTagKey,
+  provisionedConcurrencyTagKey,
+  weightsTagKey,
+} from './deployment-names.js';
 import { type DesiredFunction, desiredFunctions } from './desired-functions.js';
-import { type Packaging, type PreparedCode, prepareAwsCode, prepareLocalCode } from './function-code.js';
-import { deployedEnvironment, expertFunctionHandler, expertFunctionRuntime } from './function-settings.js';
-import { deployedFunctionNames, describeFunction, resolveTarget } from './lambda-target.js';
+import { checkExecutionRole, ensureExecutionRole, type RoleAction, weightsScope } from './execution-role.js';
+import {
+  type CodeStorage,
+  type Packaging,
+  type PreparedCode,
+  prepareAwsCode,
+  prepareLocalCode,
+} from './function-code.js';
+import { deployedEnvironment, expertFunctionHandler, localRoleArn } from './function-settings.js';
+import { deploymentFunctions, openDeployment } from './lambda-target.js';
+import {
+  buildRuntimeLayer,
+  ensureRuntimeLayer,
+  type LayerAction,
+  type RuntimeLayer,
+} from './runtime-layer.js';
+import { checkBucket, type DeploymentObject, type ObjectAction, uploadObject } from './weights-bucket.js';
 
-export type DeployActionKind =
-  | 'create'
-  | 'update-code'
-  | 'update-configuration'
-  | 'put-concurrency'
-  | 'delete-concurrency'
-  | 'delete'
-  | 'unchanged';
+export type { DeployActionKind } from './converge-function.js';
 
 /** What a deployment did (or, in a dry run, would do) to one function. */
 export interface DeployAction {
@@ -34,191 +50,332 @@ export interface DeployAction {
   experts?: number[];
   memoryMB?: number;
   reservedConcurrency?: number;
+  provisionedConcurrency?: number;
+  arch?: 'x86_64' | 'arm64';
   /** Code size: zip bytes on AWS, staged directory on local. */
   codeBytes?: number;
+  /** The function's code plus its layer, unzipped (Lambda's limit is 250 MB). */
   unzippedBytes?: number;
   packaging?: Packaging;
+  /** The published version of the plan's configuration (not in a dry run). */
+  version?: string;
+  /** The version `live` points at after the deployment (the previous one when `stageLive` left it). */
+  liveVersion?: string;
 }
 
 export interface DeployResult {
   target: 'local' | 'aws';
   endpoint?: string;
   dryRun: boolean;
+  /** The AWS account (STS), when the deployment asked. */
+  accountId?: string;
   functions: DeployAction[];
+  /** The execution role `createRole` made or checked. */
+  role?: RoleAction;
+  /** The shared runtime layers (one per architecture). */
+  layers: LayerAction[];
+  /** Graphs and big zips in S3. */
+  objects: ObjectAction[];
+  /** Checks that could not be made (e.g. quotas on an endpoint without GetAccountSettings). */
+  warnings: string[];
   /** The in-process runtime, when `target: 'local'` was given no endpoint. Stop it when done. */
   runtime?: LocalRuntime;
 }
 
-/** Settings every function of one deployment gets. */
-interface FunctionSettings {
-  plan: DeploymentPlan;
-  options: ResolvedDeployOptions;
+const descriptionLimit = 256;
+
+/** The function's description: what it holds, within Lambda's 256 characters. */
+function functionDescription(model: string, fn: DesiredFunction): string {
+  const text = `switchyard expert function: ${model} layer ${fn.layer} experts ${fn.experts.join(',')}`;
+  return text.length <= descriptionLimit ? text : `${text.slice(0, descriptionLimit - 1)}…`;
 }
 
-/**
- * Brings one function to the plan: creates it, or updates what differs from what GetFunction reported
- * (code by CodeSha256, configuration, reserved concurrency). A dry run only records the actions.
- */
-async function convergeFunction(
-  client: LambdaClient,
-  fn: DesiredFunction,
-  code: PreparedCode,
-  current: GetFunctionCommandOutput | undefined,
-  { plan, options }: FunctionSettings,
-): Promise<DeployActionKind[]> {
-  const actions: DeployActionKind[] = [];
-  // Records the action; makes the call unless this is a dry run.
-  const apply = async (action: DeployActionKind, call: () => Promise<unknown>): Promise<void> => {
-    actions.push(action);
-    if (!options.dryRun) await call();
-  };
-  const { functionName, memoryMB, reservedConcurrency } = fn;
-  const timeout = options.timeoutSeconds;
-  const description = `switchyard expert function: ${plan.model.name} layer ${fn.layer} experts ${fn.experts.join(',')}`;
-  const environment = { Variables: deployedEnvironment(plan.model.name) };
-  const putConcurrency = (value: number) => () =>
-    client.send(
-      new PutFunctionConcurrencyCommand({ FunctionName: functionName, ReservedConcurrentExecutions: value }),
-    );
-  if (!current) {
-    await apply('create', () =>
-      client.send(
-        new CreateFunctionCommand({
-          FunctionName: functionName,
-          Runtime: expertFunctionRuntime,
-          Role: options.roleArn ?? 'arn:aws:iam::000000000000:role/switchyard-local',
-          Handler: expertFunctionHandler,
-          Code: code.code,
-          MemorySize: memoryMB,
-          Timeout: timeout,
-          Description: description,
-          Architectures: [plan.arch],
-          Environment: environment,
-          Tags: { 'switchyard:model': plan.model.name, 'switchyard:layer': String(fn.layer) },
-        }),
-      ),
-    );
-    if (reservedConcurrency !== undefined)
-      await apply('put-concurrency', putConcurrency(reservedConcurrency));
-    return actions;
-  }
-  const configuration = current.Configuration ?? {};
-  if (configuration.CodeSha256 !== code.sha256) {
-    const { ZipFile, S3Bucket, S3Key } = code.code;
-    await apply('update-code', () =>
-      client.send(new UpdateFunctionCodeCommand({ FunctionName: functionName, ZipFile, S3Bucket, S3Key })),
+/** Whether the plan sends activations through S3 (the role `createRole` makes cannot read or write them). */
+function usesS3Transport(plan: DeploymentPlan): number | undefined {
+  return plan.layers.find((layer) => layer.method !== 'direct')?.layer;
+}
+
+function checkOptions(plan: DeploymentPlan, options: ResolvedDeployOptions): void {
+  const { target, dryRun } = options;
+  if (target === 'aws' && !options.roleArn && !options.createRole && !dryRun) {
+    throw deploymentError(
+      'deploying to AWS needs an execution role: pass --role-arn ARN, or --create-role to create a least-privilege one',
+      'roleArn',
     );
   }
-  const configurationDiffers =
-    configuration.MemorySize !== memoryMB ||
-    configuration.Timeout !== timeout ||
-    configuration.Handler !== expertFunctionHandler ||
-    Object.entries(environment.Variables).some(
-      ([name, value]) => configuration.Environment?.Variables?.[name] !== value,
-    );
-  if (configurationDiffers) {
-    await apply('update-configuration', () =>
-      client.send(
-        new UpdateFunctionConfigurationCommand({
-          FunctionName: functionName,
-          MemorySize: memoryMB,
-          Timeout: timeout,
-          Handler: expertFunctionHandler,
-          Description: description,
-          Environment: environment,
-        }),
-      ),
+  if (target === 'local' && (options.createRole || options.roleArn)) {
+    throw deploymentError(
+      'the embedded runtime has no IAM: --create-role and --role-arn are for --target aws',
+      'createRole',
     );
   }
-  if (current.Concurrency?.ReservedConcurrentExecutions !== reservedConcurrency) {
-    if (reservedConcurrency === undefined) {
-      await apply('delete-concurrency', () =>
-        client.send(new DeleteFunctionConcurrencyCommand({ FunctionName: functionName })),
-      );
-    } else {
-      await apply('put-concurrency', putConcurrency(reservedConcurrency));
-    }
+  if (target === 'local' && (options.bucket || options.codeBucket)) {
+    throw deploymentError(
+      "graphs in S3 (--bucket) are for --target aws: the embedded runtime's S3 keeps no object tags, which is how undeploy finds them",
+      'bucket',
+    );
   }
-  if (actions.length === 0) actions.push('unchanged');
-  return actions;
+  if (options.offline && !(dryRun && target === 'aws')) {
+    throw deploymentError(
+      'offline planning is a dry run against AWS: pass --dry-run --target aws',
+      'offline',
+    );
+  }
+  const s3Layer = usesS3Transport(plan);
+  if (options.createRole && s3Layer !== undefined) {
+    throw deploymentError(
+      `layer ${s3Layer} of the plan exchanges activations through S3, which the role --create-role makes cannot read or write (it reads the weights prefix only); pass --role-arn with a role that can`,
+      'createRole',
+    );
+  }
+}
+
+/** A function's reserved concurrency now (0 when it has none or does not exist). */
+function reservedOf(current: GetFunctionCommandOutput | undefined): number {
+  return current?.Concurrency?.ReservedConcurrentExecutions ?? 0;
 }
 
 /**
  * Deploys a plan: one function per expert group and replica (`layers[].functions[].functionNames`),
- * memory and reserved concurrency from the plan. Idempotent: it reads each function's current state
- * and only creates, updates code, updates configuration or changes concurrency where they differ;
- * functions of the same model that the plan no longer names are deleted (unless `prune: false`).
+ * memory, reserved and provisioned concurrency from the plan, each serving through a `live` alias on
+ * a version published from exactly its configuration.
+ *
+ * On AWS it first reads and checks everything — credentials (STS), the execution role or the one it
+ * will create, the weights bucket and its region, every package against Lambda's size limits, that
+ * no function of a plan's name belongs to someone else, the account's quotas — and only then writes:
+ * the role, the graphs (uploaded once, content-addressed), the shared runtime layer per
+ * architecture, the functions. Idempotent: a re-run of an unchanged plan makes no write call, a
+ * changed plan touches only what changed, and functions of the model that the plan no longer names
+ * are deleted (unless `prune: false`). Everything it creates carries the deployment's tag or name,
+ * so a deployment that stopped half-way is finished by the next run or removed by `undeployPlan`.
  */
 export async function deployPlan(planInput: unknown, options: DeployOptions): Promise<DeployResult> {
   const plan = parseWithSchema(deploymentPlanSchema, planInput, 'deployment plan', 'PLAN_INVALID');
-  const { graphs, client: givenClient, handlerBundle, logger = noopLogger, ...data } = options;
+  const {
+    graphs,
+    client,
+    clients: givenClients,
+    handlerBundle,
+    random,
+    logger = noopLogger,
+    ...data
+  } = options;
   const resolved = parseWithSchema(deployOptionsSchema, data, 'deployPlan options');
+  checkOptions(plan, resolved);
   const { target, dryRun } = resolved;
-  if (target === 'aws' && !resolved.roleArn && !dryRun) {
-    throw deploymentError('deploying to AWS needs an execution role: pass roleArn (--role-arn)', 'roleArn');
-  }
-  const { client, endpoint, runtime, ownsClient } = await resolveTarget({
-    ...resolved,
-    client: givenClient,
+  const aws = target === 'aws';
+  // What AWS gets: zips and the runtime layer (on AWS always; locally with localPackaging 'zip').
+  const zipped = aws || resolved.localPackaging === 'zip';
+  const model = plan.model.name;
+  const { clients, endpoint, runtime, context } = await openDeployment(resolved, model, {
+    client,
+    clients: givenClients,
+    random,
     logger,
   });
-  // A dry run against AWS reads nothing: every function counts as new.
-  const readsState = !(dryRun && target === 'aws' && !resolved.endpoint);
-  const functions: DeployAction[] = [];
+
+  // Reads nothing: an offline dry run, or a local dry run without a runtime to ask.
+  const readsState = !resolved.offline && !(target === 'local' && dryRun && !endpoint);
+  const result: DeployResult = {
+    target,
+    endpoint,
+    dryRun,
+    functions: [],
+    layers: [],
+    objects: [],
+    warnings: [],
+    runtime,
+  };
   try {
-    const prepared = new Map<string, PreparedCode>();
+    // 1. Read and check; nothing is written before every check passed.
+    const identity = aws && readsState ? await callerIdentity(context) : undefined;
+    if (identity) result.accountId = identity.accountId;
+    if (aws && readsState && resolved.roleArn) await checkExecutionRole(context, resolved.roleArn);
+    if (resolved.bucket && readsState) await checkBucket(context, resolved.bucket);
+    if (resolved.codeBucket && resolved.codeBucket !== resolved.bucket && readsState)
+      await checkBucket(context, resolved.codeBucket);
+
+    const staged = new Map<string, { bucket: string; object: DeploymentObject }>();
+    const storage: CodeStorage = {
+      model,
+      ...(resolved.bucket ? { weights: { bucket: resolved.bucket, prefix: resolved.prefix } } : {}),
+      ...(resolved.codeBucket || resolved.bucket
+        ? { code: { bucket: (resolved.codeBucket ?? resolved.bucket) as string, prefix: resolved.prefix } }
+        : {}),
+      stage(bucket, object) {
+        staged.set(`${bucket}/${object.key}`, { bucket, object });
+      },
+    };
     const desired = desiredFunctions(plan);
+    const layers = new Map<'x86_64' | 'arm64', RuntimeLayer>();
+    if (zipped) {
+      for (const arch of new Set(desired.map((fn) => fn.arch)))
+        layers.set(arch, buildRuntimeLayer(model, arch, handlerBundle));
+    }
+    const codes = new Map<string, PreparedCode>();
     for (const fn of desired) {
       const groupKey = `${fn.layer}/${fn.baseName}`;
-      let code = prepared.get(groupKey);
+      let code = codes.get(groupKey);
       if (!code) {
-        const codeOptions = { ...resolved, graphs, handlerBundle };
-        code =
-          target === 'local'
-            ? await prepareLocalCode(plan, fn, codeOptions)
-            : await prepareAwsCode(plan, fn, codeOptions);
-        prepared.set(groupKey, code);
+        code = zipped
+          ? await prepareAwsCode(plan, fn, { ...resolved, graphs }, storage)
+          : await prepareLocalCode(plan, fn, { ...resolved, graphs }, storage);
+        codes.set(groupKey, code);
       }
-      const action: DeployAction = {
+      const unzippedBytes = checkCodeLimits(
+        fn.functionName,
+        code.unzippedBytes,
+        layers.get(fn.arch)?.unzippedBytes ?? 0,
+      );
+      result.functions.push({
         functionName: fn.functionName,
         actions: [],
         layer: fn.layer,
         experts: fn.experts,
         memoryMB: fn.memoryMB,
-        reservedConcurrency: fn.reservedConcurrency,
+        ...(fn.reservedConcurrency === undefined ? {} : { reservedConcurrency: fn.reservedConcurrency }),
+        ...(fn.provisionedConcurrency === undefined
+          ? {}
+          : { provisionedConcurrency: fn.provisionedConcurrency }),
+        arch: fn.arch,
         codeBytes: code.codeBytes,
-        unzippedBytes: code.unzippedBytes,
+        unzippedBytes,
         packaging: code.packaging,
-      };
-      functions.push(action);
-      if (code.packaging === 'container-image') {
-        if (!dryRun) {
+      });
+    }
+    const current = new Map<string, GetFunctionCommandOutput | undefined>();
+    if (readsState) {
+      for (const fn of desired) {
+        const found = await getFunction(context, fn.functionName);
+        if (found && !ownedFunction(found, model)) {
           throw deploymentError(
-            `the package is ${code.unzippedBytes} bytes unzipped, over Lambda's 250 MB zip limit; build the container image (containerDockerfile) with the graphs in S3`,
+            `a function named ${fn.functionName} exists but is not this deployment's (no tag ${deploymentTagKey}=${model}); rename the plan's functions or delete it`,
             fn.functionName,
           );
         }
-        action.actions.push('create');
+        current.set(fn.functionName, found);
+      }
+    }
+    if (aws && readsState) {
+      const settings = await accountSettings(context);
+      if (!settings.known) result.warnings.push(`account quotas not checked: ${settings.reason}`);
+      checkQuotas(settings, {
+        reservedChange: desired.reduce(
+          (sum, fn) => sum + (fn.reservedConcurrency ?? 0) - reservedOf(current.get(fn.functionName)),
+          0,
+        ),
+        unreservedProvisionedChange: desired.reduce(
+          (sum, fn) => sum + (fn.reservedConcurrency === undefined ? (fn.provisionedConcurrency ?? 0) : 0),
+          0,
+        ),
+        codeBytes:
+          desired.reduce((sum, fn) => {
+            const code = codes.get(`${fn.layer}/${fn.baseName}`);
+            const unchanged = current.get(fn.functionName)?.Configuration?.CodeSha256 === code?.sha256;
+            // $LATEST and the version published from it.
+            return sum + (unchanged ? 0 : 2 * (code?.codeBytes ?? 0));
+          }, 0) + [...layers.values()].reduce((sum, layer) => sum + layer.zip.byteLength, 0),
+      });
+    }
+
+    // 2. Write: role, objects, layers, functions, then prune.
+    let roleArn = resolved.roleArn ?? (aws ? undefined : localRoleArn);
+    if (resolved.createRole) {
+      result.role = await ensureExecutionRole(context, {
+        region: resolved.region,
+        accountId: identity?.accountId,
+        functionNames: desired.map((fn) => fn.functionName),
+        weights: weightsScope(resolved.bucket, resolved.prefix, model),
+      });
+      roleArn = result.role.roleArn;
+    }
+    for (const { bucket, object } of staged.values()) {
+      result.objects.push(
+        readsState
+          ? await uploadObject(context, bucket, object)
+          : { bucket, key: object.key, bytes: object.bytes, actions: ['upload'] },
+      );
+    }
+    const layerArns = new Map<'x86_64' | 'arm64', string>();
+    for (const layer of layers.values()) {
+      const action = readsState
+        ? await ensureRuntimeLayer(context, layer, storage.code)
+        : {
+            layerName: layer.layerName,
+            arch: layer.arch,
+            bytes: layer.zip.byteLength,
+            actions: ['publish' as const],
+          };
+      result.layers.push(action);
+      layerArns.set(layer.arch, action.layerVersionArn ?? `${layer.layerName}:(new version)`);
+    }
+    for (const [index, fn] of desired.entries()) {
+      const code = codes.get(`${fn.layer}/${fn.baseName}`) as PreparedCode;
+      const action = result.functions[index] as DeployAction;
+      const spec: FunctionSpec = {
+        functionName: fn.functionName,
+        code: code.code,
+        codeSha256: code.sha256,
+        runtime: resolved.runtime,
+        roleArn: roleArn ?? '(execution role)',
+        handler: expertFunctionHandler,
+        memoryMB: fn.memoryMB,
+        timeoutSeconds: resolved.timeoutSeconds,
+        arch: fn.arch,
+        description: functionDescription(model, fn),
+        environment: deployedEnvironment(model),
+        layers: zipped ? [layerArns.get(fn.arch) as string] : [],
+        tags: {
+          [deploymentTagKey]: model,
+          [layerTagKey]: String(fn.layer),
+          ...(resolved.bucket ? { [weightsTagKey]: `s3://${resolved.bucket}/${resolved.prefix}` } : {}),
+          ...(fn.provisionedConcurrency === undefined
+            ? {}
+            : { [provisionedConcurrencyTagKey]: String(fn.provisionedConcurrency) }),
+        },
+        reservedConcurrency: fn.reservedConcurrency,
+        provisionedConcurrency: fn.provisionedConcurrency,
+      };
+      if (!readsState) {
+        action.actions = [
+          'create',
+          ...(fn.reservedConcurrency === undefined ? [] : ['put-concurrency' as const]),
+        ];
+        action.actions.push('publish-version', 'create-alias');
         continue;
       }
-      const current = readsState ? await describeFunction(client, fn.functionName) : undefined;
-      action.actions = await convergeFunction(client, fn, code, current, { plan, options: resolved });
+      try {
+        const live: LiveVersions = { stage: resolved.stageLive };
+        action.actions = await convergeFunction(context, spec, current.get(fn.functionName), live);
+        action.version = live.version;
+        action.liveVersion = live.liveVersion;
+      } catch (error) {
+        if (LambdaExecutorError.isInstance(error)) throw error;
+        throw deploymentError(explainAwsError(error) ?? String(error), fn.functionName, error);
+      }
     }
     if (resolved.prune && readsState) {
       const wanted = new Set(desired.map((fn) => fn.functionName));
-      for (const name of await deployedFunctionNames(client, plan.model.name)) {
+      for (const name of await deploymentFunctions(context)) {
         if (wanted.has(name)) continue;
-        functions.push({ functionName: name, actions: ['delete'] });
-        if (!dryRun) await client.send(new DeleteFunctionCommand({ FunctionName: name }));
+        result.functions.push({ functionName: name, actions: ['delete'] });
+        await write(context, `DeleteFunction ${name}`, () =>
+          clients.lambda.send(new DeleteFunctionCommand({ FunctionName: name })),
+        );
       }
     }
-    logger.debug('deployment converged', { functions: functions.length, target, dryRun });
-    return { target, endpoint, dryRun, functions, runtime };
+    logger.debug('deployment converged', { functions: result.functions.length, target, dryRun });
+    return result;
   } catch (error) {
     await runtime?.stop();
     if (LambdaExecutorError.isInstance(error)) throw error;
-    throw deploymentError(`deployment failed: ${String(error)}`, resolved.endpoint ?? target, error);
+    const explained = explainAwsError(error);
+    throw deploymentError(
+      explained ?? `deployment failed: ${String(error)}`,
+      resolved.endpoint ?? target,
+      error,
+    );
   } finally {
-    if (ownsClient && !runtime) client.destroy();
+    clients.destroy();
   }
 }

@@ -9,6 +9,10 @@ export interface DesiredFunction {
   experts: number[];
   memoryMB: number;
   reservedConcurrency: number | undefined;
+  /** Provisioned concurrency on the `live` alias; undefined = none. */
+  provisionedConcurrency: number | undefined;
+  /** The function's instruction set: its own `arch`, else the plan's. */
+  arch: 'x86_64' | 'arm64';
 }
 
 /** Every function of a plan, one per `functionNames` entry, experts in ascending order. */
@@ -22,6 +26,8 @@ export function desiredFunctions(plan: DeploymentPlan): DesiredFunction[] {
         experts: [...fn.experts].sort((a, b) => a - b),
         memoryMB: fn.memoryMB,
         reservedConcurrency: fn.reservedConcurrency,
+        provisionedConcurrency: fn.provisionedConcurrency,
+        arch: fn.arch ?? plan.arch,
       })),
     ),
   );

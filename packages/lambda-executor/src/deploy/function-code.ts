@@ -17,13 +17,14 @@ import {
   packageExpertFunction,
   zipPackage,
 } from './packaging.js';
+import { contentAddressedObject, type DeploymentObject } from './weights-bucket.js';
 
 /** How a function's code is shipped. */
-export type Packaging = 'zip' | 's3-zip' | 'container-image' | 'local-directory';
+export type Packaging = 'zip' | 's3-zip' | 'local-directory';
 
 /** Code for one function group, prepared once and shared by its replicas. */
 export interface PreparedCode {
-  /** CreateFunction's `Code` (empty for a container image, which deployment refuses). */
+  /** CreateFunction's `Code`. */
   code: FunctionCode;
   /** What GetFunction will report as `CodeSha256` once this code is deployed. */
   sha256: string;
@@ -33,24 +34,61 @@ export interface PreparedCode {
 }
 
 /** What preparing code needs from the deploy options. */
-type CodeOptions = Pick<ResolvedDeployOptions, 'dryRun' | 'stageDir' | 'codeBucket' | 'region'> &
-  Pick<DeployOptions, 'graphs' | 'handlerBundle'>;
+type CodeOptions = Pick<ResolvedDeployOptions, 'dryRun' | 'stageDir'> & Pick<DeployOptions, 'graphs'>;
+
+/** Where a deployment's graphs and big zips go; objects are staged here and uploaded later. */
+export interface CodeStorage {
+  /** Bucket for the graphs (manifest entries become `s3://bucket/key`); without it they are in the code. */
+  weights?: { bucket: string; prefix: string };
+  /** Bucket for zips over the 50 MB direct-upload limit. */
+  code?: { bucket: string; prefix: string };
+  /** Called once per object the code needs in S3 (graphs, big zips), before any function is written. */
+  stage(bucket: string, object: DeploymentObject): void;
+  model: string;
+}
+
+/**
+ * With a weights bucket, each graph of the function becomes a content-addressed object (staged for
+ * upload) and the manifest names it as `s3://bucket/key`; the function loads it at INIT.
+ */
+async function graphsInS3(
+  fn: DesiredFunction,
+  options: CodeOptions,
+  storage: CodeStorage,
+): Promise<(layer: number, expert: number) => string | undefined> {
+  const locations = new Map<number, string>();
+  const weights = storage.weights;
+  if (weights) {
+    for (const expert of fn.experts) {
+      const bytes = await options.graphs(fn.layer, expert);
+      const object = contentAddressedObject(weights.prefix, storage.model, 'graphs', '.onnx', bytes);
+      storage.stage(weights.bucket, object);
+      locations.set(expert, `s3://${weights.bucket}/${object.key}`);
+    }
+  }
+  return (_layer, expert) => locations.get(expert);
+}
 
 /**
  * A local deployment's code: a directory the local runtime runs in place (`localCodeBucket`), holding
- * the graphs, the manifest and a one-line `expert-function.mjs` that re-exports the expert function's
- * handler. The directory name carries the content hash: changed content → new path → new CodeSha256.
+ * the manifest, a one-line `expert-function.mjs` that re-exports the expert function's handler, and
+ * the graphs unless they are in the (embedded) S3. The directory name carries the content hash:
+ * changed content → new path → new CodeSha256.
  */
 export async function prepareLocalCode(
   plan: DeploymentPlan,
   fn: DesiredFunction,
   options: CodeOptions,
+  storage: CodeStorage,
 ): Promise<PreparedCode> {
-  const manifest = expertManifest(fn.layer, fn.experts, plan.model.hiddenSize);
+  const location = await graphsInS3(fn, options, storage);
+  const manifest = expertManifest(fn.layer, fn.experts, plan.model.hiddenSize, location);
   const entry = `export { handler } from ${JSON.stringify(lambdaHandlerModuleUrl())};\n`;
   const files: Array<[string, Uint8Array]> = [];
-  for (const expert of fn.experts)
-    files.push([graphPath(fn.layer, expert), await options.graphs(fn.layer, expert)]);
+  for (const expert of fn.experts) {
+    if (location(fn.layer, expert) === undefined)
+      files.push([graphPath(fn.layer, expert), await options.graphs(fn.layer, expert)]);
+  }
   files.push([expertManifestFile, manifestFileBytes(manifest)]);
   files.push(['expert-function.mjs', new TextEncoder().encode(entry)]);
   const hash = createHash('sha256');
@@ -76,52 +114,42 @@ export async function prepareLocalCode(
 }
 
 /**
- * An AWS deployment's code: the packaged zip, inline up to Lambda's 50 MB direct-upload limit and
- * through S3 (`codeBucket`) above it; over the unzipped limit, a container image (not deployed here).
+ * An AWS deployment's code: the function zip holds the manifest and the stub that loads the handler
+ * and onnxruntime from the runtime layer, plus the graphs unless they go to the weights bucket
+ * (content-addressed keys, the manifest naming `s3://bucket/key`). The zip goes inline up to Lambda's
+ * 50 MB direct-upload limit and through the code bucket above it. Nothing is uploaded here: S3
+ * objects are handed to `storage.stage`, so every limit is checked before the first upload.
  */
 export async function prepareAwsCode(
   plan: DeploymentPlan,
   fn: DesiredFunction,
   options: CodeOptions,
+  storage: CodeStorage,
 ): Promise<PreparedCode> {
   const pkg = await packageExpertFunction({
     layer: fn.layer,
     experts: fn.experts,
     hiddenSize: plan.model.hiddenSize,
     graphs: options.graphs,
-    arch: plan.arch,
-    handlerBundle: options.handlerBundle,
+    arch: fn.arch,
+    runtimeFromLayer: true,
+    graphLocation: await graphsInS3(fn, options, storage),
   });
-  if (!pkg.fitsZip) {
-    return {
-      code: {},
-      sha256: '',
-      codeBytes: 0,
-      unzippedBytes: pkg.unzippedBytes,
-      packaging: 'container-image',
-    };
-  }
   const zip = zipPackage(pkg);
   const sha256 = createHash('sha256').update(zip).digest('base64');
   const prepared = { sha256, codeBytes: zip.byteLength, unzippedBytes: pkg.unzippedBytes };
   if (zip.byteLength <= lambdaLimits.zippedCodeBytes)
     return { ...prepared, code: { ZipFile: zip }, packaging: 'zip' };
-  if (!options.codeBucket && !options.dryRun) {
+  const code = storage.code;
+  if (!code) {
+    if (options.dryRun)
+      return { ...prepared, code: { S3Bucket: '(bucket)', S3Key: '(zip)' }, packaging: 's3-zip' };
     throw deploymentError(
-      `the zip is ${zip.byteLength} bytes, over the 50 MB inline limit; pass codeBucket (--code-bucket) to upload it through S3`,
+      `the zip is ${zip.byteLength} bytes, over the 50 MB direct-upload limit; pass --bucket to put the graphs in S3 (or --code-bucket to upload the zip through S3)`,
       fn.functionName,
     );
   }
-  const key = `switchyard/${fn.baseName}-${sha256.replace(/[^A-Za-z0-9]/g, '').slice(0, 16)}.zip`;
-  if (!options.dryRun && options.codeBucket) {
-    const { S3Client, PutObjectCommand } = await import('@aws-sdk/client-s3');
-    const s3 = new S3Client({ region: options.region });
-    await s3.send(new PutObjectCommand({ Bucket: options.codeBucket, Key: key, Body: zip }));
-    s3.destroy();
-  }
-  return {
-    ...prepared,
-    code: { S3Bucket: options.codeBucket ?? '(code bucket)', S3Key: key },
-    packaging: 's3-zip',
-  };
+  const object = contentAddressedObject(code.prefix, storage.model, 'code', '.zip', zip);
+  storage.stage(code.bucket, object);
+  return { ...prepared, code: { S3Bucket: code.bucket, S3Key: object.key }, packaging: 's3-zip' };
 }

@@ -6,8 +6,11 @@ export const deploymentEnvVar = 'SWITCHYARD_DEPLOYMENT';
 /** The handler of every expert function: `expert-function.mjs` (the bundle) exports `handler`. */
 export const expertFunctionHandler = 'expert-function.handler';
 
-/** The Node.js runtime expert functions are created with. */
-export const expertFunctionRuntime = 'nodejs20.x';
+/** The Node.js runtime expert functions are created with unless `runtime` says otherwise. */
+export const defaultFunctionRuntime = 'nodejs22.x';
+
+/** The execution role of functions on the embedded runtime, which checks no role. */
+export const localRoleArn = 'arn:aws:iam::000000000000:role/switchyard-local';
 
 /**
  * Environment every expert function gets besides `SWITCHYARD_DEPLOYMENT`: core's

@@ -1,76 +1,106 @@
-import {
-  GetFunctionCommand,
-  type GetFunctionCommandOutput,
-  LambdaClient,
-  ListFunctionsCommand,
-} from '@aws-sdk/client-lambda';
-import type { Logger } from '@switchyard/core';
+import { ListFunctionsCommand, ListTagsCommand } from '@aws-sdk/client-lambda';
+import type { Logger, RandomSource } from '@switchyard/core';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
-import { deploymentError } from '../errors.js';
-import type { ResolvedUndeployOptions } from '../options.js';
+import type { ControlPlaneOptions, DeploymentClients, ResolvedUndeployOptions } from '../options.js';
+import { type AwsClients, createAwsClients } from './aws-clients.js';
+import { ControlPlane } from './control-plane.js';
+import { type DeploymentContext, read } from './deployment-context.js';
+import { deploymentTagKey } from './deployment-names.js';
 import { deploymentEnvVar } from './function-settings.js';
 
-/** The Lambda API a deployment talks to. */
-export interface LambdaTarget {
-  client: LambdaClient;
+/** The APIs a deployment talks to. */
+export interface DeploymentTarget {
+  clients: AwsClients;
+  /** The Lambda endpoint (a runtime started here, or the one given). */
   endpoint: string | undefined;
   /** A runtime started for this deployment (`target: 'local'` without an endpoint). */
   runtime: LocalRuntime | undefined;
-  /** Whether the client was made here (and is destroyed when done). */
-  ownsClient: boolean;
 }
 
 /**
- * The client for a deployment: the caller's, or one for `endpoint` (AWS without it). A local
- * deployment without an endpoint (and not a dry run) starts an embedded runtime in process.
+ * The clients for a deployment: the caller's, or ones for `endpoint` (AWS without it). A local
+ * deployment without an endpoint (and not a dry run) starts an embedded runtime in process; its S3
+ * API is then the deployment's S3.
  */
 export async function resolveTarget(
-  options: Pick<ResolvedUndeployOptions, 'target' | 'endpoint' | 'region' | 'dryRun' | 'credentials'> & {
-    client?: LambdaClient;
-    logger?: Logger;
-  },
-): Promise<LambdaTarget> {
+  options: Pick<
+    ResolvedUndeployOptions,
+    'target' | 'endpoint' | 's3Endpoint' | 'region' | 'dryRun' | 'credentials'
+  >,
+  given: DeploymentClients & { logger?: Logger },
+): Promise<DeploymentTarget> {
   let runtime: LocalRuntime | undefined;
   let endpoint = options.endpoint;
-  if (options.target === 'local' && !endpoint && !options.client && !options.dryRun) {
-    runtime = await startLocalRuntime({ logger: options.logger });
+  let s3Endpoint = options.s3Endpoint;
+  if (options.target === 'local' && !endpoint && !given.lambda && !options.dryRun) {
+    runtime = await startLocalRuntime({ logger: given.logger });
     endpoint = runtime.endpoint;
+    s3Endpoint ??= runtime.s3Endpoint;
   }
-  if (options.client) return { client: options.client, endpoint, runtime: undefined, ownsClient: false };
-  const credentials =
-    options.credentials ??
-    (options.target === 'local' ? { accessKeyId: 'local', secretAccessKey: 'local' } : undefined);
-  // The SDK's config merges over its defaults, so an explicit `undefined` would erase one: spread.
-  const client = new LambdaClient({
-    region: options.region,
-    ...(endpoint ? { endpoint } : {}),
-    ...(credentials ? { credentials } : {}),
+  const clients = createAwsClients(
+    { ...options, ...(s3Endpoint ? { s3Endpoint } : {}) },
+    { ...given, ...(endpoint ? { lambdaEndpoint: endpoint } : {}) },
+  );
+  return { clients, endpoint, runtime };
+}
+
+/** What deploy and undeploy are given besides their data: clients, randomness, a logger. */
+export interface DeploymentExtras {
+  client?: import('@aws-sdk/client-lambda').LambdaClient;
+  clients?: DeploymentClients;
+  random?: RandomSource;
+  logger: Logger;
+}
+
+/** The target of a deployment of `model` and the context every step of it shares. */
+export async function openDeployment(
+  options: Parameters<typeof resolveTarget>[0] & { controlPlane: ControlPlaneOptions },
+  model: string,
+  extras: DeploymentExtras,
+): Promise<DeploymentTarget & { context: DeploymentContext }> {
+  const { client, clients: givenClients, random, logger } = extras;
+  const target = await resolveTarget(options, {
+    ...givenClients,
+    ...(client ? { lambda: client } : {}),
+    logger,
   });
-  return { client, endpoint, runtime, ownsClient: true };
+  const context: DeploymentContext = {
+    clients: target.clients,
+    controlPlane: new ControlPlane(options.controlPlane, { random, logger }),
+    model,
+    region: options.region,
+    dryRun: options.dryRun,
+    logger,
+  };
+  return { ...target, context };
 }
 
-/** GetFunction, or undefined for a function that does not exist. */
-export async function describeFunction(
-  client: LambdaClient,
-  name: string,
-): Promise<GetFunctionCommandOutput | undefined> {
-  try {
-    return await client.send(new GetFunctionCommand({ FunctionName: name }));
-  } catch (error) {
-    if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
-    throw deploymentError(`GetFunction failed: ${String(error)}`, name, error);
-  }
-}
-
-/** Names of functions marked (by environment) as deployed for `modelName`. */
-export async function deployedFunctionNames(client: LambdaClient, modelName: string): Promise<string[]> {
+/**
+ * The functions of this deployment in the region: ListFunctions narrowed by the
+ * `SWITCHYARD_DEPLOYMENT` variable every deployed function carries (no extra call per unrelated
+ * function), then decided by the function's `switchyard:deployment` tag (ListTags). A marked
+ * function without the tag was deployed before tags and counts as this deployment's.
+ */
+export async function deploymentFunctions(context: DeploymentContext): Promise<string[]> {
+  const { lambda } = context.clients;
   const names: string[] = [];
   let marker: string | undefined;
   do {
-    const page = await client.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50 }));
+    const page = await read(context, 'ListFunctions', () =>
+      lambda.send(new ListFunctionsCommand({ Marker: marker, MaxItems: 50 })),
+    );
     for (const fn of page.Functions ?? []) {
-      if (fn.FunctionName && fn.Environment?.Variables?.[deploymentEnvVar] === modelName)
-        names.push(fn.FunctionName);
+      if (!fn.FunctionName || fn.Environment?.Variables?.[deploymentEnvVar] !== context.model) continue;
+      const resource = fn.FunctionArn;
+      const tags = resource
+        ? (
+            await read(context, `ListTags ${fn.FunctionName}`, () =>
+              lambda.send(new ListTagsCommand({ Resource: resource })),
+            )
+          ).Tags
+        : undefined;
+      const tag = tags?.[deploymentTagKey];
+      if (tag === undefined || tag === context.model) names.push(fn.FunctionName);
     }
     marker = page.NextMarker;
   } while (marker);

@@ -24,6 +24,7 @@ import {
   lambdaExecutorOptionsSchema,
   type ResolvedLambdaExecutorOptions,
 } from '../options.js';
+import { invokeErrorRule } from './invoke-errors.js';
 import { Semaphore } from './semaphore.js';
 
 interface SdkError {
@@ -45,18 +46,10 @@ function classify(error: unknown): InvokeFailure {
   const sdk = error as SdkError;
   const status = sdk.$metadata?.httpStatusCode;
   const name = sdk.name ?? '';
-  if (name === 'TooManyRequestsException' || status === 429) {
-    return { code: 'THROTTLED', retryable: true, awsErrorName: name };
+  if (status !== undefined) {
+    const rule = invokeErrorRule(name, status);
+    return { code: rule.code, retryable: rule.retryable, awsErrorName: name };
   }
-  if (name === 'RequestEntityTooLargeException' || status === 413) {
-    return { code: 'PAYLOAD_TOO_LARGE', retryable: false, awsErrorName: name };
-  }
-  if (name === 'ResourceNotFoundException' || status === 404)
-    return { code: 'NOT_FOUND', retryable: false, awsErrorName: name };
-  if (status !== undefined && status >= 500)
-    return { code: 'EXECUTOR_FAILED', retryable: true, awsErrorName: name };
-  if (status !== undefined && status >= 400)
-    return { code: 'EXECUTOR_FAILED', retryable: false, awsErrorName: name };
   // No HTTP status: the connection failed (reset, refused, socket timeout) — worth another try.
   const transient = /ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|socket hang up|TimeoutError|NetworkingError/i;
   return {
@@ -67,12 +60,15 @@ function classify(error: unknown): InvokeFailure {
 
 /**
  * `Executor` over `@aws-sdk/client-lambda`: the only way the orchestrator talks to expert
- * functions, on AWS or on the local runtime (same code, different `endpoint`).
+ * functions, on AWS or on the local runtime (same code, different `endpoint`). It invokes their
+ * `live` alias (the version a deployment published) unless told another qualifier.
  *
  * Each invoke sends the binary payload in a base64 JSON envelope with `LogType: 'Tail'`, parses
- * the REPORT line of the log tail into the billing report, and unwraps the response. Throttling
- * (429), 5xx, per-attempt timeouts and connection errors are retried with full-jitter exponential
- * backoff; a semaphore caps invokes in flight and the keep-alive agent is sized to match.
+ * the REPORT line of the log tail into the billing report, and unwraps the response. Per-attempt
+ * timeouts, connection errors and the Invoke errors another attempt can fix (`invokeErrorRules`:
+ * throttles, a function still Pending or updating, Lambda's internal faults, …) are retried with
+ * full-jitter exponential backoff; the others fail at once. A semaphore caps invokes in flight and
+ * the keep-alive agent is sized to match.
  */
 export class LambdaExecutor implements Executor {
   readonly client: LambdaClient;
@@ -158,7 +154,7 @@ export class LambdaExecutor implements Executor {
             Payload: payload,
             LogType: 'Tail',
             InvocationType: 'RequestResponse',
-            Qualifier: qualifier || undefined,
+            Qualifier: qualifier,
           }),
           { abortSignal: controller.signal },
         );
