@@ -19,6 +19,7 @@ function batch(memoryMB: number, tokensPerBatch: number, invocationTokens: numbe
     tokensPerBatch,
     offset: 0,
     invocations: invocationTokens.length,
+    simulatedInvocations: invocationTokens.length,
     invocationTokens,
     measuredGbSeconds: 1,
     simulatedGbSeconds: 1,

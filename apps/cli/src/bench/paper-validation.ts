@@ -52,6 +52,11 @@ export interface ValidationBatch {
   /** First held-out token of the batch's window. */
   offset: number;
   invocations: number;
+  /**
+   * Invocations the simulator bills for the same batch (one per replica with tokens). Scatter-gather
+   * cuts a direct payload at the plan's β, so the runtime can make more.
+   */
+  simulatedInvocations: number;
   /** Tokens each invocation carried (none equals a calibration token count). */
   invocationTokens: number[];
   measuredGbSeconds: number;
@@ -254,13 +259,18 @@ export async function runValidationBatches(
         await runBatch(routing.layerIds, tokens);
         const workload = { expertTokens: routing.expertTokens, tokensPerBatch: tokens };
         const measured = reports.reduce((sum, r) => sum + gbSecondsOf(r.memorySizeMB, r.billedDurationMs), 0);
-        const simulated = planCost(plan, workload, rowsProfile).gbSecondsPerBatch;
+        const rowsCost = planCost(plan, workload, rowsProfile);
+        const simulated = rowsCost.gbSecondsPerBatch;
         const simulatedLocal = planCost(plan, workload, localProfile).gbSecondsPerBatch;
         batches.push({
           memoryMB,
           tokensPerBatch: tokens,
           offset,
           invocations: reports.length,
+          simulatedInvocations: rowsCost.layers.reduce(
+            (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.invocations, 0),
+            0,
+          ),
           invocationTokens: reports.map((r) => r.tokens),
           measuredGbSeconds: measured,
           simulatedGbSeconds: simulated,
@@ -394,16 +404,16 @@ export function validationMarkdown(result: ValidationResult): string {
     '',
     `Calibration (${result.calibrationFile}, ${result.calibration.createdAt}): plans at ${result.calibration.memorySizesMB.join(', ')} MB, synthetic invocations of ${result.calibration.tokenCounts.join(', ')} tokens, ${result.calibration.invocations} invocations → overhead ${o.fixedMs.toFixed(3)} ms + ${(o.perByteMs * 1e6).toFixed(2)} ns per wire byte at one vCPU. The validation shares no plan, memory size or token count with it.`,
     '',
-    `Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
+    `Invocations: what the runtime served (in brackets: what the simulator bills, one per replica with tokens; scatter-gather cuts a direct payload into mini-batches of the plan's β tokens, which the simulator's direct model does not). Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
     '',
     `**All ${result.batches} batches, rows' transport: median ${percent(result.medianRelativeError)}, worst ${percent(result.worstRelativeError)}; ${result.batchesWithinTarget} of ${result.batches} within ±${percent(result.target)}. Handler only: median ${percent(result.medianRelativeErrorLocalTransport)}, worst ${percent(result.worstRelativeErrorLocalTransport)}.**`,
     '',
-    "| memory MB | tokens | offset | invocations | measured GB-s | simulated GB-s (rows' transport) | error | simulated GB-s (handler only) | error | cold starts | 1-min load |",
+    "| memory MB | tokens | offset | invocations (simulated) | measured GB-s | simulated GB-s (rows' transport) | error | simulated GB-s (handler only) | error | cold starts | 1-min load |",
     '|---|---|---|---|---|---|---|---|---|---|---|',
     ...result.runs.flatMap((run) => [
       ...run.batches.map(
         (b) =>
-          `| ${b.memoryMB} | ${b.tokensPerBatch} | ${b.offset} | ${b.invocations} | ${b.measuredGbSeconds.toFixed(4)} | ${b.simulatedGbSeconds.toFixed(4)} | ${percent(b.relativeError)} | ${b.simulatedLocalTransportGbSeconds.toFixed(4)} | ${percent(b.relativeErrorLocalTransport)} | ${b.coldStarts} | ${b.loadAverage1m.toFixed(1)} |`,
+          `| ${b.memoryMB} | ${b.tokensPerBatch} | ${b.offset} | ${b.invocations} (${b.simulatedInvocations}) | ${b.measuredGbSeconds.toFixed(4)} | ${b.simulatedGbSeconds.toFixed(4)} | ${percent(b.relativeError)} | ${b.simulatedLocalTransportGbSeconds.toFixed(4)} | ${percent(b.relativeErrorLocalTransport)} | ${b.coldStarts} | ${b.loadAverage1m.toFixed(1)} |`,
       ),
       `| **${run.memoryMB}** | median / worst | | | | | ${percent(run.medianRelativeError)} / ${percent(run.worstRelativeError)} | | ${percent(run.medianRelativeErrorLocalTransport)} / ${percent(run.worstRelativeErrorLocalTransport)} | | |`,
     ]),

@@ -117,14 +117,14 @@ export async function openValidationSetup(options: {
 }
 
 /**
- * A plan's identity for the disjointness check: memory size and, per layer, the transport method and
- * each function's experts and replicas. Two plans with the same signature deploy the same functions.
+ * A plan's identity for the disjointness check: per layer, the transport method, β and each
+ * function's memory, experts and replicas. Two plans with the same signature deploy the same functions.
  */
 export function planSignature(plan: DeploymentPlan): string {
   return plan.layers
     .map(
       (layer) =>
-        `${layer.layer}:${layer.method}:${layer.functions
+        `${layer.layer}:${layer.method}:β${layer.beta}:${layer.functions
           .map((fn) => `${fn.memoryMB}MB[${fn.experts.join(',')}]x${fn.replicas}`)
           .join('+')}`,
     )
