@@ -326,7 +326,7 @@ export function paperBenchMarkdown(result: PaperBenchResult): string {
     '',
     ...(v
       ? [
-          `${v.batches} batches at ${v.runs.map((run) => run.memoryMB).join(', ')} MB (every batch in validation.md beside this file): error measured ÷ simulated − 1 with the rows' transport terms median ${pct(v.medianRelativeError)}, worst ${pct(v.worstRelativeError)}; handler-only terms median ${pct(v.medianRelativeErrorLocalTransport)}, worst ${pct(v.worstRelativeErrorLocalTransport)}. Calibrated separately (validation-calibration.json: plans at ${v.calibration.memorySizesMB.join(', ')} MB, ${v.calibration.tokenCounts.join(', ')}-token invocations).`,
+          `${v.batches} batches at ${v.runs.map((run) => run.memoryMB).join(', ')} MB (every batch in bench-results/paper/validation.md): error measured ÷ simulated − 1 with the rows' transport terms median ${pct(v.medianRelativeError)}, worst ${pct(v.worstRelativeError)}; handler-only terms median ${pct(v.medianRelativeErrorLocalTransport)}, worst ${pct(v.worstRelativeErrorLocalTransport)}. Calibrated separately (validation-calibration.json: plans at ${v.calibration.memorySizesMB.join(', ')} MB, ${v.calibration.tokenCounts.join(', ')}-token invocations).`,
           '',
           '| memory MB | batches | median error | worst error | median error (handler only) | worst error (handler only) |',
           '|---|---|---|---|---|---|',

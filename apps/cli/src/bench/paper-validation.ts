@@ -300,7 +300,7 @@ export async function runValidationBatches(
 
 /**
  * Calibrates (unless a calibration file is given) and validates, then writes
- * `validation-calibration.json`, `validation.json` and `validation.md` to `outDir`. `quick`: one
+ * `validation-calibration.json` and `validation.{json,md}` to `outDir`. `quick`: one
  * calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
  */
 export async function runPaperValidation(options: {
