@@ -9,6 +9,11 @@ const envSchema = z.object({
   CI: z.string().optional(),
   AWS_REGION: z.string().optional(),
   SWITCHYARD_ENDPOINT: z.string().url().optional(),
+  // Where hub ids (org/name) are looked up: Hugging Face's own variables (never downloaded).
+  HF_HUB_CACHE: z.string().optional(),
+  HF_HOME: z.string().optional(),
+  XDG_CACHE_HOME: z.string().optional(),
+  HOME: z.string().optional(),
 });
 
 export type CliEnv = z.output<typeof envSchema>;

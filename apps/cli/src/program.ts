@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { commands } from './commands/index.js';
 import type { CliContext } from './context.js';
 import { addExamples } from './help.js';
+import { versionText } from './version.js';
 
 function applySettings(command: Command, path: string[], context: CliContext): void {
   const name = ['switchyard', ...path].join(' ');
@@ -31,6 +32,7 @@ export function createProgram(context: CliContext): Command {
     .description(
       'Serve Mixture-of-Experts models on serverless functions at the lowest billed cost that meets a latency target.',
     )
+    .version(versionText(), '--version', 'print the version of switchyard and its packages')
     .option('--verbose', 'print debug logs, and stack traces on errors')
     .option('--no-color', 'never use colour (also: NO_COLOR=1)');
   addExamples(program, [

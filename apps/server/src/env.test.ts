@@ -1,3 +1,6 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { servingConfiguration } from '@switchyard/serving/http';
 import { describe, expect, it } from 'vitest';
 import { bundledModelDir, readServerEnv } from './env.js';
@@ -23,6 +26,8 @@ describe('readServerEnv', () => {
       SWITCHYARD_REPLAN_INTERVAL_MS: '0',
       SWITCHYARD_PREDICTOR_TRACES: 'a.safetensors,b.safetensors',
       SWITCHYARD_LOG_LEVEL: 'warn',
+      SWITCHYARD_CHAT: 'true',
+      SWITCHYARD_MODEL_NAME: 'served-name',
     });
     expect(env.logLevel).toBe('warn');
     const { serving, server } = servingConfiguration(env.settings, { modelDir: '/models/m' });
@@ -31,6 +36,8 @@ describe('readServerEnv', () => {
       port: 9000,
       apiKeys: ['key-one-123', 'key-two-456'],
       publicMetrics: true,
+      chat: true,
+      modelName: 'served-name',
     });
     expect(serving).toMatchObject({
       batching: 'sequential',
@@ -41,8 +48,31 @@ describe('readServerEnv', () => {
     });
   });
 
+  it('takes SWITCHYARD_MODEL_DIR as a directory or a hub id in the local Hugging Face cache, served under its name', () => {
+    const cache = mkdtempSync(join(tmpdir(), 'switchyard-hub-cache-'));
+    const repo = join(cache, 'models--acme--tiny-moe');
+    mkdirSync(join(repo, 'refs'), { recursive: true });
+    mkdirSync(join(repo, 'snapshots', 'abc123'), { recursive: true });
+    writeFileSync(join(repo, 'refs', 'main'), 'abc123');
+    const hub = readServerEnv({ SWITCHYARD_MODEL_DIR: 'acme/tiny-moe', HF_HUB_CACHE: cache });
+    expect(hub.settings.modelDir).toBe(join(repo, 'snapshots', 'abc123'));
+    expect(hub.settings.modelName).toBe('acme/tiny-moe');
+    const named = readServerEnv({
+      SWITCHYARD_MODEL_DIR: 'acme/tiny-moe',
+      SWITCHYARD_MODEL_NAME: 'tiny',
+      HF_HUB_CACHE: cache,
+    });
+    expect(named.settings.modelName).toBe('tiny');
+    const directory = readServerEnv({ SWITCHYARD_MODEL_DIR: cache });
+    expect(directory.settings).toMatchObject({ modelDir: cache, modelName: undefined });
+    expect(() => readServerEnv({ SWITCHYARD_MODEL_DIR: 'acme/missing', HF_HUB_CACHE: cache })).toThrow(
+      /acme\/missing/,
+    );
+  });
+
   it('names the variable that is wrong', () => {
     expect(() => readServerEnv({ SWITCHYARD_PORT: 'eighty' })).toThrow(/SWITCHYARD_PORT/);
+    expect(() => readServerEnv({ SWITCHYARD_CHAT: 'maybe' })).toThrow(/SWITCHYARD_CHAT/);
     expect(() => readServerEnv({ SWITCHYARD_TARGET: 'cloud' })).toThrow(/SWITCHYARD_TARGET/);
     expect(() => readServerEnv({ SWITCHYARD_LOG_LEVEL: 'loud' })).toThrow(/SWITCHYARD_LOG_LEVEL/);
   });

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseWithSchema, SwitchyardError } from '@switchyard/core';
+import { parseWithSchema, resolveModelReference, SwitchyardError } from '@switchyard/core';
 import { parseServingEnv, type ServingSettings, settingsFromEnv } from '@switchyard/serving/http';
 import { z } from 'zod';
 
@@ -16,7 +16,11 @@ export interface ServerEnv {
   settings: ServingSettings;
 }
 
-/** The only place the server reads process.env. */
+/**
+ * The only place the server reads process.env. SWITCHYARD_MODEL_DIR may be a directory or a hub id
+ * (`org/name`) in the local Hugging Face cache (HF_HUB_CACHE, HF_HOME, ~/.cache/huggingface/hub); a hub
+ * id is served under its name unless SWITCHYARD_MODEL_NAME says otherwise.
+ */
 export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
   const app = parseWithSchema(
     appEnvSchema,
@@ -24,7 +28,13 @@ export function readServerEnv(source: NodeJS.ProcessEnv = process.env): ServerEn
     'environment variable SWITCHYARD_LOG_LEVEL',
     'INVALID_CONFIG',
   );
-  return { logLevel: app.SWITCHYARD_LOG_LEVEL, settings: settingsFromEnv(parseServingEnv(source)) };
+  const settings = settingsFromEnv(parseServingEnv(source));
+  if (settings.modelDir !== undefined) {
+    const model = resolveModelReference(settings.modelDir, source);
+    settings.modelDir = model.directory;
+    settings.modelName ??= model.hubId;
+  }
+  return { logLevel: app.SWITCHYARD_LOG_LEVEL, settings };
 }
 
 /** The bundled demo model, found by walking up from this file to the repository's `fixtures/`. */

@@ -42,6 +42,12 @@ export { expertProcessEnvironment, onnxSessionSettings } from './expert-process.
 export { type LambdaLimits, lambdaLimits, vcpusForMemory } from './lambda-limits.js';
 export { type Logger, noopLogger } from './logger.js';
 export {
+  hubCacheDirectories,
+  type ModelReferenceEnv,
+  type ResolvedModelReference,
+  resolveModelReference,
+} from './model-reference.js';
+export {
   type Architecture,
   type ModelSummary,
   modelSummarySchema,

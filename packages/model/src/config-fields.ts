@@ -15,6 +15,7 @@ export const commonSchema = z.looseObject({
   hidden_size: positiveInt,
   num_hidden_layers: positiveInt,
   vocab_size: positiveInt,
+  max_position_embeddings: positiveInt.optional().nullable(),
   num_attention_heads: positiveInt,
   num_key_value_heads: positiveInt.optional().nullable(),
   head_dim: positiveInt.optional().nullable(),
@@ -80,10 +81,7 @@ export function ropeConfig(
     factor: number('factor', 1),
     betaFast: number('beta_fast', 32),
     betaSlow: number('beta_slow', 1),
-    originalMaxPositions: number(
-      'original_max_position_embeddings',
-      ((raw as Record<string, unknown>).max_position_embeddings as number) ?? 4096,
-    ),
+    originalMaxPositions: number('original_max_position_embeddings', raw.max_position_embeddings ?? 4096),
     attentionFactor: typeof attentionFactor === 'number' ? attentionFactor : undefined,
     truncate: parameters.truncate !== false,
   };
@@ -104,6 +102,7 @@ export function base(raw: z.output<typeof commonSchema>, source: string) {
     hiddenSize: raw.hidden_size,
     numLayers: raw.num_hidden_layers,
     vocabSize: raw.vocab_size,
+    maxPositionEmbeddings: raw.max_position_embeddings ?? undefined,
     numAttentionHeads: raw.num_attention_heads,
     numKeyValueHeads,
     headDim,

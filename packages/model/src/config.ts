@@ -43,6 +43,8 @@ export interface ModelConfig {
   hiddenSize: number;
   numLayers: number;
   vocabSize: number;
+  /** config.json's `max_position_embeddings`: the longest sequence (prompt + output) the model takes; undefined when absent. */
+  maxPositionEmbeddings: number | undefined;
   numAttentionHeads: number;
   numKeyValueHeads: number;
   headDim: number;

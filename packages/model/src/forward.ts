@@ -13,6 +13,11 @@ export interface ForwardInput {
   sequence: Sequence;
   /** New tokens to append to the sequence (prompt chunk or one decode token). */
   tokens: readonly number[];
+  /**
+   * Logits of every new token of this input, whatever `ForwardOptions.logits` says (prompt
+   * log-probabilities). Only these rows go through the LM head besides each other input's last one.
+   */
+  allLogits?: boolean;
 }
 
 /** What one MoE layer did for the packed tokens of a forward call. */
@@ -44,7 +49,7 @@ export interface ForwardOptions {
 }
 
 export interface ForwardResult {
-  /** Per input: [rows, V] logits (rows = its token count for 'all', 1 for 'last'). */
+  /** Per input: [rows, V] logits (rows = its token count for 'all' or `allLogits`, 1 for 'last'). */
   logits: Float32Array[];
 }
 
@@ -325,7 +330,7 @@ async function moeBlock(
 
 /**
  * LM head over the rows whose logits are wanted (every row when the observer wants the final hidden
- * state); per input, its [rows, V] logits.
+ * state; else each input's last row, or all its rows with `allLogits`); per input, its [rows, V] logits.
  */
 async function headLogits(
   runtime: ForwardRuntime,
@@ -339,15 +344,25 @@ async function headLogits(
   const V = config.vocabSize;
   const observer = forwardOptions.observer;
   const wantAll = forwardOptions.logits === 'all' || observer?.hiddenState !== undefined;
+  const allRowsOf = (input: ForwardInput) => forwardOptions.logits === 'all' || input.allLogits === true;
   let headInput = hidden;
   let rows = T;
+  /** Per input, its first row in the head's output. */
+  let headStart: readonly number[] = tokenStart;
   if (!wantAll) {
-    rows = inputs.length;
+    const gathered: number[] = [];
+    rows = 0;
+    for (const input of inputs) {
+      gathered.push(rows);
+      rows += input.allLogits ? input.tokens.length : 1;
+    }
     headInput = new Float32Array(rows * H);
     for (const [i, input] of inputs.entries()) {
-      const t = tokenStart[i]! + input.tokens.length - 1;
-      headInput.set(hidden.subarray(t * H, (t + 1) * H), i * H);
+      const count = input.allLogits ? input.tokens.length : 1;
+      const t = tokenStart[i]! + input.tokens.length - count;
+      headInput.set(hidden.subarray(t * H, (t + count) * H), gathered[i]! * H);
     }
+    headStart = gathered;
   }
   const headOut = await runSession(
     sessions.head,
@@ -358,9 +373,9 @@ async function headLogits(
     observer.hiddenState(config.numLayers, headOut.final_hidden!.data as Float32Array);
   const allLogits = headOut.logits!.data as Float32Array;
   return inputs.map((input, i) => {
-    if (forwardOptions.logits === 'all')
-      return allLogits.slice(tokenStart[i]! * V, (tokenStart[i]! + input.tokens.length) * V);
-    const row = wantAll ? tokenStart[i]! + input.tokens.length - 1 : i;
+    if (allRowsOf(input))
+      return allLogits.slice(headStart[i]! * V, (headStart[i]! + input.tokens.length) * V);
+    const row = wantAll ? headStart[i]! + input.tokens.length - 1 : headStart[i]!;
     return allLogits.slice(row * V, (row + 1) * V);
   });
 }

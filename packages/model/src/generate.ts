@@ -11,8 +11,9 @@ export interface GenerateResult {
   finishReason: 'length' | 'stop';
 }
 
-/** What generation needs of a model: sequences and forward passes. */
+/** What generation needs of a model: sequences and forward passes (and its context length, when known). */
 export interface Generator {
+  readonly config?: { readonly maxPositionEmbeddings?: number | undefined };
   createSequence(): Sequence;
   releaseSequence(sequence: Sequence): void;
   forward(inputs: readonly ForwardInput[], options?: ForwardOptions): Promise<ForwardResult>;
@@ -20,19 +21,32 @@ export interface Generator {
 
 /**
  * Batched generation over several prompts (each its own sequence): every step is one forward call
- * over the sequences still running; a sequence leaves at a stop sequence, a stop token or
- * `maxNewTokens`. Each prompt samples from its own seeded stream (`seed + i · 0x9e3779b9`).
+ * over the sequences still running; a sequence leaves at a stop sequence, a stop token (an EOS),
+ * `maxNewTokens`, or the model's `max_position_embeddings` (prompt + output never exceed it; a prompt
+ * that already fills it is INVALID_INPUT). Each prompt samples from its own seeded stream
+ * (`seed + i · 0x9e3779b9`).
  */
 export async function generate(
   model: Generator,
   prompts: readonly (readonly number[])[],
   generateOptions: GenerateOptions = {},
 ): Promise<GenerateResult[]> {
-  const { moeStep, signal, ...rest } = generateOptions;
+  const { moeStep, signal, onToken, ...rest } = generateOptions;
   const resolved = parseWithSchema(generateOptionsSchema, rest, 'generate options');
   const sequences = prompts.map(() => model.createSequence());
   const randoms = prompts.map((_, i) => createRandom(resolved.seed + i * 0x9e3779b9));
   const results: GenerateResult[] = prompts.map(() => ({ tokens: [], finishReason: 'length' }));
+  const maxPositions = model.config?.maxPositionEmbeddings;
+  const budgets = prompts.map((prompt, i) => {
+    if (maxPositions === undefined) return resolved.maxNewTokens;
+    if (prompt.length >= maxPositions)
+      throw new ModelError({
+        code: 'INVALID_INPUT',
+        message: `prompt of ${prompt.length} tokens leaves no room in the model's ${maxPositions} positions (max_position_embeddings)`,
+        location: `prompts[${i}]`,
+      });
+    return Math.min(resolved.maxNewTokens, maxPositions - prompt.length);
+  });
   let active = prompts
     .map((prompt, i) => ({ index: i, next: [...prompt] }))
     .filter((entry) => {
@@ -42,7 +56,7 @@ export async function generate(
           message: 'prompt is empty',
           location: `prompts[${entry.index}]`,
         });
-      return resolved.maxNewTokens > 0;
+      return budgets[entry.index]! > 0;
     });
   try {
     while (active.length > 0) {
@@ -55,13 +69,14 @@ export async function generate(
         const token = sampleToken(logits[row]!, resolved, randoms[entry.index]!);
         const result = results[entry.index]!;
         result.tokens.push(token);
+        onToken?.(entry.index, token);
         const stop = resolved.stopSequences.find((sequence) => endsWith(result.tokens, sequence));
         if (stop) {
           result.tokens.length -= stop.length;
           result.finishReason = 'stop';
         } else if (resolved.stopTokens.includes(token)) {
           result.finishReason = 'stop';
-        } else if (result.tokens.length < resolved.maxNewTokens) {
+        } else if (result.tokens.length < budgets[entry.index]!) {
           still.push({ index: entry.index, next: [token] });
         }
       }

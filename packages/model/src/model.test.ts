@@ -118,6 +118,36 @@ describe('shakespeare-mixtral-8x2 runtime', () => {
       expect(Math.abs(both.logits[1]![i]! - alone.logits[0]![i]!)).toBeLessThan(1e-4);
   });
 
+  it('gives every row of an input that asks for all logits, beside inputs that give only their last', async () => {
+    const sequences = [model.createSequence(), model.createSequence(), model.createSequence()];
+    const mixed = await model.forward([
+      { sequence: sequences[0]!, tokens: other },
+      { sequence: sequences[1]!, tokens: prompt, allLogits: true },
+      { sequence: sequences[2]!, tokens: [65, 66] },
+    ]);
+    const V = model.config.vocabSize;
+    expect(mixed.logits.map((row) => row.length)).toEqual([V, prompt.length * V, V]);
+    const alone = [model.createSequence(), model.createSequence(), model.createSequence()];
+    const reference = await model.forward(
+      [
+        { sequence: alone[0]!, tokens: other },
+        { sequence: alone[1]!, tokens: prompt },
+        { sequence: alone[2]!, tokens: [65, 66] },
+      ],
+      { logits: 'all' },
+    );
+    const lastRow = (logits: Float32Array) => logits.subarray(logits.length - V);
+    for (const [index, logits] of mixed.logits.entries()) {
+      const expected = index === 1 ? reference.logits[1]! : lastRow(reference.logits[index]!);
+      expect(logits.length).toBe(expected.length);
+      let maxDiff = 0;
+      for (let i = 0; i < logits.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(logits[i]! - expected[i]!));
+      expect(maxDiff).toBeLessThan(1e-4);
+    }
+    for (const sequence of [...sequences, ...alone]) model.releaseSequence(sequence);
+  });
+
   it('samples reproducibly from a seed and differently from another seed', async () => {
     const options = { maxNewTokens: 24, temperature: 1, topP: 0.9 };
     const [first] = await model.generate([prompt], { ...options, seed: 7 });
@@ -140,6 +170,17 @@ describe('shakespeare-mixtral-8x2 runtime', () => {
     );
     expect(stopped!.finishReason).toBe('stop');
     expect(stopped!.tokens).toEqual(free!.tokens.slice(0, cut));
+  });
+
+  it('never runs past max_position_embeddings (512): the budget shrinks, a full prompt is refused', async () => {
+    expect(model.config.maxPositionEmbeddings).toBe(512);
+    const long = Array.from({ length: 508 }, (_, i) => 32 + (i % 90));
+    const [bounded] = await model.generate([long], { maxNewTokens: 16, greedy: true });
+    expect(bounded!.tokens).toHaveLength(4);
+    expect(bounded!.finishReason).toBe('length');
+    await expect(model.generate([[...long, 1, 2, 3, 4]], { maxNewTokens: 1 })).rejects.toThrow(
+      /max_position_embeddings.*prompts\[0\]/,
+    );
   });
 
   it('is bit-identical when the MoE step runs through standalone expert graphs and combineExpertOutputs', async () => {

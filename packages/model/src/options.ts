@@ -21,6 +21,8 @@ export const generateOptionsSchema = z.object({
   /** 0 (or `greedy: true`) means greedy decoding. */
   temperature: z.number().nonnegative().max(100).default(0),
   topP: z.number().gt(0).max(1).default(1),
+  /** Sample among the k most likely tokens only (0: no limit), before `topP`. */
+  topK: z.number().int().nonnegative().default(0),
   seed: z.number().int().nonnegative().default(0),
   greedy: z.boolean().default(false),
   /** Token-id sequences that end a sequence (not included in the output). */
@@ -34,6 +36,11 @@ export type GenerateOptions = z.input<typeof generateOptionsSchema> & {
   /** Replaces the in-process MoE step (scatter-gather plugs in here). */
   moeStep?: MoeStep;
   signal?: AbortSignal;
+  /**
+   * Called with each sampled token as it is sampled (for streaming), stop tokens included; tokens a
+   * stop sequence later removes from the result have been reported too.
+   */
+  onToken?: (promptIndex: number, token: number) => void;
 };
 export type ResolvedGenerateOptions = z.output<typeof generateOptionsSchema>;
 

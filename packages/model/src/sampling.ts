@@ -9,12 +9,13 @@ export function argmax(values: Float32Array): number {
 
 /**
  * Picks the next token from one row of logits: greedy when `temperature` is 0 or `greedy` is set,
- * otherwise softmax(logits / temperature) restricted to the smallest set of most likely tokens whose
- * mass reaches `topP` (nucleus sampling), drawn with `random`.
+ * otherwise softmax(logits / temperature) restricted to the `topK` most likely tokens (0 or absent: no
+ * limit), then to the smallest set of most likely tokens whose mass (renormalised over the top-k) reaches
+ * `topP` (nucleus sampling), drawn with `random`.
  */
 export function sampleToken(
   logits: Float32Array,
-  options: Pick<ResolvedGenerateOptions, 'temperature' | 'topP' | 'greedy'>,
+  options: Pick<ResolvedGenerateOptions, 'temperature' | 'topP' | 'greedy'> & { topK?: number | undefined },
   random: () => number,
 ): number {
   if (options.greedy || options.temperature === 0) return argmax(logits);
@@ -29,9 +30,15 @@ export function sampleToken(
   const order = Array.from({ length: logits.length }, (_, i) => i).sort(
     (a, b) => weights[b]! - weights[a]! || a - b,
   );
+  const topK = options.topK ?? 0;
+  const limit = topK > 0 ? Math.min(topK, order.length) : order.length;
+  if (limit < order.length) {
+    total = 0;
+    for (let i = 0; i < limit; i++) total += weights[order[i]!]!;
+  }
   let kept = 0;
   let mass = 0;
-  while (kept < order.length) {
+  while (kept < limit) {
     mass += weights[order[kept]!]! / total;
     kept += 1;
     if (mass >= options.topP) break;

@@ -7,6 +7,7 @@ import {
   SwitchyardError,
 } from '@switchyard/core';
 import { sampleToken } from '@switchyard/model';
+import type { GenerationConfig, Tokenizer } from '@switchyard/tokenizer';
 import { AsyncChannel } from './async-channel.js';
 import type {
   CompletionEvent,
@@ -17,19 +18,23 @@ import type {
   FinishReason,
   LayerRouting,
   StepEvent,
+  TokenLogprobs,
 } from './engine.js';
 import { ServingError } from './errors.js';
 import { type BatchSchedulerOptions, batchSchedulerOptionsSchema } from './options.js';
-import { encodeBytes, TextAssembler } from './text-stream.js';
+import { TextAssembler } from './text-stream.js';
+import { tokenLogprobs } from './token-logprobs.js';
 
-/** One sequence's input for a step: its whole prompt when it joins, then its last sampled token. */
+/** One sequence's input for a step: its prompt (or a chunk of it) when it joins, then its last sampled token. */
 export interface BatchEntry {
   sequenceId: number;
   tokenIds: readonly number[];
+  /** Logits of every fed token, not only the last (prompt log-probabilities). */
+  allLogits?: boolean;
 }
 
 export interface BatchStepResult {
-  /** Next-token logits per entry, in batch order. */
+  /** Per entry, in batch order: [rows, V] logits (rows = its token count with `allLogits`, else 1). */
   logits: Float32Array[];
   /** Routing of every fed token at every MoE layer (rows in batch order). */
   routing: LayerRouting[];
@@ -48,19 +53,50 @@ export interface DecodeBackend {
   close(): Promise<void>;
 }
 
+export interface BatchSchedulerDependencies {
+  /** Encodes nothing here: decodes generated ids into text (its decode stream) and gives the EOS ids. */
+  tokenizer: Tokenizer;
+  /** Sampling defaults for jobs that leave them out (generation_config.json); default none. */
+  generationConfig?: GenerationConfig;
+  logger?: Logger;
+}
+
+/** A job with every sampling field decided. */
+interface ResolvedJob {
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  topK: number;
+  repetitionPenalty: number;
+  logprobs: number | undefined;
+  promptLogprobs: number | undefined;
+}
+
 interface Sequence {
   id: number;
-  job: CompletionJob;
-  promptTokens: number;
+  job: ResolvedJob;
+  prompt: readonly number[];
   /** Every token fed so far (prompt and generated), for positions and predictor context. */
   history: number[];
+  /** Tokens not fed yet: the prompt (or what is left of it), then the last sampled token. */
   pending: number[];
   completionTokens: number;
   random: () => number;
   assembler: TextAssembler;
+  stopTokenIds: ReadonlySet<number>;
+  /** Tokens seen so far, kept only for a repetition penalty. */
+  seen: Set<number> | undefined;
+  promptLogprobs: (TokenLogprobs | null)[] | undefined;
   channel: AsyncChannel<CompletionEvent>;
   cancelled: boolean;
 }
+
+/**
+ * Logits kept per step for a prompt whose log-probabilities are wanted: such a prompt is fed in chunks
+ * of at most this many values' worth of rows (64 MB of float32), so a long prompt over a large vocabulary
+ * never materialises [prompt × vocabulary] at once.
+ */
+const promptLogitsBudget = 2 ** 24;
 
 /**
  * Continuous batching (Orca-style iteration-level scheduling): between decode steps, finished
@@ -68,8 +104,8 @@ interface Sequence {
  */
 export function createBatchScheduler(
   backend: DecodeBackend,
-  optionsInput: BatchSchedulerOptions = {},
-  { logger = noopLogger }: { logger?: Logger } = {},
+  optionsInput: BatchSchedulerOptions,
+  { tokenizer, generationConfig = {}, logger = noopLogger }: BatchSchedulerDependencies,
 ): Engine {
   const options = parseWithSchema(
     batchSchedulerOptionsSchema,
@@ -80,6 +116,9 @@ export function createBatchScheduler(
   const maxBatchSize = options.batching === 'sequential' ? 1 : options.maxBatchSize;
   // Read through a getter: a rollout may change the backend's expert placement while serving.
   const engineInfo = (): EngineInfo => ({ ...backend.info, batching: options.batching, maxBatchSize });
+  const vocabSize = backend.info.vocabSize;
+  const promptChunk = Math.max(1, Math.floor(promptLogitsBudget / vocabSize));
+  const eosTokenIds = [...tokenizer.eosTokenIds];
   const seedRandom = createRandom(options.seed ?? Date.now());
   const queue: Sequence[] = [];
   const active: Sequence[] = [];
@@ -96,7 +135,7 @@ export function createBatchScheduler(
     sequence.channel.push({
       type: 'done',
       finishReason,
-      promptTokens: sequence.promptTokens,
+      promptTokens: sequence.prompt.length,
       completionTokens: sequence.completionTokens,
     });
     sequence.channel.end();
@@ -108,6 +147,33 @@ export function createBatchScheduler(
     backend.release(sequence.id);
   };
 
+  /** The prompt log-probabilities the rows of one prefill chunk give (row j predicts position start + j + 1). */
+  const recordPromptLogprobs = (sequence: Sequence, logits: Float32Array, start: number, rows: number) => {
+    const { prompt, promptLogprobs, job } = sequence;
+    for (let j = 0; j < rows; j++) {
+      const position = start + j + 1;
+      if (position >= prompt.length) break;
+      const row = logits.subarray(j * vocabSize, (j + 1) * vocabSize);
+      promptLogprobs![position] = tokenLogprobs(row, prompt[position]!, job.promptLogprobs!);
+    }
+  };
+
+  /** Samples the next token from the last row of a sequence's logits (after its repetition penalty). */
+  const sample = (sequence: Sequence, row: Float32Array): number => {
+    const { job, seen } = sequence;
+    let weights = row;
+    if (seen && job.repetitionPenalty !== 1) {
+      weights = Float32Array.from(row);
+      for (const id of seen) {
+        const value = weights[id]!;
+        weights[id] = value > 0 ? value / job.repetitionPenalty : value * job.repetitionPenalty;
+      }
+    }
+    const token = sampleToken(weights, { ...job, greedy: false }, sequence.random);
+    seen?.add(token);
+    return token;
+  };
+
   const runStep = async (): Promise<void> => {
     for (const sequence of [...active]) {
       if (sequence.cancelled) remove(sequence);
@@ -117,19 +183,26 @@ export function createBatchScheduler(
       if (!sequence.cancelled) active.push(sequence);
     }
     if (active.length === 0) return;
-    const batch = active.map((sequence) => ({ sequenceId: sequence.id, tokenIds: sequence.pending }));
+    const batch: BatchEntry[] = active.map((sequence) => {
+      const prefilling = sequence.history.length < sequence.prompt.length;
+      if (!prefilling || sequence.job.promptLogprobs === undefined)
+        return { sequenceId: sequence.id, tokenIds: sequence.pending };
+      const tokenIds =
+        sequence.pending.length > promptChunk ? sequence.pending.slice(0, promptChunk) : sequence.pending;
+      return { sequenceId: sequence.id, tokenIds, allLogits: true };
+    });
     const inputTokenIds = Int32Array.from(batch.flatMap((entry) => entry.tokenIds));
     const positions = new Int32Array(inputTokenIds.length);
     {
       let row = 0;
-      for (const sequence of active) {
-        for (let i = 0; i < sequence.pending.length; i++) {
+      active.forEach((sequence, index) => {
+        for (let i = 0; i < batch[index]!.tokenIds.length; i++) {
           positions[row] = sequence.history.length + i;
           row += 1;
         }
-      }
+      });
     }
-    const histories = active.map((sequence) => [...sequence.history, ...sequence.pending]);
+    const histories = active.map((sequence, index) => [...sequence.history, ...batch[index]!.tokenIds]);
     const started = performance.now();
     let result: BatchStepResult;
     try {
@@ -146,17 +219,44 @@ export function createBatchScheduler(
       return;
     }
     decodeSteps += 1;
-    for (const sequence of active) sequence.history.push(...sequence.pending);
     const stepped = [...active];
+    let generatedTokens = 0;
     stepped.forEach((sequence, index) => {
+      const entry = batch[index]!;
       const logits = result.logits[index]!;
-      const token = sampleToken(logits, { ...sequence.job, greedy: false }, sequence.random);
+      const rows = entry.allLogits ? entry.tokenIds.length : 1;
+      const start = sequence.history.length;
+      sequence.history.push(...entry.tokenIds);
+      sequence.pending = sequence.pending.slice(entry.tokenIds.length);
+      if (entry.allLogits) recordPromptLogprobs(sequence, logits, start, rows);
+      // A prompt fed in chunks: nothing to sample until its last chunk.
+      if (sequence.pending.length > 0) return;
+      if (entry.allLogits && sequence.promptLogprobs && !sequence.cancelled)
+        sequence.channel.push({ type: 'prompt', logprobs: sequence.promptLogprobs });
+      if (sequence.job.maxTokens === 0) {
+        remove(sequence);
+        if (!sequence.cancelled) finish(sequence, 'length');
+        return;
+      }
+      const row = logits.subarray((rows - 1) * vocabSize, rows * vocabSize);
+      const token = sample(sequence, row);
+      generatedTokens += 1;
       sequence.completionTokens += 1;
       sequence.pending = [token];
       if (sequence.cancelled) return;
+      const logprobs =
+        sequence.job.logprobs === undefined ? undefined : tokenLogprobs(row, token, sequence.job.logprobs);
+      const tokenInfo = logprobs ? { id: token, logprobs } : { id: token };
+      if (sequence.stopTokenIds.has(token)) {
+        // An EOS (or a stop token id) ends the completion; its text is not part of it (as vLLM).
+        sequence.channel.push({ type: 'text', text: '', token: tokenInfo });
+        remove(sequence);
+        finish(sequence, 'stop');
+        return;
+      }
       const { text, stopped } = sequence.assembler.push(token);
-      if (text) sequence.channel.push({ type: 'text', text });
-      const contextFull = sequence.promptTokens + sequence.completionTokens >= backend.info.maxContextTokens;
+      sequence.channel.push({ type: 'text', text, token: tokenInfo });
+      const contextFull = sequence.prompt.length + sequence.completionTokens >= backend.info.maxContextTokens;
       if (stopped || sequence.completionTokens >= sequence.job.maxTokens || contextFull) {
         remove(sequence);
         finish(sequence, stopped ? 'stop' : 'length');
@@ -165,7 +265,7 @@ export function createBatchScheduler(
     const event: StepEvent = {
       sequences: batch.length,
       inputTokens: inputTokenIds.length,
-      generatedTokens: batch.length,
+      generatedTokens,
       durationMs: performance.now() - started,
       inputTokenIds,
       positions,
@@ -215,30 +315,47 @@ export function createBatchScheduler(
     wake?.();
   };
 
+  /** The job's sampling fields, each from the job, else generation_config.json, else the neutral value. */
+  const resolveJob = (job: CompletionJob): ResolvedJob => ({
+    maxTokens: job.maxTokens,
+    temperature: job.temperature ?? generationConfig.temperature ?? 1,
+    topP: job.topP ?? generationConfig.topP ?? 1,
+    topK: job.topK ?? generationConfig.topK ?? 0,
+    repetitionPenalty: job.repetitionPenalty ?? generationConfig.repetitionPenalty ?? 1,
+    logprobs: job.logprobs,
+    promptLogprobs: job.promptLogprobs,
+  });
+
   return {
     get info() {
       return engineInfo();
     },
-    countPromptTokens: (prompt) => new TextEncoder().encode(prompt).length,
+    tokenizer,
+    generationConfig,
     async *complete(job) {
       if (closed) throw new ServingError({ code: 'ABORTED', message: 'the engine is shutting down' });
-      const promptTokens = encodeBytes(job.prompt);
-      if (promptTokens.length === 0) {
-        throw new ServingError({
-          code: 'INVALID_INPUT',
-          message: 'the prompt is empty',
-          location: 'prompt',
-        });
+      checkJob(job, vocabSize);
+      const prompt = [...job.promptTokens];
+      if (job.maxTokens === 0 && job.promptLogprobs === undefined) {
+        yield { type: 'done', finishReason: 'length', promptTokens: prompt.length, completionTokens: 0 };
+        return;
       }
+      const resolved = resolveJob(job);
       const sequence: Sequence = {
         id: nextId++,
-        job,
-        promptTokens: promptTokens.length,
+        job: resolved,
+        prompt,
         history: [],
-        pending: promptTokens,
+        pending: prompt,
         completionTokens: 0,
         random: createRandom(job.seed ?? Math.floor(seedRandom() * 2 ** 32)),
-        assembler: new TextAssembler(job.stop),
+        assembler: new TextAssembler(
+          tokenizer.createDecodeStream({ skipSpecialTokens: job.skipSpecialTokens ?? true }),
+          job.stop,
+        ),
+        stopTokenIds: new Set([...eosTokenIds, ...(job.stopTokenIds ?? [])]),
+        seen: resolved.repetitionPenalty === 1 ? undefined : new Set(prompt),
+        promptLogprobs: job.promptLogprobs === undefined ? undefined : [null],
         channel: new AsyncChannel<CompletionEvent>(),
         cancelled: false,
       };
@@ -288,4 +405,22 @@ export function createBatchScheduler(
       await backend.close();
     },
   };
+}
+
+/** What a job must hold for the model: token ids it knows, counts it can give (INVALID_INPUT naming the field). */
+function checkJob(job: CompletionJob, vocabSize: number): void {
+  const invalid = (message: string, location: string) =>
+    new ServingError({ code: 'INVALID_INPUT', message, location });
+  if (job.promptTokens.length === 0) throw invalid('the prompt is empty', 'prompt');
+  for (const [index, id] of job.promptTokens.entries()) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+      throw invalid(`token id ${id} is not one of the model's ${vocabSize} tokens`, `prompt[${index}]`);
+  }
+  if (!Number.isInteger(job.maxTokens) || job.maxTokens < 0)
+    throw invalid(`max tokens must be a non-negative integer, got ${job.maxTokens}`, 'maxTokens');
+  for (const field of ['logprobs', 'promptLogprobs'] as const) {
+    const count = job[field];
+    if (count !== undefined && (!Number.isInteger(count) || count < 0 || count > vocabSize))
+      throw invalid(`${field} must be an integer from 0 to ${vocabSize}, got ${count}`, field);
+  }
 }

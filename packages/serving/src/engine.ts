@@ -1,23 +1,58 @@
+import type { GenerationConfig, Tokenizer } from '@switchyard/tokenizer';
+
 /**
  * The seam between the HTTP layer and generation. The HTTP layer only knows `Engine`; the shipped
  * engine is the continuous-batching scheduler (`createBatchScheduler`) over the real model.
  */
 export interface CompletionJob {
-  prompt: string;
+  /** The prompt's token ids, as the model reads them (special tokens included; see `Tokenizer.encode`). */
+  promptTokens: readonly number[];
+  /** Most tokens to generate; 0 runs the prompt only (for `promptLogprobs`). */
   maxTokens: number;
-  /** 0 = greedy. */
-  temperature: number;
-  topP: number;
-  seed?: number;
+  /** 0 = greedy. Left out: generation_config.json's `temperature`, else 1 (as vLLM). */
+  temperature?: number | undefined;
+  /** Left out: generation_config.json's `top_p`, else 1. */
+  topP?: number | undefined;
+  /** Sample among the k most likely tokens only; 0 = no limit. Left out: generation_config.json's `top_k`, else 0. */
+  topK?: number | undefined;
+  /** Hugging Face's repetition penalty over the prompt and output (1 = none). Left out: generation_config.json's, else 1. */
+  repetitionPenalty?: number | undefined;
+  seed?: number | undefined;
   /** Generation ends before the first occurrence of any of these; they are not returned. */
   stop: readonly string[];
+  /** Token ids that end generation besides the model's EOS ids (`finish_reason: 'stop'`; their text is not returned). */
+  stopTokenIds?: readonly number[] | undefined;
+  /** Leave special tokens out of the text (default true, as vLLM). */
+  skipSpecialTokens?: boolean | undefined;
+  /** Log-probability of every generated token with this many most likely alternatives (0: the token's only). */
+  logprobs?: number | undefined;
+  /** The same for every prompt token after the first (a `prompt` event before any text). */
+  promptLogprobs?: number | undefined;
   signal?: AbortSignal;
 }
 
 export type FinishReason = 'stop' | 'length';
 
+export interface TokenLogprob {
+  tokenId: number;
+  /** Natural log of the token's probability under the model's raw distribution (before temperature and top-p). */
+  logprob: number;
+}
+
+export interface TokenLogprobs extends TokenLogprob {
+  /** The most likely tokens at this position, most likely first (as many as asked). */
+  top: TokenLogprob[];
+}
+
 export type CompletionEvent =
-  | { type: 'text'; text: string }
+  /** Per prompt token, its log-probability given the tokens before it (`null` for the first). */
+  | { type: 'prompt'; logprobs: (TokenLogprobs | null)[] }
+  /**
+   * Text that became certain. One event per generated token (`token`; its text may be empty while a
+   * character or a possible stop sequence is incomplete), and possibly a last one without `token`
+   * holding what was held back at the end.
+   */
+  | { type: 'text'; text: string; token?: { id: number; logprobs?: TokenLogprobs } }
   | { type: 'done'; finishReason: FinishReason; promptTokens: number; completionTokens: number };
 
 /** Expert ids chosen for every token of one decode step at one MoE layer, in router order. */
@@ -69,8 +104,10 @@ export interface EngineStats {
 
 export interface Engine {
   readonly info: EngineInfo;
-  /** Prompt length in model tokens (UTF-8 bytes for the byte-level models). */
-  countPromptTokens(prompt: string): number;
+  /** The checkpoint's tokenizer: what prompts are encoded with and completions decoded with. */
+  readonly tokenizer: Tokenizer;
+  /** generation_config.json: the sampling defaults of jobs that leave them out, and the EOS ids. */
+  readonly generationConfig: GenerationConfig;
   /** Streams the completion; ends after one `done` event or throws a SwitchyardError. */
   complete(job: CompletionJob): AsyncIterable<CompletionEvent>;
   /** Subscribes to per-step events; returns the unsubscribe function. */

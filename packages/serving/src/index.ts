@@ -8,6 +8,8 @@ export type {
   FinishReason,
   LayerRouting,
   StepEvent,
+  TokenLogprob,
+  TokenLogprobs,
 } from './engine.js';
 export { ServingError } from './errors.js';
 export type { OnlinePredictor } from './online-predictor.js';

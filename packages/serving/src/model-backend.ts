@@ -68,7 +68,7 @@ export function createModelBackend(model: MoeModel, options: ModelBackendOptions
           sequence = model.createSequence();
           sequences.set(entry.sequenceId, sequence);
         }
-        return { sequence, tokens: entry.tokenIds };
+        return { sequence, tokens: entry.tokenIds, allLogits: entry.allLogits === true };
       });
       const routing: LayerRouting[] = [];
       // The whole forward (every MoE layer) uses the step current when it started.

@@ -1,5 +1,3 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   type DeploymentPlan,
   describeError,
@@ -11,6 +9,7 @@ import {
 } from '@switchyard/core';
 import { loadModel, type MoeModel } from '@switchyard/model';
 import { fitPredictor, type Predictor } from '@switchyard/predictor';
+import { loadTokenizer, readGenerationConfig, type Tokenizer } from '@switchyard/tokenizer';
 import { PlanAdapter } from './adaptation.js';
 import { createBatchScheduler } from './batch-scheduler.js';
 import type { Engine } from './engine.js';
@@ -25,6 +24,8 @@ export interface ServingDependencies {
   logger?: Logger;
   /** A fitted predictor to learn online (instead of fitting one on `predictorTraces`). */
   predictor?: Predictor;
+  /** The tokenizer to serve with (default: the checkpoint's own, `loadTokenizer(modelDir)`). */
+  tokenizer?: Tokenizer;
 }
 
 export interface ServingStack {
@@ -41,21 +42,8 @@ export interface ServingStack {
   close(): Promise<void>;
 }
 
-async function maxPositions(modelDir: string): Promise<number> {
-  try {
-    const config = JSON.parse(await readFile(join(modelDir, 'config.json'), 'utf8')) as {
-      max_position_embeddings?: unknown;
-    };
-    return typeof config.max_position_embeddings === 'number' ? config.max_position_embeddings : 2048;
-  } catch (error) {
-    throw new ServingError({
-      code: 'MODEL_LOAD_FAILED',
-      message: `cannot read config.json: ${describeError(error)}`,
-      location: modelDir,
-      cause: error,
-    });
-  }
-}
+/** Context length when config.json has no `max_position_embeddings`. */
+const defaultContextTokens = 2048;
 
 /** How routed experts run, for `/v1/deployment` and the dashboard. */
 function placementOf(remote: RemoteExperts | undefined, plan: DeploymentPlan | undefined): string {
@@ -76,7 +64,7 @@ function placementOf(remote: RemoteExperts | undefined, plan: DeploymentPlan | u
  */
 export async function startServing(
   optionsInput: ServingOptions,
-  { logger = noopLogger, predictor }: ServingDependencies = {},
+  { logger = noopLogger, predictor, tokenizer }: ServingDependencies = {},
 ): Promise<ServingStack> {
   const options = parseWithSchema(servingOptionsSchema, optionsInput, 'serving options', 'INVALID_CONFIG');
   if (!predictor && options.predictorTraces.length > 0) {
@@ -84,6 +72,9 @@ export async function startServing(
     for (const path of options.predictorTraces) traces.push(await readRoutingTrace(path));
     predictor = fitPredictor(traces, { logger });
   }
+  // Tokenizer files and generation_config.json fail fast, before the model's sessions are built.
+  tokenizer ??= await loadTokenizer(options.modelDir, { logger });
+  const generationConfig = await readGenerationConfig(options.modelDir);
   const model = await loadModel(options.modelDir, { threads: options.threads, logger });
   if (predictor && predictor.state.moeLayers.join() !== model.summary.moeLayers.join()) {
     await model.close();
@@ -94,7 +85,6 @@ export async function startServing(
     });
   }
   let remote: RemoteExperts | undefined;
-  let maxContextTokens: number;
   try {
     if (options.target !== 'in-process') {
       remote = await connectRemoteExperts(
@@ -109,7 +99,6 @@ export async function startServing(
       );
       await probe(model, remote, remote.moeStep);
     }
-    maxContextTokens = await maxPositions(options.modelDir);
   } catch (error) {
     await remote?.close();
     await model.close();
@@ -117,11 +106,11 @@ export async function startServing(
   }
   const activePlan = remote?.plan;
   const backend = createModelBackend(model, {
-    maxContextTokens,
+    maxContextTokens: model.config.maxPositionEmbeddings ?? defaultContextTokens,
     expertPlacement: placementOf(remote, activePlan),
     moeStep: remote?.moeStep,
   });
-  const engine = createBatchScheduler(backend, options, { logger });
+  const engine = createBatchScheduler(backend, options, { tokenizer, generationConfig, logger });
   const online = predictor ? new OnlinePredictor(predictor, logger) : undefined;
   if (online) engine.onStep((event) => online.record(event));
   const adapter =

@@ -1,13 +1,22 @@
+import { tokenizerFixtureDir } from '@switchyard/testing/tokenizer-fixtures';
+import { loadTokenizer, type Tokenizer } from '@switchyard/tokenizer';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { encodeBytes, TextAssembler } from './text-stream.js';
+import { byteTokenizer } from '../test/byte-tokenizer.js';
+import { TextAssembler } from './text-stream.js';
 
-function run(text: string, stop: string[]): { chunks: string[]; stopped: boolean } {
-  const assembler = new TextAssembler(stop);
+const bytes = await byteTokenizer();
+
+function run(
+  text: string,
+  stop: string[],
+  tokenizer: Tokenizer = bytes,
+): { chunks: string[]; stopped: boolean } {
+  const assembler = new TextAssembler(tokenizer.createDecodeStream(), stop);
   const chunks: string[] = [];
   let stopped = false;
-  for (const byte of encodeBytes(text)) {
-    const step = assembler.push(byte);
+  for (const token of tokenizer.encode(text, { addSpecialTokens: false })) {
+    const step = assembler.push(token);
     chunks.push(step.text);
     if (step.stopped) {
       stopped = true;
@@ -63,6 +72,31 @@ describe('TextAssembler', () => {
         },
       ),
       { seed: 5, numRuns: 300 },
+    );
+  });
+
+  it('over a real BPE tokenizer (Qwen3): the whole text when no stop sequence occurs, else the text up to one', async () => {
+    const qwen3 = await loadTokenizer(tokenizerFixtureDir('qwen3'));
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'grapheme', maxLength: 60 }),
+        fc.array(fc.string({ minLength: 1, maxLength: 3 }), { maxLength: 2 }),
+        (text, stop) => {
+          const { chunks, stopped } = run(text, stop, qwen3);
+          const out = chunks.join('');
+          const decoded = qwen3.decode(qwen3.encode(text, { addSpecialTokens: false }));
+          if (!stop.some((sequence) => decoded.includes(sequence))) {
+            expect(stopped).toBe(false);
+            expect(out).toBe(decoded);
+            return;
+          }
+          expect(stopped).toBe(true);
+          expect(decoded.startsWith(out)).toBe(true);
+          expect(stop.some((sequence) => out.includes(sequence))).toBe(false);
+          expect(stop.some((sequence) => decoded.startsWith(sequence, out.length))).toBe(true);
+        },
+      ),
+      { seed: 6, numRuns: 100 },
     );
   });
 });

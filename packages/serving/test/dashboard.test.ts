@@ -5,7 +5,10 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBatchScheduler } from '../src/batch-scheduler.js';
 import { startServer } from '../src/http/http-server.js';
+import { byteTokenizer } from './byte-tokenizer.js';
 import { ToyBackend } from './toy-backend.js';
+
+const tokenizer = await byteTokenizer();
 
 const apiKey = 'dashboard-key-123456';
 
@@ -16,7 +19,11 @@ describe('dashboard in headless Chromium', () => {
   let client: OpenAI;
 
   const server = withServer(async (listen) => {
-    const engine = createBatchScheduler(new ToyBackend(), { batching: 'continuous', maxBatchSize: 8 });
+    const engine = createBatchScheduler(
+      new ToyBackend(),
+      { batching: 'continuous', maxBatchSize: 8 },
+      { tokenizer },
+    );
     const running = await startServer({ engine }, { ...listen, apiKeys: [apiKey], historyIntervalMs: 200 });
     return {
       url: running.url,

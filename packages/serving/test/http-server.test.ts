@@ -6,7 +6,10 @@ import { createBatchScheduler } from '../src/batch-scheduler.js';
 import type { Engine } from '../src/engine.js';
 import { type RunningServer, startServer } from '../src/http/http-server.js';
 import { completionResponseSchema, errorBodySchema } from '../src/http/schemas.js';
+import { byteTokenizer } from './byte-tokenizer.js';
 import { ToyBackend } from './toy-backend.js';
+
+const tokenizer = await byteTokenizer();
 
 const apiKey = 'test-key-0123456789';
 
@@ -40,7 +43,11 @@ describe('OpenAI-compatible server over the batching engine', () => {
 
   const served = withServer(async (listen) => {
     backend = new ToyBackend({ stepDelayMs: 2 });
-    engine = createBatchScheduler(backend, { batching: 'continuous', maxBatchSize: 8, seed: 1 });
+    engine = createBatchScheduler(
+      backend,
+      { batching: 'continuous', maxBatchSize: 8, seed: 1 },
+      { tokenizer },
+    );
     server = await startServer(
       { engine },
       {
@@ -214,7 +221,8 @@ describe('OpenAI-compatible server over the batching engine', () => {
       await expectError(await post(url(), JSON.stringify({ prompt: 'a', temperature: 9 })), 400, {
         param: 'temperature',
       });
-      await expectError(await post(url(), JSON.stringify({ prompt: 'a', n: 3 })), 400, { param: 'n' });
+      await expectError(await post(url(), JSON.stringify({ prompt: 'a', n: 0 })), 400, { param: 'n' });
+      await expectError(await post(url(), JSON.stringify({ prompt: 'a', n: 'two' })), 400, { param: 'n' });
       await expectError(await post(url(), JSON.stringify([1, 2])), 400, { type: 'invalid_request_error' });
     });
 
@@ -323,7 +331,11 @@ describe('OpenAI-compatible server over the batching engine', () => {
 
 describe('server limits and lifecycle', () => {
   it('refuses to bind beyond loopback without API keys', async () => {
-    const engine = createBatchScheduler(new ToyBackend(), { batching: 'continuous', maxBatchSize: 4 });
+    const engine = createBatchScheduler(
+      new ToyBackend(),
+      { batching: 'continuous', maxBatchSize: 4 },
+      { tokenizer },
+    );
     await expect(startServer({ engine }, { host: '0.0.0.0', port: 0 })).rejects.toMatchObject({
       code: 'INVALID_CONFIG',
     });
@@ -331,7 +343,11 @@ describe('server limits and lifecycle', () => {
   });
 
   it('rate limits per key with 429 and Retry-After', async () => {
-    const engine = createBatchScheduler(new ToyBackend(), { batching: 'continuous', maxBatchSize: 4 });
+    const engine = createBatchScheduler(
+      new ToyBackend(),
+      { batching: 'continuous', maxBatchSize: 4 },
+      { tokenizer },
+    );
     const server = await startServer(
       { engine },
       { port: 0, apiKeys: [apiKey, 'second-key-000'], rateLimitPerMinute: 60, rateLimitBurst: 2 },
@@ -354,10 +370,14 @@ describe('server limits and lifecycle', () => {
   });
 
   it('times out a slow completion with 504', async () => {
-    const engine = createBatchScheduler(new ToyBackend({ stepDelayMs: 20 }), {
-      batching: 'continuous',
-      maxBatchSize: 4,
-    });
+    const engine = createBatchScheduler(
+      new ToyBackend({ stepDelayMs: 20 }),
+      {
+        batching: 'continuous',
+        maxBatchSize: 4,
+      },
+      { tokenizer },
+    );
     const server = await startServer({ engine }, { port: 0, requestTimeoutMs: 100, maxTokens: 200 });
     try {
       const response = await fetch(`${server.url}/v1/completions`, {
@@ -373,10 +393,14 @@ describe('server limits and lifecycle', () => {
   });
 
   it('drains in-flight requests on shutdown and refuses new ones', async () => {
-    const engine = createBatchScheduler(new ToyBackend({ stepDelayMs: 5 }), {
-      batching: 'continuous',
-      maxBatchSize: 4,
-    });
+    const engine = createBatchScheduler(
+      new ToyBackend({ stepDelayMs: 5 }),
+      {
+        batching: 'continuous',
+        maxBatchSize: 4,
+      },
+      { tokenizer },
+    );
     const server = await startServer({ engine }, { port: 0, shutdownGraceMs: 10_000 });
     const client = new OpenAI({ apiKey: 'unused', baseURL: `${server.url}/v1`, maxRetries: 0 });
     const inFlight = client.completions.create({

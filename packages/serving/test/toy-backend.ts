@@ -33,11 +33,12 @@ export class ToyBackend implements DecodeBackend {
     }
     for (const entry of batch) this.live.add(entry.sequenceId);
     const logits = batch.map((entry) => {
-      const last = entry.tokenIds[entry.tokenIds.length - 1]!;
-      const next = last >= 97 && last < 122 ? last + 1 : last === 122 ? 32 : 97;
-      const row = new Float32Array(256).map((_, i) => ((i * 37) % 11) / 10);
-      row[next] = 8;
-      return row;
+      const rows = entry.allLogits ? entry.tokenIds : entry.tokenIds.slice(-1);
+      const out = new Float32Array(rows.length * 256);
+      rows.forEach((token, i) => {
+        out.set(toyLogits(token), i * 256);
+      });
+      return out;
     });
     const routing = this.info.moeLayers.map((layer) => ({
       layer,
@@ -53,4 +54,12 @@ export class ToyBackend implements DecodeBackend {
   }
 
   async close(): Promise<void> {}
+}
+
+/** The toy's next-token logits after `last`: 8 for the next letter, ((id × 37) mod 11) / 10 elsewhere. */
+export function toyLogits(last: number): Float32Array {
+  const next = last >= 97 && last < 122 ? last + 1 : last === 122 ? 32 : 97;
+  const row = new Float32Array(256).map((_, i) => ((i * 37) % 11) / 10);
+  row[next] = 8;
+  return row;
 }

@@ -20,7 +20,7 @@ import { listFiles, projectOf, type WorkspaceProject } from './workspace.js';
  */
 export const packageLayers: readonly (readonly string[])[] = [
   ['@switchyard/core'],
-  ['@switchyard/model', '@switchyard/predictor', '@switchyard/cost-model'],
+  ['@switchyard/model', '@switchyard/predictor', '@switchyard/cost-model', '@switchyard/tokenizer'],
   ['@switchyard/optimizer'],
   ['@switchyard/scatter-gather', '@switchyard/expert-function', '@switchyard/lambda-local'],
   ['@switchyard/lambda-executor'],

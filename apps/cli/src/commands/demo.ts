@@ -10,6 +10,7 @@ import {
   requireFile,
   writeTextFile,
 } from '../io.js';
+import { resolveModelArgument } from '../model-argument.js';
 import {
   baselineLabel,
   costPerMillionTokens,
@@ -51,7 +52,8 @@ export const registerDemo: CommandRegistrar = (program, context) => {
     .description(
       'the whole system on the bundled Shakespeare model: profile, predict, plan, deploy, generate, bill, report',
     )
-    .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
+    .argument('[model]', 'checkpoint directory or hub id (default: the bundled shakespeare-mixtral-8x2)')
+    .option('--model <dir>', 'the same as the positional model argument')
     .option('--traces <dir>', 'folder with calibration/heldout routing traces (default: the bundled ones)')
     .option(
       '--profile <file>',
@@ -75,11 +77,13 @@ export const registerDemo: CommandRegistrar = (program, context) => {
       description: 'another prompt',
     },
   ]);
-  command.action(async (options: DemoCommandOptions) => {
-    const modelDir = requireDirectory(
-      options.model ?? join(context.fixturesDir, 'checkpoints/shakespeare-mixtral-8x2'),
-      'model directory',
-    );
+  command.action(async (positional: string | undefined, options: DemoCommandOptions) => {
+    const modelDir = resolveModelArgument(
+      positional,
+      options.model,
+      context.env,
+      join(context.fixturesDir, 'checkpoints/shakespeare-mixtral-8x2'),
+    ).directory;
     const tracesDir = requireDirectory(
       options.traces ?? join(context.fixturesDir, 'traces/shakespeare-mixtral-8x2'),
       'traces directory',

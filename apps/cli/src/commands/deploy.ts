@@ -6,7 +6,8 @@ import { buildExpertGraph, type Checkpoint, loadCheckpoint } from '@switchyard/m
 import { Option } from 'commander';
 import type { CliContext } from '../context.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { readJsonFileWithSchema, requireDirectory } from '../io.js';
+import { readJsonFileWithSchema } from '../io.js';
+import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 interface DeployFlags {
@@ -25,7 +26,7 @@ interface DeployFlags {
 
 /** The checkpoint that holds the plan's experts: --model, or the bundled fixture of that name. */
 function checkpointDir(flags: DeployFlags, plan: DeploymentPlan, context: CliContext): string {
-  if (flags.model) return requireDirectory(flags.model, 'model checkpoint');
+  if (flags.model) return resolveModelArgument(flags.model, undefined, context.env).directory;
   const bundled = join(context.fixturesDir, 'checkpoints', plan.model.name);
   if (existsSync(join(bundled, 'config.json'))) return bundled;
   throw new SwitchyardError({
@@ -83,11 +84,12 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
   const deploy = program
     .command('deploy')
     .description('create or update one Lambda function per expert group and replica of a plan (idempotent)')
-    .requiredOption('--plan <file>', 'deployment plan JSON (from `switchyard plan`)')
-    .option(
-      '--model <dir>',
-      'checkpoint holding the experts (default: the bundled fixture named in the plan)',
+    .argument(
+      '[model]',
+      'checkpoint directory or hub id holding the experts (default: the bundled fixture named in the plan)',
     )
+    .requiredOption('--plan <file>', 'deployment plan JSON (from `switchyard plan`)')
+    .option('--model <dir>', 'the same as the positional model argument')
     .addOption(targetOption())
     .option('--endpoint <url>', 'Lambda API endpoint (a running `switchyard lambda serve`)')
     .option('--region <region>', 'AWS region', context.env.AWS_REGION ?? 'us-east-1')
@@ -114,7 +116,8 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
       description: 'write an AWS SAM project',
     },
   ]);
-  deploy.action(async (flags: DeployFlags) => {
+  deploy.action(async (positional: string | undefined, flags: DeployFlags) => {
+    flags.model = modelReferenceOf(positional, flags.model);
     const plan = readJsonFileWithSchema(flags.plan, deploymentPlanSchema, 'plan');
     const dir = checkpointDir(flags, plan, context);
     let checkpoint: Checkpoint | undefined;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { registerBench } from './bench.js';
+import { chatCommand } from './chat.js';
 import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
@@ -12,6 +13,7 @@ import { registerPredict } from './predict.js';
 import { registerProfile } from './profile.js';
 import { registerReport } from './report.js';
 import { registerServe } from './serve.js';
+import { detokenizeCommand, tokenizeCommand } from './tokenize.js';
 import { traceCommand } from './trace.js';
 import { verifyCommand } from './verify.js';
 
@@ -39,4 +41,7 @@ export const commands: CommandRegistrar[] = [
   generateCommand,
   traceCommand,
   registerServe,
+  tokenizeCommand,
+  detokenizeCommand,
+  chatCommand,
 ];

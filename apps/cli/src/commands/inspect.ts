@@ -1,14 +1,13 @@
-import { basename, resolve } from 'node:path';
 import { loadCheckpoint, summarizeCheckpoint } from '@switchyard/model';
 import { addExamples, addJsonOption } from '../help.js';
-import { requireDirectory } from '../io.js';
+import { addModelArgument, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
-export const inspectCommand: CommandRegistrar = (program, { output }) => {
+export const inspectCommand: CommandRegistrar = (program, { output, env }) => {
   const command = program
     .command('inspect')
-    .description('show a checkpoint: architecture, layers, experts, parameters, bytes per expert')
-    .argument('<model-dir>', 'Hugging Face checkpoint directory (config.json + *.safetensors)');
+    .description('show a checkpoint: architecture, layers, experts, parameters, bytes per expert');
+  addModelArgument(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -16,11 +15,9 @@ export const inspectCommand: CommandRegistrar = (program, { output }) => {
       description: "show the demo model's layers, experts and parameter counts",
     },
   ]);
-  command.action(async (dir: string, options: { json?: boolean }) => {
-    const summary = summarizeCheckpoint(
-      await loadCheckpoint(requireDirectory(dir, 'model directory')),
-      basename(resolve(dir)),
-    );
+  command.action(async (positional: string | undefined, options: { model?: string; json?: boolean }) => {
+    const reference = resolveModelArgument(positional, options.model, env);
+    const summary = summarizeCheckpoint(await loadCheckpoint(reference.directory), reference.name);
     if (options.json) {
       output.json(summary);
       return;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { join } from 'node:path';
 import {
   type DeploymentPlan,
   parseJson,
@@ -27,16 +27,17 @@ import {
 } from '@switchyard/optimizer';
 import { readPredictorFile } from '@switchyard/predictor';
 import { InvalidArgumentError } from 'commander';
+import type { CliEnv } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
 import {
   parseIntegerOption,
   parsePositiveIntegerOption,
   parsePositiveNumberOption,
   readJsonFile,
-  requireDirectory,
   requireFile,
   writeTextFile,
 } from '../io.js';
+import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 interface PlanFlags {
@@ -84,11 +85,11 @@ function bundledPopularity(fixturesDir: string, model: PlannerModel): number[][]
   });
 }
 
-async function resolveModel(spec: string): Promise<{ model: PlannerModel; matrices: number }> {
+async function resolveModel(spec: string, env: CliEnv): Promise<{ model: PlannerModel; matrices: number }> {
   if (spec.startsWith('paper:')) return { model: paperShape(spec.slice('paper:'.length)), matrices: 2 };
-  const dir = requireDirectory(spec, 'model directory');
+  const { directory: dir, name } = resolveModelArgument(spec, undefined, env);
   requireFile(join(dir, 'config.json'), 'config.json of the model');
-  const summary = summarizeCheckpoint(await loadCheckpoint(dir), basename(dir));
+  const summary = summarizeCheckpoint(await loadCheckpoint(dir), name);
   // Hugging Face MoE experts are gated (gate, up, down): three matrices.
   return { model: plannerModelFromSummary(summary), matrices: 3 };
 }
@@ -132,10 +133,8 @@ export const registerPlan: CommandRegistrar = (program, context) => {
     .description(
       'plan memory, replicas, transport and β for every expert function at the lowest billed cost under an SLO',
     )
-    .requiredOption(
-      '--model <model>',
-      'checkpoint directory (config.json + safetensors) or paper:<shape>, e.g. paper:bert-moe-12x4',
-    )
+    .argument('[model]', 'checkpoint directory, hub id (org/name) or paper:<shape>, e.g. paper:bert-moe-12x4')
+    .option('--model <model>', 'the same as the positional model argument')
     .option('--traces <file>', 'routing trace (.safetensors with .json sidecar) for per-layer expert load')
     .option(
       '--predictor <file>',
@@ -169,8 +168,16 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       description: 'plan a checkpoint from its routing trace with the ODS baseline, JSON summary',
     },
   ]);
-  command.action(async (flags: PlanFlags) => {
-    const { model, matrices } = await resolveModel(flags.model);
+  command.action(async (positional: string | undefined, flags: PlanFlags) => {
+    flags.model = modelReferenceOf(positional, flags.model) ?? '';
+    if (flags.model === '')
+      throw new SwitchyardError({
+        code: 'INVALID_INPUT',
+        message:
+          'no model given: pass a checkpoint directory, a hub id or paper:<shape> as the first argument',
+        location: 'model',
+      });
+    const { model, matrices } = await resolveModel(flags.model, context.env);
     const trace = flags.traces
       ? await readRoutingTrace(requireFile(flags.traces, 'routing trace'))
       : undefined;

@@ -17,7 +17,7 @@ import {
 import { buildExpertGraph, createExpertRunner, type ExpertRunner, loadCheckpoint } from '@switchyard/model';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
-import { requireDirectory } from '../io.js';
+import { resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 const runFile = promisify(execFile);
@@ -212,7 +212,8 @@ export const registerProfile: CommandRegistrar = (program, context) => {
     .description(
       "measure a checkpoint's expert FFNs on this machine into a compute profile (piecewise-linear per thread count) for `plan --compute-profile`",
     )
-    .requiredOption('--model <dir>', 'Hugging Face checkpoint directory')
+    .argument('[model]', 'checkpoint directory, or a hub id (org/name) in the local Hugging Face cache')
+    .option('--model <dir>', 'the same as the positional model argument')
     .requiredOption('--out <file>', 'where to write the profile JSON')
     .option(
       '--threads <list>',
@@ -250,9 +251,9 @@ export const registerProfile: CommandRegistrar = (program, context) => {
     },
     'switchyard profile --model ./my-moe --out my-moe.json --threads 1,2,4 --tokens 32,128,512,2048 --held-out 64,256,1024 --processes 3',
   ]);
-  command.action(async (flags: ProfileFlags) => {
+  command.action(async (positional: string | undefined, flags: ProfileFlags) => {
     const settings = settingsOf(flags);
-    const dir = requireDirectory(flags.model, 'model directory');
+    const dir = resolveModelArgument(positional, flags.model, context.env).directory;
     if (flags.child) {
       const index = Number(process.env.SWITCHYARD_PROFILE_PROCESS ?? 0);
       process.stdout.write(`${JSON.stringify(await measureInThisProcess(dir, settings, index))}\n`);

@@ -2,7 +2,8 @@ import { SwitchyardError } from '@switchyard/core';
 import { InvalidArgumentError } from 'commander';
 import { readServingSettings } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption, requireDirectory, requireFile } from '../io.js';
+import { parseIntegerOption, parsePositiveIntegerOption, requireFile } from '../io.js';
+import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 interface ServeCommandOptions {
@@ -19,6 +20,9 @@ interface ServeCommandOptions {
   maxBatchSize?: number;
   threads?: number;
   predictorTrace?: string[];
+  chat?: boolean;
+  servedModelName?: string;
+  apiKey?: string[];
   json?: boolean;
 }
 
@@ -34,7 +38,8 @@ export const registerServe: CommandRegistrar = (program, context) => {
     .description(
       'serve a model over an OpenAI-compatible HTTP API (completions, metrics, dashboard) with continuous batching',
     )
-    .option('--model <dir>', 'checkpoint directory (default: the bundled shakespeare-mixtral-8x2)')
+    .argument('[model]', 'checkpoint directory or hub id (default: the bundled shakespeare-mixtral-8x2)')
+    .option('--model <dir>', 'the same as the positional model argument')
     .option('--port <n>', 'port (default: SWITCHYARD_PORT or 8080)', parsePort)
     .option('--host <host>', 'address to bind (default: SWITCHYARD_HOST or 127.0.0.1; others need API keys)')
     .option(
@@ -68,6 +73,19 @@ export const registerServe: CommandRegistrar = (program, context) => {
     .option(
       '--predictor-trace <files...>',
       'routing traces to fit the expert-popularity predictor on; it then learns online from served routing',
+    )
+    .option(
+      '--chat',
+      "a chat server: /v1/completions renders each text prompt as one user message with the model's chat template (default: SWITCHYARD_CHAT or off; /v1/chat/completions is served either way)",
+    )
+    .option(
+      '--served-model-name <name>',
+      'the model id clients send and /v1/models lists (default: SWITCHYARD_MODEL_NAME, else the hub id or directory name)',
+    )
+    .option(
+      '--api-key <key>',
+      'a bearer token clients must send, at least 8 characters; repeat for several (default: SWITCHYARD_API_KEYS, comma-separated)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
     );
   addJsonOption(command);
   addExamples(command, [
@@ -92,8 +110,13 @@ export const registerServe: CommandRegistrar = (program, context) => {
       command: 'switchyard serve --target local',
       description: 'deploy one function per expert to the embedded Lambda runtime and serve through it',
     },
+    {
+      command: 'switchyard serve Qwen/Qwen3-30B-A3B --served-model-name qwen3 --api-key sk-local-123456',
+      description: 'a hub checkpoint from the local Hugging Face cache, under a short name, behind a key',
+    },
   ]);
-  command.action(async (options: ServeCommandOptions) => {
+  command.action(async (positional: string | undefined, options: ServeCommandOptions) => {
+    options.model = modelReferenceOf(positional, options.model);
     if (options.target !== undefined && !['in-process', 'local', 'aws'].includes(options.target)) {
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
@@ -109,8 +132,12 @@ export const registerServe: CommandRegistrar = (program, context) => {
     // Loaded on use: serving pulls in onnxruntime, which other commands should not pay for at startup.
     const { serve, servingConfiguration } = await import('@switchyard/serving/http');
     const env = await readServingSettings();
+    const model = options.model ? resolveModelArgument(options.model, undefined, context.env) : undefined;
     const flags = {
-      modelDir: options.model ? requireDirectory(options.model, 'model directory') : undefined,
+      modelDir: model?.directory,
+      chat: options.chat,
+      modelName: options.servedModelName,
+      apiKeys: options.apiKey,
       target: options.target as 'in-process' | 'local' | 'aws' | undefined,
       endpoint: options.endpoint,
       planPath: options.plan,
@@ -124,8 +151,9 @@ export const registerServe: CommandRegistrar = (program, context) => {
       port: options.port,
       host: options.host,
     };
+    // A hub id is served under its name (its snapshot directory's name is a commit hash).
     const { serving, server } = servingConfiguration(
-      { modelDir: `${context.fixturesDir}/checkpoints/shakespeare-mixtral-8x2` },
+      { modelDir: `${context.fixturesDir}/checkpoints/shakespeare-mixtral-8x2`, modelName: model?.name },
       env,
       flags,
     );
@@ -139,17 +167,23 @@ export const registerServe: CommandRegistrar = (program, context) => {
       server,
       { logger: context.logger },
     );
-    const { info } = stack.engine;
+    const { info, tokenizer } = stack.engine;
+    const modelId = stack.server.options.modelName ?? info.modelId;
     context.output.result(
       {
         url: stack.server.url,
-        model: info.modelId,
+        model: modelId,
+        chat: stack.server.options.chat,
         batching: info.batching,
         expertPlacement: info.expertPlacement,
       },
       () => {
-        context.output.line(`serving ${info.modelId} on ${stack.server.url}  (Ctrl-C drains and stops)`);
-        context.output.line(`  completions  POST ${stack.server.url}/v1/completions`);
+        context.output.line(`serving ${modelId} on ${stack.server.url}  (Ctrl-C drains and stops)`);
+        context.output.line(
+          `  completions  POST ${stack.server.url}/v1/completions${stack.server.options.chat ? ' (prompts rendered as chat)' : ''}`,
+        );
+        if (tokenizer.hasChatTemplate)
+          context.output.line(`  chat         POST ${stack.server.url}/v1/chat/completions`);
         context.output.line(`  dashboard    ${stack.server.url}/dashboard`);
         context.output.line(`  metrics      ${stack.server.url}/metrics`);
         context.output.line(`  experts run  ${info.expertPlacement}; ${info.batching} batching`);

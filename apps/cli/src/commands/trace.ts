@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { SwitchyardError, serializeRoutingTrace, traceMetaPath } from '@switchyard/core';
 import { loadModel, recordTrace } from '@switchyard/model';
 import { addExamples, addJsonOption } from '../help.js';
-import { requireDirectory } from '../io.js';
+import { addModelArgument, resolveModelArgument } from '../model-argument.js';
 import type { CommandRegistrar } from './index.js';
 
 function integer(value: string): number {
@@ -15,13 +15,13 @@ function integer(value: string): number {
   return parsed;
 }
 
-export const traceCommand: CommandRegistrar = (program, { output, logger }) => {
+export const traceCommand: CommandRegistrar = (program, { output, logger, env }) => {
   const command = program
     .command('trace')
     .description(
       'record the routing trace of a byte-level model over a text file (format: architecture/formats.md)',
-    )
-    .argument('<model-dir>', 'Hugging Face checkpoint directory')
+    );
+  addModelArgument(command)
     .requiredOption('--text <file>', 'text file (fed as UTF-8 bytes)')
     .requiredOption('--out <trace.safetensors>', 'output trace (a .json sidecar is written beside it)')
     .option('--chunk <n>', 'tokens per independent chunk', integer, 256)
@@ -42,8 +42,9 @@ export const traceCommand: CommandRegistrar = (program, { output, logger }) => {
   ]);
   command.action(
     async (
-      dir: string,
+      positional: string | undefined,
       options: {
+        model?: string;
         text: string;
         out: string;
         chunk: number;
@@ -74,7 +75,7 @@ export const traceCommand: CommandRegistrar = (program, { output, logger }) => {
         options.start,
         options.length === undefined ? undefined : options.start + options.length,
       );
-      const model = await loadModel(requireDirectory(dir, 'model directory'), {
+      const model = await loadModel(resolveModelArgument(positional, options.model, env).directory, {
         threads: options.threads,
         logger,
       });

@@ -47,6 +47,13 @@ export async function startServer(
       location: 'host',
     });
   }
+  if (options.chat && !engine.tokenizer.hasChatTemplate) {
+    throw new ServingError({
+      code: 'INVALID_CONFIG',
+      message: `chat serving needs a chat template, and ${engine.info.modelId} has none (no chat_template in tokenizer_config.json, no chat_template.jinja)`,
+      location: 'chat',
+    });
+  }
   const context = new ServerContext(engine, status, options, logger);
   const { metrics } = context;
   const unsubscribe = engine.onStep((event) => metrics.recordStep(event));

@@ -1,5 +1,6 @@
 import { HttpError } from '../errors.js';
 import { BearerAuth, clientAddress } from './bearer-auth.js';
+import { chatCompletionsRoute } from './routes/chat-completions.js';
 import { completionsRoute } from './routes/completions.js';
 import { dashboardRoute, rootRoute } from './routes/dashboard.js';
 import { deploymentRoute } from './routes/deployment.js';
@@ -7,6 +8,8 @@ import { healthRoute } from './routes/health.js';
 import { metricsRoute } from './routes/metrics.js';
 import { modelListRoute, modelRoute } from './routes/models.js';
 import { statsRoute } from './routes/stats.js';
+import { detokenizeRoute, tokenizeRoute } from './routes/tokenize.js';
+import { versionRoute } from './routes/version.js';
 import type { Exchange, ServerContext } from './server-context.js';
 
 export interface Route {
@@ -20,8 +23,11 @@ export interface Route {
 /** Maps a request to its route: path, then method, then bearer token. */
 export function createRouter(server: ServerContext): (exchange: Exchange) => Promise<void> {
   const auth = new BearerAuth(server.options.apiKeys);
+  const health = healthRoute(server);
   const routes: Record<string, Route> = {
-    '/healthz': healthRoute(server),
+    '/healthz': health,
+    '/health': health,
+    '/version': versionRoute(server),
     '/': rootRoute(server),
     '/dashboard': dashboardRoute(server),
     '/metrics': metricsRoute(server),
@@ -30,6 +36,9 @@ export function createRouter(server: ServerContext): (exchange: Exchange) => Pro
     '/v1/deployment': deploymentRoute(server),
     '/v1/stats': statsRoute(server),
     '/v1/completions': completionsRoute(server),
+    '/v1/chat/completions': chatCompletionsRoute(server),
+    '/tokenize': tokenizeRoute(server),
+    '/detokenize': detokenizeRoute(server),
   };
   return async (exchange) => {
     const { request, url } = exchange;

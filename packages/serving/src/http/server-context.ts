@@ -67,6 +67,17 @@ export class ServerContext {
     this.send(exchange, status, body, headers);
   }
 
+  /** New generation requests are refused (503) once shutdown began. */
+  refuseWhileDraining(): void {
+    if (this.draining) {
+      throw new HttpError({
+        code: 'ABORTED',
+        message: 'The server is shutting down.',
+        apiCode: 'shutting_down',
+      });
+    }
+  }
+
   /** `connection: close` while draining, so keep-alive clients reconnect elsewhere. */
   closeHeader(): Record<string, string> {
     return this.draining ? { connection: 'close' } : {};

@@ -7,8 +7,14 @@ export const serverOptionsSchema = z.object({
   port: z.number().int().min(0).max(65_535).default(8080),
   /** Bearer tokens accepted; required when `host` is not a loopback address. */
   apiKeys: z.array(z.string().min(8, 'API keys must be at least 8 characters')).default([]),
-  /** The id `/v1/models` lists and responses carry; defaults to the model's name. */
+  /** The id `/v1/models` lists and responses carry (vLLM's `--served-model-name`); defaults to the model's name. */
   modelName: z.string().min(1).optional(),
+  /**
+   * A chat server: `/v1/completions` renders each text prompt as one user message with the model's chat
+   * template (and the assistant turn's header), so clients that only speak completions talk to a chat
+   * model as they would in a chat. Token-id prompts are passed through. Needs a chat template.
+   */
+  chat: z.boolean().default(false),
   maxBodyBytes: z.number().int().positive().default(1_048_576),
   /** Upper bound on prompt length in tokens (also bounded by the model's context). */
   maxPromptTokens: z.number().int().positive().default(2048),

@@ -24,7 +24,10 @@ export const servingEnvSchema = z.object({
   /** Comma-separated bearer tokens. */
   SWITCHYARD_API_KEYS: list.optional(),
   SWITCHYARD_MODEL_DIR: z.string().min(1).optional(),
+  /** The id the server answers to (`--served-model-name`). */
   SWITCHYARD_MODEL_NAME: z.string().min(1).optional(),
+  /** `true`: /v1/completions renders text prompts with the chat template (`--chat`). */
+  SWITCHYARD_CHAT: flag.optional(),
   SWITCHYARD_MAX_BODY_BYTES: integer.positive().optional(),
   SWITCHYARD_MAX_PROMPT_TOKENS: integer.positive().optional(),
   SWITCHYARD_MAX_TOKENS: integer.positive().optional(),
@@ -92,6 +95,7 @@ export interface ServingSettings {
   port?: number | undefined;
   apiKeys?: string[] | undefined;
   modelName?: string | undefined;
+  chat?: boolean | undefined;
   maxBodyBytes?: number | undefined;
   maxPromptTokens?: number | undefined;
   maxTokens?: number | undefined;
@@ -121,6 +125,7 @@ export function settingsFromEnv(env: ServingEnv): ServingSettings {
     port: env.SWITCHYARD_PORT,
     apiKeys: env.SWITCHYARD_API_KEYS,
     modelName: env.SWITCHYARD_MODEL_NAME,
+    chat: env.SWITCHYARD_CHAT,
     maxBodyBytes: env.SWITCHYARD_MAX_BODY_BYTES,
     maxPromptTokens: env.SWITCHYARD_MAX_PROMPT_TOKENS,
     maxTokens: env.SWITCHYARD_MAX_TOKENS,
@@ -173,6 +178,7 @@ export function servingConfiguration(...layers: readonly ServingSettings[]): {
       port: settings.port,
       apiKeys: settings.apiKeys,
       modelName: settings.modelName,
+      chat: settings.chat,
       maxBodyBytes: settings.maxBodyBytes,
       maxPromptTokens: settings.maxPromptTokens,
       maxTokens: settings.maxTokens,

@@ -1,67 +1,83 @@
-import { randomUUID } from 'node:crypto';
-import type { CompletionEvent, FinishReason } from '../../engine.js';
+import type { CompletionJob, FinishReason, TokenLogprobs } from '../../engine.js';
 import { HttpError } from '../../errors.js';
 import { toErrorResponse } from '../error-response.js';
 import { EventStream } from '../event-stream.js';
+import { type ChoiceJob, GenerationRun, usageOf } from '../generation-run.js';
+import { jobSettings, maxChoicesPerRequest } from '../job-settings.js';
+import { completionLogprobs, type LoggedToken, promptOffsets } from '../logprobs-format.js';
+import {
+  checkModel,
+  checkPromptTokens,
+  checkStreamOptions,
+  encodeConversation,
+  maxTokensFor,
+} from '../prompt-checks.js';
 import { parseJsonBody, readBody } from '../request-body.js';
 import type { Route } from '../router.js';
-import { type CompletionRequest, type CompletionResponse, completionRequestSchema } from '../schemas.js';
+import {
+  type CompletionLogprobs,
+  type CompletionRequest,
+  type CompletionResponse,
+  completionRequestSchema,
+} from '../schemas.js';
 import type { Exchange, ServerContext } from '../server-context.js';
 
-type Usage = NonNullable<CompletionResponse['usage']>;
+/** One prompt of a request, as the model reads it and as `echo` returns it. */
+interface CompletionPrompt {
+  tokens: number[];
+  /** The prompt's text: as sent, rendered (`chat` servers) or decoded (token prompts). */
+  text: string;
+  /** Whether `text` leaves special tokens out (a text prompt as sent, whose BOS the tokenizer added). */
+  textSkipsSpecialTokens: boolean;
+}
 
-/** The prompt and `max_tokens` of a request, checked against the server's limits and the model's context. */
-function checkedRequest(server: ServerContext, body: CompletionRequest) {
-  const { options, engine, modelId } = server;
-  if (body.model !== undefined && body.model !== modelId) {
-    throw new HttpError({
-      code: 'NOT_FOUND',
-      message: `The model '${body.model}' does not exist; this server serves '${modelId}'.`,
-      param: 'model',
-      apiCode: 'model_not_found',
-    });
-  }
-  const prompt = typeof body.prompt === 'string' ? body.prompt : body.prompt[0]!;
-  const promptTokens = engine.countPromptTokens(prompt);
-  const maxTokens = body.max_tokens ?? options.defaultMaxTokens;
-  if (promptTokens === 0) {
-    throw new HttpError({ code: 'INVALID_INPUT', message: 'The prompt is empty.', param: 'prompt' });
-  }
-  if (promptTokens > options.maxPromptTokens) {
-    throw new HttpError({
-      code: 'INVALID_INPUT',
-      message: `The prompt is ${promptTokens} tokens; this server accepts at most ${options.maxPromptTokens}.`,
-      param: 'prompt',
-      apiCode: 'prompt_too_long',
-    });
-  }
-  if (maxTokens > options.maxTokens) {
-    throw new HttpError({
-      code: 'INVALID_INPUT',
-      message: `max_tokens is ${maxTokens}; this server allows at most ${options.maxTokens}.`,
-      param: 'max_tokens',
-      apiCode: 'invalid_value',
-    });
-  }
-  const contextTokens = engine.info.maxContextTokens;
-  if (promptTokens + maxTokens > contextTokens) {
-    throw new HttpError({
-      code: 'INVALID_INPUT',
-      message: `This model's maximum context length is ${contextTokens} tokens, but you requested ${promptTokens + maxTokens} (${promptTokens} in the prompt, ${maxTokens} for the completion).`,
-      param: 'max_tokens',
-      apiCode: 'context_length_exceeded',
-    });
-  }
-  return { prompt, maxTokens };
+const isTokenList = (value: unknown): value is number[] =>
+  Array.isArray(value) && value.length > 0 && typeof value[0] === 'number';
+
+/**
+ * The request's prompts as token ids: text encoded with the tokenizer (with its special tokens unless
+ * `add_special_tokens: false`; a `chat` server renders a text prompt as one user message with the chat
+ * template), token ids as given. Each is checked against the limits and the vocabulary.
+ */
+function completionPrompts(server: ServerContext, body: CompletionRequest): CompletionPrompt[] {
+  const { tokenizer } = server.engine;
+  const raw = body.prompt;
+  const list: (string | number[])[] = typeof raw === 'string' || isTokenList(raw) ? [raw] : raw;
+  return list.map((prompt, index) => {
+    const param = list.length === 1 && !Array.isArray(raw[0]) ? 'prompt' : `prompt[${index}]`;
+    let result: CompletionPrompt;
+    if (typeof prompt !== 'string') {
+      result = { tokens: prompt, text: tokenizer.decode(prompt), textSkipsSpecialTokens: false };
+    } else if (prompt === '') {
+      throw new HttpError({ code: 'INVALID_INPUT', message: 'The prompt is empty.', param });
+    } else if (server.options.chat) {
+      const { tokens, text } = encodeConversation(server, [{ role: 'user', content: prompt }], {
+        addGenerationPrompt: true,
+      });
+      result = { tokens, text, textSkipsSpecialTokens: false };
+    } else {
+      const tokens = tokenizer.encode(prompt, { addSpecialTokens: body.add_special_tokens ?? true });
+      result = { tokens, text: prompt, textSkipsSpecialTokens: true };
+    }
+    checkPromptTokens(server, result.tokens, param);
+    return result;
+  });
+}
+
+/** A choice being assembled for the whole (non-streamed) response. */
+interface ChoiceState {
+  text: string;
+  tokens: LoggedToken[];
+  promptLogprobs: (TokenLogprobs | null)[] | undefined;
+  finishReason: FinishReason | null;
 }
 
 /**
- * `POST /v1/completions`: OpenAI's legacy completions, answered whole or streamed as server-sent
- * events. The request is cancelled when the client disconnects, after `requestTimeoutMs` (504), or
- * when the shutdown grace period ends.
+ * `POST /v1/completions`: OpenAI's legacy completions, answered whole or streamed as server-sent events;
+ * `n` choices per prompt (choice `i` of prompt `p` has index `p × n + i`), `logprobs`, and `echo`.
  */
 export function completionsRoute(server: ServerContext): Route {
-  const { engine, metrics, options, modelId } = server;
+  const { options, modelId } = server;
 
   const complete = async (exchange: Exchange, rateKey: string): Promise<void> => {
     const receivedMs = performance.now();
@@ -70,122 +86,180 @@ export function completionsRoute(server: ServerContext): Route {
       completionRequestSchema,
     );
     server.rateLimit(rateKey);
-    const { prompt, maxTokens } = checkedRequest(server, body);
-    const { response } = exchange;
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, options.requestTimeoutMs);
-    const onClose = () => {
-      if (!response.writableFinished) controller.abort();
-    };
-    response.on('close', onClose);
-    server.inFlight.add(controller);
-    metrics.inFlight = server.inFlight.size;
-    const id = `cmpl-${randomUUID().replaceAll('-', '')}`;
-    const created = Math.floor(Date.now() / 1000);
-    const events = engine.complete({
-      prompt,
-      maxTokens,
-      temperature: body.temperature ?? 1,
-      topP: body.top_p ?? 1,
-      seed: body.seed ?? undefined,
-      stop: body.stop === undefined || body.stop === null ? [] : [body.stop].flat(),
-      signal: controller.signal,
+    checkModel(server, body.model);
+    checkStreamOptions(body);
+    if (body.max_tokens === 0 && body.echo !== true) {
+      throw new HttpError({
+        code: 'INVALID_INPUT',
+        message: 'max_tokens 0 only makes sense with echo (scoring the prompt).',
+        param: 'max_tokens',
+        apiCode: 'invalid_value',
+      });
+    }
+    const tokenizer = server.engine.tokenizer;
+    const prompts = completionPrompts(server, body);
+    const n = body.n ?? 1;
+    if (prompts.length * n > maxChoicesPerRequest) {
+      throw new HttpError({
+        code: 'INVALID_INPUT',
+        message: `${prompts.length} prompts × n = ${n} is ${prompts.length * n} completions; a request may ask for at most ${maxChoicesPerRequest}.`,
+        param: 'n',
+        apiCode: 'invalid_value',
+      });
+    }
+    const echo = body.echo === true;
+    const logprobs = body.logprobs ?? undefined;
+    const fallback = server.engine.generationConfig.maxNewTokens ?? options.defaultMaxTokens;
+    const jobs: ChoiceJob[] = prompts.flatMap((prompt, p) => {
+      const maxTokens =
+        body.max_tokens === 0
+          ? 0
+          : maxTokensFor(server, prompt.tokens.length, body.max_tokens, { param: 'max_tokens', fallback });
+      return Array.from({ length: n }, (_, i) => {
+        const job: Omit<CompletionJob, 'signal'> = {
+          ...jobSettings(body, i),
+          promptTokens: prompt.tokens,
+          maxTokens,
+          logprobs,
+          promptLogprobs: echo ? logprobs : undefined,
+        };
+        return { choice: p * n + i, job };
+      });
     });
-    const envelope = (text: string, finishReason: FinishReason | null): CompletionResponse => ({
-      id,
+    const promptOf = (choice: number) => prompts[Math.floor(choice / n)]!;
+    const echoed = (choice: number) => (echo ? promptOf(choice).text : '');
+    const formatPrompt = (choice: number, promptLogprobs: (TokenLogprobs | null)[]): CompletionLogprobs => {
+      const prompt = promptOf(choice);
+      const offsets = promptOffsets(tokenizer, prompt.tokens, prompt.textSkipsSpecialTokens);
+      return completionLogprobs(
+        tokenizer,
+        prompt.tokens.map((id, i) => ({ id, logprobs: promptLogprobs[i], offset: offsets[i]! })),
+      );
+    };
+    const formatTokens = (choice: number, tokens: readonly LoggedToken[]): CompletionLogprobs =>
+      completionLogprobs(
+        tokenizer,
+        tokens.map((token) => ({ ...token, offset: token.offset + echoed(choice).length })),
+      );
+    const run = new GenerationRun(server, exchange, receivedMs, 'cmpl');
+    const envelope = (choices: CompletionResponse['choices']): CompletionResponse => ({
+      id: run.id,
       object: 'text_completion',
-      created,
+      created: run.created,
       model: modelId,
-      choices: [{ text, index: 0, logprobs: null, finish_reason: finishReason }],
+      choices,
     });
-    let firstToken = true;
-    const noteToken = (event: CompletionEvent) => {
-      if (event.type === 'text' && firstToken) {
-        firstToken = false;
-        metrics.timeToFirstToken.observe((performance.now() - receivedMs) / 1000);
-      }
-    };
-    const account = (event: Extract<CompletionEvent, { type: 'done' }>): Usage => {
-      metrics.promptTokens.inc({}, event.promptTokens);
-      metrics.completionTokens.inc({}, event.completionTokens);
-      metrics.requestDuration.observe((performance.now() - receivedMs) / 1000);
-      return {
-        prompt_tokens: event.promptTokens,
-        completion_tokens: event.completionTokens,
-        total_tokens: event.promptTokens + event.completionTokens,
-      };
-    };
-    const failure = (error: unknown): unknown =>
-      timedOut
-        ? new HttpError({
-            code: 'TIMEOUT',
-            message: `The completion took longer than ${options.requestTimeoutMs} ms and was cancelled.`,
-            apiCode: 'timeout',
-          })
-        : error;
+    let completionTokens = 0;
     try {
       if (body.stream) {
-        const stream = new EventStream(response);
+        const stream = new EventStream(exchange.response);
         stream.open(server.closeHeader());
         try {
-          for await (const event of events) {
+          // Echo without log-probabilities goes first; with them, it waits for the prompt's scores.
+          if (echo && logprobs === undefined) {
+            for (const { choice } of jobs)
+              await stream.send(
+                envelope([{ text: echoed(choice), index: choice, logprobs: null, finish_reason: null }]),
+              );
+          }
+          for await (const event of run.events(jobs)) {
             if (stream.closed) break;
-            noteToken(event);
-            if (event.type === 'text') {
-              await stream.send(envelope(event.text, null));
+            const index = event.choice;
+            if (event.type === 'prompt') {
+              await stream.send(
+                envelope([
+                  {
+                    text: echoed(index),
+                    index,
+                    logprobs: formatPrompt(index, event.logprobs),
+                    finish_reason: null,
+                  },
+                ]),
+              );
+            } else if (event.type === 'text') {
+              const chunkLogprobs = logprobs === undefined ? null : formatTokens(index, event.tokens);
+              await stream.send(
+                envelope([{ text: event.text, index, logprobs: chunkLogprobs, finish_reason: null }]),
+              );
             } else {
-              const usage = account(event);
-              await stream.send(envelope('', event.finishReason));
-              if (body.stream_options?.include_usage) {
-                await stream.send({ ...envelope('', null), choices: [], usage });
-              }
-              await stream.done();
+              completionTokens += event.completionTokens;
+              await stream.send(
+                envelope([{ text: '', index, logprobs: null, finish_reason: event.finishReason }]),
+              );
             }
           }
-          metrics.requests.inc({ route: exchange.route, status: 200 });
+          if (!stream.closed) {
+            if (body.stream_options?.include_usage) {
+              const usage = usageOf(
+                prompts.map((prompt) => prompt.tokens.length),
+                completionTokens,
+              );
+              await stream.send({ ...envelope([]), usage });
+            }
+            await stream.done();
+          }
+          server.metrics.requests.inc({ route: exchange.route, status: 200 });
         } catch (error) {
           // Headers are gone: report the failure as an error event, as OpenAI's stream does.
-          const { status, body: errorBody } = toErrorResponse(failure(error));
-          metrics.requests.inc({ route: exchange.route, status });
+          const { status, body: errorBody } = toErrorResponse(run.failure(error));
+          server.metrics.requests.inc({ route: exchange.route, status });
           if (!stream.closed) await stream.send(errorBody);
         }
         stream.end();
         return;
       }
-      let text = '';
-      let result: CompletionResponse | undefined;
-      try {
-        for await (const event of events) {
-          noteToken(event);
-          if (event.type === 'text') text += event.text;
-          else result = { ...envelope(text, event.finishReason), usage: account(event) };
+      const states: ChoiceState[] = jobs.map(() => ({
+        text: '',
+        tokens: [],
+        promptLogprobs: undefined,
+        finishReason: null,
+      }));
+      for await (const event of run.events(jobs)) {
+        const state = states[event.choice]!;
+        if (event.type === 'prompt') state.promptLogprobs = event.logprobs;
+        else if (event.type === 'text') {
+          state.text += event.text;
+          state.tokens.push(...event.tokens);
+        } else {
+          state.finishReason = event.finishReason;
+          completionTokens += event.completionTokens;
         }
-      } catch (error) {
-        throw failure(error);
       }
-      server.send(exchange, 200, result);
+      const choices = states.map((state, index): CompletionResponse['choices'][number] => {
+        let choiceLogprobs: CompletionLogprobs | null = null;
+        if (logprobs !== undefined) {
+          const generated = formatTokens(index, state.tokens);
+          if (state.promptLogprobs) {
+            const prompt = formatPrompt(index, state.promptLogprobs);
+            choiceLogprobs = {
+              tokens: [...prompt.tokens, ...generated.tokens],
+              token_logprobs: [...prompt.token_logprobs, ...generated.token_logprobs],
+              top_logprobs: [...prompt.top_logprobs, ...generated.top_logprobs],
+              text_offset: [...prompt.text_offset, ...generated.text_offset],
+            };
+          } else choiceLogprobs = generated;
+        }
+        return {
+          text: echoed(index) + state.text,
+          index,
+          logprobs: choiceLogprobs,
+          finish_reason: state.finishReason,
+        };
+      });
+      const usage = usageOf(
+        prompts.map((prompt) => prompt.tokens.length),
+        completionTokens,
+      );
+      server.send(exchange, 200, { ...envelope(choices), usage });
     } finally {
-      clearTimeout(timer);
-      response.off('close', onClose);
-      server.inFlight.delete(controller);
-      metrics.inFlight = server.inFlight.size;
+      run.finish();
     }
   };
 
   return {
     method: 'POST',
     run: (exchange, rateKey) => {
-      if (server.draining) {
-        throw new HttpError({
-          code: 'ABORTED',
-          message: 'The server is shutting down.',
-          apiCode: 'shutting_down',
-        });
-      }
+      server.refuseWhileDraining();
       return complete(exchange, rateKey);
     },
   };

@@ -1,7 +1,7 @@
 import type { Route } from '../router.js';
 import type { ServerContext } from '../server-context.js';
 
-/** `GET /healthz`: 200 with the engine's queue, or 503 while draining; never needs a key. */
+/** `GET /healthz` and `/health` (vLLM's): 200 with the engine's queue, or 503 while draining; never needs a key. */
 export function healthRoute(server: ServerContext): Route {
   return {
     method: 'GET',

@@ -1,0 +1,3 @@
+import { packageBuild } from '../../tooling/typescript/tsup.js';
+
+export default packageBuild(['src/index.ts']);
