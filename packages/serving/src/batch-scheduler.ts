@@ -22,6 +22,7 @@ import type {
 } from './engine.js';
 import { ServingError } from './errors.js';
 import { type BatchSchedulerOptions, batchSchedulerOptionsSchema } from './options.js';
+import { currentRequestTag } from './request-tag.js';
 import { TextAssembler } from './text-stream.js';
 import { tokenLogprobs } from './token-logprobs.js';
 
@@ -89,6 +90,8 @@ interface Sequence {
   promptLogprobs: (TokenLogprobs | null)[] | undefined;
   channel: AsyncChannel<CompletionEvent>;
   cancelled: boolean;
+  /** The request tag current when the job was submitted (`withRequestTag`), for per-request attribution. */
+  tag: string | undefined;
 }
 
 /**
@@ -114,6 +117,7 @@ export function createBatchScheduler(
     'INVALID_CONFIG',
   );
   const maxBatchSize = options.batching === 'sequential' ? 1 : options.maxBatchSize;
+  const maxBatchTokens = options.maxBatchTokens ?? Number.POSITIVE_INFINITY;
   // Read through a getter: a rollout may change the backend's expert placement while serving.
   const engineInfo = (): EngineInfo => ({ ...backend.info, batching: options.batching, maxBatchSize });
   const vocabSize = backend.info.vocabSize;
@@ -174,35 +178,72 @@ export function createBatchScheduler(
     return token;
   };
 
+  /** Tokens a sequence still wants fed before it samples: its pending prompt, or its one last token. */
+  const demandOf = (sequence: Sequence): number => sequence.pending.length;
+
+  /**
+   * The step's batch under the token budget: every decoding sequence's one token first (their KV caches
+   * are warm; they never wait), then prefill chunks of joining sequences in arrival order, each cut to
+   * what is left of `maxBatchTokens` (chunked prefill). A sequence that gets no room sits this step out.
+   */
+  const planStep = (): { stepped: Sequence[]; batch: BatchEntry[] } => {
+    let room = maxBatchTokens;
+    const stepped: Sequence[] = [];
+    const batch: BatchEntry[] = [];
+    const prefilling = (sequence: Sequence) => sequence.history.length < sequence.prompt.length;
+    for (const sequence of active) {
+      if (prefilling(sequence) || room < 1) continue;
+      stepped.push(sequence);
+      batch.push({ sequenceId: sequence.id, tokenIds: sequence.pending });
+      room -= sequence.pending.length;
+    }
+    for (const sequence of active) {
+      if (!prefilling(sequence) || room < 1) continue;
+      const withLogprobs = sequence.job.promptLogprobs !== undefined;
+      const take = Math.min(sequence.pending.length, room, withLogprobs ? promptChunk : room);
+      const tokenIds = take < sequence.pending.length ? sequence.pending.slice(0, take) : sequence.pending;
+      stepped.push(sequence);
+      batch.push(
+        withLogprobs
+          ? { sequenceId: sequence.id, tokenIds, allLogits: true }
+          : { sequenceId: sequence.id, tokenIds },
+      );
+      room -= tokenIds.length;
+    }
+    return { stepped, batch };
+  };
+
   const runStep = async (): Promise<void> => {
     for (const sequence of [...active]) {
       if (sequence.cancelled) remove(sequence);
     }
-    while (active.length < maxBatchSize && queue.length > 0) {
+    // Sequences join while a slot is free and the step's token budget is not spoken for.
+    let demand = active.reduce((sum, sequence) => sum + demandOf(sequence), 0);
+    while (active.length < maxBatchSize && queue.length > 0 && demand < maxBatchTokens) {
       const sequence = queue.shift()!;
-      if (!sequence.cancelled) active.push(sequence);
+      if (sequence.cancelled) continue;
+      active.push(sequence);
+      demand += demandOf(sequence);
     }
     if (active.length === 0) return;
-    const batch: BatchEntry[] = active.map((sequence) => {
-      const prefilling = sequence.history.length < sequence.prompt.length;
-      if (!prefilling || sequence.job.promptLogprobs === undefined)
-        return { sequenceId: sequence.id, tokenIds: sequence.pending };
-      const tokenIds =
-        sequence.pending.length > promptChunk ? sequence.pending.slice(0, promptChunk) : sequence.pending;
-      return { sequenceId: sequence.id, tokenIds, allLogits: true };
-    });
+    const { stepped, batch } = planStep();
     const inputTokenIds = Int32Array.from(batch.flatMap((entry) => entry.tokenIds));
     const positions = new Int32Array(inputTokenIds.length);
     {
       let row = 0;
-      active.forEach((sequence, index) => {
+      stepped.forEach((sequence, index) => {
         for (let i = 0; i < batch[index]!.tokenIds.length; i++) {
           positions[row] = sequence.history.length + i;
           row += 1;
         }
       });
     }
-    const histories = active.map((sequence, index) => [...sequence.history, ...batch[index]!.tokenIds]);
+    const histories = stepped.map((sequence, index) => [...sequence.history, ...batch[index]!.tokenIds]);
+    const entries = stepped.map((sequence, index) => ({
+      sequenceId: sequence.id,
+      tag: sequence.tag,
+      tokens: batch[index]!.tokenIds.length,
+    }));
     const started = performance.now();
     let result: BatchStepResult;
     try {
@@ -219,7 +260,6 @@ export function createBatchScheduler(
       return;
     }
     decodeSteps += 1;
-    const stepped = [...active];
     let generatedTokens = 0;
     stepped.forEach((sequence, index) => {
       const entry = batch[index]!;
@@ -267,6 +307,7 @@ export function createBatchScheduler(
       inputTokens: inputTokenIds.length,
       generatedTokens,
       durationMs: performance.now() - started,
+      entries,
       inputTokenIds,
       positions,
       precedingTokens(count) {
@@ -358,6 +399,7 @@ export function createBatchScheduler(
         promptLogprobs: job.promptLogprobs === undefined ? undefined : [null],
         channel: new AsyncChannel<CompletionEvent>(),
         cancelled: false,
+        tag: currentRequestTag(),
       };
       const onAbort = (): void => {
         sequence.cancelled = true;

@@ -64,6 +64,15 @@ export interface LayerRouting {
   topkIds: Int32Array;
 }
 
+/** One sequence's part of a step. */
+export interface StepEntry {
+  sequenceId: number;
+  /** The request tag its job was submitted under (`withRequestTag`), if any. */
+  tag: string | undefined;
+  /** Tokens it fed in this step (its rows of `routing`, consecutive, in entry order). */
+  tokens: number;
+}
+
 /** What one batched decode step did; the server turns these into metrics and predictor updates. */
 export interface StepEvent {
   /** Sequences advanced together in this step. */
@@ -73,6 +82,8 @@ export interface StepEvent {
   /** Tokens produced (one per sequence). */
   generatedTokens: number;
   durationMs: number;
+  /** The sequences in this step, in batch order. */
+  entries: readonly StepEntry[];
   /** Token ids fed in this step, concatenated in batch order (the rows of `routing`). */
   inputTokenIds: Int32Array;
   /** Position of each fed token in its sequence. */

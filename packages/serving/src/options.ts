@@ -10,6 +10,11 @@ export const batchSchedulerOptionsSchema = z.object({
   batching: z.enum(['continuous', 'sequential']).default('continuous'),
   /** Largest number of sequences advanced together (continuous batching). */
   maxBatchSize: z.number().int().positive().max(1024).default(32),
+  /**
+   * Most tokens fed through the model in one step (prefill chunks and decode tokens together), as the
+   * paper's batches; a longer prompt is prefilled in chunks over several steps. Default: no limit.
+   */
+  maxBatchTokens: z.number().int().positive().optional(),
   /** Seeds sampling for requests that send no `seed` (default: the clock). */
   seed: z.number().int().nonnegative().optional(),
 });

@@ -12,6 +12,7 @@ import { registerPlan } from './plan.js';
 import { registerPredict } from './predict.js';
 import { registerProfile } from './profile.js';
 import { registerReport } from './report.js';
+import { registerRunBatch } from './run-batch.js';
 import { registerServe } from './serve.js';
 import { detokenizeCommand, tokenizeCommand } from './tokenize.js';
 import { traceCommand } from './trace.js';
@@ -44,4 +45,5 @@ export const commands: CommandRegistrar[] = [
   tokenizeCommand,
   detokenizeCommand,
   chatCommand,
+  registerRunBatch,
 ];

@@ -23,6 +23,7 @@ interface ServeCommandOptions {
   chat?: boolean;
   servedModelName?: string;
   apiKey?: string[];
+  dataDir?: string;
   json?: boolean;
 }
 
@@ -86,6 +87,10 @@ export const registerServe: CommandRegistrar = (program, context) => {
       '--api-key <key>',
       'a bearer token clients must send, at least 8 characters; repeat for several (default: SWITCHYARD_API_KEYS, comma-separated)',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    )
+    .option(
+      '--data-dir <dir>',
+      "serve OpenAI's Batch API (/v1/files, /v1/batches) with its SQLite state and files here; batches in progress resume on restart (default: SWITCHYARD_DATA_DIR, else no Batch API)",
     );
   addJsonOption(command);
   addExamples(command, [
@@ -150,6 +155,7 @@ export const registerServe: CommandRegistrar = (program, context) => {
       predictorTraces: options.predictorTrace,
       port: options.port,
       host: options.host,
+      dataDir: options.dataDir,
     };
     // A hub id is served under its name (its snapshot directory's name is a commit hash).
     const { serving, server } = servingConfiguration(

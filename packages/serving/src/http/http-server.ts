@@ -4,6 +4,10 @@ import { delay, describeError, type Logger, noopLogger, parseWithSchema } from '
 import type { Engine } from '../engine.js';
 import { ServingError } from '../errors.js';
 import type { StatusProviders } from '../status.js';
+import { batchApiRoutes } from './batch-api/batch-routes.js';
+import { BatchService } from './batch-api/batch-service.js';
+import { BatchStore } from './batch-api/batch-store.js';
+import { createLineDispatcher } from './line-dispatch.js';
 import { createRouter } from './router.js';
 import { type Exchange, ServerContext } from './server-context.js';
 import type { ServerMetrics } from './server-metrics.js';
@@ -57,7 +61,30 @@ export async function startServer(
   const context = new ServerContext(engine, status, options, logger);
   const { metrics } = context;
   const unsubscribe = engine.onStep((event) => metrics.recordStep(event));
-  const route = createRouter(context);
+  // The Batch API runs batch lines through the same routes, in process, at a bounded concurrency.
+  const batches = options.dataDir
+    ? new BatchService({
+        store: new BatchStore(options.dataDir),
+        dispatcher: createLineDispatcher(
+          { engine, status, logger },
+          {
+            maxPromptTokens: options.maxPromptTokens,
+            maxTokens: options.maxTokens,
+            defaultMaxTokens: options.defaultMaxTokens,
+            chat: options.chat,
+            modelName: options.modelName,
+          },
+        ),
+        engine,
+        status,
+        logger,
+        concurrency: options.batchConcurrency,
+      })
+    : undefined;
+  const route = createRouter(
+    context,
+    batches ? batchApiRoutes(context, batches, options.maxFileBytes) : undefined,
+  );
 
   const server: Server = createServer({ keepAliveTimeout: 5_000 }, (request, response) => {
     const exchange: Exchange = {
@@ -92,6 +119,7 @@ export async function startServer(
     );
     server.listen(options.port, options.host, () => resolve());
   });
+  batches?.resume();
   const address = server.address() as AddressInfo;
   const sampler = setInterval(() => metrics.sample(), options.historyIntervalMs);
   sampler.unref();
@@ -116,6 +144,7 @@ export async function startServer(
     }
     server.closeAllConnections();
     await closed;
+    await batches?.close();
     unsubscribe();
   };
   let closing: Promise<void> | undefined;

@@ -6,13 +6,19 @@ import type * as http from './index.js';
 test('@switchyard/serving/http exports the server, serve, their options and settings', () => {
   expectTypeOf<keyof typeof http>().toEqualTypeOf<
     | 'HttpError'
+    | 'batchRequestLineSchema'
+    | 'createLineDispatcher'
     | 'parseServingEnv'
+    | 'readJobState'
+    | 'runBatchJob'
     | 'serve'
     | 'serverOptionsSchema'
     | 'servingConfiguration'
     | 'servingEnvSchema'
     | 'settingsFromEnv'
     | 'startServer'
+    | 'statePathFor'
+    | 'withRequestTag'
   >();
   expectTypeOf<typeof http.serve>().returns.resolves.toEqualTypeOf<http.HttpServingStack>();
   expectTypeOf<typeof http.startServer>().returns.resolves.toEqualTypeOf<http.RunningServer>();

@@ -21,7 +21,11 @@ export interface Route {
 }
 
 /** Maps a request to its route: path, then method, then bearer token. */
-export function createRouter(server: ServerContext): (exchange: Exchange) => Promise<void> {
+export function createRouter(
+  server: ServerContext,
+  /** Routes with ids in their paths (the Batch API), tried when no fixed path matches. */
+  dynamic?: (method: string, path: string) => Route | undefined,
+): (exchange: Exchange) => Promise<void> {
   const auth = new BearerAuth(server.options.apiKeys);
   const health = healthRoute(server);
   const routes: Record<string, Route> = {
@@ -44,8 +48,10 @@ export function createRouter(server: ServerContext): (exchange: Exchange) => Pro
     const { request, url } = exchange;
     const method = request.method ?? 'GET';
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const route = routes[decodeURIComponent(path)];
-    exchange.route = route ? path : 'unknown';
+    const fixed = routes[decodeURIComponent(path)];
+    const route = fixed ?? dynamic?.(method, path);
+    // Ids stay out of the metrics' route label.
+    exchange.route = fixed ? path : route ? path.replace(/\/(?:file|batch)-[^/]+/g, '/{id}') : 'unknown';
     if (!route) {
       throw new HttpError({
         code: 'NOT_FOUND',

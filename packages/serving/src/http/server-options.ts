@@ -34,6 +34,19 @@ export const serverOptionsSchema = z.object({
   /** Dashboard history: one sample per interval, this many kept. */
   historyIntervalMs: z.number().int().positive().default(1000),
   historyLength: z.number().int().positive().default(600),
+  /**
+   * Where the Batch API keeps its SQLite database, uploaded files and batch outputs. Without it the
+   * `/v1/files` and `/v1/batches` endpoints are not served.
+   */
+  dataDir: z.string().min(1).optional(),
+  /** Batch lines in flight at once over all batches (interactive requests keep the other slots). */
+  batchConcurrency: z.number().int().positive().default(8),
+  /** Largest file `POST /v1/files` accepts. */
+  maxFileBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(200 * 1024 * 1024),
 });
 
 export type ServerOptions = z.input<typeof serverOptionsSchema>;

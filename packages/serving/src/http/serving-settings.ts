@@ -36,6 +36,8 @@ export const servingEnvSchema = z.object({
   SWITCHYARD_REQUEST_TIMEOUT_MS: integer.positive().optional(),
   SWITCHYARD_SHUTDOWN_GRACE_MS: integer.nonnegative().optional(),
   SWITCHYARD_PUBLIC_METRICS: flag.optional(),
+  /** Where the Batch API keeps its SQLite database and files (`--data-dir`); unset: no Batch API. */
+  SWITCHYARD_DATA_DIR: z.string().min(1).optional(),
   /** `continuous` or `sequential` (one request at a time, for comparison). */
   SWITCHYARD_BATCHING: z.enum(['continuous', 'sequential']).optional(),
   SWITCHYARD_MAX_BATCH_SIZE: integer.positive().optional(),
@@ -104,6 +106,7 @@ export interface ServingSettings {
   requestTimeoutMs?: number | undefined;
   shutdownGraceMs?: number | undefined;
   publicMetrics?: boolean | undefined;
+  dataDir?: string | undefined;
 }
 
 /** The settings the environment gives. */
@@ -134,6 +137,7 @@ export function settingsFromEnv(env: ServingEnv): ServingSettings {
     requestTimeoutMs: env.SWITCHYARD_REQUEST_TIMEOUT_MS,
     shutdownGraceMs: env.SWITCHYARD_SHUTDOWN_GRACE_MS,
     publicMetrics: env.SWITCHYARD_PUBLIC_METRICS,
+    dataDir: env.SWITCHYARD_DATA_DIR,
   };
 }
 
@@ -187,6 +191,7 @@ export function servingConfiguration(...layers: readonly ServingSettings[]): {
       requestTimeoutMs: settings.requestTimeoutMs,
       shutdownGraceMs: settings.shutdownGraceMs,
       publicMetrics: settings.publicMetrics,
+      dataDir: settings.dataDir,
     },
   };
 }
