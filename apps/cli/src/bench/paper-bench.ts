@@ -267,7 +267,13 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
   let validation: ValidationResult | null = null;
   if (options.validation !== false) {
     progress('validation: shakespeare-mixtral-8x2 through the local Lambda runtime');
-    validation = await runPaperValidation({ fixturesDir: options.fixturesDir, logger, onProgress: progress });
+    validation = await runPaperValidation({
+      fixturesDir: options.fixturesDir,
+      outDir: options.outDir,
+      quick,
+      logger,
+      onProgress: progress,
+    });
   }
   const baseSummary = summarizeTraffic(base, tokensPerBatch);
   const command = options.command ?? 'switchyard bench paper';
@@ -341,13 +347,13 @@ export function paperBenchMarkdown(result: PaperBenchResult): string {
     '',
     ...(v
       ? [
-          `${v.model}, ${v.tokensPerBatch}-token held-out batch; invocation overhead ${v.invocationOverhead.fixedMs.toFixed(3)} ms + ${(v.invocationOverhead.perByteMs * 1e6).toFixed(2)} ns per wire byte at one vCPU (${v.calibration.invocations} calibration invocations).`,
+          `${v.batches} batches at ${v.runs.map((run) => run.memoryMB).join(', ')} MB (every batch in bench-results/paper/validation.md): error measured ÷ simulated − 1 with the rows' transport terms median ${pct(v.medianRelativeError)}, worst ${pct(v.worstRelativeError)}; handler-only terms median ${pct(v.medianRelativeErrorLocalTransport)}, worst ${pct(v.worstRelativeErrorLocalTransport)}. Calibrated separately (validation-calibration.json: plans at ${v.calibration.memorySizesMB.join(', ')} MB, ${v.calibration.tokenCounts.join(', ')}-token invocations).`,
           '',
-          '| memory MB | functions | invocations | simulated GB-s | measured GB-s | difference | per batch: simulated / measured | 1-min load |',
-          '|---|---|---|---|---|---|---|---|',
+          '| memory MB | batches | median error | worst error | median error (handler only) | worst error (handler only) |',
+          '|---|---|---|---|---|---|',
           ...v.runs.map(
             (run) =>
-              `| ${run.memoryMB} | ${run.functions} | ${run.invocations} | ${run.simulatedGbSeconds.toFixed(4)} | ${run.measuredGbSeconds.toFixed(4)} | ${pct(run.relativeError)} | ${run.simulatedGbSecondsPerBatch.map((g, i) => `${g.toFixed(3)} / ${run.measuredGbSecondsPerBatch[i]!.toFixed(3)}`).join(', ')} | ${run.loadAverage1m.toFixed(2)} |`,
+              `| ${run.memoryMB} | ${run.batches.length} | ${pct(run.medianRelativeError)} | ${pct(run.worstRelativeError)} | ${pct(run.medianRelativeErrorLocalTransport)} | ${pct(run.worstRelativeErrorLocalTransport)} |`,
           ),
         ]
       : ['not run']),

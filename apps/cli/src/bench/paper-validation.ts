@@ -1,36 +1,33 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { join, relative } from 'node:path';
 import {
   type BillingReport,
-  type DeploymentPlan,
   decodeExpertMessage,
   type Logger,
   median,
-  noopLogger,
-  readRoutingTrace,
+  SwitchyardError,
 } from '@switchyard/core';
 import {
   type CostProfileInput,
   type InvocationOverhead,
-  loadComputeProfile,
   planCost,
   type TransportParametersInput,
 } from '@switchyard/cost-model';
 import { gbSecondsOf } from '@switchyard/cost-model/internal';
-import { deployPlan, LambdaExecutor } from '@switchyard/lambda-executor';
-import { startLocalRuntime } from '@switchyard/lambda-local';
-import { buildExpertGraph, loadModel } from '@switchyard/model';
-import { forecastFromTrace, planDeployment } from '@switchyard/optimizer';
+import type { LambdaExecutor } from '@switchyard/lambda-executor';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';
-import { InvocationCalibration } from './invocation-calibration.js';
+import {
+  readValidationCalibration,
+  runValidationCalibration,
+  type ValidationCalibration,
+} from './validation-calibration.js';
+import { openValidationSetup, planSignature, type ValidationSetup } from './validation-setup.js';
 
 /**
  * What the local runtime bills, in the latency model's terms: its REPORT duration is the handler's
- * run time only. Expert weights are loaded once at INIT (no per-invocation parameter download), no
- * storage access on the direct path, the invoke hop (T_start) and the payload transfer happen
- * outside the handler. The handler's own CPU work on the payload (event parse, base64, wire
- * decode/encode, session set-up) is the calibrated invocation overhead instead.
+ * run time only (weights loaded once at INIT, no storage access, the invoke hop and the payload
+ * transfer outside the handler). Shown beside the rows' transport terms, never instead of them.
  */
 export const localRuntimeTransport: TransportParametersInput = {
   parameterDownloadPerInvocation: false,
@@ -39,319 +36,391 @@ export const localRuntimeTransport: TransportParametersInput = {
   functionBandwidthBytesPerS: 1e12,
 };
 
-/** Validation at one memory size: the plan's simulated GB-s beside the runtime's billed GB-s. */
-export interface ValidationRun {
+/** The memory sizes the validation runs at (none of them calibrated on). */
+export const validationMemorySizesMB = [256, 1024, 1769, 3008] as const;
+/** Tokens per validation batch: each memory size runs every one (none is a calibration count). */
+export const validationBatchTokens = [320, 768, 1152] as const;
+/** The validation plans' BO seed (the calibration plans use another). */
+export const validationPlanSeed = 7;
+/** |error| at or under which a batch counts as within the simulator's target. */
+export const validationTarget = 0.15;
+
+/** One measured batch beside the simulator's GB-s for the same plan and per-expert token counts. */
+export interface ValidationBatch {
   memoryMB: number;
-  functions: number;
+  tokensPerBatch: number;
+  /** First held-out token of the batch's window. */
+  offset: number;
   invocations: number;
   /**
-   * The reported batch (median paired error): simulated GB-s with the overhead calibrated just
-   * before it, and its summed BillingReports.
+   * Invocations the simulator bills for the same batch (one per replica with tokens). Scatter-gather
+   * cuts a direct payload at the plan's β, so the runtime can make more.
    */
-  simulatedGbSeconds: number;
+  simulatedInvocations: number;
+  /** Tokens each invocation carried (none equals a calibration token count). */
+  invocationTokens: number[];
   measuredGbSeconds: number;
-  /** measured / simulated − 1 of that batch. */
+  /** The simulator with the rows' transport terms (the cost model's defaults) and the calibration. */
+  simulatedGbSeconds: number;
+  /** measured / simulated − 1. */
   relativeError: number;
-  /** Every measured batch: simulated (its round's calibration) and measured GB-s. */
-  simulatedGbSecondsPerBatch: number[];
-  measuredGbSecondsPerBatch: number[];
-  /** The simulator with the calibration pooled over all rounds, beside the median measured batch. */
-  pooledSimulatedGbSeconds: number;
-  medianMeasuredGbSeconds: number;
-  /** The same plan and tokens under the paper's latency model without calibration (for contrast). */
-  uncalibratedGbSeconds: number;
-  withinTarget: boolean;
-  /** Cold starts among the measured invocations (their INIT is billed too). */
+  /** The simulator with the local runtime's transport terms (handler time only), for contrast. */
+  simulatedLocalTransportGbSeconds: number;
+  relativeErrorLocalTransport: number;
   coldStarts: number;
-  /** 1-min load average when the run ended. */
   loadAverage1m: number;
-  /** Per invocation of the median batch: memory, tokens, runtime-reported and billed duration. */
-  reports: Array<{
-    memoryMB: number;
-    tokens: number;
-    durationMs: number;
-    billedDurationMs: number;
-    initDurationMs?: number;
-  }>;
+}
+
+export interface ValidationRun {
+  memoryMB: number;
+  planSignature: string;
+  functions: number;
+  batches: ValidationBatch[];
+  medianRelativeError: number;
+  /** The batch error furthest from 0 (signed). */
+  worstRelativeError: number;
+  medianRelativeErrorLocalTransport: number;
+  worstRelativeErrorLocalTransport: number;
 }
 
 export interface ValidationResult {
+  kind: 'switchyard.paper-validation';
+  createdAt: string;
+  command: string;
+  quick: boolean;
   model: string;
-  tokensPerBatch: number;
-  sloMs: number;
-  /** The first memory size's run (the figures the JSON's `validation` reports). */
-  memoryMB: number;
-  invocations: number;
-  functions: number;
-  simulatedGbSeconds: number;
-  measuredGbSeconds: number;
-  measuredGbSecondsPerBatch: number[];
-  relativeError: number;
-  withinTarget: boolean;
-  coldStarts: number;
-  reports: ValidationRun['reports'];
-  /** One run per memory size. */
+  machine: string;
+  cpuEmulation: 'scale' | 'off';
+  loadAverage1m: { start: number; end: number };
+  /** The calibration the simulator used (its file, plans and token counts). */
+  calibrationFile: string;
+  calibration: Pick<
+    ValidationCalibration,
+    'createdAt' | 'memorySizesMB' | 'tokenCounts' | 'plans' | 'invocations' | 'invocationOverhead'
+  >;
+  target: number;
   runs: ValidationRun[];
-  allWithinTarget: boolean;
-  /** Invocation overhead calibrated on the runtime (separate invocations), used by the simulator. */
-  invocationOverhead: InvocationOverhead;
-  calibration: { invocations: number; tokenCounts: number[]; rounds: number };
+  /** Over every batch at every memory size. */
+  medianRelativeError: number;
+  worstRelativeError: number;
+  medianRelativeErrorLocalTransport: number;
+  worstRelativeErrorLocalTransport: number;
+  batchesWithinTarget: number;
+  batches: number;
 }
 
-type TokenReport = BillingReport & { tokens: number };
-/** One measured batch and the overhead calibrated in the round just before it. */
-interface MeasuredBatch {
-  gbSeconds: number;
-  reports: TokenReport[];
-  overhead: InvocationOverhead;
+/** The signed value furthest from 0. */
+function worst(values: readonly number[]): number {
+  return values.reduce((w, v) => (Math.abs(v) > Math.abs(w) ? v : w), 0);
 }
 
 /**
- * Measured, not simulated. Per memory size, the shakespeare model is planned (BO, direct) with the
- * calibrated invocation overhead in its cost profile (none before the first calibration), deployed
- * to the embedded Lambda runtime, warmed up, and then each measured batch — one held-out batch's
- * real routing sent through `createRemoteMoeStep` layer by layer — is preceded by a calibration
- * round: synthetic activations at token counts of their own on the same functions, in the same
- * order. The handler time the compute profile does not explain is fitted as fixed + per-byte
- * overhead at one vCPU. Each batch's summed BillingReports sit beside the simulator's GB-s for the
- * same plan and per-expert token counts with the overhead of the round just before it (the
- * shared machine's load drifts within minutes); the batch with the median error is reported.
+ * What the calibration and a validation share: plans (by signature), memory sizes, per-invocation
+ * token counts and batch token counts. The validation is only honest when every list is empty.
  */
-export async function runPaperValidation(options: {
-  fixturesDir: string;
-  tokensPerBatch?: number;
-  sloMs?: number;
-  /** Memory sizes to validate at, one plan each (default 256 and 1,769 MB). */
-  memorySizesMB?: number[];
-  /** Measured batches per memory size after the warm-up one; the median bill is reported. */
-  measuredBatches?: number;
-  /**
-   * Token counts of the calibration invocations, per function: synthetic, spanning the range a
-   * batch gives one function (~50–750 here), so the linear fit is calibrated where it is used.
-   */
-  calibrationTokenCounts?: number[];
-  logger?: Logger;
-  onProgress?: (message: string) => void;
-}): Promise<ValidationResult> {
-  const logger = options.logger ?? noopLogger;
-  const progress = options.onProgress ?? (() => {});
-  const modelDir = join(options.fixturesDir, 'checkpoints/shakespeare-mixtral-8x2');
-  const model = await loadModel(modelDir);
-  const compute = loadComputeProfile(join(options.fixturesDir, 'profiles/shakespeare-mixtral-8x2.json'));
-  const trace = await readRoutingTrace(
-    join(options.fixturesDir, 'traces/shakespeare-mixtral-8x2/heldout.safetensors'),
-  );
-  const tokens = Math.min(options.tokensPerBatch ?? 1024, trace.numTokens);
-  const sloMs = options.sloMs ?? 2000;
-  const memorySizesMB = options.memorySizesMB ?? [256, 1769];
-  const measuredBatches = options.measuredBatches ?? 5;
-  const tokenCounts = options.calibrationTokenCounts ?? [64, 320, 640];
-  const summary = model.summary;
-  const forecast = forecastFromTrace(trace, { tokensPerBatch: tokens });
-  // The batch's observed routing: per layer, token count per expert (what the simulator is given).
+export function validationOverlap(
+  calibration: Pick<ValidationCalibration, 'memorySizesMB' | 'tokenCounts' | 'plans'>,
+  validation: Pick<ValidationResult, 'runs'>,
+): { plans: string[]; memorySizesMB: number[]; tokenCounts: number[] } {
+  const calibrationPlans = new Set(calibration.plans.map((plan) => plan.signature));
+  const calibrationTokens = new Set(calibration.tokenCounts);
+  const calibrationMemory = new Set(calibration.memorySizesMB);
+  const tokens = new Set<number>();
+  for (const run of validation.runs)
+    for (const batch of run.batches) {
+      if (calibrationTokens.has(batch.tokensPerBatch)) tokens.add(batch.tokensPerBatch);
+      for (const t of batch.invocationTokens) if (calibrationTokens.has(t)) tokens.add(t);
+    }
+  return {
+    plans: validation.runs.map((run) => run.planSignature).filter((s) => calibrationPlans.has(s)),
+    memorySizesMB: validation.runs.map((run) => run.memoryMB).filter((m) => calibrationMemory.has(m)),
+    tokenCounts: [...tokens].sort((a, b) => a - b),
+  };
+}
+
+/** Per layer, expert ids of `tokens` held-out tokens from `offset` and their per-expert counts. */
+function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
+  const trace = setup.heldOutTrace;
   const K = trace.topK;
   const expertTokens: Record<number, number[]> = {};
   const layerIds: Int32Array[] = [];
   for (let l = 0; l < trace.numLayers; l++) {
-    const counts = new Array<number>(summary.numExperts).fill(0);
+    const counts = new Array<number>(setup.summary.numExperts).fill(0);
     const ids = new Int32Array(tokens * K);
     for (let t = 0; t < tokens; t++)
       for (let k = 0; k < K; k++) {
-        const id = trace.topkIds[(l * trace.numTokens + t) * K + k]!;
+        const id = trace.topkIds[(l * trace.numTokens + offset + t) * K + k]!;
         ids[t * K + k] = id;
         counts[id]!++;
       }
-    expertTokens[summary.moeLayers[l]!] = counts;
+    expertTokens[setup.summary.moeLayers[l]!] = counts;
     layerIds.push(ids);
   }
-  const costProfile = (invocationOverhead: InvocationOverhead): CostProfileInput => ({
-    compute,
-    transport: localRuntimeTransport,
-    invocationOverhead,
-  });
-  const plan = (memoryMB: number, invocationOverhead: InvocationOverhead) =>
-    planDeployment({
-      model: summary,
-      forecast,
-      costProfile: costProfile(invocationOverhead),
-      workload: { tokensPerBatch: tokens, sloMs },
-      strategy: 'bo',
-      methods: ['direct'],
-      memoryOptionsMB: [memoryMB],
-      seed: 0,
-      maxEvaluations: 24,
-      createdAt: '2026-11-28T00:00:00Z',
-    });
+  return { expertTokens, layerIds };
+}
 
-  // A loaded 2-core machine starts many onnxruntime functions at once: allow a longer INIT phase.
-  const runtime = await startLocalRuntime({ initTimeoutMs: 60_000, idleTimeoutMs: 600_000 });
-  const stageDir = mkdtempSync(join(tmpdir(), 'switchyard-paper-bench-'));
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, timeoutMs: 120_000 });
-  const graphs = (layer: number, expert: number) => buildExpertGraph(model, layer, expert);
-  const measured: Array<{
-    memoryMB: number;
-    plan: DeploymentPlan;
-    batches: MeasuredBatch[];
-    loadAverage1m: number;
-  }> = [];
-  let calibration: InvocationCalibration;
-  const machine = `embedded Lambda runtime on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} logical CPUs)`;
-  let rounds = 0;
-  const noOverhead: InvocationOverhead = {
-    kind: 'switchyard.invocation-overhead',
-    fixedMs: 0,
-    perByteMs: 0,
-    points: [],
-  };
-  try {
-    const calibrationOptions = { executor, hiddenSize: summary.hiddenSize, compute, tokenCounts };
-    calibration = new InvocationCalibration(calibrationOptions);
-    let overhead = noOverhead;
-    for (const memoryMB of memorySizesMB) {
-      progress(`validation: ${memoryMB} MB plan, ${measuredBatches} measured batches`);
-      // Planned with the calibration so far (none before the first memory size's rounds).
-      const memoryPlan = await plan(memoryMB, overhead);
-      await deployPlan(memoryPlan, {
-        target: 'local',
-        endpoint: runtime.endpoint,
-        graphs,
-        stageDir,
-        credentials,
-        logger,
-      });
-      const reports: TokenReport[] = [];
-      const recording = {
-        invoke: async (request: Parameters<LambdaExecutor['invoke']>[0]) => {
-          const result = await executor.invoke(request);
-          const header = decodeExpertMessage(request.payload, { skipChecksum: true });
-          reports.push({ ...result.billing, tokens: header.tokenCounts.reduce((n, c) => n + c, 0) });
-          return result;
-        },
-      };
-      // One invocation at a time: the local runtime's functions share this machine's cores, so
-      // concurrent invocations would stretch each other's wall time (and billed duration).
-      const step = createRemoteMoeStep({
-        plan: memoryPlan,
-        executor: recording,
-        logger,
-        maxInFlight: 1,
-        maxInFlightPerReplica: 1,
-      });
-      const H = summary.hiddenSize;
-      let state = 20261128;
+/** Tokens each function of the plan receives for this routing (what its invocation carries). */
+function functionTokens(
+  plan: Awaited<ReturnType<ValidationSetup['plan']>>,
+  expertTokens: Record<number, number[]>,
+): number[] {
+  return plan.layers.flatMap((layer) =>
+    layer.functions.map((fn) => fn.experts.reduce((n, e) => n + (expertTokens[layer.layer]?.[e] ?? 0), 0)),
+  );
+}
+
+type TokenReport = BillingReport & { tokens: number };
+
+/**
+ * Validates the calibrated simulator on the embedded Lambda runtime. Per memory size (256, 1,024,
+ * 1,769, 3,008 MB), the model is planned with the calibration in its cost profile (BO seed 7, not
+ * the calibration's), deployed, warmed up, and batches of 320, 768 and 1,152 held-out tokens are
+ * sent through `createRemoteMoeStep` layer by layer, one invocation at a time. A batch window whose
+ * functions would receive a calibration token count is moved on by one token until none does (a
+ * rule on token counts, decided before anything is measured). Each batch's summed BillingReports
+ * sit beside `planCost` of the same plan and per-expert counts with the rows' transport terms (the
+ * cost model's defaults: parameter download, storage access and warm start per invocation) and,
+ * for contrast, the local runtime's (handler time only). Every batch is reported.
+ */
+export async function runValidationBatches(
+  setup: ValidationSetup,
+  calibration: ValidationCalibration,
+  options: {
+    memorySizesMB: readonly number[];
+    batchTokens: readonly number[];
+    repetitions: number;
+    onProgress?: (message: string) => void;
+  },
+): Promise<ValidationRun[]> {
+  const progress = options.onProgress ?? (() => {});
+  const overhead = calibration.invocationOverhead as InvocationOverhead;
+  const rowsProfile: CostProfileInput = { compute: setup.compute, invocationOverhead: overhead };
+  const localProfile: CostProfileInput = { ...rowsProfile, transport: localRuntimeTransport };
+  const forbidden = new Set<number>(calibration.tokenCounts);
+  const H = setup.summary.hiddenSize;
+  const K = setup.heldOutTrace.topK;
+  const runs: ValidationRun[] = [];
+  let nextOffset = 0;
+  for (const memoryMB of options.memorySizesMB) {
+    progress(`validation: ${memoryMB} MB`);
+    const plan = await setup.plan(memoryMB, rowsProfile, validationPlanSeed);
+    const functions = await setup.deploy(plan);
+    const reports: TokenReport[] = [];
+    const recording = {
+      invoke: async (request: Parameters<LambdaExecutor['invoke']>[0]) => {
+        const result = await setup.executor.invoke(request);
+        const header = decodeExpertMessage(request.payload, { skipChecksum: true });
+        reports.push({ ...result.billing, tokens: header.tokenCounts.reduce((n, c) => n + c, 0) });
+        return result;
+      },
+    };
+    // One invocation at a time: the local runtime's functions share this machine's cores.
+    const step = createRemoteMoeStep({ plan, executor: recording, maxInFlight: 1, maxInFlightPerReplica: 1 });
+    const runBatch = async (layerIds: Int32Array[], tokens: number) => {
+      let state = 20261206 + tokens;
       const hidden = Float32Array.from({ length: tokens * H }, () => {
         state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
         return state / 4294967296 - 0.5;
       });
       const weights = new Float32Array(tokens * K).fill(1 / K);
-      const runBatch = async () => {
-        for (let l = 0; l < trace.numLayers; l++)
-          await step({
-            layer: summary.moeLayers[l]!,
-            hiddenStates: hidden,
-            numTokens: tokens,
-            hiddenSize: H,
-            topK: K,
-            topkIds: layerIds[l]!,
-            topkWeights: weights,
-          });
-      };
-      await runBatch(); // warm-up: cold starts and model load are not part of the steady-state bill
-      const functions = memoryPlan.layers.flatMap((layer) =>
-        layer.functions.flatMap((fn) =>
-          fn.functionNames.map((functionName) => ({
-            functionName,
-            layer: layer.layer,
-            experts: fn.experts,
-            memoryMB: fn.memoryMB,
-          })),
-        ),
-      );
-      const batches: MeasuredBatch[] = [];
-      for (let pass = 0; pass < measuredBatches; pass++) {
-        // A calibration round (synthetic token counts on the same functions) right before every
-        // measured batch: the same machine load and access pattern. On a shared machine the
-        // load drifts within minutes, so each batch is simulated with its own round's fit.
-        const roundCalibration = new InvocationCalibration(calibrationOptions);
-        await roundCalibration.round(functions);
-        calibration.absorb(roundCalibration);
-        rounds++;
-        reports.length = 0;
-        await runBatch();
-        batches.push({
-          gbSeconds: reports.reduce((sum, r) => sum + gbSecondsOf(r.memorySizeMB, r.billedDurationMs), 0),
-          reports: [...reports],
-          overhead: roundCalibration.fit(machine),
+      for (let l = 0; l < layerIds.length; l++)
+        await step({
+          layer: setup.summary.moeLayers[l]!,
+          hiddenStates: hidden,
+          numTokens: tokens,
+          hiddenSize: H,
+          topK: K,
+          topkIds: layerIds[l]!,
+          topkWeights: weights,
         });
-      }
-      overhead = calibration.fit(machine);
-      measured.push({ memoryMB, plan: memoryPlan, batches, loadAverage1m: loadavg()[0] ?? 0 });
-    }
-  } finally {
-    await executor.close?.();
-    await runtime.stop();
-    await model.close();
-    rmSync(stageDir, { recursive: true, force: true });
-  }
-  const invocationOverhead = calibration.fit(machine);
-  const runs: ValidationRun[] = measured.map(({ memoryMB, plan: memoryPlan, batches, loadAverage1m }) => {
-    const workload = { expertTokens, tokensPerBatch: tokens };
-    const paired = batches.map((batch) => {
-      const simulated = planCost(memoryPlan, workload, costProfile(batch.overhead)).gbSecondsPerBatch;
-      return { ...batch, simulated, error: simulated > 0 ? batch.gbSeconds / simulated - 1 : 0 };
-    });
-    // The batch whose paired error is the median (the lower middle one for an even count).
-    const middle = [...paired].sort((a, b) => a.error - b.error)[(paired.length - 1) >> 1]!;
-    return {
-      memoryMB,
-      functions: memoryPlan.layers.reduce(
-        (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.replicas, 0),
-        0,
-      ),
-      invocations: middle.reports.length,
-      simulatedGbSeconds: middle.simulated,
-      measuredGbSeconds: middle.gbSeconds,
-      relativeError: middle.error,
-      withinTarget: Math.abs(middle.error) <= 0.15,
-      simulatedGbSecondsPerBatch: paired.map((b) => b.simulated),
-      measuredGbSecondsPerBatch: paired.map((b) => b.gbSeconds),
-      pooledSimulatedGbSeconds: planCost(memoryPlan, workload, costProfile(invocationOverhead))
-        .gbSecondsPerBatch,
-      medianMeasuredGbSeconds: median(paired.map((b) => b.gbSeconds)),
-      uncalibratedGbSeconds: planCost(memoryPlan, workload, { compute }).gbSecondsPerBatch,
-      coldStarts: batches.reduce(
-        (n, b) => n + b.reports.filter((r) => r.initDurationMs !== undefined).length,
-        0,
-      ),
-      loadAverage1m,
-      reports: middle.reports.map((r) => ({
-        memoryMB: r.memorySizeMB,
-        tokens: r.tokens,
-        durationMs: r.durationMs,
-        billedDurationMs: r.billedDurationMs,
-        initDurationMs: r.initDurationMs,
-      })),
     };
+    // Warm-up: cold starts and model load are not part of the steady-state bill.
+    const warmTokens = options.batchTokens[0]!;
+    await runBatch(
+      batchRouting(setup, setup.heldOutTrace.numTokens - warmTokens, warmTokens).layerIds,
+      warmTokens,
+    );
+    const batches: ValidationBatch[] = [];
+    for (let repetition = 0; repetition < options.repetitions; repetition++)
+      for (const tokens of options.batchTokens) {
+        let offset = nextOffset;
+        let routing = batchRouting(setup, offset, tokens);
+        while (functionTokens(plan, routing.expertTokens).some((t) => forbidden.has(t))) {
+          offset++;
+          routing = batchRouting(setup, offset, tokens);
+        }
+        nextOffset = offset + tokens;
+        if (nextOffset > setup.heldOutTrace.numTokens - 2 * warmTokens)
+          throw new SwitchyardError({
+            code: 'INVALID_INPUT',
+            message: `validation: the held-out trace (${setup.heldOutTrace.numTokens} tokens) is too short for these batches`,
+          });
+        reports.length = 0;
+        await runBatch(routing.layerIds, tokens);
+        const workload = { expertTokens: routing.expertTokens, tokensPerBatch: tokens };
+        const measured = reports.reduce((sum, r) => sum + gbSecondsOf(r.memorySizeMB, r.billedDurationMs), 0);
+        const rowsCost = planCost(plan, workload, rowsProfile);
+        const simulated = rowsCost.gbSecondsPerBatch;
+        const simulatedLocal = planCost(plan, workload, localProfile).gbSecondsPerBatch;
+        batches.push({
+          memoryMB,
+          tokensPerBatch: tokens,
+          offset,
+          invocations: reports.length,
+          simulatedInvocations: rowsCost.layers.reduce(
+            (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.invocations, 0),
+            0,
+          ),
+          invocationTokens: reports.map((r) => r.tokens),
+          measuredGbSeconds: measured,
+          simulatedGbSeconds: simulated,
+          relativeError: measured / simulated - 1,
+          simulatedLocalTransportGbSeconds: simulatedLocal,
+          relativeErrorLocalTransport: measured / simulatedLocal - 1,
+          coldStarts: reports.filter((r) => r.initDurationMs !== undefined).length,
+          loadAverage1m: loadavg()[0] ?? 0,
+        });
+        progress(
+          `  ${memoryMB} MB, ${tokens} tokens: measured ${measured.toFixed(4)} GB-s, simulated ${simulated.toFixed(4)} (${((measured / simulated - 1) * 100).toFixed(1)} %)`,
+        );
+      }
+    runs.push({
+      memoryMB,
+      planSignature: planSignature(plan),
+      functions: functions.length,
+      batches,
+      medianRelativeError: median(batches.map((b) => b.relativeError)),
+      worstRelativeError: worst(batches.map((b) => b.relativeError)),
+      medianRelativeErrorLocalTransport: median(batches.map((b) => b.relativeErrorLocalTransport)),
+      worstRelativeErrorLocalTransport: worst(batches.map((b) => b.relativeErrorLocalTransport)),
+    });
+  }
+  return runs;
+}
+
+/**
+ * Calibrates (unless a calibration file is given) and validates, then writes
+ * `validation-calibration.json` and `validation.{json,md}` to `outDir`. `quick`: one
+ * calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
+ */
+export async function runPaperValidation(options: {
+  fixturesDir: string;
+  outDir?: string;
+  quick?: boolean;
+  /** Use this calibration file instead of calibrating (it is not rewritten). */
+  calibrationFile?: string;
+  cpuEmulation?: 'scale' | 'off';
+  command?: string;
+  logger?: Logger;
+  onProgress?: (message: string) => void;
+}): Promise<ValidationResult> {
+  const quick = options.quick ?? false;
+  const command = options.command ?? `switchyard bench validation${quick ? ' --quick' : ''}`;
+  const start = loadavg()[0] ?? 0;
+  const cpuEmulation = options.cpuEmulation ?? 'scale';
+  const setup = await openValidationSetup({
+    fixturesDir: options.fixturesDir,
+    logger: options.logger,
+    cpuEmulation,
   });
-  const first = runs[0]!;
-  return {
-    model: summary.name,
-    tokensPerBatch: tokens,
-    sloMs,
-    memoryMB: first.memoryMB,
-    invocations: first.invocations,
-    functions: first.functions,
-    simulatedGbSeconds: first.simulatedGbSeconds,
-    measuredGbSeconds: first.measuredGbSeconds,
-    measuredGbSecondsPerBatch: first.measuredGbSecondsPerBatch,
-    relativeError: first.relativeError,
-    withinTarget: first.withinTarget,
-    coldStarts: first.coldStarts,
-    reports: first.reports,
+  let calibration: ValidationCalibration;
+  let runs: ValidationRun[];
+  try {
+    calibration = options.calibrationFile
+      ? readValidationCalibration(options.calibrationFile)
+      : await runValidationCalibration(setup, {
+          rounds: quick ? 1 : 3,
+          quick,
+          command,
+          onProgress: options.onProgress,
+        });
+    runs = await runValidationBatches(setup, calibration, {
+      memorySizesMB: quick ? [256, 1769] : validationMemorySizesMB,
+      batchTokens: quick ? [validationBatchTokens[0]] : validationBatchTokens,
+      repetitions: quick ? 1 : 2,
+      onProgress: options.onProgress,
+    });
+  } finally {
+    await setup.close();
+  }
+  const batches = runs.flatMap((run) => run.batches);
+  const result: ValidationResult = {
+    kind: 'switchyard.paper-validation',
+    createdAt: new Date().toISOString(),
+    command,
+    quick,
+    model: calibration.model,
+    machine: setup.machine,
+    cpuEmulation,
+    loadAverage1m: { start, end: loadavg()[0] ?? 0 },
+    calibrationFile: options.calibrationFile
+      ? relative(process.cwd(), options.calibrationFile)
+      : 'validation-calibration.json',
+    calibration: {
+      createdAt: calibration.createdAt,
+      memorySizesMB: calibration.memorySizesMB,
+      tokenCounts: calibration.tokenCounts,
+      plans: calibration.plans,
+      invocations: calibration.invocations,
+      invocationOverhead: calibration.invocationOverhead,
+    },
+    target: validationTarget,
     runs,
-    allWithinTarget: runs.every((run) => run.withinTarget),
-    invocationOverhead,
-    calibration: { invocations: calibration.invocations, tokenCounts, rounds },
+    medianRelativeError: median(batches.map((b) => b.relativeError)),
+    worstRelativeError: worst(batches.map((b) => b.relativeError)),
+    medianRelativeErrorLocalTransport: median(batches.map((b) => b.relativeErrorLocalTransport)),
+    worstRelativeErrorLocalTransport: worst(batches.map((b) => b.relativeErrorLocalTransport)),
+    batchesWithinTarget: batches.filter((b) => Math.abs(b.relativeError) <= validationTarget).length,
+    batches: batches.length,
   };
+  const overlap = validationOverlap(calibration, result);
+  if (overlap.plans.length + overlap.memorySizesMB.length + overlap.tokenCounts.length > 0)
+    throw new SwitchyardError({
+      code: 'INTERNAL',
+      message: `validation shares data with its calibration: ${JSON.stringify(overlap)}`,
+    });
+  if (options.outDir) {
+    mkdirSync(options.outDir, { recursive: true });
+    if (!options.calibrationFile)
+      writeFileSync(
+        join(options.outDir, 'validation-calibration.json'),
+        `${JSON.stringify(calibration, null, 2)}\n`,
+      );
+    writeFileSync(join(options.outDir, 'validation.json'), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(options.outDir, 'validation.md'), validationMarkdown(result));
+  }
+  return result;
+}
+
+const percent = (value: number) => `${(value * 100).toFixed(1)} %`;
+
+/** The validation's tables: one row per batch, then median and worst per memory size and overall. */
+export function validationMarkdown(result: ValidationResult): string {
+  const o = result.calibration.invocationOverhead;
+  return [
+    `# Simulator validation (${result.createdAt.slice(0, 10)})${result.quick ? ' — QUICK RUN, not for quoting' : ''}`,
+    '',
+    `${result.model} on the ${result.machine}, vCPU emulation \`${result.cpuEmulation}\`, 1-min load ${result.loadAverage1m.start.toFixed(1)} → ${result.loadAverage1m.end.toFixed(1)}. Re-run: \`${result.command}\`. Definitions: architecture/paper-benchmark.md ("Validation").`,
+    '',
+    `Calibration (${result.calibrationFile}, ${result.calibration.createdAt}): plans at ${result.calibration.memorySizesMB.join(', ')} MB, synthetic invocations of ${result.calibration.tokenCounts.join(', ')} tokens, ${result.calibration.invocations} invocations → overhead ${o.fixedMs.toFixed(3)} ms + ${(o.perByteMs * 1e6).toFixed(2)} ns per wire byte at one vCPU. The validation shares no plan, memory size or token count with it.`,
+    '',
+    `Invocations: what the runtime served (in brackets: what the simulator bills, one per replica with tokens; scatter-gather cuts a direct payload into mini-batches of the plan's β tokens, which the simulator's direct model does not). Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
+    '',
+    `**All ${result.batches} batches, rows' transport: median ${percent(result.medianRelativeError)}, worst ${percent(result.worstRelativeError)}; ${result.batchesWithinTarget} of ${result.batches} within ±${percent(result.target)}. Handler only: median ${percent(result.medianRelativeErrorLocalTransport)}, worst ${percent(result.worstRelativeErrorLocalTransport)}.**`,
+    '',
+    "| memory MB | tokens | offset | invocations (simulated) | measured GB-s | simulated GB-s (rows' transport) | error | simulated GB-s (handler only) | error | cold starts | 1-min load |",
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...result.runs.flatMap((run) => [
+      ...run.batches.map(
+        (b) =>
+          `| ${b.memoryMB} | ${b.tokensPerBatch} | ${b.offset} | ${b.invocations} (${b.simulatedInvocations}) | ${b.measuredGbSeconds.toFixed(4)} | ${b.simulatedGbSeconds.toFixed(4)} | ${percent(b.relativeError)} | ${b.simulatedLocalTransportGbSeconds.toFixed(4)} | ${percent(b.relativeErrorLocalTransport)} | ${b.coldStarts} | ${b.loadAverage1m.toFixed(1)} |`,
+      ),
+      `| **${run.memoryMB}** | median / worst | | | | | ${percent(run.medianRelativeError)} / ${percent(run.worstRelativeError)} | | ${percent(run.medianRelativeErrorLocalTransport)} / ${percent(run.worstRelativeErrorLocalTransport)} | | |`,
+    ]),
+    '',
+    ...result.runs.map(
+      (run) => `* ${run.memoryMB} MB plan (${run.functions} functions): \`${run.planSignature}\``,
+    ),
+    '',
+  ].join('\n');
 }

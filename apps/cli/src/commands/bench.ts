@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { SwitchyardError } from '@switchyard/core';
 import { paperBenchShapes, runPaperBench } from '../bench/paper-bench.js';
 import { paperHeadlineMarkdown, replaceReadmeHeadline } from '../bench/paper-headline.js';
+import { runPaperValidation, type ValidationResult } from '../bench/paper-validation.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireFile } from '../io.js';
 import type { CommandRegistrar } from './index.js';
@@ -31,6 +32,11 @@ function positive(text: string, flag: string): number {
       message: `${flag} must be a positive number, got ${text}`,
     });
   return value;
+}
+
+function validationSummaryLine(v: ValidationResult): string {
+  const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
+  return `validation: ${v.batches} batches at ${v.runs.map((run) => run.memoryMB).join(', ')} MB, error with the rows' transport terms median ${pct(v.medianRelativeError)}, worst ${pct(v.worstRelativeError)} (${v.batchesWithinTarget} within ±${pct(v.target)}); handler only median ${pct(v.medianRelativeErrorLocalTransport)}, worst ${pct(v.worstRelativeErrorLocalTransport)}`;
 }
 
 export const registerBench: CommandRegistrar = (program, context) => {
@@ -127,13 +133,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
         readmePath,
         replaceReadmeHeadline(readFileSync(readmePath, 'utf8'), paperHeadlineMarkdown(result), readmePath),
       );
-    const json = {
-      ...result,
-      validation: result.validation
-        ? { ...result.validation, runs: result.validation.runs.map(({ reports: _reports, ...run }) => run) }
-        : null,
-    };
-    context.output.result(json, () => {
+    context.output.result(result, () => {
       context.output.table(
         result.headline.map((h) => ({
           shape: h.model,
@@ -165,18 +165,46 @@ export const registerBench: CommandRegistrar = (program, context) => {
           ),
           { title: 'Quantized experts (Switchyard BO per format; bits per byte of the bundled model)' },
         );
-      if (result.validation)
-        context.output.line(
-          result.validation.runs
-            .map(
-              (run) =>
-                `validation ${run.memoryMB} MB: simulated ${run.simulatedGbSeconds.toFixed(4)} GB-s, measured ${run.measuredGbSeconds.toFixed(4)} GB-s (${(run.relativeError * 100).toFixed(1)} %, load ${run.loadAverage1m.toFixed(2)})`,
-            )
-            .join('\n'),
-        );
+      if (result.validation) context.output.line(validationSummaryLine(result.validation));
       context.output.line(
         `wrote ${resolve(flags.out)}/paper.{json,md,html} and ${resolve(flags.out)}/headline.md in ${result.wallTimeS.toFixed(1)} s${flags.readme ? `; rewrote the headline in ${flags.readme}` : ''}`,
       );
+    });
+  });
+
+  const validation = bench
+    .command('validation')
+    .description(
+      'calibrate the simulator\'s invocation overhead on its own plans and token counts, then validate it on the embedded Lambda runtime at 256, 1,024, 1,769 and 3,008 MB on other plans and token counts (architecture/paper-benchmark.md, "Validation")',
+    )
+    .option('--out <dir>', 'output directory', 'bench-results/paper')
+    .option('--quick', 'one calibration round, 256 and 1,769 MB, one batch each (marked QUICK)')
+    .option('--calibration <file>', 'validate with this calibration file instead of calibrating again');
+  addJsonOption(validation);
+  addExamples(validation, [
+    {
+      command: 'switchyard bench validation',
+      description: 'calibrate, validate, write validation-calibration.json, validation.{json,md}',
+    },
+  ]);
+  validation.action(async (flags: { out: string; quick?: boolean; calibration?: string; json?: boolean }) => {
+    const calibrationFile = flags.calibration
+      ? requireFile(flags.calibration, '--calibration file')
+      : undefined;
+    const result = await runPaperValidation({
+      fixturesDir: context.fixturesDir,
+      outDir: resolve(flags.out),
+      quick: flags.quick,
+      calibrationFile,
+      logger: context.logger,
+      command: ['switchyard bench validation', ...(flags.quick ? ['--quick'] : [])].join(' '),
+      onProgress: (message) => {
+        if (!flags.json) context.output.line(message);
+      },
+    });
+    context.output.result(result, () => {
+      context.output.line(validationSummaryLine(result));
+      context.output.line(`wrote ${resolve(flags.out)}/validation.{json,md}`);
     });
   });
 };

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { median } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import {
+  type ValidationBatch,
+  type ValidationResult,
+  validationMarkdown,
+  validationMemorySizesMB,
+  validationOverlap,
+} from './paper-validation.js';
+import { readValidationCalibration } from './validation-calibration.js';
+
+const resultsDir = join(import.meta.dirname, '../../../../bench-results/paper');
+
+function batch(memoryMB: number, tokensPerBatch: number, invocationTokens: number[]): ValidationBatch {
+  return {
+    memoryMB,
+    tokensPerBatch,
+    offset: 0,
+    invocations: invocationTokens.length,
+    simulatedInvocations: invocationTokens.length,
+    invocationTokens,
+    measuredGbSeconds: 1,
+    simulatedGbSeconds: 1,
+    relativeError: 0,
+    simulatedLocalTransportGbSeconds: 1,
+    relativeErrorLocalTransport: 0,
+    coldStarts: 0,
+    loadAverage1m: 0,
+  };
+}
+
+function run(memoryMB: number, planSignature: string, batches: ValidationBatch[]) {
+  return {
+    memoryMB,
+    planSignature,
+    functions: 1,
+    batches,
+    medianRelativeError: 0,
+    worstRelativeError: 0,
+    medianRelativeErrorLocalTransport: 0,
+    worstRelativeErrorLocalTransport: 0,
+  };
+}
+
+describe('validationOverlap', () => {
+  const calibration = {
+    memorySizesMB: [512],
+    tokenCounts: [37, 211],
+    plans: [{ memoryMB: 512, signature: 'A', functions: 1 }],
+  };
+
+  it('is empty when plans, memory sizes and token counts are all different', () => {
+    expect(validationOverlap(calibration, { runs: [run(256, 'B', [batch(256, 320, [40, 280])])] })).toEqual({
+      plans: [],
+      memorySizesMB: [],
+      tokenCounts: [],
+    });
+  });
+
+  it('names a shared plan, memory size, invocation token count and batch token count', () => {
+    const overlap = validationOverlap(calibration, {
+      runs: [run(512, 'A', [batch(512, 211, [12, 37])])],
+    });
+    expect(overlap).toEqual({ plans: ['A'], memorySizesMB: [512], tokenCounts: [37, 211] });
+  });
+});
+
+describe('the committed validation (bench-results/paper)', () => {
+  const calibration = readValidationCalibration(join(resultsDir, 'validation-calibration.json'));
+  const validation = JSON.parse(
+    readFileSync(join(resultsDir, 'validation.json'), 'utf8'),
+  ) as ValidationResult;
+
+  it('shares no plan, memory size or token count with its calibration file', () => {
+    expect(validationOverlap(calibration, validation)).toEqual({
+      plans: [],
+      memorySizesMB: [],
+      tokenCounts: [],
+    });
+    expect(validation.calibration.createdAt).toBe(calibration.createdAt);
+    expect(validation.calibration.invocationOverhead).toEqual(calibration.invocationOverhead);
+  });
+
+  it('ran at every memory size (a full run) with its transport terms on, and reports every batch', () => {
+    if (!validation.quick)
+      expect(validation.runs.map((r) => r.memoryMB)).toEqual([...validationMemorySizesMB]);
+    const batches = validation.runs.flatMap((r) => r.batches);
+    expect(batches.length).toBe(validation.batches);
+    for (const b of batches) {
+      // The rows' transport terms (warm start, storage access, parameter download) are in the
+      // simulation: it must charge more than the handler-only one.
+      expect(b.simulatedGbSeconds).toBeGreaterThan(b.simulatedLocalTransportGbSeconds);
+      expect(b.relativeError).toBeCloseTo(b.measuredGbSeconds / b.simulatedGbSeconds - 1, 9);
+      expect(b.invocationTokens).toHaveLength(b.invocations);
+    }
+    expect(validation.medianRelativeError).toBeCloseTo(median(batches.map((b) => b.relativeError)), 9);
+    const worst = Math.max(...batches.map((b) => Math.abs(b.relativeError)));
+    expect(Math.abs(validation.worstRelativeError)).toBeCloseTo(worst, 9);
+    const markdown = readFileSync(join(resultsDir, 'validation.md'), 'utf8');
+    expect(markdown).toBe(validationMarkdown(validation));
+  });
+});
