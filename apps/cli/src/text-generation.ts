@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '@switchyard/core';
+import { deploymentPlanSchema, type Logger } from '@switchyard/core';
 import { loadModel, type MoeModel } from '@switchyard/model';
 import { connectRemoteExperts, type RemoteExperts } from '@switchyard/serving';
 import {
@@ -9,11 +9,12 @@ import {
   type Tokenizer,
 } from '@switchyard/tokenizer';
 import { type Command, Option } from 'commander';
-import { parseNumberOption, parsePositiveIntegerOption, requireFile } from './io.js';
+import { parseNumberOption, parsePositiveIntegerOption, readJsonFileWithSchema, requireFile } from './io.js';
 import type { ModelArgument } from './model-argument.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from './quantize-option.js';
 
 /** The flags `generate` and `chat` share: sampling, where experts run, the chat template. */
-export interface TextGenerationFlags {
+export interface TextGenerationFlags extends QuantizeFlags {
   maxNewTokens: number;
   greedy?: boolean;
   temperature?: number;
@@ -27,7 +28,7 @@ export interface TextGenerationFlags {
 }
 
 export function addTextGenerationOptions(command: Command, defaultMaxNewTokens: number): Command {
-  return command
+  command
     .option(
       '--max-new-tokens <n>',
       'tokens to generate at most',
@@ -59,6 +60,7 @@ export function addTextGenerationOptions(command: Command, defaultMaxNewTokens: 
     )
     .option('--plan <plan.json>', 'deployment plan for --target (default: one function per expert)')
     .option('--endpoint <url>', 'Lambda API endpoint (local: a running `switchyard lambda serve`)');
+  return addQuantizeOptions(command);
 }
 
 /** A loaded model with its tokenizer and generation defaults (and its deployed experts, with --target). */
@@ -81,10 +83,22 @@ export async function openTextGenerator(
       : readFileSync(requireFile(flags.chatTemplate, 'chat template'), 'utf8');
   const tokenizer = await loadTokenizer(reference.directory, { logger, chatTemplate });
   const generation = await readGenerationConfig(reference.directory);
+  // A plan records the format its functions were sized for; --quantize must agree with it.
+  const quantization = quantizationFromFlags(
+    flags,
+    flags.plan
+      ? {
+          quantization: readJsonFileWithSchema(flags.plan, deploymentPlanSchema, 'deployment plan').model
+            .quantization,
+          source: flags.plan,
+        }
+      : undefined,
+  );
   const model = await loadModel(reference.directory, {
     threads: flags.threads,
     logger,
     name: reference.name,
+    quantization,
   });
   let remote: RemoteExperts | undefined;
   try {

@@ -2,6 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   bfloat16BitsToNumber,
+  float8E4m3BitsToNumber,
+  float8E5m2BitsToNumber,
+  float8E8m0BitsToNumber,
   float16BitsToNumber,
   numberToBfloat16Bits,
   numberToFloat16Bits,
@@ -50,6 +53,53 @@ describe('half-precision conversions', () => {
     );
     expect(numberToBfloat16Bits(1 + 2 ** -8)).toBe(0x3f80);
     expect(numberToBfloat16Bits(1 + 3 * 2 ** -8)).toBe(0x3f82);
+  });
+});
+
+// Values from the OCP 8-bit floating point and microscaling (MX) specifications' tables; every one of
+// the 256 codes is also compared with onnxruntime's Cast in @switchyard/model (quantized-checkpoint.test.ts).
+describe('8-bit floats', () => {
+  it('decodes the E4M3 (FN) table: bias 7, no infinities, S.1111.111 NaN, max 448', () => {
+    expect(float8E4m3BitsToNumber(0x38)).toBe(1);
+    expect(float8E4m3BitsToNumber(0x7e)).toBe(448);
+    expect(float8E4m3BitsToNumber(0xfe)).toBe(-448);
+    expect(float8E4m3BitsToNumber(0x78)).toBe(256); // exponent 15 is a normal exponent here
+    expect(float8E4m3BitsToNumber(0x08)).toBe(2 ** -6); // smallest normal
+    expect(float8E4m3BitsToNumber(0x07)).toBe(0.875 * 2 ** -6); // largest subnormal
+    expect(float8E4m3BitsToNumber(0x01)).toBe(2 ** -9); // smallest subnormal
+    expect(Object.is(float8E4m3BitsToNumber(0x80), -0)).toBe(true);
+    expect(Number.isNaN(float8E4m3BitsToNumber(0x7f))).toBe(true);
+    expect(Number.isNaN(float8E4m3BitsToNumber(0xff))).toBe(true);
+    const finite = Array.from({ length: 256 }, (_, bits) => float8E4m3BitsToNumber(bits));
+    expect(finite.filter(Number.isNaN)).toHaveLength(2);
+    expect(finite.some((value) => !Number.isFinite(value) && !Number.isNaN(value))).toBe(false);
+  });
+
+  it('decodes the E5M2 table: IEEE-like, bias 15, infinities and NaNs at exponent 31, max 57344', () => {
+    expect(float8E5m2BitsToNumber(0x3c)).toBe(1);
+    expect(float8E5m2BitsToNumber(0x7b)).toBe(57344);
+    expect(float8E5m2BitsToNumber(0x04)).toBe(2 ** -14);
+    expect(float8E5m2BitsToNumber(0x01)).toBe(2 ** -16);
+    expect(float8E5m2BitsToNumber(0x7c)).toBe(Number.POSITIVE_INFINITY);
+    expect(float8E5m2BitsToNumber(0xfc)).toBe(Number.NEGATIVE_INFINITY);
+    for (const bits of [0x7d, 0x7e, 0x7f, 0xfd, 0xfe, 0xff]) expect(float8E5m2BitsToNumber(bits)).toBeNaN();
+    // E5M2 is float16's top byte: the two decoders agree on every code.
+    for (let bits = 0; bits < 256; bits++)
+      expect(Object.is(float8E5m2BitsToNumber(bits), float16BitsToNumber(bits << 8))).toBe(true);
+  });
+
+  it('decodes E8M0 scales as 2^(code - 127), 0xFF NaN', () => {
+    expect(float8E8m0BitsToNumber(127)).toBe(1);
+    expect(float8E8m0BitsToNumber(0)).toBe(2 ** -127);
+    expect(float8E8m0BitsToNumber(254)).toBe(2 ** 127);
+    expect(float8E8m0BitsToNumber(255)).toBeNaN();
+  });
+
+  it('toFloat32Array decodes each 8-bit dtype byte by byte', () => {
+    const codes = Uint8Array.of(0x38, 0x7e, 0xc0, 0x01);
+    expect([...toFloat32Array('F8_E4M3', codes)]).toEqual([1, 448, -2, 2 ** -9]);
+    expect([...toFloat32Array('F8_E5M2', codes)]).toEqual([0.5, Number.NaN, -2, 2 ** -16]);
+    expect([...toFloat32Array('F8_E8M0', Uint8Array.of(127, 130))]).toEqual([1, 8]);
   });
 });
 

@@ -13,6 +13,9 @@ export const dtypeSizes = {
   U16: 2,
   U8: 1,
   BOOL: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  F8_E8M0: 1,
 } as const;
 
 export type Dtype = keyof typeof dtypeSizes;
@@ -75,6 +78,56 @@ export function numberToBfloat16Bits(value: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
+/**
+ * An 8-bit float (sign, `exponentBits`, the rest mantissa) to a number by its bit fields: normal codes
+ * are 2^(e - bias) · (1 + m / 2^mantissaBits), code exponent 0 is subnormal 2^(1 - bias) · m / 2^mantissaBits.
+ */
+function minifloatBitsToNumber(bits: number, exponentBits: number, bias: number): number {
+  const mantissaBits = 7 - exponentBits;
+  const sign = bits & 0x80 ? -1 : 1;
+  const exponent = (bits >> mantissaBits) & ((1 << exponentBits) - 1);
+  const mantissa = bits & ((1 << mantissaBits) - 1);
+  if (exponent === 0) return sign * mantissa * 2 ** (1 - bias - mantissaBits);
+  return sign * (1 + mantissa / 2 ** mantissaBits) * 2 ** (exponent - bias);
+}
+
+/**
+ * FP8 E4M3 as DeepSeek-V3's weights use it (OCP 8-bit floating point, "E4M3FN"): bias 7, no
+ * infinities, S.1111.111 is NaN, so the largest magnitude is 448.
+ */
+export function float8E4m3BitsToNumber(bits: number): number {
+  if ((bits & 0x7f) === 0x7f) return Number.NaN;
+  return minifloatBitsToNumber(bits, 4, 7);
+}
+
+/** FP8 E5M2 (OCP): IEEE-754-like with bias 15, exponent 31 holding ±infinity (mantissa 0) and NaN. */
+export function float8E5m2BitsToNumber(bits: number): number {
+  if ((bits & 0x7c) === 0x7c) return bits & 0x03 ? Number.NaN : bits & 0x80 ? -Infinity : Infinity;
+  return minifloatBitsToNumber(bits, 5, 15);
+}
+
+/** E8M0 (OCP microscaling scale): 2^(code - 127), code 0xFF is NaN; no sign, no mantissa. */
+export function float8E8m0BitsToNumber(bits: number): number {
+  return bits === 0xff ? Number.NaN : 2 ** (bits - 127);
+}
+
+/** The 256 float32 values of each 8-bit float dtype, made on first use. */
+const minifloatTables = new Map<string, Float32Array>();
+function minifloatTable(dtype: 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0'): Float32Array {
+  let table = minifloatTables.get(dtype);
+  if (!table) {
+    const decode =
+      dtype === 'F8_E4M3'
+        ? float8E4m3BitsToNumber
+        : dtype === 'F8_E5M2'
+          ? float8E5m2BitsToNumber
+          : float8E8m0BitsToNumber;
+    table = Float32Array.from({ length: 256 }, (_, bits) => decode(bits));
+    minifloatTables.set(dtype, table);
+  }
+  return table;
+}
+
 /** Decodes little-endian element data of a floating or integer dtype into a Float32Array. */
 export function toFloat32Array(dtype: Dtype, data: Uint8Array): Float32Array {
   const count = data.byteLength / dtypeSizes[dtype];
@@ -122,6 +175,13 @@ export function toFloat32Array(dtype: Dtype, data: Uint8Array): Float32Array {
     case 'BOOL':
       for (let i = 0; i < count; i++) out[i] = data[i]!;
       return out;
+    case 'F8_E4M3':
+    case 'F8_E5M2':
+    case 'F8_E8M0': {
+      const table = minifloatTable(dtype);
+      for (let i = 0; i < count; i++) out[i] = table[data[i]!]!;
+      return out;
+    }
   }
 }
 

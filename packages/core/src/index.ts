@@ -39,6 +39,15 @@ export {
   parseReportLine,
 } from './executor.js';
 export { expertProcessEnvironment, onnxSessionSettings } from './expert-process.js';
+export {
+  type ExpertQuantization,
+  type ExpertQuantizationFormat,
+  expertQuantizationFormats,
+  expertQuantizationSchema,
+  type Int4BlockSize,
+  int4BlockSizes,
+  weightMatrixBytes,
+} from './expert-quantization.js';
 export { type LambdaLimits, lambdaLimits, vcpusForMemory } from './lambda-limits.js';
 export { type Logger, noopLogger } from './logger.js';
 export {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expertQuantizationSchema } from './expert-quantization.js';
 
 export const supportedArchitectures = [
   'mixtral',
@@ -25,7 +26,7 @@ export const modelSummarySchema = z.object({
   topK: z.number().int().positive(),
   expertIntermediateSize: z.number().int().positive(),
   numSharedExperts: z.number().int().nonnegative(),
-  /** Storage dtype of the checkpoint's weights (F32, BF16, F16). */
+  /** Storage dtype of the checkpoint's weights (the most common one: F32, BF16, F16, F8_E4M3, …). */
   dtype: z.string(),
   parameters: z.object({
     total: z.number().int().nonnegative(),
@@ -33,8 +34,13 @@ export const modelSummarySchema = z.object({
     experts: z.number().int().nonnegative(),
     dense: z.number().int().nonnegative(),
   }),
-  /** float32 bytes of one routed expert's weights, as an expert function holds them. */
+  /**
+   * Bytes of one routed expert's weights as an expert function holds them: float32, or the quantized
+   * codes and scales when `quantization` says so.
+   */
   bytesPerExpert: z.number().int().nonnegative(),
+  /** The format the expert graphs are built in; absent = float32. */
+  quantization: expertQuantizationSchema.optional(),
   /** sha256 of config.json and the weight files' headers; identifies the checkpoint in plans. */
   fingerprint: z.string(),
 });

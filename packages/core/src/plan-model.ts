@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { expertQuantizationSchema } from './expert-quantization.js';
 
 /**
  * The model block of a deployment plan: what the planner and the expert functions need to know of a
@@ -12,7 +13,10 @@ export const planModelSchema = z.object({
   expertIntermediateSize: z.number().int().positive(),
   numExperts: z.number().int().positive(),
   topK: z.number().int().positive(),
+  /** Bytes of one routed expert's weights as an expert function holds them (float32 or quantized). */
   bytesPerExpert: z.number().int().nonnegative(),
+  /** The format the expert graphs are built in; absent = float32 (`none`). */
+  quantization: expertQuantizationSchema.optional(),
 });
 export type PlanModel = z.output<typeof planModelSchema>;
 
@@ -27,5 +31,6 @@ export function toPlanModel(model: PlanModel): PlanModel {
     numExperts: model.numExperts,
     topK: model.topK,
     bytesPerExpert: model.bytesPerExpert,
+    quantization: model.quantization,
   };
 }

@@ -156,7 +156,10 @@ export function powerTuningBaseline(
     const method = defaultMethod(Math.max(...tokens), plan, profile.transport);
     const memoryMB = tokens.map((count) => {
       const feasible = memoryOptions.filter((m) =>
-        fitsMemory(m, count, { ...evaluator.footprint, parameterBytes: plan.model.bytesPerExpert }),
+        fitsMemory(m, count, {
+          ...evaluator.footprint,
+          parameterBytes: evaluator.residentBytes(plan.model.bytesPerExpert),
+        }),
       );
       const candidates = feasible.length > 0 ? feasible : [memoryOptions[memoryOptions.length - 1]!];
       const measured = candidates.map((m) => {

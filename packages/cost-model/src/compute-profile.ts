@@ -1,4 +1,4 @@
-import { parseWithSchema } from '@switchyard/core';
+import { expertQuantizationSchema, parseWithSchema } from '@switchyard/core';
 import { z } from 'zod';
 import { CostModelError } from './errors.js';
 import { readJsonFile } from './json-file.js';
@@ -46,6 +46,29 @@ export const computeCurveSchema = z
   });
 export type ComputeCurve = z.output<typeof computeCurveSchema>;
 
+/**
+ * What an expert function measurably holds in memory (peak RSS of processes running the expert
+ * function's handler over the profiled graphs), so the planner sizes memory from measurements: the
+ * runtime, each expert's resident bytes in its format, and activations per token.
+ */
+export const computeMemorySchema = z.object({
+  /** Largest call measured, tokens. */
+  tokens: z.number().int().positive(),
+  /** Peak RSS (MB) with 1 expert and with `experts` experts, both after a call of `tokens`. */
+  peakRssOneExpertMB: z.number().positive(),
+  peakRssMB: z.number().positive(),
+  experts: z.number().int().min(2),
+  /** Bytes of one expert's weights in its format (codes and scales; float32 without quantization). */
+  weightBytesPerExpert: z.number().int().positive(),
+  /** (peak RSS with `experts` − with 1) / (experts − 1): what one more expert session keeps resident. */
+  residentBytesPerExpert: z.number().positive(),
+  /** Peak RSS with one expert, less its resident bytes and the activations the cost model counts, MB. */
+  runtimeOverheadMB: z.number().nonnegative(),
+  /** How it was measured; free-form for humans. */
+  measurement: z.string().optional(),
+});
+export type ComputeMemory = z.output<typeof computeMemorySchema>;
+
 /** The profile format's version; version 1 (one line per thread count) is refused with a hint. */
 export const computeProfileVersion = 2;
 
@@ -59,6 +82,8 @@ export const computeProfileSchema = z.object({
     hiddenSize: z.number().int().positive().optional(),
     intermediateSize: z.number().int().positive().optional(),
     experts: z.string().optional(),
+    /** The format of the profiled expert graphs; absent = float32. A plan must use a profile of its format. */
+    quantization: expertQuantizationSchema.optional(),
   }),
   machine: z.object({ description: z.string(), logicalCpus: z.number().int().positive() }),
   /**
@@ -73,6 +98,8 @@ export const computeProfileSchema = z.object({
   points: z.array(computePointSchema).default([]),
   /** Measurements taken in the same run at other token counts, not used as knots: a held-out check. */
   checks: z.array(computePointSchema).default([]),
+  /** Measured memory of an expert function holding these graphs; absent = the cost profile's defaults. */
+  memory: computeMemorySchema.optional(),
 });
 export type ComputeProfile = z.output<typeof computeProfileSchema>;
 export type ComputeProfileInput = z.input<typeof computeProfileSchema>;

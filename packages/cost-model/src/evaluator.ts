@@ -30,6 +30,11 @@ export interface CostEvaluatorOptions {
   ephemeralStorageMB?: number;
   /** Calibrated per-invocation handler overhead, added to the compute terms (none by default). */
   invocationOverhead?: InvocationOverhead;
+  /**
+   * Resident bytes per byte of expert weights (a function's measured memory: onnxruntime may keep
+   * packed copies); 1 by default.
+   */
+  residentBytesPerWeightByte?: number;
 }
 
 /** Cost and time of one function (all its replicas) for one batch. Reused as an out-parameter. */
@@ -88,6 +93,7 @@ export class CostEvaluator {
   readonly footprint: MemoryFootprint;
   readonly ephemeralStorageMB: number;
   readonly invocationOverhead: InvocationOverhead | undefined;
+  readonly residentBytesPerWeightByte: number;
   /** The compute curve's knot times per MB (filled on first use), on the shared token grid. */
   private readonly curveCache: (Float64Array | undefined)[] = new Array(lambdaLimits.maxMemoryMB + 1);
   private readonly curveTokens: Float64Array;
@@ -119,6 +125,12 @@ export class CostEvaluator {
     this.ephemeralStorageMB = options.ephemeralStorageMB ?? lambdaLimits.minEphemeralStorageMB;
     this.curveTokens = computeCurveAt(options.compute, 1).tokens;
     this.invocationOverhead = options.invocationOverhead;
+    this.residentBytesPerWeightByte = options.residentBytesPerWeightByte ?? 1;
+  }
+
+  /** The memory `parameterBytes` of expert weights take inside a function (measured residency). */
+  residentBytes(parameterBytes: number): number {
+    return parameterBytes * this.residentBytesPerWeightByte;
   }
 
   /** The compute curve's knot times at a memory size (cached per MB). */
@@ -260,7 +272,7 @@ export class CostEvaluator {
       this.inputBytesPerToken,
       this.transport,
     );
-    this.footprint.parameterBytes = parameterBytes;
+    this.footprint.parameterBytes = this.residentBytes(parameterBytes);
     out.fitsMemory = fitsMemory(memoryMB, out.maxReplicaTokens, this.footprint);
     out.fitsPayload =
       method !== 'direct' ||
@@ -278,6 +290,9 @@ export function createCostEvaluator(options: {
   wireDtype: keyof typeof wireBytesPerElement;
 }): CostEvaluator {
   const { profile } = options;
+  // A measured memory block (a function's peak RSS) replaces the default runtime baseline and says
+  // how many bytes an expert's weights really keep resident.
+  const memory = profile.compute.memory;
   return new CostEvaluator({
     rates: options.rates,
     compute: profile.compute,
@@ -285,7 +300,8 @@ export function createCostEvaluator(options: {
     hiddenSize: options.hiddenSize,
     expertIntermediateSize: options.expertIntermediateSize,
     wireDtype: options.wireDtype,
-    runtimeOverheadMB: profile.runtimeOverheadMB,
+    runtimeOverheadMB: memory?.runtimeOverheadMB ?? profile.runtimeOverheadMB,
+    residentBytesPerWeightByte: memory ? memory.residentBytesPerExpert / memory.weightBytesPerExpert : 1,
     intermediateBytesPerToken: profile.intermediateBytesPerToken,
     ephemeralStorageMB: profile.ephemeralStorageMB,
     invocationOverhead: profile.invocationOverhead,

@@ -16,6 +16,7 @@ export {
 export { checkComputeProfile, type ProfileCheckRow } from './check-compute-profile.js';
 export { computeTimeAtThreadsMs, computeTimeMs } from './compute-curve.js';
 export {
+  type ComputeMemory,
   type ComputePoint,
   type ComputeProfile,
   type ComputeProfileInput,

@@ -116,7 +116,7 @@ describe('checkpoint loading', () => {
     await expectModelError(
       loadModel(dir),
       'MODEL_LOAD_FAILED',
-      /dtype I32; weights must be F32, BF16 or F16.*model\.norm\.weight/,
+      /dtype I32; weights must be F32, BF16, F16, F8_E4M3, F8_E5M2.*model\.norm\.weight/,
     );
   });
 

@@ -3,6 +3,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  type ExpertQuantization,
   type ModelSummary,
   parseSafetensorsHeader,
   type SafetensorsEntry,
@@ -13,6 +14,20 @@ import {
 } from '@switchyard/core';
 import { type ModelConfig, parseModelConfig } from './config.js';
 import { ModelError, modelLoadError } from './errors.js';
+import { expertWeightBytes, resolveQuantization } from './expert-quantization.js';
+import {
+  checkFp8Pair,
+  checkMxfp4Pair,
+  checkMxfp4Shape,
+  dequantizeFp8,
+  dequantizeMxfp4,
+  fp8BlockSize,
+  fp8ScaleSuffix,
+  fp8WeightDtypes,
+  mxfp4BlocksSuffix,
+  mxfp4ScalesSuffix,
+  plainWeightDtypes,
+} from './quantized-checkpoint.js';
 
 /** A Hugging Face checkpoint directory: parsed config and its (possibly sharded) weights. */
 export interface Checkpoint {
@@ -25,7 +40,10 @@ export interface Checkpoint {
   dtype: string;
   fingerprint: string;
   has(name: string): boolean;
-  /** The tensor as float32, checking its shape; MODEL_LOAD_FAILED naming file and tensor otherwise. */
+  /**
+   * The tensor as float32, checking its shape; MODEL_LOAD_FAILED naming file and tensor otherwise.
+   * FP8 (with block scales) and MXFP4 (blocks + scales) weights are dequantized here.
+   */
   float32(name: string, shape: readonly number[]): Float32Array;
   /** Total parameter count over every tensor. */
   parameterCount(): number;
@@ -161,23 +179,58 @@ function readHeader(path: string): { header: SafetensorsHeader; bytes: Uint8Arra
   });
 }
 
+/** The raw bytes of one tensor, read from disk on demand. */
+function readTensorBytes(path: string, tensor: SafetensorsEntry): Uint8Array {
+  return withWeightFile(path, (fd) => {
+    const bytes = new Uint8Array(tensor.end - tensor.begin);
+    readRange(fd, bytes, tensor.begin, path);
+    return bytes;
+  });
+}
+
 /**
  * One tensor as float32, read from disk on demand. Only that tensor's bytes are in memory while it is
  * converted, so loading never holds a whole weight file (a BF16 checkpoint's file is half its float32
  * size); F32 tensors are read straight into the Float32Array's buffer.
  */
 function readFloat32(path: string, tensor: SafetensorsEntry): Float32Array {
+  if (tensor.dtype !== 'F32') return toFloat32Array(tensor.dtype, readTensorBytes(path, tensor));
   return withWeightFile(path, (fd) => {
-    const length = tensor.end - tensor.begin;
-    if (tensor.dtype === 'F32') {
-      const out = new Float32Array(length / 4);
-      readRange(fd, new Uint8Array(out.buffer), tensor.begin, path);
-      return out;
-    }
-    const bytes = new Uint8Array(length);
-    readRange(fd, bytes, tensor.begin, path);
-    return toFloat32Array(tensor.dtype, bytes);
+    const out = new Float32Array((tensor.end - tensor.begin) / 4);
+    readRange(fd, new Uint8Array(out.buffer), tensor.begin, path);
+    return out;
   });
+}
+
+/**
+ * Checks every quantized weight's companion tensors from the headers alone, so a damaged file fails at
+ * load naming the tensor rather than when an expert is first used: each FP8 weight has a block-scale
+ * tensor of the right shape, each MXFP4 `_blocks` its `_scales`, and an E8M0 tensor is some weight's scale.
+ */
+function checkQuantizedTensors(
+  files: readonly SafetensorsHeader[],
+  owner: ReadonlyMap<string, SafetensorsHeader>,
+  fp8Block: readonly [number, number],
+): void {
+  const located = (name: string) => {
+    const file = owner.get(name);
+    const entry = file?.entries.get(name);
+    return file && entry ? { ...entry, source: file.source } : undefined;
+  };
+  for (const file of files)
+    for (const entry of file.entries.values()) {
+      const tensor = { ...entry, source: file.source };
+      if (fp8WeightDtypes.includes(entry.dtype))
+        checkFp8Pair(tensor, located(`${entry.name}${fp8ScaleSuffix}`), fp8Block);
+      else if (entry.name.endsWith(mxfp4BlocksSuffix)) {
+        const base = entry.name.slice(0, -mxfp4BlocksSuffix.length);
+        checkMxfp4Pair(base, tensor, located(`${base}${mxfp4ScalesSuffix}`));
+      } else if (entry.dtype === 'F8_E8M0' && !entry.name.endsWith(fp8ScaleSuffix))
+        throw modelLoadError(
+          `has dtype F8_E8M0, which only block scales (${fp8ScaleSuffix}) use; weights must be ${[...plainWeightDtypes, ...fp8WeightDtypes].join(', ')}`,
+          `${file.source}: tensor ${entry.name}`,
+        );
+    }
 }
 
 /** Reads config.json and the safetensors weights of a checkpoint directory. */
@@ -203,6 +256,14 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     }
   }
   const dtype = [...dtypeCounts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'F32';
+  const fp8Block = fp8BlockSize(rawConfig, configPath);
+  /** Whether `name` is the scale tensor of a weight the checkpoint holds (`X_scale_inv` of `X`). */
+  const isScaleOf = (name: string, suffix: string): boolean => {
+    if (!name.endsWith(suffix)) return false;
+    const base = name.slice(0, -suffix.length);
+    return owner.has(base) || owner.has(`${base}${mxfp4BlocksSuffix}`);
+  };
+  checkQuantizedTensors(files, owner, fp8Block);
   return {
     dir,
     config,
@@ -210,49 +271,95 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
     files,
     dtype,
     fingerprint: `sha256:${hash.digest('hex')}`,
-    has: (name) => owner.has(name),
+    has: (name) => owner.has(name) || owner.has(`${name}${mxfp4BlocksSuffix}`),
     float32(name, shape) {
-      const file = owner.get(name);
-      if (!file)
-        throw modelLoadError(
-          `tensor is missing from the checkpoint (${config.architecture} needs it)`,
-          `${files.map((f) => f.source).join(', ')}: tensor ${name}`,
+      const located = (tensorName: string): (SafetensorsEntry & { source: string }) | undefined => {
+        const file = owner.get(tensorName);
+        const entry = file?.entries.get(tensorName);
+        return file && entry ? { ...entry, source: file.source } : undefined;
+      };
+      const read = (tensor: SafetensorsEntry & { source: string }, decode: () => Float32Array) => {
+        try {
+          return decode();
+        } catch (error) {
+          if (SwitchyardError.isInstance(error)) throw error;
+          throw modelLoadError((error as Error).message, `${tensor.source}: tensor ${tensor.name}`, error);
+        }
+      };
+      const tensor = located(name);
+      if (!tensor) {
+        const blocks = located(`${name}${mxfp4BlocksSuffix}`);
+        if (!blocks)
+          throw modelLoadError(
+            `tensor is missing from the checkpoint (${config.architecture} needs it)`,
+            `${files.map((f) => f.source).join(', ')}: tensor ${name}`,
+          );
+        const scales = located(`${name}${mxfp4ScalesSuffix}`);
+        checkMxfp4Pair(name, blocks, scales);
+        checkMxfp4Shape(blocks, shape);
+        return read(blocks, () =>
+          dequantizeMxfp4(
+            blocks,
+            readTensorBytes(blocks.source, blocks),
+            readTensorBytes(scales!.source, scales!),
+          ),
         );
-      const tensor = file.entries.get(name)!;
-      if (!['F32', 'BF16', 'F16'].includes(tensor.dtype))
+      }
+      const isFp8 = fp8WeightDtypes.includes(tensor.dtype);
+      if (!isFp8 && !plainWeightDtypes.includes(tensor.dtype))
         throw modelLoadError(
-          `has dtype ${tensor.dtype}; weights must be F32, BF16 or F16`,
-          `${file.source}: tensor ${name}`,
+          `has dtype ${tensor.dtype}; weights must be ${[...plainWeightDtypes, ...fp8WeightDtypes].join(', ')} ` +
+            `(FP8 with a ${fp8ScaleSuffix} block-scale tensor) or MXFP4 (${mxfp4BlocksSuffix} + ${mxfp4ScalesSuffix})`,
+          `${tensor.source}: tensor ${name}`,
         );
       if (shape.length !== tensor.shape.length || shape.some((d, i) => d !== tensor.shape[i]))
         throw modelLoadError(
           `has shape [${tensor.shape.join(', ')}], expected [${shape.join(', ')}]`,
-          `${file.source}: tensor ${name}`,
+          `${tensor.source}: tensor ${name}`,
         );
-      try {
-        return readFloat32(file.source, tensor);
-      } catch (error) {
-        if (SwitchyardError.isInstance(error)) throw error;
-        throw modelLoadError((error as Error).message, `${file.source}: tensor ${name}`, error);
-      }
+      if (!isFp8) return read(tensor, () => readFloat32(tensor.source, tensor));
+      const scale = located(`${name}${fp8ScaleSuffix}`);
+      checkFp8Pair(tensor, scale, fp8Block);
+      return read(tensor, () =>
+        dequantizeFp8(
+          tensor,
+          readTensorBytes(tensor.source, tensor),
+          scale!,
+          readTensorBytes(scale!.source, scale!),
+          fp8Block,
+        ),
+      );
     },
     parameterCount() {
       let total = 0;
       for (const file of files)
-        for (const entry of file.entries.values()) total += entry.shape.reduce((a, b) => a * b, 1);
+        for (const entry of file.entries.values()) {
+          // Scales are not parameters; an MXFP4 byte holds two of them.
+          if (isScaleOf(entry.name, fp8ScaleSuffix) || isScaleOf(entry.name, mxfp4ScalesSuffix)) continue;
+          const count = entry.shape.reduce((a, b) => a * b, 1);
+          total += entry.name.endsWith(mxfp4BlocksSuffix) && entry.dtype === 'U8' ? 2 * count : count;
+        }
       return total;
     },
   };
 }
 
-/** The core `ModelSummary` of a checkpoint. */
-export function summarizeCheckpoint(checkpoint: Checkpoint, name: string): ModelSummary {
+/**
+ * The core `ModelSummary` of a checkpoint; with a quantization, `bytesPerExpert` is the bytes of an
+ * expert's quantized weights (codes and scales) and `quantization` says which format.
+ */
+export function summarizeCheckpoint(
+  checkpoint: Checkpoint,
+  name: string,
+  quantization?: ExpertQuantization,
+): ModelSummary {
   const c = checkpoint.config;
   const perExpert =
     3 * c.hiddenSize * c.expertIntermediateSize +
     (c.expertKind === 'gpt-oss' ? 2 * c.expertIntermediateSize + c.hiddenSize : 0);
   const experts = perExpert * c.numExperts * c.moeLayers.length;
   const total = checkpoint.parameterCount();
+  const resolved = resolveQuantization(quantization);
   return {
     name,
     architecture: c.architecture,
@@ -268,7 +375,8 @@ export function summarizeCheckpoint(checkpoint: Checkpoint, name: string): Model
     numSharedExperts: c.sharedExpertIntermediateSize > 0 ? 1 : 0,
     dtype: checkpoint.dtype,
     parameters: { total, perExpert, experts, dense: Math.max(0, total - experts) },
-    bytesPerExpert: perExpert * 4,
+    bytesPerExpert: expertWeightBytes(c, resolved),
+    quantization: resolved.format === 'none' ? undefined : resolved,
     fingerprint: checkpoint.fingerprint,
   };
 }

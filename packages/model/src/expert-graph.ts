@@ -1,6 +1,8 @@
+import type { ExpertQuantization } from '@switchyard/core';
 import type { Checkpoint } from './checkpoint.js';
 import { ModelError } from './errors.js';
-import { GraphBuilder } from './graph-builder.js';
+import { checkQuantizable } from './expert-quantization.js';
+import { GraphBuilder, type GraphQuantization } from './graph-builder.js';
 
 /** Weights of one SwiGLU FFN in torch Linear layout: gate/up [I, H], down [H, I]. */
 export interface SwigluWeights {
@@ -16,26 +18,48 @@ export const expertGraphInput = 'hidden_states';
 export const expertGraphOutput = 'expert_output';
 
 /** `buildSwigluGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
-export function swigluGraph(weights: SwigluWeights, name = 'expert'): GraphBuilder {
+export function swigluGraph(
+  weights: SwigluWeights,
+  name = 'expert',
+  quantization?: GraphQuantization,
+): GraphBuilder {
   const { hiddenSize: H, intermediateSize: I } = weights;
   const g = new GraphBuilder(name);
   const x = g.input(expertGraphInput, 'float', ['num_tokens', H]);
-  const y = g.swiglu(x, { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' }, weights, H, I);
+  const y = g.swiglu(x, { gate: 'gate_proj', up: 'up_proj', down: 'down_proj' }, weights, H, I, quantization);
   g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
   return g;
 }
 
 /**
  * ONNX bytes of a SwiGLU FFN: `expert_output = (silu(x Wg^T) * (x Wu^T)) Wd^T`, one input
- * `hidden_states` float32 [N, H], one output `expert_output` float32 [N, H], weights embedded.
+ * `hidden_states` float32 [N, H], one output `expert_output` float32 [N, H], weights embedded (float32,
+ * or int8 / int4 with `quantization`).
  */
-export function buildSwigluGraph(weights: SwigluWeights, name = 'expert'): Uint8Array {
-  return swigluGraph(weights, name).build();
+export function buildSwigluGraph(
+  weights: SwigluWeights,
+  name = 'expert',
+  quantization?: ExpertQuantization,
+): Uint8Array {
+  checkQuantizable(`${name}.gate_proj`, weights.hiddenSize, quantization ?? { format: 'none' });
+  checkQuantizable(`${name}.down_proj`, weights.intermediateSize, quantization ?? { format: 'none' });
+  return swigluGraph(weights, name, quantization).build();
+}
+
+/** What `buildExpertGraph` and `buildSharedExpertGraph` take. */
+export interface ExpertGraphOptions {
+  /**
+   * The weights' format; absent = the holder's (`MoeModel.quantization`), float32 for a bare
+   * checkpoint. int4 defaults to blocks of 32.
+   */
+  quantization?: ExpertQuantization;
 }
 
 /** Anything that holds a loaded checkpoint (a `MoeModel` or a `Checkpoint` wrapper). */
 export interface CheckpointHolder {
   checkpoint: Checkpoint;
+  /** The format the holder's experts run in (a `MoeModel`'s); graphs are built in it unless told otherwise. */
+  quantization?: ExpertQuantization;
 }
 
 /** The SwiGLU weights of routed expert `expert` in decoder layer `layer`. */
@@ -74,16 +98,20 @@ export interface ClampedSwigluWeights {
  * gpt_oss expert: g = min(x·Wg + bg, limit); u = clamp(x·Wu + bu, ±limit);
  * y = ((u + 1) · g · sigmoid(alpha · g))·Wd + bd. Same graph contract as `buildSwigluGraph`.
  */
-export function clampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert'): GraphBuilder {
+export function clampedSwigluGraph(
+  weights: ClampedSwigluWeights,
+  name = 'expert',
+  quantization?: GraphQuantization,
+): GraphBuilder {
   const { hiddenSize: H, intermediateSize: I } = weights;
   const g = new GraphBuilder(name);
   const x = g.input(expertGraphInput, 'float', ['num_tokens', H]);
   const gateLinear = g.op('Add', [
-    g.matmul(x, g.weight('gate', [H, I], weights.gate)),
+    g.matmulWeight(x, 'gate', weights.gate, H, I, quantization),
     g.weight('gate_bias', [I], weights.gateBias),
   ]);
   const upLinear = g.op('Add', [
-    g.matmul(x, g.weight('up', [H, I], weights.up)),
+    g.matmulWeight(x, 'up', weights.up, H, I, quantization),
     g.weight('up_bias', [I], weights.upBias),
   ]);
   const gate = g.op('Min', [gateLinear, g.scalar(weights.limit)]);
@@ -91,7 +119,7 @@ export function clampedSwigluGraph(weights: ClampedSwigluWeights, name = 'expert
   const glu = g.op('Mul', [gate, g.op('Sigmoid', [g.op('Mul', [gate, g.scalar(weights.alpha)])])]);
   const hidden = g.op('Mul', [g.op('Add', [up, g.scalar(1)]), glu]);
   const y = g.op('Add', [
-    g.matmul(hidden, g.weight('down', [I, H], weights.down)),
+    g.matmulWeight(hidden, 'down', weights.down, I, H, quantization),
     g.weight('down_bias', [H], weights.downBias),
   ]);
   g.output(y, expertGraphOutput, 'float', ['num_tokens', H]);
@@ -159,23 +187,64 @@ function checkExpert(moeLayers: number[], numExperts: number, layer: number, exp
     });
 }
 
-/** `buildExpertGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
-export function expertGraph(model: CheckpointHolder, layer: number, expert: number): GraphBuilder {
-  if (model.checkpoint.config.expertKind === 'gpt-oss')
-    return clampedSwigluGraph(clampedExpertWeights(model, layer, expert), `layer${layer}_expert${expert}`);
-  return swigluGraph(expertWeights(model, layer, expert), `layer${layer}_expert${expert}`);
+/**
+ * INVALID_INPUT naming the tensor when the expert's weights cannot be quantized as asked (int4 with an
+ * input dimension the block size does not divide).
+ */
+function checkExpertQuantizable(
+  model: CheckpointHolder,
+  layer: number,
+  expert: number,
+  quantization: ExpertQuantization | undefined,
+): void {
+  if (!quantization) return;
+  const { config } = model.checkpoint;
+  const names = config.names;
+  if (config.expertKind === 'gpt-oss') {
+    checkQuantizable(names.fusedExperts(layer, 'gate_up_proj'), config.hiddenSize, quantization);
+    checkQuantizable(names.fusedExperts(layer, 'down_proj'), config.expertIntermediateSize, quantization);
+  } else {
+    checkQuantizable(names.expert(layer, expert, 'gate'), config.hiddenSize, quantization);
+    checkQuantizable(names.expert(layer, expert, 'down'), config.expertIntermediateSize, quantization);
+  }
 }
 
-/** ONNX bytes of one routed expert's FFN (see `buildSwigluGraph` for the contract). */
-export function buildExpertGraph(model: CheckpointHolder, layer: number, expert: number): Uint8Array {
-  return expertGraph(model, layer, expert).build();
+/** `buildExpertGraph` as a GraphBuilder, before encoding (the runtime writes its weights as external data). */
+export function expertGraph(
+  model: CheckpointHolder,
+  layer: number,
+  expert: number,
+  quantization?: GraphQuantization,
+): GraphBuilder {
+  checkExpertQuantizable(model, layer, expert, quantization);
+  const name = `layer${layer}_expert${expert}`;
+  if (model.checkpoint.config.expertKind === 'gpt-oss')
+    return clampedSwigluGraph(clampedExpertWeights(model, layer, expert), name, quantization);
+  return swigluGraph(expertWeights(model, layer, expert), name, quantization);
 }
 
 /**
- * ONNX bytes of a layer's shared expert FFN (same contract). The qwen2_moe sigmoid gate is not part
- * of this graph: it stays in the orchestrator with the router.
+ * ONNX bytes of one routed expert's FFN (see `buildSwigluGraph` for the contract), float32 or in
+ * `options.quantization`'s format. Quantizing is deterministic: the same checkpoint gives the same bytes.
  */
-export function buildSharedExpertGraph(model: CheckpointHolder, layer: number): Uint8Array {
+export function buildExpertGraph(
+  model: CheckpointHolder,
+  layer: number,
+  expert: number,
+  options: ExpertGraphOptions = {},
+): Uint8Array {
+  return expertGraph(model, layer, expert, options.quantization ?? model.quantization).build();
+}
+
+/**
+ * ONNX bytes of a layer's shared expert FFN (same contract), float32 or quantized. The qwen2_moe
+ * sigmoid gate is not part of this graph: it stays in the orchestrator with the router.
+ */
+export function buildSharedExpertGraph(
+  model: CheckpointHolder,
+  layer: number,
+  options: ExpertGraphOptions = {},
+): Uint8Array {
   const { config } = model.checkpoint;
   const I = config.sharedExpertIntermediateSize;
   if (I === 0 || !config.moeLayers.includes(layer))
@@ -186,7 +255,12 @@ export function buildSharedExpertGraph(model: CheckpointHolder, layer: number): 
     });
   const H = config.hiddenSize;
   const names = config.names;
-  return buildSwigluGraph(
+  const quantization = options.quantization ?? model.quantization;
+  if (quantization) {
+    checkQuantizable(names.sharedExpert(layer, 'gate'), H, quantization);
+    checkQuantizable(names.sharedExpert(layer, 'down'), I, quantization);
+  }
+  return swigluGraph(
     {
       hiddenSize: H,
       intermediateSize: I,
@@ -195,14 +269,19 @@ export function buildSharedExpertGraph(model: CheckpointHolder, layer: number): 
       down: model.checkpoint.float32(names.sharedExpert(layer, 'down'), [H, I]),
     },
     `layer${layer}_shared_expert`,
-  );
+    quantization,
+  ).build();
 }
 
 /**
  * Shared expert with its sigmoid gate (qwen2_moe): out = sigmoid(x·w_g) * SwiGLU(x), run in process
  * (the runtime writes its weights as external data).
  */
-export function gatedSharedExpertGraph(checkpoint: Checkpoint, layer: number): GraphBuilder {
+export function gatedSharedExpertGraph(
+  checkpoint: Checkpoint,
+  layer: number,
+  quantization?: ExpertQuantization,
+): GraphBuilder {
   const c = checkpoint.config;
   const n = c.names;
   const H = c.hiddenSize;
@@ -219,6 +298,7 @@ export function gatedSharedExpertGraph(checkpoint: Checkpoint, layer: number): G
     },
     H,
     I,
+    quantization,
   );
   if (c.sharedExpertGated) {
     const gate = g.linear(x, 'shared_gate', checkpoint.float32(n.sharedExpertGate(layer), [1, H]), 1, H);

@@ -1,10 +1,13 @@
 export { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
+export { compareModels, type ModelComparison } from './compare-models.js';
 export type { ModelConfig } from './config.js';
 export { ModelError, type ModelErrorCode, type ModelErrorOptions } from './errors.js';
+export { type EvaluateResult, evaluateLikelihood } from './evaluate.js';
 export {
   buildExpertGraph,
   buildSwigluGraph,
   type CheckpointHolder,
+  type ExpertGraphOptions,
   type SwigluWeights,
 } from './expert-graph.js';
 export { createExpertRunner, type ExpertRunner } from './expert-runner.js';
@@ -27,6 +30,8 @@ export {
 export { loadModel, type MoeModel } from './model.js';
 export { createInProcessMoeStep, type ExpertExecutor } from './moe-step.js';
 export type {
+  CompareModelsOptions,
+  EvaluateOptions,
   ExpertRunnerOptions,
   ExportGgufOptions,
   GenerateOptions,

@@ -8,8 +8,10 @@ export {
   expertGraphOutput,
   expertWeights,
 } from './expert-graph.js';
+export { expertWeightBytes } from './expert-quantization.js';
 export { encodeGgufHeader, type GgufLayout } from './gguf/gguf-writer.js';
 export { llamaCppArchitectures } from './gguf/llama-cpp-layout.js';
+export type { GraphQuantization } from './graph-builder.js';
 export {
   encodeOnnxModel,
   type OnnxGraph,
@@ -18,10 +20,13 @@ export {
   type OnnxTensor,
 } from './onnx-proto-writer.js';
 export {
+  compareModelsOptionsSchema,
+  evaluateOptionsSchema,
   expertRunnerOptionsSchema,
   exportGgufOptionsSchema,
   generateOptionsSchema,
   loadModelOptionsSchema,
+  type ResolvedEvaluateOptions,
   type ResolvedExpertRunnerOptions,
   type ResolvedExportGgufOptions,
   type ResolvedGenerateOptions,

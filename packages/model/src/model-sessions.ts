@@ -1,4 +1,4 @@
-import type { Logger } from '@switchyard/core';
+import type { ExpertQuantization, Logger } from '@switchyard/core';
 import type * as ort from 'onnxruntime-node';
 import type { Checkpoint } from './checkpoint.js';
 import { inferenceError } from './errors.js';
@@ -28,7 +28,12 @@ export interface ModelSessions {
  */
 export async function createModelSessions(
   checkpoint: Checkpoint,
-  options: { threads: number; eagerExperts: boolean },
+  options: {
+    threads: number;
+    eagerExperts: boolean;
+    quantization?: ExpertQuantization;
+    quantizeSharedExperts?: boolean;
+  },
   logger: Logger,
 ): Promise<ModelSessions> {
   const config = checkpoint.config;
@@ -47,7 +52,15 @@ export async function createModelSessions(
     for (const layer of config.moeLayers)
       shared.set(
         layer,
-        await session(() => gatedSharedExpertGraph(checkpoint, layer), `layer ${layer} shared expert graph`),
+        await session(
+          () =>
+            gatedSharedExpertGraph(
+              checkpoint,
+              layer,
+              options.quantizeSharedExperts ? options.quantization : undefined,
+            ),
+          `layer ${layer} shared expert graph`,
+        ),
       );
   }
   const head = await session(() => headGraph(checkpoint), 'head graph');
@@ -57,7 +70,10 @@ export async function createModelSessions(
     let created = experts.get(key);
     if (!created) {
       created = Promise.resolve().then(() =>
-        session(() => expertGraph({ checkpoint }, layer, index), `layer ${layer} expert ${index} graph`),
+        session(
+          () => expertGraph({ checkpoint }, layer, index, options.quantization),
+          `layer ${layer} expert ${index} graph`,
+        ),
       );
       experts.set(key, created);
     }

@@ -1,8 +1,16 @@
 import { basename, resolve } from 'node:path';
-import { type Logger, type ModelSummary, type MoeStep, noopLogger, parseWithSchema } from '@switchyard/core';
+import {
+  type ExpertQuantization,
+  type Logger,
+  type ModelSummary,
+  type MoeStep,
+  noopLogger,
+  parseWithSchema,
+} from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { type Checkpoint, loadCheckpoint, summarizeCheckpoint } from './checkpoint.js';
 import type { ModelConfig } from './config.js';
+import { checkModelQuantizable, resolveQuantization } from './expert-quantization.js';
 import { type ForwardInput, type ForwardOptions, type ForwardResult, forward } from './forward.js';
 import { type GenerateResult, generate } from './generate.js';
 import { createModelSessions } from './model-sessions.js';
@@ -19,6 +27,8 @@ export interface MoeModel {
   readonly summary: ModelSummary;
   readonly config: ModelConfig;
   readonly checkpoint: Checkpoint;
+  /** The format the routed experts run in (`{ format: 'none' }` = float32); `buildExpertGraph(model, …)` follows it. */
+  readonly quantization: ExpertQuantization;
   createSequence(): Sequence;
   /** deepseek_v3: the router's e_score_correction_bias of a MoE layer. */
   correctionBias(layer: number): Float32Array | undefined;
@@ -50,8 +60,10 @@ export async function loadModel(dir: string, options: LoadModelOptions = {}): Pr
   const resolved = parseWithSchema(loadModelOptionsSchema, rest, 'loadModel options');
   const checkpoint = await loadCheckpoint(dir);
   logger.debug('checkpoint headers read', { files: checkpoint.files.length, dtype: checkpoint.dtype });
-  const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)));
-  return createRuntime(checkpoint, summary, resolved, logger);
+  const quantization = resolveQuantization(resolved.quantization);
+  checkModelQuantizable(checkpoint.config, quantization, resolved.quantizeSharedExperts);
+  const summary = summarizeCheckpoint(checkpoint, resolved.name ?? basename(resolve(dir)), quantization);
+  return createRuntime(checkpoint, summary, { ...resolved, quantization }, logger);
 }
 
 async function createRuntime(
@@ -89,6 +101,7 @@ async function createRuntime(
     summary,
     config,
     checkpoint,
+    quantization: options.quantization ?? { format: 'none' },
     inProcessMoeStep,
     runExpert,
     createSequence: () =>

@@ -14,6 +14,9 @@ export const onnxDataType = {
   int64: 7,
   bool: 9,
   float16: 10,
+  float8e4m3fn: 17,
+  float8e5m2: 19,
+  float8e8m0: 24,
 } as const;
 export type OnnxDataType = keyof typeof onnxDataType;
 

@@ -1,4 +1,4 @@
-import type { Logger, MoeStep } from '@switchyard/core';
+import { expertQuantizationSchema, type Logger, type MoeStep } from '@switchyard/core';
 import { z } from 'zod';
 
 /** onnxruntime intra-op threads per session (the same default wherever a session is made). */
@@ -10,6 +10,13 @@ export const loadModelOptionsSchema = z.object({
   name: z.string().min(1).optional(),
   /** Build and load every expert graph up front instead of on first use. */
   eagerExperts: z.boolean().default(false),
+  /**
+   * The format the routed experts' graphs are built in (once, at load; deterministic); float32 when
+   * absent. int4's block size defaults to 32.
+   */
+  quantization: expertQuantizationSchema.optional(),
+  /** Quantize the shared experts too (they run in process beside the dense layers). */
+  quantizeSharedExperts: z.boolean().default(false),
 });
 
 /** What `loadModel` takes: the schema's fields, and a logger beside them. */
@@ -64,6 +71,28 @@ export type ResolvedRecordTraceOptions = z.output<typeof recordTraceOptionsSchem
 export const expertRunnerOptionsSchema = z.object({ threads });
 export type ExpertRunnerOptions = z.input<typeof expertRunnerOptionsSchema>;
 export type ResolvedExpertRunnerOptions = z.output<typeof expertRunnerOptionsSchema>;
+
+export const evaluateOptionsSchema = z.object({
+  /** Tokens per non-overlapping window; each window starts a fresh sequence. */
+  context: z.number().int().min(2).default(256),
+  /** Windows run together in one forward call. */
+  windowsPerBatch: z.number().int().positive().default(4),
+});
+
+/** What `evaluateLikelihood` takes: the schema's fields, and the MoE step, progress callback and signal beside them. */
+export type EvaluateOptions = z.input<typeof evaluateOptionsSchema> & {
+  moeStep?: MoeStep;
+  onProgress?: (doneTokens: number, totalTokens: number) => void;
+  signal?: AbortSignal;
+};
+export type ResolvedEvaluateOptions = z.output<typeof evaluateOptionsSchema>;
+
+export const compareModelsOptionsSchema = z.object({
+  /** Tokens per independent chunk, as in `recordTrace`. */
+  chunk: z.number().int().positive().default(256),
+  chunksPerBatch: z.number().int().positive().default(4),
+});
+export type CompareModelsOptions = z.input<typeof compareModelsOptionsSchema> & { signal?: AbortSignal };
 
 export const exportGgufOptionsSchema = z.object({
   /**

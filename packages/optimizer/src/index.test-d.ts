@@ -27,6 +27,7 @@ test('@switchyard/optimizer exports its entry points and their option, result an
     | 'plannerModelFromSummary'
     | 'plannerStrategies'
     | 'popularityFromCounts'
+    | 'quantizedPaperRows'
     | 'runPaperBenchmarkModel'
     | 'throughputLoss'
   >();

@@ -56,6 +56,11 @@ export type {
   PaperTrafficResult,
 } from './paper-traffic.js';
 export { planDeployment } from './plan-deployment.js';
+export {
+  type QuantizedPaperRow,
+  type QuantizedPaperRowsInput,
+  quantizedPaperRows,
+} from './quantized-paper-rows.js';
 export type { RealisedBill } from './realised-bill.js';
 export type {
   CategoricalDimension,

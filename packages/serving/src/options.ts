@@ -1,4 +1,4 @@
-import { deploymentPlanSchema } from '@switchyard/core';
+import { deploymentPlanSchema, expertQuantizationSchema } from '@switchyard/core';
 import { z } from 'zod';
 
 /** Where routed experts run. */
@@ -87,6 +87,8 @@ export const servingOptionsSchema = z.object({
   ...batchSchedulerOptionsSchema.shape,
   /** onnxruntime intra-op threads per session. */
   threads: z.number().int().positive().max(256).default(1),
+  /** The format routed experts run (and deployed functions ship) in; float32 when absent. */
+  quantization: expertQuantizationSchema.optional(),
   /** Routing traces to fit the expert-popularity predictor on; it then learns online from served routing. */
   predictorTraces: z.array(z.string().min(1)).default([]),
 });

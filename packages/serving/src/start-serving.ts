@@ -75,7 +75,11 @@ export async function startServing(
   // Tokenizer files and generation_config.json fail fast, before the model's sessions are built.
   tokenizer ??= await loadTokenizer(options.modelDir, { logger });
   const generationConfig = await readGenerationConfig(options.modelDir);
-  const model = await loadModel(options.modelDir, { threads: options.threads, logger });
+  const model = await loadModel(options.modelDir, {
+    threads: options.threads,
+    quantization: options.quantization,
+    logger,
+  });
   if (predictor && predictor.state.moeLayers.join() !== model.summary.moeLayers.join()) {
     await model.close();
     throw new ServingError({

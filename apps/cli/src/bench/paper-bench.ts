@@ -34,6 +34,7 @@ import { type PaperHeadline, paperHeadlineMarkdown, paperHeadlines } from './pap
 import { profilePaperExpert } from './paper-profile.js';
 import { paperReportData } from './paper-report.js';
 import { runPaperValidation, type ValidationResult } from './paper-validation.js';
+import { type QuantizedBenchResult, quantizedRowsMarkdown, runQuantizedRows } from './quantized-rows.js';
 
 export const paperBenchShapes = [
   'bert-moe-12x4',
@@ -77,6 +78,8 @@ export interface PaperBenchOptions {
   command?: string;
   /** Use this profile instead of loading/profiling one (tests). */
   compute?: ComputeProfile;
+  /** Add the quantized rows (float32 vs int8 vs int4, quantized-rows.ts); default true. */
+  quantized?: boolean;
   logger?: Logger;
   onProgress?: (message: string) => void;
 }
@@ -94,6 +97,8 @@ export interface PaperBenchResult {
   cpuEngines: { file: string; createdAt: string | null; note: string };
   traffic: { base: string; requests: number; durationS: number; batchesPerS: number; rateScales: number[] };
   models: PaperBenchmarkModelResult[];
+  /** Issue #18's rows: each shape per expert format, with the accuracy each format costs. */
+  quantized: QuantizedBenchResult | null;
   validation: ValidationResult | null;
   wallTimeS: number;
 }
@@ -247,6 +252,18 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       }),
     );
   }
+  // Quantized rows (issue #18): a separate piece, each shape planned per expert format at its SLO.
+  const quantized =
+    options.quantized === false
+      ? null
+      : await runQuantizedRows({
+          fixturesDir: options.fixturesDir,
+          shapes: models.map((m) => ({ shape: m.model.replace(/^paper:/, ''), sloMs: m.sloMs })),
+          tokensPerBatch,
+          maxEvaluations: options.maxEvaluations ?? (quick ? 12 : 40),
+          quick,
+          onProgress: progress,
+        });
   let validation: ValidationResult | null = null;
   if (options.validation !== false) {
     progress('validation: shakespeare-mixtral-8x2 through the local Lambda runtime');
@@ -294,6 +311,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
     },
     models,
     validation,
+    quantized,
     wallTimeS: (performance.now() - started) / 1000,
   };
   const inconsistencies = paperBenchInconsistencies(result);
@@ -303,7 +321,10 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
       message: `the paper benchmark's derived figures disagree with its rows: ${inconsistencies.join('; ')}`,
     });
   writeFileSync(join(options.outDir, 'paper.json'), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(options.outDir, 'paper.md'), paperBenchMarkdown(result));
+  writeFileSync(
+    join(options.outDir, 'paper.md'),
+    `${[paperBenchMarkdown(result), ...(quantized ? quantizedRowsMarkdown(quantized) : [])].join('\n')}\n`,
+  );
   writeFileSync(join(options.outDir, 'headline.md'), paperHeadlineMarkdown(result));
   writeFileSync(join(options.outDir, 'paper.html'), renderReport(paperReportData(result)));
   return result;

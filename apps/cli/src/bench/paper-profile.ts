@@ -1,4 +1,5 @@
 import { cpus } from 'node:os';
+import type { ExpertQuantization } from '@switchyard/core';
 import {
   type ComputeProfile,
   fitComputeProfile,
@@ -17,6 +18,8 @@ export async function profilePaperExpert(options: {
   repetitions?: number;
   hiddenSize?: number;
   intermediateSize?: number;
+  /** The expert's weight format (float32 when absent). */
+  quantization?: ExpertQuantization;
 }): Promise<ComputeProfile> {
   const H = options.hiddenSize ?? 768;
   const I = options.intermediateSize ?? 3072;
@@ -30,6 +33,7 @@ export async function profilePaperExpert(options: {
   const graph = buildSwigluGraph(
     { hiddenSize: H, intermediateSize: I, gate: weights(I * H), up: weights(I * H), down: weights(H * I) },
     'paper_expert',
+    options.quantization,
   );
   const tokenCounts = options.tokenCounts ?? [64, 512, 2048];
   const runners = new Map([
@@ -57,7 +61,8 @@ export async function profilePaperExpert(options: {
           model: `paper expert ${H}x${I}`,
           hiddenSize: H,
           intermediateSize: I,
-          experts: 'one SwiGLU expert of the real shape, seeded random float32 weights',
+          experts: `one SwiGLU expert of the real shape, seeded random weights in ${options.quantization?.format === 'int8' || options.quantization?.format === 'int4' ? options.quantization.format : 'float32'}`,
+          quantization: options.quantization,
         },
         machine: {
           description: `${cpus()[0]?.model ?? 'unknown CPU'} (onnxruntime-node CPU)`,

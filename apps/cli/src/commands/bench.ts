@@ -12,6 +12,7 @@ interface PaperFlags {
   out: string;
   profile?: boolean;
   validation: boolean;
+  quantized: boolean;
   quick?: boolean;
   shapes?: string;
   cpuInstance: string;
@@ -48,6 +49,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
     .option('--out <dir>', 'output directory', 'bench-results/paper')
     .option('--profile', 're-profile the 768×3072 expert on this machine (default: the committed profile)')
     .option('--no-validation', 'skip the measured run on the local Lambda runtime')
+    .option('--no-quantized', 'skip the quantized rows (float32 vs int8 vs int4 per shape)')
     .option('--quick', 'fewer BO evaluations, batches, SLO factors and traffic (marked QUICK in the files)')
     .option('--shapes <list>', `comma-separated shapes (default all: ${paperBenchShapes.join(', ')})`)
     .option('--cpu-instance <type>', "the CPU baselines' instance type from the price table", 'm6a.32xlarge')
@@ -102,6 +104,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
       'switchyard bench paper',
       ...(flags.quick ? ['--quick'] : []),
       ...(flags.validation ? [] : ['--no-validation']),
+      ...(flags.quantized ? [] : ['--no-quantized']),
       ...(flags.shapes ? [`--shapes ${flags.shapes}`] : []),
       ...(flags.readme ? [`--readme ${flags.readme}`] : []),
     ];
@@ -112,6 +115,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
       profile: flags.profile,
       validation: flags.validation,
       quick: flags.quick ?? false,
+      quantized: flags.quantized,
       cpuInstanceType: flags.cpuInstance,
       cpuVcpusPerInstance: cpuVcpus,
       cpuUsdPerHour:
@@ -142,6 +146,25 @@ export const registerBench: CommandRegistrar = (program, context) => {
         })),
         { title: 'Paper benchmark (billed on held-out batches; details in paper.md)' },
       );
+      if (result.quantized)
+        context.output.table(
+          result.quantized.shapes.flatMap((shape) =>
+            shape.rows.map((row) => ({
+              model: shape.shape,
+              experts: row.format === 'none' ? 'float32' : row.format,
+              'bytes/expert': row.bytesPerExpert,
+              '$/M tokens': Number(row.costUsdPerMillionTokens.toPrecision(4)),
+              'vs float32': `${(row.costRelativeToFloat32 * 100).toFixed(1)} %`,
+              'latency ms': Math.round(row.latencyMs),
+              SLO: row.sloMet ? 'met' : 'MISSED',
+              'bits/byte': row.accuracy ? Number(row.accuracy.bitsPerToken.toFixed(4)) : '',
+              'bits vs float32': row.accuracy
+                ? `${((row.accuracy.relativeToFloat32 - 1) * 100).toFixed(2)} %`
+                : '',
+            })),
+          ),
+          { title: 'Quantized experts (Switchyard BO per format; bits per byte of the bundled model)' },
+        );
       if (result.validation) context.output.line(validationSummaryLine(result.validation));
       context.output.line(
         `wrote ${resolve(flags.out)}/paper.{json,md,html} and ${resolve(flags.out)}/headline.md in ${result.wallTimeS.toFixed(1)} s${flags.readme ? `; rewrote the headline in ${flags.readme}` : ''}`,

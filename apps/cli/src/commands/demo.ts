@@ -11,6 +11,7 @@ import {
   writeTextFile,
 } from '../io.js';
 import { resolveModelArgument } from '../model-argument.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import {
   baselineLabel,
   costPerMillionTokens,
@@ -20,7 +21,8 @@ import {
 import { renderReport } from '../report/render-report.js';
 import type { CommandRegistrar } from './index.js';
 
-interface DemoCommandOptions {
+interface DemoCommandOptions extends QuantizeFlags {
+  quantized: boolean;
   model?: string;
   traces?: string;
   profile?: string;
@@ -65,7 +67,9 @@ export const registerDemo: CommandRegistrar = (program, context) => {
     .option('--seed <n>', 'sampling seed', parseIntegerOption, 1)
     .option('--slo-ms <ms>', 'latency SLO for one batch', parseNumberOption, 2000)
     .option('--batch-tokens <n>', 'tokens per batch the plan is sized for', parsePositiveIntegerOption, 1024)
-    .option('--out <file>', 'where to write the HTML report', 'switchyard-demo.html');
+    .option('--out <file>', 'where to write the HTML report', 'switchyard-demo.html')
+    .option('--no-quantized', 'skip the float32 / int8 / int4 rows');
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -103,6 +107,8 @@ export const registerDemo: CommandRegistrar = (program, context) => {
         seed: options.seed,
         sloMs: options.sloMs,
         tokensPerBatch: options.batchTokens,
+        quantization: quantizationFromFlags(options),
+        quantizedRows: options.quantized,
       },
       { output: context.output, logger: context.logger },
     );
@@ -140,6 +146,24 @@ export const registerDemo: CommandRegistrar = (program, context) => {
             })),
           ],
           { title: 'Projected cost (cost model, per million tokens)' },
+        );
+        output.line();
+      }
+      if (result.quantizedRows) {
+        output.table(
+          result.quantizedRows.map((row) => ({
+            experts: row.format === 'none' ? 'float32' : row.format,
+            'bytes/expert': row.bytesPerExpert,
+            '$/M tokens': Number(row.usdPerMillionTokens.toPrecision(4)),
+            'memory MB (all functions)': row.memoryMBTotal,
+            'ms/token (1 thread)': Number(row.perTokenMsOneThread.toPrecision(3)),
+            'bits/byte': Number(row.bitsPerToken.toFixed(4)),
+            'vs float32': `${((row.bitsRelativeToFloat32 - 1) * 100).toFixed(2)} %`,
+          })),
+          {
+            title:
+              'Expert formats: planned cost (ODS, live profile of each format) and accuracy on held-out text',
+          },
         );
         output.line();
       }

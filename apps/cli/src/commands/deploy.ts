@@ -14,9 +14,10 @@ import type { CliContext } from '../context.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { readJsonFileWithSchema } from '../io.js';
 import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface DeployFlags {
+interface DeployFlags extends QuantizeFlags {
   plan: string;
   model?: string;
   target: 'local' | 'aws';
@@ -48,16 +49,24 @@ function checkpointDir(flags: Pick<DeployFlags, 'model'>, plan: DeploymentPlan, 
 }
 
 /** The plan's expert graphs, built from the checkpoint on first use. */
+/**
+ * The expert graphs of a plan, built from the checkpoint on first use in the plan's expert format
+ * (a different `--quantize` is INVALID_INPUT naming both).
+ */
 export function graphSource(
-  flags: Pick<DeployFlags, 'model'>,
+  flags: Pick<DeployFlags, 'model'> & QuantizeFlags & { plan?: string },
   plan: DeploymentPlan,
   context: CliContext,
 ): (layer: number, expert: number) => Promise<Uint8Array> {
   const dir = checkpointDir(flags, plan, context);
+  const quantization = quantizationFromFlags(flags, {
+    quantization: plan.model.quantization,
+    source: flags.plan ?? 'the deployment plan',
+  });
   let checkpoint: Promise<Checkpoint> | undefined;
   return async (layer, expert) => {
     checkpoint ??= loadCheckpoint(dir);
-    return buildExpertGraph({ checkpoint: await checkpoint }, layer, expert);
+    return buildExpertGraph({ checkpoint: await checkpoint }, layer, expert, { quantization });
   };
 }
 
@@ -171,6 +180,8 @@ export const registerDeploy: CommandRegistrar = (program, context) => {
       new Option('--emit <format>', 'write a deployment artefact instead of deploying').choices(['sam']),
     )
     .option('--out-dir <dir>', 'where --emit writes', 'switchyard-sam');
+  // The plan records the format its memory was sized for; the graphs are built in it.
+  addQuantizeOptions(deploy);
   addJsonOption(deploy);
   addExamples(deploy, [
     {

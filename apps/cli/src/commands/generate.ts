@@ -37,6 +37,11 @@ export const generateCommand: CommandRegistrar = (program, { output, logger, env
         "switchyard generate fixtures/checkpoints/shakespeare-mixtral-8x2 --prompt 'ROMEO:' --greedy --target local",
       description: 'deploy one function per expert to the embedded Lambda runtime and generate through it',
     },
+    {
+      command:
+        "switchyard generate fixtures/checkpoints/shakespeare-mixtral-8x2 --prompt 'ROMEO:' --greedy --quantize int4 --target local",
+      description: 'the same with int4 experts: the functions ship and run the quantized graphs',
+    },
   ]);
   command.action(
     async (

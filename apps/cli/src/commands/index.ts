@@ -6,6 +6,7 @@ import { registerCost } from './cost.js';
 import { registerDemo } from './demo.js';
 import { registerDeploy } from './deploy.js';
 import { registerDoctor } from './doctor.js';
+import { evalCommand } from './eval.js';
 import { generateCommand } from './generate.js';
 import { inspectCommand } from './inspect.js';
 import { registerLambda } from './lambda.js';
@@ -44,6 +45,7 @@ export const commands: CommandRegistrar[] = [
   generateCommand,
   traceCommand,
   registerServe,
+  evalCommand,
   tokenizeCommand,
   detokenizeCommand,
   chatCommand,

@@ -2,10 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type DeploymentPlan,
+  type ExpertQuantization,
   parseJson,
   parseWithSchema,
   readRoutingTrace,
   SwitchyardError,
+  weightMatrixBytes,
 } from '@switchyard/core';
 import { loadComputeProfile } from '@switchyard/cost-model';
 import { loadCheckpoint, summarizeCheckpoint } from '@switchyard/model';
@@ -38,9 +40,10 @@ import {
   writeTextFile,
 } from '../io.js';
 import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface PlanFlags {
+interface PlanFlags extends QuantizeFlags {
   model: string;
   traces?: string;
   predictor?: string;
@@ -85,11 +88,24 @@ function bundledPopularity(fixturesDir: string, model: PlannerModel): number[][]
   });
 }
 
-async function resolveModel(spec: string, env: CliEnv): Promise<{ model: PlannerModel; matrices: number }> {
-  if (spec.startsWith('paper:')) return { model: paperShape(spec.slice('paper:'.length)), matrices: 2 };
+async function resolveModel(
+  spec: string,
+  env: CliEnv,
+  quantization: ExpertQuantization | undefined,
+): Promise<{ model: PlannerModel; matrices: number }> {
+  if (spec.startsWith('paper:')) {
+    const model = paperShape(spec.slice('paper:'.length));
+    if (!quantization) return { model, matrices: 2 };
+    // A paper expert is W₁ H×F + b₁ + W₂ F×H + b₂: the matrices in the format, the biases float32.
+    const H = model.hiddenSize;
+    const F = model.expertIntermediateSize;
+    const bytesPerExpert =
+      weightMatrixBytes(H, F, quantization) + weightMatrixBytes(F, H, quantization) + 4 * (F + H);
+    return { model: { ...model, bytesPerExpert, quantization }, matrices: 2 };
+  }
   const { directory: dir, name } = resolveModelArgument(spec, undefined, env);
   requireFile(join(dir, 'config.json'), 'config.json of the model');
-  const summary = summarizeCheckpoint(await loadCheckpoint(dir), name);
+  const summary = summarizeCheckpoint(await loadCheckpoint(dir), name, quantization);
   // Hugging Face MoE experts are gated (gate, up, down): three matrices.
   return { model: plannerModelFromSummary(summary), matrices: 3 };
 }
@@ -155,6 +171,7 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       'measured compute profile JSON (default: a nominal FLOP-based profile)',
     )
     .requiredOption('--out <file>', 'where to write plan.json (core deployment-plan schema v1)');
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -177,7 +194,15 @@ export const registerPlan: CommandRegistrar = (program, context) => {
           'no model given: pass a checkpoint directory, a hub id or paper:<shape> as the first argument',
         location: 'model',
       });
-    const { model, matrices } = await resolveModel(flags.model, context.env);
+    // A measured profile says which format it timed; the plan's format must be that one.
+    const measured = flags.computeProfile
+      ? loadComputeProfile(requireFile(flags.computeProfile, 'compute profile'))
+      : undefined;
+    const quantization = quantizationFromFlags(
+      flags,
+      measured ? { quantization: measured.subject.quantization, source: flags.computeProfile! } : undefined,
+    );
+    const { model, matrices } = await resolveModel(flags.model, context.env, quantization);
     const trace = flags.traces
       ? await readRoutingTrace(requireFile(flags.traces, 'routing trace'))
       : undefined;
@@ -217,9 +242,7 @@ export const registerPlan: CommandRegistrar = (program, context) => {
         layers: model.moeLayers,
       });
     }
-    const compute = flags.computeProfile
-      ? loadComputeProfile(requireFile(flags.computeProfile, 'compute profile'))
-      : nominalComputeProfile({ ...model, matrices });
+    const compute = measured ?? nominalComputeProfile({ ...model, matrices });
     const searching = flags.strategy === 'bo' || flags.strategy === 'random';
     const progress =
       searching && !flags.json ? context.output.progress('planning', flags.maxEvaluations) : undefined;
@@ -294,7 +317,11 @@ export const registerPlan: CommandRegistrar = (program, context) => {
       );
       if (!flags.computeProfile)
         context.output.line(
-          'compute: nominal FLOP-based profile (pass --compute-profile for measured figures)',
+          `compute: nominal FLOP-based profile${quantization ? ' at float32 speed' : ''} (pass --compute-profile for measured figures)`,
+        );
+      if (quantization)
+        context.output.line(
+          `experts: ${quantization.format}${quantization.format === 'int4' ? ` (block ${quantization.blockSize})` : ''}, ${plan.model.bytesPerExpert} bytes each`,
         );
       context.output.line(`wrote ${out}`);
     });

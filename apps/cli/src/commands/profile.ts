@@ -3,7 +3,12 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { basename, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createRandom, expertProcessEnvironment, SwitchyardError } from '@switchyard/core';
+import {
+  createRandom,
+  type ExpertQuantization,
+  expertProcessEnvironment,
+  SwitchyardError,
+} from '@switchyard/core';
 import {
   type ComputePoint,
   checkComputeProfile,
@@ -14,16 +19,26 @@ import {
   measureComputePoints,
   parseComputeProfile,
 } from '@switchyard/cost-model';
-import { buildExpertGraph, createExpertRunner, type ExpertRunner, loadCheckpoint } from '@switchyard/model';
+import {
+  buildExpertGraph,
+  createExpertRunner,
+  type ExpertRunner,
+  loadCheckpoint,
+  summarizeCheckpoint,
+} from '@switchyard/model';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
 import { resolveModelArgument } from '../model-argument.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
+import { measureFunctionMemory, profileFunctionMemory } from './profile-memory.js';
 
 const runFile = promisify(execFile);
 
-interface ProfileFlags {
+interface ProfileFlags extends QuantizeFlags {
   model: string;
+  memoryExperts: string;
+  memoryChild?: string;
   out: string;
   threads: string;
   tokens: string;
@@ -127,6 +142,7 @@ async function measureInThisProcess(
   dir: string,
   settings: Settings,
   index: number,
+  quantization: ExpertQuantization | undefined,
 ): Promise<ChildMeasurement> {
   const checkpoint = await loadCheckpoint(dir);
   const { hiddenSize, expertIntermediateSize, moeLayers, numExperts } = checkpoint.config;
@@ -136,7 +152,11 @@ async function measureInThisProcess(
   const graphs: Uint8Array[] = [];
   for (let i = 0; i < count; i++) {
     const flat = Math.floor((i * total) / count);
-    graphs.push(buildExpertGraph(holder, moeLayers[Math.floor(flat / numExperts)]!, flat % numExperts));
+    graphs.push(
+      buildExpertGraph(holder, moeLayers[Math.floor(flat / numExperts)]!, flat % numExperts, {
+        quantization,
+      }),
+    );
   }
   const pools = new Map<number, ExpertRunner[]>();
   for (const threads of settings.threads)
@@ -178,7 +198,7 @@ async function measureInThisProcess(
       points,
       hiddenSize,
       intermediateSize: expertIntermediateSize,
-      experts: `${count} of ${total} routed experts (spread over layers ${moeLayers.join(',')}), float32 SwiGLU graphs, round-robin`,
+      experts: `${count} of ${total} routed experts (spread over layers ${moeLayers.join(',')}), ${quantization ? `${quantization.format}${quantization.format === 'int4' ? ` block ${quantization.blockSize}` : ''}` : 'float32'} SwiGLU graphs, round-robin`,
     };
   } finally {
     for (const pool of pools.values()) await Promise.all(pool.map((runner) => runner.close()));
@@ -242,27 +262,59 @@ export const registerProfile: CommandRegistrar = (program, context) => {
     )
     .option('--compare <profile>', 'also report how well this existing profile predicts the new measurements')
     .option('--report <file>', 'write every cell (measured, predicted, spread) as JSON here')
-    .addOption(new Option('--child').hideHelp());
+    .option(
+      '--memory-experts <n>',
+      "also measure an expert function's peak RSS with 1 and n experts (0: skip)",
+      '4',
+    )
+    .addOption(new Option('--child').hideHelp())
+    .addOption(new Option('--memory-child <n>').hideHelp());
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
       command: 'switchyard profile --model fixtures/checkpoints/shakespeare-mixtral-8x2 --out profile.json',
       description: 'profile the bundled model at 1 and 2 threads (about a minute), then plan with it',
     },
+    {
+      command:
+        'switchyard profile --model fixtures/checkpoints/shakespeare-mixtral-8x2 --quantize int8 --out profile-int8.json',
+      description: 'profile its int8 experts (timing and a function’s peak RSS) for `plan --quantize int8`',
+    },
     'switchyard profile --model ./my-moe --out my-moe.json --threads 1,2,4 --tokens 32,128,512,2048 --held-out 64,256,1024 --processes 3',
   ]);
   command.action(async (positional: string | undefined, flags: ProfileFlags) => {
     const settings = settingsOf(flags);
     const dir = resolveModelArgument(positional, flags.model, context.env).directory;
+    const quantization = quantizationFromFlags(flags);
+    const memoryExperts = Number(flags.memoryExperts);
+    if (!Number.isInteger(memoryExperts) || memoryExperts < 0 || memoryExperts === 1)
+      throw invalid(
+        '--memory-experts',
+        `expected 0 (skip) or a whole number ≥ 2, got ${JSON.stringify(flags.memoryExperts)}`,
+      );
+    if (flags.memoryChild) {
+      const checkpoint = await loadCheckpoint(dir);
+      const weightBytes = summarizeCheckpoint(checkpoint, 'profile', quantization).bytesPerExpert;
+      const tokens = settings.tokens[settings.tokens.length - 1]!;
+      process.stdout.write(
+        `${JSON.stringify(await measureFunctionMemory(dir, Number(flags.memoryChild), tokens, quantization, weightBytes))}\n`,
+      );
+      return;
+    }
     if (flags.child) {
       const index = Number(process.env.SWITCHYARD_PROFILE_PROCESS ?? 0);
-      process.stdout.write(`${JSON.stringify(await measureInThisProcess(dir, settings, index))}\n`);
+      process.stdout.write(
+        `${JSON.stringify(await measureInThisProcess(dir, settings, index, quantization))}\n`,
+      );
       return;
     }
     // Bad input is reported here, not from inside a measurement process.
     const checkpoint = await loadCheckpoint(dir);
     if (checkpoint.config.moeLayers.length === 0 || checkpoint.config.numExperts === 0)
       throw invalid('--model', `${dir} has no routed experts to profile`);
+    // Checks int4's block against the expert dimensions before any process starts.
+    if (quantization) buildExpertGraph({ checkpoint }, checkpoint.config.moeLayers[0]!, 0, { quantization });
     const compare = flags.compare ? loadComputeProfile(flags.compare) : undefined;
     const started = performance.now();
     const loadBefore = loadavg()[0]!;
@@ -274,6 +326,15 @@ export const registerProfile: CommandRegistrar = (program, context) => {
       progress.tick(index + 1);
     }
     progress.done();
+    const memory =
+      memoryExperts >= 2
+        ? await profileFunctionMemory(argv, {
+            experts: memoryExperts,
+            tokens: settings.tokens[settings.tokens.length - 1]!,
+            hiddenSize: checkpoint.config.hiddenSize,
+            intermediateSize: checkpoint.config.expertIntermediateSize,
+          })
+        : undefined;
     const loadAfter = loadavg()[0]!;
     const combined = combineProcessPoints(children.map((child) => child.points));
     const knots = combined.filter((point) => settings.tokens.includes(point.tokens));
@@ -287,6 +348,7 @@ export const registerProfile: CommandRegistrar = (program, context) => {
           hiddenSize: first.hiddenSize,
           intermediateSize: first.intermediateSize,
           experts: first.experts,
+          quantization,
         },
         machine: {
           description: `${cpus()[0]?.model ?? 'unknown CPU'} (onnxruntime-node CPU)`,
@@ -300,6 +362,7 @@ export const registerProfile: CommandRegistrar = (program, context) => {
         checks,
       }),
     );
+    if (memory) profile.memory = memory;
     await writeFile(flags.out, `${JSON.stringify(profile, null, 2)}\n`).catch((error: unknown) => {
       throw new SwitchyardError({
         code: 'INVALID_INPUT',
@@ -334,6 +397,8 @@ export const registerProfile: CommandRegistrar = (program, context) => {
     const summary = {
       out: flags.out,
       model: profile.subject.model,
+      quantization: quantization ?? { format: 'none' },
+      memory: memory ?? null,
       processes: settings.processes,
       elapsedSeconds: (performance.now() - started) / 1000,
       loadAverage: { before: loadBefore, after: loadAfter },
@@ -375,6 +440,10 @@ export const registerProfile: CommandRegistrar = (program, context) => {
       if (earlier && compare)
         context.output.line(
           `${flags.compare} (measured ${compare.createdAt}) against every cell of this run: max |error| ${settings.threads.map((t) => `${t} thread${t > 1 ? 's' : ''} ${(earlier.maxAbsErrorPctByThreads[t] ?? Number.NaN).toFixed(1)} %`).join(', ')}`,
+        );
+      if (memory)
+        context.output.line(
+          `function memory: peak RSS ${memory.peakRssOneExpertMB} MB with 1 expert, ${memory.peakRssMB} MB with ${memory.experts} (${memory.tokens} tokens each): ${(memory.residentBytesPerExpert / 1e6).toFixed(2)} MB resident per expert (${(memory.weightBytesPerExpert / 1e6).toFixed(2)} MB of weights), runtime ${memory.runtimeOverheadMB} MB`,
         );
       if (loadBefore > cpus().length)
         context.output.line(

@@ -1,12 +1,18 @@
-import { SwitchyardError } from '@switchyard/core';
+import { deploymentPlanSchema, SwitchyardError } from '@switchyard/core';
 import { InvalidArgumentError } from 'commander';
 import { readServingSettings } from '../env.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption, requireFile } from '../io.js';
+import {
+  parseIntegerOption,
+  parsePositiveIntegerOption,
+  readJsonFileWithSchema,
+  requireFile,
+} from '../io.js';
 import { modelReferenceOf, resolveModelArgument } from '../model-argument.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface ServeCommandOptions {
+interface ServeCommandOptions extends QuantizeFlags {
   model?: string;
   port?: number;
   host?: string;
@@ -92,6 +98,7 @@ export const registerServe: CommandRegistrar = (program, context) => {
       '--data-dir <dir>',
       "serve OpenAI's Batch API (/v1/files, /v1/batches) with its SQLite state and files here; batches in progress resume on restart (default: SWITCHYARD_DATA_DIR, else no Batch API)",
     );
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -163,9 +170,21 @@ export const registerServe: CommandRegistrar = (program, context) => {
       env,
       flags,
     );
+    // A plan records the format its functions were sized for; --quantize must agree with it.
+    const quantization = quantizationFromFlags(
+      options,
+      serving.planPath
+        ? {
+            quantization: readJsonFileWithSchema(serving.planPath, deploymentPlanSchema, 'deployment plan')
+              .model.quantization,
+            source: serving.planPath,
+          }
+        : undefined,
+    );
     const stack = await serve(
       {
         ...serving,
+        quantization,
         planPath:
           serving.planPath === undefined ? undefined : requireFile(serving.planPath, 'deployment plan'),
         predictorTraces: (serving.predictorTraces ?? []).map((path) => requireFile(path, 'routing trace')),

@@ -1,3 +1,4 @@
+import type { ExpertQuantization } from '@switchyard/core';
 import { type ComputePoint, measureComputePoints } from '@switchyard/cost-model';
 import { buildExpertGraph, createExpertRunner, type ExpertRunner, type MoeModel } from '@switchyard/model';
 
@@ -15,10 +16,14 @@ export async function measureExpertPoints(
     threadCounts: readonly number[];
     tokenCounts: readonly number[];
     repetitions: number;
+    /** The graph's format; default the model's. */
+    quantization?: ExpertQuantization;
     onPoint?: (done: number, total: number) => void;
   },
 ): Promise<ComputePoint[]> {
-  const graph = buildExpertGraph(model, options.layer, options.expert);
+  const graph = buildExpertGraph(model, options.layer, options.expert, {
+    quantization: options.quantization,
+  });
   const hiddenSize = model.summary.hiddenSize;
   const maxTokens = Math.max(...options.tokenCounts);
   // Deterministic, non-zero activations (no sparsity shortcuts).

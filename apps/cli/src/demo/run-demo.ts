@@ -1,7 +1,13 @@
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { type DeploymentPlan, type Logger, type RoutingTrace, readRoutingTrace } from '@switchyard/core';
+import {
+  type DeploymentPlan,
+  type ExpertQuantization,
+  type Logger,
+  type RoutingTrace,
+  readRoutingTrace,
+} from '@switchyard/core';
 import {
   type Bill,
   billFromReports,
@@ -15,7 +21,7 @@ import {
 } from '@switchyard/cost-model';
 import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
-import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
+import { buildExpertGraph, evaluateLikelihood, loadModel, type MoeModel } from '@switchyard/model';
 import { forecastFromPrediction, planDeployment } from '@switchyard/optimizer';
 import { type EvaluationResult, evaluatePredictor, fitPredictor } from '@switchyard/predictor';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';
@@ -36,6 +42,22 @@ export interface DemoOptions {
   seed: number;
   sloMs: number;
   tokensPerBatch: number;
+  /** The format the deployed experts run in (float32 when absent). */
+  quantization?: ExpertQuantization;
+  /** Plan the model once per expert format and score each on held-out text (default true). */
+  quantizedRows?: boolean;
+}
+
+/** One expert format planned for the demo's batch, with the accuracy it costs. */
+export interface DemoQuantizedRow {
+  format: 'none' | 'int8' | 'int4';
+  bytesPerExpert: number;
+  usdPerMillionTokens: number;
+  latencyMs: number;
+  memoryMBTotal: number;
+  perTokenMsOneThread: number;
+  bitsPerToken: number;
+  bitsRelativeToFloat32: number;
 }
 
 export interface DemoStep {
@@ -54,6 +76,8 @@ export interface DemoResult {
     'hitAtK' | 'loadErr' | 'intervalCoverage' | 'intervalLevel' | 'tokens' | 'batchTokens'
   >;
   plan?: DeploymentPlan;
+  /** float32 vs int8 vs int4: planned cost per million tokens beside bits per byte on held-out text. */
+  quantizedRows?: DemoQuantizedRow[];
   /** The run's bill: the sum of the BillingReports the runtime returned for the generation. */
   bill?: Bill & { tokensProcessed: number; usdPerMillionTokens: number; priceTable: string };
   report: ReportData;
@@ -70,6 +94,71 @@ async function timed<T>(
   return value;
 }
 
+/**
+ * The model planned once per expert format for the same forecast and SLO, each with a live profile of
+ * that format's graph, beside the bits per byte each format scores on the first 2,048 held-out tokens.
+ */
+async function demoQuantizedRows(
+  options: DemoOptions,
+  heldout: RoutingTrace,
+  forecast: Parameters<typeof planDeployment>[0]['forecast'],
+  io: { output: Output; logger: Logger },
+): Promise<DemoQuantizedRow[]> {
+  const rows: DemoQuantizedRow[] = [];
+  const tokens = heldout.tokens.subarray(0, Math.min(2048, heldout.numTokens));
+  for (const format of ['none', 'int8', 'int4'] as const) {
+    const quantization: ExpertQuantization | undefined =
+      format === 'none' ? undefined : format === 'int4' ? { format, blockSize: 32 } : { format };
+    const model = await loadModel(options.modelDir, { threads: 1, quantization, logger: io.logger });
+    try {
+      const points = await measureExpertPoints(model, {
+        layer: model.summary.moeLayers[0]!,
+        expert: 0,
+        threadCounts: [1, 2],
+        tokenCounts: [16, 64, 256],
+        repetitions: 7,
+      });
+      const profile = fitComputeProfile(points, {
+        subject: {
+          model: model.summary.name,
+          hiddenSize: model.summary.hiddenSize,
+          intermediateSize: model.summary.expertIntermediateSize,
+          experts: `layer ${model.summary.moeLayers[0]} expert 0, ${format}`,
+          quantization,
+        },
+        machine: { description: 'this machine (in process)', logicalCpus: cpus().length },
+      });
+      const plan = await planDeployment({
+        model: model.summary,
+        forecast,
+        costProfile: { compute: profile },
+        workload: { tokensPerBatch: forecast.tokensPerBatch, sloMs: options.sloMs },
+        strategy: 'ods',
+        seed: options.seed,
+        logger: io.logger,
+      });
+      const evaluation = await evaluateLikelihood(model, tokens);
+      rows.push({
+        format,
+        bytesPerExpert: model.summary.bytesPerExpert,
+        usdPerMillionTokens: costPerMillionTokens(plan.predicted, forecast.tokensPerBatch),
+        latencyMs: plan.predicted.latencyMs,
+        memoryMBTotal: plan.layers.reduce(
+          (sum, layer) => sum + layer.functions.reduce((n, fn) => n + fn.memoryMB * fn.replicas, 0),
+          0,
+        ),
+        perTokenMsOneThread: linearSummary(profile, 1).perTokenMs,
+        bitsPerToken: evaluation.bitsPerToken,
+        bitsRelativeToFloat32: 1,
+      });
+    } finally {
+      await model.close();
+    }
+  }
+  for (const row of rows) row.bitsRelativeToFloat32 = row.bitsPerToken / rows[0]!.bitsPerToken;
+  return rows;
+}
+
 /** Runs the demo end to end with what the packages provide; every figure comes from a real run. */
 export async function runDemo(
   options: DemoOptions,
@@ -77,7 +166,11 @@ export async function runDemo(
 ): Promise<DemoResult> {
   const steps: DemoStep[] = [];
   const model: MoeModel = await timed(steps, 'load model', async () => {
-    const loaded = await loadModel(options.modelDir, { threads: 1, logger: io.logger });
+    const loaded = await loadModel(options.modelDir, {
+      threads: 1,
+      quantization: options.quantization,
+      logger: io.logger,
+    });
     const s = loaded.summary;
     return {
       value: loaded,
@@ -123,7 +216,8 @@ export async function runDemo(
       };
     });
     let profile = live.profile;
-    if (options.profilePath && existsSync(options.profilePath)) {
+    // The committed profile times float32 graphs; a quantized run plans with its live measurement.
+    if (options.profilePath && existsSync(options.profilePath) && !options.quantization) {
       const path = options.profilePath;
       profile = await timed(steps, 'load measured profile', async () => {
         const measured = loadComputeProfile(path);
@@ -187,10 +281,25 @@ export async function runDemo(
       sweepBar.done();
       const functions = chosen.layers.reduce((sum, layer) => sum + layer.functions.length, 0);
       return {
-        value: { plan: chosen, candidates },
+        value: { plan: chosen, candidates, forecast },
         detail: `${chosen.search?.evaluations ?? '?'} evaluations; ${functions} functions; predicted $${costPerMillionTokens(chosen.predicted, batchTokens).toPrecision(3)}/M tokens, ${Math.round(chosen.predicted.latencyMs)} ms per ${batchTokens}-token batch (SLO ${options.sloMs} ms)`,
       };
     });
+    const quantizedRows =
+      options.quantizedRows === false
+        ? undefined
+        : await timed(steps, 'quantized rows (float32, int8, int4)', async () => {
+            const rows = await demoQuantizedRows(options, traces.heldout, planning.forecast, io);
+            return {
+              value: rows,
+              detail: rows
+                .map(
+                  (row) =>
+                    `${row.format === 'none' ? 'float32' : row.format} $${row.usdPerMillionTokens.toPrecision(3)}/M, ${row.bitsPerToken.toFixed(3)} bits/byte`,
+                )
+                .join('; '),
+            };
+          });
     const runtime: LocalRuntime = await timed(steps, 'start the local Lambda runtime', async () => {
       // Function processes here load the handler (from source under tsx) and onnxruntime: on a busy
       // machine that can exceed Lambda's 10 s INIT limit, which is not what this demo measures.
@@ -335,6 +444,7 @@ export async function runDemo(
         batchTokens: evaluation.batchTokens,
       },
       plan: planning.plan,
+      quantizedRows,
       report,
     };
   } finally {

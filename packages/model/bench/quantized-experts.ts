@@ -1,0 +1,183 @@
+/**
+ * Expert FFN speed and size per weight format at real MoE layer shapes, measured side by side.
+ *
+ *   node --conditions=@switchyard/source --import tsx bench/quantized-experts.ts [--quick] [--threads N]
+ *     [--shapes olmoe,qwen3,mixtral] [--tokens 1,16,64,256,1024,2048]
+ *
+ * For each shape (OLMoE-1B-7B 2048×1024, Qwen3-30B-A3B 2048×768, Mixtral-8x7B 4096×14336) one expert
+ * with seeded random weights is built in five formats: float32, int8 with per-row activations
+ * (MatMulInteger; the default), int8 through DynamicQuantizeMatMul (one activation scale per tensor),
+ * int4 with 32- and 128-value blocks (MatMulNBits, int8 compute). At each token count the formats run
+ * round-robin (one call of each per round), so a burst of load from other processes hits all of them;
+ * every cell keeps the median and the worst of its runs. GFLOP/s counts the three matrix products
+ * (6·H·I per token). Prints a table and writes bench-results/quantized-experts.json; the targets
+ * "int8 ≥ 2× float32 from 256 tokens" and "int4 bytes ≤ 1/6 of float32" are checked per shape and
+ * reported either way.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { createRandom, type ExpertQuantization, median, weightMatrixBytes } from '@switchyard/core';
+import * as ort from 'onnxruntime-node';
+import { swigluGraph } from '../src/expert-graph.js';
+import { createSessionFromGraph } from '../src/expert-runner.js';
+import type { GraphQuantization } from '../src/graph-builder.js';
+
+const args = process.argv.slice(2);
+if (args.includes('--help')) {
+  process.stdout.write(
+    'usage: bench/quantized-experts.ts [--quick] [--threads N] [--shapes olmoe,qwen3,mixtral] [--tokens 1,16,...]\n' +
+      '  writes bench-results/quantized-experts.json\n',
+  );
+  process.exit(0);
+}
+const quick = args.includes('--quick');
+const option = (name: string): string | undefined => {
+  const index = args.indexOf(name);
+  return index >= 0 ? args[index + 1] : undefined;
+};
+const threads = Number(option('--threads') ?? 1);
+const allShapes = {
+  olmoe: { model: 'OLMoE-1B-7B', hiddenSize: 2048, intermediateSize: 1024 },
+  qwen3: { model: 'Qwen3-30B-A3B', hiddenSize: 2048, intermediateSize: 768 },
+  mixtral: { model: 'Mixtral-8x7B', hiddenSize: 4096, intermediateSize: 14336 },
+} as const;
+const shapeNames = (option('--shapes') ?? (quick ? 'qwen3' : 'olmoe,qwen3,mixtral')).split(',') as Array<
+  keyof typeof allShapes
+>;
+const tokenCounts = (option('--tokens') ?? (quick ? '1,16,256' : '1,16,64,256,1024,2048'))
+  .split(',')
+  .map(Number);
+const root = join(import.meta.dirname, '../../..');
+
+const formats: Array<{ name: string; quantization: GraphQuantization }> = [
+  { name: 'fp32', quantization: { format: 'none' } },
+  { name: 'int8', quantization: { format: 'int8' } },
+  { name: 'int8-dqmm', quantization: { format: 'int8', int8Kernel: 'dynamic-quantize-matmul' } },
+  { name: 'int4-b32', quantization: { format: 'int4', blockSize: 32 } },
+  { name: 'int4-b128', quantization: { format: 'int4', blockSize: 128 } },
+];
+
+function randomFloats(count: number, seed: number, scale: number): Float32Array {
+  const random = createRandom(seed);
+  const out = new Float32Array(count);
+  for (let i = 0; i < count; i++) out[i] = (random() * 2 - 1) * scale;
+  return out;
+}
+
+function expertBytes(H: number, I: number, quantization: ExpertQuantization): number {
+  return 2 * weightMatrixBytes(H, I, quantization) + weightMatrixBytes(I, H, quantization);
+}
+
+/** Rounds of one call per format until `minimumMs` passed and at least `minRuns` rounds ran. */
+async function roundRobin(
+  runs: Array<() => Promise<unknown>>,
+  minimumMs: number,
+  minRuns: number,
+  maxRuns: number,
+): Promise<number[][]> {
+  for (const run of runs) await run(); // warm-up
+  const times = runs.map(() => [] as number[]);
+  const started = performance.now();
+  while (
+    times[0]!.length < maxRuns &&
+    (times[0]!.length < minRuns || performance.now() - started < minimumMs)
+  ) {
+    for (const [index, run] of runs.entries()) {
+      const t0 = performance.now();
+      await run();
+      times[index]!.push(performance.now() - t0);
+    }
+  }
+  return times;
+}
+
+const rows: Record<string, unknown>[] = [];
+const sizes: Record<string, unknown>[] = [];
+const verdicts: Record<string, unknown>[] = [];
+for (const shapeName of shapeNames) {
+  const shape = allShapes[shapeName];
+  const H = shape.hiddenSize;
+  const I = shape.intermediateSize;
+  const weights = {
+    hiddenSize: H,
+    intermediateSize: I,
+    gate: randomFloats(I * H, 3, 0.02),
+    up: randomFloats(I * H, 4, 0.02),
+    down: randomFloats(H * I, 5, 0.02),
+  };
+  const sessions: ort.InferenceSession[] = [];
+  for (const format of formats) {
+    const graph = swigluGraph(weights, 'expert', format.quantization);
+    sizes.push({
+      shape: shapeName,
+      format: format.name,
+      bytesPerExpert: expertBytes(H, I, format.quantization),
+      onnxBytes: graph.build().byteLength,
+      ratioToFp32: Number(
+        (expertBytes(H, I, format.quantization) / expertBytes(H, I, { format: 'none' })).toFixed(4),
+      ),
+    });
+    sessions.push(await createSessionFromGraph(graph, threads, `${shapeName} ${format.name}`));
+  }
+  const int4Bytes = expertBytes(H, I, { format: 'int4', blockSize: 32 });
+  verdicts.push({
+    shape: shapeName,
+    target: 'int4 (block 32) bytes per expert ≤ 1/6 of float32',
+    ratio: Number((int4Bytes / expertBytes(H, I, { format: 'none' })).toFixed(4)),
+    met: 6 * int4Bytes <= expertBytes(H, I, { format: 'none' }),
+  });
+  const ratiosFrom256: number[] = [];
+  for (const tokens of tokenCounts) {
+    const x = new ort.Tensor('float32', randomFloats(tokens * H, 6 + tokens, 1), [tokens, H]);
+    const heavy = tokens * H * I >= (2048 * 4096 * 14336) / 8;
+    const times = await roundRobin(
+      sessions.map((session) => () => session.run({ hidden_states: x })),
+      quick ? 300 : 1500,
+      heavy ? 2 : 5,
+      quick ? 5 : heavy ? 5 : 200,
+    );
+    const flops = 6 * tokens * H * I;
+    const fp32Ms = median(times[0]!);
+    const row: Record<string, unknown> = {
+      shape: shapeName,
+      model: shape.model,
+      tokens,
+      runs: times[0]!.length,
+    };
+    formats.forEach((format, index) => {
+      const ms = median(times[index]!);
+      row[`${format.name}Gflops`] = Number((flops / (ms * 1e6)).toFixed(2));
+      row[`${format.name}WorstGflops`] = Number((flops / (Math.max(...times[index]!) * 1e6)).toFixed(2));
+      row[`${format.name}VsFp32`] = Number((fp32Ms / ms).toFixed(3));
+    });
+    row.load1m = Number(loadavg()[0]!.toFixed(1));
+    if (tokens >= 256) ratiosFrom256.push(row.int8VsFp32 as number);
+    rows.push(row);
+    process.stdout.write(
+      `${shapeName} ${tokens} tokens: ${formats.map((f) => `${f.name} ${row[`${f.name}Gflops`]} GF/s (×${row[`${f.name}VsFp32`]})`).join(', ')}\n`,
+    );
+  }
+  if (ratiosFrom256.length > 0)
+    verdicts.push({
+      shape: shapeName,
+      target: 'int8 ≥ 2× fp32 GFLOP/s at every measured token count ≥ 256 (ratio: the lowest)',
+      ratio: Math.min(...ratiosFrom256),
+      met: ratiosFrom256.every((ratio) => ratio >= 2),
+    });
+  for (const session of sessions) await session.release();
+}
+
+console.table(
+  rows.map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => !key.endsWith('WorstGflops')))),
+);
+console.table(sizes);
+console.table(verdicts);
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, onnxruntime-node CPU, ${threads} thread(s)`;
+const out = join(root, 'bench-results/quantized-experts.json');
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, threads, rows, sizes, verdicts }, null, 2)}\n`,
+);
+process.stdout.write(`wrote ${out}\n`);
