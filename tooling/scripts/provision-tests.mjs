@@ -3,7 +3,8 @@
 // README's test command passes on a machine with only Node and npm:
 //   1. Debian's chromium at /usr/bin/chromium (the browser tests drive it through playwright-core);
 //   2. aws-lambda-ric's native addon (the local Lambda runtime runs function instances under it):
-//      its build tools, then a rebuild of the package when a first build failed without them.
+//      its build tools, then a rebuild of the package when a first build failed without them;
+//   3. the expert function's Lambda bundle the deploy tests zip (built with turbo when missing).
 // Each step is a no-op when its piece is present. Where a piece is missing and cannot be provisioned
 // (not root, no apt-get, a failed build) it prints one line saying what is missing and how to get
 // it, and exits non-zero: the suite never runs with a browser test or the ric runner skipped.
@@ -144,4 +145,30 @@ if (missingAddons().length > 0) {
     );
   }
   console.log(`built aws-lambda-ric's native addon in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+// 3. The expert function's Lambda bundle (packages/expert-function/dist/lambda/expert-function.mjs):
+// the deploy tests zip it into each function (`deploy --target aws` against moto, doctor), as a
+// real deployment does. turbo builds it and the packages it inlines; its cache makes a rerun a no-op.
+const bundle = join(root, 'packages', 'expert-function', 'dist', 'lambda', 'expert-function.mjs');
+if (!existsSync(bundle)) {
+  console.log('building the expert function bundle the deploy tests package (turbo, about a minute)');
+  const build = spawnSync(
+    process.execPath,
+    [
+      join(root, 'node_modules', 'turbo', 'bin', 'turbo'),
+      'run',
+      'build',
+      '--filter=@switchyard/expert-function',
+    ],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, TURBO_TELEMETRY_DISABLED: '1' },
+    },
+  );
+  if (build.status !== 0 || !existsSync(bundle))
+    fail(
+      `the expert function bundle did not build (${relative(root, bundle)} missing); run pnpm --filter @switchyard/expert-function... build and rerun`,
+    );
 }
