@@ -2,6 +2,6 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'apps/*', 'tooling/repo-checks'],
+    projects: ['packages/*', 'apps/*', 'tooling/repo-checks', 'tooling/testing'],
   },
 });

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { pythonWith } from '@switchyard/testing/python';
 import {
   gptOssChatTemplatePath,
   type TokenizerFixtureName,
@@ -128,7 +129,10 @@ interface Rendered {
 }
 
 function renderWithJinja2(cases: unknown[]): Rendered[] {
-  const output = execFileSync('python3', [script], { input: JSON.stringify(cases), encoding: 'utf8' });
+  const output = execFileSync(pythonWith('jinja2', 'Jinja2'), [script], {
+    input: JSON.stringify(cases),
+    encoding: 'utf8',
+  });
   return JSON.parse(output) as Rendered[];
 }
 
