@@ -73,4 +73,44 @@ describe('switchyard chat / generate --chat on a real tokenizer', () => {
       text: reply.reply,
     });
   }, 240_000);
+
+  it('chat from a pipe answers a line per turn, keeps the history, and /reset starts over', async () => {
+    const second = 'And the museum?';
+    const flags = ['--greedy', '--max-new-tokens', String(maxNewTokens), '--json', '--system', system];
+    const run = await runCli(['chat', tiny.dir, ...flags], {
+      input: `${message}\n${second}\n/reset\n${message}\n/exit\nnever read\n`,
+      timeoutMs: 120_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const replies = run.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { reply: string; tokens: number[] });
+    expect(replies).toHaveLength(3);
+    // The first turn and the turn after /reset are the one-shot reply to the same opening.
+    expect(replies[0]!.tokens).toEqual(reference.tokens);
+    expect(replies[2]!.tokens).toEqual(reference.tokens);
+    // The second turn is generated on the whole conversation: the template's rendering of it, in process.
+    const model = await loadModel(tiny.dir);
+    try {
+      const conversation = tokenizer.encodeChat(
+        [
+          { role: 'system', content: system },
+          { role: 'user', content: message },
+          { role: 'assistant', content: replies[0]!.reply },
+          { role: 'user', content: second },
+        ],
+        { addGenerationPrompt: true },
+      );
+      const [result] = await model.generate([conversation], {
+        maxNewTokens,
+        greedy: true,
+        stopTokens: [...tiny.eosTokenIds],
+      });
+      expect(replies[1]!.tokens).toEqual(result!.tokens);
+    } finally {
+      await model.close();
+    }
+  }, 240_000);
 });

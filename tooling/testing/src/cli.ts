@@ -17,6 +17,8 @@ export interface CliRun {
 export interface SourceProcessOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Written to the process's stdin, which is then closed (a pipe, not a terminal); else stdin is ignored. */
+  input?: string;
 }
 
 /** Starts a TypeScript entry from source (tsx, the source export condition) without colour. */
@@ -28,7 +30,7 @@ export function spawnSource(
   return spawn(process.execPath, ['--conditions=@switchyard/source', '--import', 'tsx', entry, ...args], {
     cwd: options.cwd ?? repoRoot,
     env: { ...process.env, NO_COLOR: '1', SWITCHYARD_LOG_LEVEL: 'warn', ...options.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
 }
 
@@ -39,6 +41,7 @@ export function runCli(
 ): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawnSource(cliEntry, args, options);
+    if (options.input !== undefined) child.stdin!.end(options.input);
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => {
