@@ -22,7 +22,7 @@ let lambda: LambdaClient;
 beforeAll(async () => {
   writeFileSync(
     input,
-    `${batchJobLines({ lines: 6, seed: 3, minPromptBytes: 16, maxPromptBytes: 64, chatShare: 0.5, minMaxTokens: 2, maxMaxTokens: 4 }, readShakespeare(repoRoot)).join('\n')}\n`,
+    `${batchJobLines({ lines: 4, seed: 3, minPromptBytes: 16, maxPromptBytes: 48, chatShare: 0.5, minMaxTokens: 2, maxMaxTokens: 3 }, readShakespeare(repoRoot)).join('\n')}\n`,
   );
   runtime = await startLocalRuntime({ initTimeoutMs: 120_000 });
   lambda = new LambdaClient({
@@ -51,10 +51,10 @@ interface Summary {
 const runBatch = async (output: string, ...extra: string[]): Promise<Summary> => {
   const run = await runCli(
     ['run-batch', model, '-i', input, '-o', output, '--max-batch-tokens', '256', '--json', ...extra],
-    { timeoutMs: 400_000 },
+    { timeoutMs: 600_000 },
   );
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
+  // (stderr may carry the runtime's warning that functions run on this process's Node.js)
+  expect(run.code, run.stderr).toBe(0);
   return JSON.parse(run.stdout) as Summary;
 };
 
@@ -67,7 +67,7 @@ describe('run-batch per-job deployment', () => {
 
     const output = join(work, 'local.jsonl');
     const first = await runBatch(output, '--target', 'local', '--endpoint', runtime.endpoint);
-    expect(first.succeeded).toBe(6);
+    expect(first.succeeded).toBe(4);
     expect(first.deployment).toMatchObject({
       plan: 'predicted',
       planPath: `${output}.plan.json`,
@@ -86,11 +86,11 @@ describe('run-batch per-job deployment', () => {
     // Started again on the finished output: nothing to run, the same plan, deployed and removed again.
     const planText = readFileSync(`${output}.plan.json`, 'utf8');
     const resumed = await runBatch(output, '--target', 'local', '--endpoint', runtime.endpoint, '--keep');
-    expect(resumed.resumed).toBe(6);
+    expect(resumed.resumed).toBe(4);
     expect(readFileSync(`${output}.plan.json`, 'utf8')).toBe(planText);
     expect(resumed.deployment).toMatchObject({ plan: 'predicted', removed: false, kept: true });
     const deployed = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
     expect((await functionNames()).sort()).toEqual([...new Set(deployed)].sort());
     expect(existsSync(`${output}.state.json`)).toBe(true);
-  }, 900_000);
+  }, 1_800_000);
 });
