@@ -17,7 +17,7 @@
  * uncontended compute: the warm-up call's requests replayed one at a time after each measured call,
  * with no orchestrator running (critical path Σ for one lane, max(Σ ÷ lanes, longest call) for more).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -50,6 +50,19 @@ const load = (): string =>
     .loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+/**
+ * CPU time of the main thread (the orchestrator) in ms, from /proc (Linux; 10 ms ticks), or
+ * undefined elsewhere. Unlike event-loop utilisation it does not count the time the thread was
+ * runnable but descheduled, so it stays meaningful on a loaded machine.
+ */
+const mainThreadStat = `/proc/self/task/${process.pid}/stat`;
+const mainThreadCpuMs = (): number | undefined => {
+  if (!existsSync(mainThreadStat)) return undefined;
+  // Fields after the parenthesised command: state is 3rd overall, utime 14th, stime 15th.
+  const fields = readFileSync(mainThreadStat, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+};
+
 /**
  * Lambda-like elastic capacity: every invocation runs at once, taking `fixedMs + perTokenMs ×
  * tokens` (simulated service time; the JS stand-in expert computes the rows).
@@ -127,7 +140,7 @@ async function main(): Promise<void> {
      * waiting), its session.run time summed; the critical path over `lanes` lanes is at least the
      * balanced share of that sum and at least the longest call.
      */
-    const uncontendedCriticalPathMs = async (): Promise<number> => {
+    const uncontendedCompute = async (): Promise<{ criticalPathMs: number; sumMs: number }> => {
       const calls: number[] = [];
       for (const call of recorded) {
         const answer = await executor.invoke(call);
@@ -135,7 +148,7 @@ async function main(): Promise<void> {
         executor.recycle?.(answer.payload);
       }
       const sum = calls.reduce((total, ms) => total + ms, 0);
-      return lanes === 1 ? sum : Math.max(sum / lanes, ...calls);
+      return { criticalPathMs: lanes === 1 ? sum : Math.max(sum / lanes, ...calls), sumMs: sum };
     };
     const reference = await inProcess(request);
     const runs: {
@@ -149,23 +162,27 @@ async function main(): Promise<void> {
       mainBusyMs: number;
       inProcessMs: number;
       uncontendedMs: number;
+      uncontendedSumMs: number;
+      mainCpuMs: number | undefined;
     }[] = [];
     let identical = true;
     for (let i = 0; i < overheadRepeats; i++) {
       executor.resetComputeMs();
       const elu = performance.eventLoopUtilization();
+      const cpuBefore = mainThreadCpuMs();
       const startedAt = performance.timeOrigin + performance.now();
       const started = performance.now();
       const out = await step(request);
       const wallMs = performance.now() - started;
       const endedAt = performance.timeOrigin + performance.now();
       const mainBusyMs = performance.eventLoopUtilization(elu).active;
+      const cpuAfter = mainThreadCpuMs();
       const lanesTimes = executor.laneTimes();
       identical &&= Buffer.from(out.buffer).equals(Buffer.from(reference.buffer));
       const inProcessStarted = performance.now();
       await inProcess(request);
       const inProcessMs = performance.now() - inProcessStarted;
-      const uncontendedMs = await uncontendedCriticalPathMs();
+      const uncontended = await uncontendedCompute();
       runs.push({
         wallMs,
         criticalPathMs: Math.max(...lanesTimes.map((lane) => lane.computeMs)),
@@ -184,11 +201,20 @@ async function main(): Promise<void> {
         })(),
         mainBusyMs,
         inProcessMs,
-        uncontendedMs,
+        uncontendedMs: uncontended.criticalPathMs,
+        uncontendedSumMs: uncontended.sumMs,
+        mainCpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
       });
     }
     const shares = runs.map((run) => (run.wallMs - run.criticalPathMs) / run.criticalPathMs);
     const uncontendedShares = runs.map((run) => (run.wallMs - run.uncontendedMs) / run.uncontendedMs);
+    const mainCpu = runs.map((run) => run.mainCpuMs).filter((ms) => ms !== undefined);
+    // When the lanes fill every core (two lanes on a 2-core machine), each ms of orchestrator CPU
+    // is a ms no expert ran: wall ≥ (Σ compute + main CPU) ÷ lanes, so main-thread CPU ÷ Σ
+    // uncontended compute is the overhead the orchestrator's own work adds, whatever else runs.
+    const cpuShares = runs.flatMap((run) =>
+      run.mainCpuMs === undefined ? [] : [run.mainCpuMs / run.uncontendedSumMs],
+    );
     const row = {
       numTokens,
       beta,
@@ -211,6 +237,17 @@ async function main(): Promise<void> {
       gapsMs: median(runs.map((run) => run.gapsMs)),
       tailMs: median(runs.map((run) => run.tailMs)),
       mainThreadBusyMs: median(runs.map((run) => run.mainBusyMs)),
+      // CPU time of the orchestrator's thread per call (/proc, 10 ms ticks; absent off Linux).
+      ...(mainCpu.length > 0
+        ? {
+            mainThreadCpuMsRuns: mainCpu,
+            mainThreadCpuMs: median(mainCpu),
+            mainThreadCpuShareOfUncontendedComputeRuns: cpuShares,
+            mainThreadCpuShareOfUncontendedCompute: median(cpuShares),
+            mainThreadCpuShareOfUncontendedComputeWorst: Math.max(...cpuShares),
+          }
+        : {}),
+      uncontendedSumComputeMs: median(runs.map((run) => run.uncontendedSumMs)),
       sumComputeMs: median(runs.map((run) => run.sumComputeMs)),
       inProcessWallMs: median(runs.map((run) => run.inProcessMs)),
       bitIdenticalToInProcess: identical,
@@ -221,7 +258,7 @@ async function main(): Promise<void> {
     overhead.push(row);
     await executor.close();
     process.stderr.write(
-      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % of in-call compute, ${(row.overheadShareUncontended * 100).toFixed(2)} % of uncontended compute (load ${row.loadAfter})\n`,
+      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % of in-call compute, ${(row.overheadShareUncontended * 100).toFixed(2)} % of uncontended compute, main thread ${row.mainThreadCpuMs ?? '–'} ms CPU (load ${row.loadAfter})\n`,
     );
   }
   results.overhead = overhead;
@@ -250,6 +287,11 @@ async function main(): Promise<void> {
         'tail ms': (o.tailMs as number).toFixed(1),
         'fn wire ms': (o.functionSideWireMs as number).toFixed(1),
         'main busy ms': (o.mainThreadBusyMs as number).toFixed(1),
+        'main cpu ms': o.mainThreadCpuMs === undefined ? '–' : (o.mainThreadCpuMs as number).toFixed(0),
+        'cpu % of Σ compute':
+          o.mainThreadCpuShareOfUncontendedCompute === undefined
+            ? '–'
+            : ((o.mainThreadCpuShareOfUncontendedCompute as number) * 100).toFixed(1),
         'in-process ms': (o.inProcessWallMs as number).toFixed(1),
         'bit-identical': o.bitIdenticalToInProcess,
         load: o.loadAfter,

@@ -92,9 +92,11 @@ export class OutputCombiner {
     const base = ((slot / this.topK) | 0) * hiddenSize;
     const weight = Math.fround(this.topkWeights[slot]!);
     // +0 + x: the bits of adding x to a zero-filled row (-0 becomes +0), without the fill.
-    if (first) for (let h = 0; h < hiddenSize; h++) out[base + h] = 0 + Math.fround(weight * values[offset + h]!);
+    if (first)
+      for (let h = 0; h < hiddenSize; h++) out[base + h] = 0 + Math.fround(weight * values[offset + h]!);
     else
-      for (let h = 0; h < hiddenSize; h++) out[base + h] = out[base + h]! + Math.fround(weight * values[offset + h]!);
+      for (let h = 0; h < hiddenSize; h++)
+        out[base + h] = out[base + h]! + Math.fround(weight * values[offset + h]!);
     this.folded++;
   }
 }
