@@ -17,7 +17,7 @@
  * uncontended compute: the warm-up call's requests replayed one at a time after each measured call,
  * with no orchestrator running (critical path Σ for one lane, max(Σ ÷ lanes, longest call) for more).
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +30,7 @@ import {
 } from '@switchyard/model';
 import { createFaultInjectingExecutor, createRemoteMoeStep } from '../src/index.js';
 import { createJsExecutor, makePlan, randomRouting } from '../test/helpers.js';
+import { threadCpuMs } from './thread-cpu.js';
 import { createWorkerExecutor } from './worker-executor.js';
 
 const quick = process.argv.includes('--quick');
@@ -50,18 +51,8 @@ const load = (): string =>
     .loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
-/**
- * CPU time of the main thread (the orchestrator) in ms, from /proc (Linux; 10 ms ticks), or
- * undefined elsewhere. Unlike event-loop utilisation it does not count the time the thread was
- * runnable but descheduled, so it stays meaningful on a loaded machine.
- */
-const mainThreadStat = `/proc/self/task/${process.pid}/stat`;
-const mainThreadCpuMs = (): number | undefined => {
-  if (!existsSync(mainThreadStat)) return undefined;
-  // Fields after the parenthesised command: state is 3rd overall, utime 14th, stime 15th.
-  const fields = readFileSync(mainThreadStat, 'utf8').split(') ')[1]!.split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-};
+/** CPU time of the main thread (the orchestrator), ms; see thread-cpu.ts. */
+const mainThreadCpuMs = threadCpuMs;
 
 /**
  * Lambda-like elastic capacity: every invocation runs at once, taking `fixedMs + perTokenMs ×
@@ -140,7 +131,12 @@ async function main(): Promise<void> {
      * waiting), its session.run time summed; the critical path over `lanes` lanes is at least the
      * balanced share of that sum and at least the longest call.
      */
-    const uncontendedCompute = async (): Promise<{ criticalPathMs: number; sumMs: number }> => {
+    const uncontendedCompute = async (): Promise<{
+      criticalPathMs: number;
+      sumMs: number;
+      sumCpuMs: number;
+    }> => {
+      executor.resetComputeMs();
       const calls: number[] = [];
       for (const call of recorded) {
         const answer = await executor.invoke(call);
@@ -148,7 +144,8 @@ async function main(): Promise<void> {
         executor.recycle?.(answer.payload);
       }
       const sum = calls.reduce((total, ms) => total + ms, 0);
-      return { criticalPathMs: lanes === 1 ? sum : Math.max(sum / lanes, ...calls), sumMs: sum };
+      const sumCpuMs = executor.laneTimes().reduce((total, lane) => total + lane.computeCpuMs, 0);
+      return { criticalPathMs: lanes === 1 ? sum : Math.max(sum / lanes, ...calls), sumMs: sum, sumCpuMs };
     };
     const reference = await inProcess(request);
     const runs: {
@@ -163,6 +160,8 @@ async function main(): Promise<void> {
       inProcessMs: number;
       uncontendedMs: number;
       uncontendedSumMs: number;
+      uncontendedSumCpuMs: number;
+      expertCpuMs: number;
       mainCpuMs: number | undefined;
     }[] = [];
     let identical = true;
@@ -203,6 +202,8 @@ async function main(): Promise<void> {
         inProcessMs,
         uncontendedMs: uncontended.criticalPathMs,
         uncontendedSumMs: uncontended.sumMs,
+        uncontendedSumCpuMs: uncontended.sumCpuMs,
+        expertCpuMs: lanesTimes.reduce((sum, lane) => sum + lane.computeCpuMs, 0),
         mainCpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
       });
     }
@@ -211,9 +212,12 @@ async function main(): Promise<void> {
     const mainCpu = runs.map((run) => run.mainCpuMs).filter((ms) => ms !== undefined);
     // When the lanes fill every core (two lanes on a 2-core machine), each ms of orchestrator CPU
     // is a ms no expert ran: wall ≥ (Σ compute + main CPU) ÷ lanes, so main-thread CPU ÷ Σ
-    // uncontended compute is the overhead the orchestrator's own work adds, whatever else runs.
+    // compute is the overhead the orchestrator's own work adds. Both in CPU time (the experts' from
+    // the uncontended replay), so neither grows while a thread waits for a core: it holds under load.
     const cpuShares = runs.flatMap((run) =>
-      run.mainCpuMs === undefined ? [] : [run.mainCpuMs / run.uncontendedSumMs],
+      run.mainCpuMs === undefined || run.uncontendedSumCpuMs <= 0
+        ? []
+        : [run.mainCpuMs / run.uncontendedSumCpuMs],
     );
     const row = {
       numTokens,
@@ -242,9 +246,12 @@ async function main(): Promise<void> {
         ? {
             mainThreadCpuMsRuns: mainCpu,
             mainThreadCpuMs: median(mainCpu),
-            mainThreadCpuShareOfUncontendedComputeRuns: cpuShares,
-            mainThreadCpuShareOfUncontendedCompute: median(cpuShares),
-            mainThreadCpuShareOfUncontendedComputeWorst: Math.max(...cpuShares),
+            // Σ CPU time of the experts' session.run calls: in the measured call and in the replay.
+            expertCpuMs: median(runs.map((run) => run.expertCpuMs)),
+            uncontendedExpertCpuMs: median(runs.map((run) => run.uncontendedSumCpuMs)),
+            mainThreadCpuShareOfExpertCpuRuns: cpuShares,
+            mainThreadCpuShareOfExpertCpu: median(cpuShares),
+            mainThreadCpuShareOfExpertCpuWorst: Math.max(...cpuShares),
           }
         : {}),
       uncontendedSumComputeMs: median(runs.map((run) => run.uncontendedSumMs)),
@@ -258,7 +265,7 @@ async function main(): Promise<void> {
     overhead.push(row);
     await executor.close();
     process.stderr.write(
-      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % of in-call compute, ${(row.overheadShareUncontended * 100).toFixed(2)} % of uncontended compute, main thread ${row.mainThreadCpuMs ?? '–'} ms CPU (load ${row.loadAfter})\n`,
+      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % of in-call compute, ${(row.overheadShareUncontended * 100).toFixed(2)} % of uncontended compute, main thread ${row.mainThreadCpuMs?.toFixed(0) ?? '–'} ms CPU = ${row.mainThreadCpuShareOfExpertCpu === undefined ? '–' : (row.mainThreadCpuShareOfExpertCpu * 100).toFixed(2)} % of expert CPU (load ${row.loadAfter})\n`,
     );
   }
   results.overhead = overhead;
@@ -288,10 +295,10 @@ async function main(): Promise<void> {
         'fn wire ms': (o.functionSideWireMs as number).toFixed(1),
         'main busy ms': (o.mainThreadBusyMs as number).toFixed(1),
         'main cpu ms': o.mainThreadCpuMs === undefined ? '–' : (o.mainThreadCpuMs as number).toFixed(0),
-        'cpu % of Σ compute':
-          o.mainThreadCpuShareOfUncontendedCompute === undefined
+        'main cpu % of expert cpu':
+          o.mainThreadCpuShareOfExpertCpu === undefined
             ? '–'
-            : ((o.mainThreadCpuShareOfUncontendedCompute as number) * 100).toFixed(1),
+            : ((o.mainThreadCpuShareOfExpertCpu as number) * 100).toFixed(1),
         'in-process ms': (o.inProcessWallMs as number).toFixed(1),
         'bit-identical': o.bitIdenticalToInProcess,
         load: o.loadAfter,
