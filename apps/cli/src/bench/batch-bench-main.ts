@@ -7,6 +7,7 @@
  *   pnpm --filter @switchyard/cli bench:batch [-- --quick] [--requests 48] [--repetitions 2]
  *     [--local-repetitions N] [--budgets 1024,4096,10240] [--targets in-process,local]
  *     [--one-at-a-time-targets in-process] [--replay-requests 40] [--replay-seconds 20]
+ *     [--replay-batch-requests 200]
  *     [--out bench-results]
  */
 import { execFileSync } from 'node:child_process';
@@ -45,6 +46,7 @@ const { values } = parseArgs({
     targets: { type: 'string', default: 'in-process,local' },
     'replay-requests': { type: 'string' },
     'replay-seconds': { type: 'string' },
+    'replay-batch-requests': { type: 'string' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: join(root, 'bench-results') },
     help: { type: 'boolean', default: false },
@@ -54,7 +56,7 @@ if (values.help) {
   process.stdout.write(
     'usage: batch-bench-main.ts [--quick] [--requests N] [--repetitions N] [--local-repetitions N]\n' +
       '  [--budgets 1024,4096,10240] [--targets in-process,local] [--one-at-a-time-targets in-process]\n' +
-      '  [--replay-requests N] [--replay-seconds S] [--seed N] [--out DIR]\n',
+      '  [--replay-requests N] [--replay-batch-requests N] [--replay-seconds S] [--seed N] [--out DIR]\n',
   );
   process.exit(0);
 }
@@ -80,6 +82,7 @@ const localRepetitions = one(values['local-repetitions'], repetitions, 'local-re
 const budgets = integers(values.budgets, quick ? [1024] : [1024, 4096, 10_240], 'budgets');
 const replayRequests = one(values['replay-requests'], quick ? 6 : 40, 'replay-requests');
 const replaySeconds = one(values['replay-seconds'], quick ? 3 : 20, 'replay-seconds');
+const replayBatchRequests = one(values['replay-batch-requests'], quick ? 8 : 200, 'replay-batch-requests');
 const seed = one(values.seed, 1, 'seed');
 function targetList(text: string, flag: string): ExpertTarget[] {
   const list = text.split(',').filter((target) => target !== '');
@@ -108,6 +111,13 @@ const workload = batchWorkload(trace, { requests, seed, maxContextTokens, text }
 const interactive = batchWorkload(trace, {
   requests: replayRequests,
   seed: seed + 1,
+  maxContextTokens,
+  text,
+});
+// The replay's Batch API job: a third window, large enough to run through the whole replay.
+const replayBatch = batchWorkload(trace, {
+  requests: replayBatchRequests,
+  seed: seed + 2,
   maxContextTokens,
   text,
 });
@@ -154,7 +164,7 @@ try {
       jobRuns.push(result);
     }
     for (const scenario of ['interactive alone', 'interactive + batch', 'batch alone'] as const) {
-      const result = await runReplay(setup, interactive.requests, {
+      const result = await runReplay(setup, interactive.requests, replayBatch, {
         speedup,
         maxBatchTokens: Math.max(...budgets),
         scenario,
@@ -187,6 +197,7 @@ const result = {
     targets,
     replayRequests,
     replaySeconds,
+    replayBatchRequests,
     speedup,
     seed,
     quick,
@@ -200,6 +211,7 @@ const result = {
     maxContextTokens,
     requests: workload.requests.map(({ prompt: _, ...sizes }) => sizes),
   },
+  replayBatch: { source: replayBatch.source, requests: replayBatch.requests.length },
   interactive: {
     source: interactive.source,
     requests: interactive.requests.map(({ prompt: _, ...sizes }) => sizes),

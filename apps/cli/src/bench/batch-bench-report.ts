@@ -100,6 +100,7 @@ interface BatchResultForMarkdown {
   cpuPrice: { usd: number; source: string };
   workload: { source: string; attribution: string; scale: number; maxContextTokens: number };
   interactive: { source: string };
+  replayBatch: { source: string; requests: number };
   jobRuns: JobRun[];
   jobSummary: JobSummaryRow[];
   replayRuns: ReplayRun[];
@@ -151,7 +152,7 @@ export function batchMarkdown(result: BatchResultForMarkdown): string {
   if (ratios.length > 0) lines.push('', 'Ratios of the medians:', '', ...ratios);
   lines.push('', '## Arrival replay beside a Batch API job', '');
   lines.push(
-    `${result.settings.replayRequests} interactive streamed completions from ${result.interactive.source}, at the trace's arrival times ÷ ${result.settings.speedup.toFixed(2)}, through the server (experts in process); the batch is the job above through \`POST /v1/batches\`, in the scheduler's batch class.`,
+    `${result.settings.replayRequests} interactive streamed completions from ${result.interactive.source}, at the trace's arrival times ÷ ${result.settings.speedup.toFixed(2)}, through the server (experts in process); the batch is ${result.replayBatch.requests} requests from ${result.replayBatch.source} through \`POST /v1/batches\`, in the scheduler's batch class.`,
     '',
   );
   lines.push(

@@ -293,11 +293,12 @@ async function awaitBatch(url: string, id: string): Promise<{ tokens: number; re
 
 /**
  * Replays `interactive` at its arrival times ÷ `speedup` through a server (experts in process), beside
- * the workload as a Batch API job when `scenario` has one.
+ * `batchJob` as a Batch API job when `scenario` has one.
  */
 export async function runReplay(
   setup: BatchBenchSetup,
   interactive: WorkloadRequest[],
+  batchJob: BatchWorkload,
   options: { speedup: number; maxBatchTokens: number; scenario: ReplayRun['scenario']; run: number },
 ): Promise<ReplayRun> {
   const dataDir = await mkdtemp(join(tmpdir(), 'switchyard-batch-replay-'));
@@ -310,7 +311,7 @@ export async function runReplay(
     const withBatch = options.scenario !== 'interactive alone';
     const withInteractive = options.scenario !== 'batch alone';
     const batchStarted = performance.now();
-    const batchId = withBatch ? await uploadAndStartBatch(url, batchFileOf(setup.workload)) : undefined;
+    const batchId = withBatch ? await uploadAndStartBatch(url, batchFileOf(batchJob)) : undefined;
     const batchDone = batchId
       ? awaitBatch(url, batchId).then((result) => ({
           ...result,
