@@ -30,10 +30,10 @@ import {
 } from './batch-bench.js';
 import { batchMarkdown, summarizeJobRuns, summarizeReplayRuns } from './batch-bench-report.js';
 import { batchWorkload } from './batch-workload.js';
+import { integerList, oneInteger, scriptArgs } from './bench-args.js';
 
 const root = join(import.meta.dirname, '../../../..');
-const argv = process.argv.slice(2);
-const args = argv[0] === '--' ? argv.slice(1) : argv;
+const args = scriptArgs();
 const { values } = parseArgs({
   args,
   options: {
@@ -61,29 +61,19 @@ if (values.help) {
   process.exit(0);
 }
 
-function integers(text: string | undefined, fallback: number[], flag: string): number[] {
-  if (text === undefined) return fallback;
-  const list = text.split(',').map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) {
-    process.stderr.write(
-      `--${flag} takes positive integers separated by commas, got ${JSON.stringify(text)}\n`,
-    );
-    process.exit(2);
-  }
-  return list;
-}
-const one = (text: string | undefined, fallback: number, flag: string) =>
-  integers(text, [fallback], flag)[0]!;
-
 const quick = values.quick;
-const requests = one(values.requests, quick ? 8 : 48, 'requests');
-const repetitions = one(values.repetitions, quick ? 1 : 2, 'repetitions');
-const localRepetitions = one(values['local-repetitions'], repetitions, 'local-repetitions');
-const budgets = integers(values.budgets, quick ? [1024] : [1024, 4096, 10_240], 'budgets');
-const replayRequests = one(values['replay-requests'], quick ? 6 : 40, 'replay-requests');
-const replaySeconds = one(values['replay-seconds'], quick ? 3 : 20, 'replay-seconds');
-const replayBatchRequests = one(values['replay-batch-requests'], quick ? 8 : 200, 'replay-batch-requests');
-const seed = one(values.seed, 1, 'seed');
+const requests = oneInteger(values.requests, quick ? 8 : 48, 'requests');
+const repetitions = oneInteger(values.repetitions, quick ? 1 : 2, 'repetitions');
+const localRepetitions = oneInteger(values['local-repetitions'], repetitions, 'local-repetitions');
+const budgets = integerList(values.budgets, quick ? [1024] : [1024, 4096, 10_240], 'budgets');
+const replayRequests = oneInteger(values['replay-requests'], quick ? 6 : 40, 'replay-requests');
+const replaySeconds = oneInteger(values['replay-seconds'], quick ? 3 : 20, 'replay-seconds');
+const replayBatchRequests = oneInteger(
+  values['replay-batch-requests'],
+  quick ? 8 : 200,
+  'replay-batch-requests',
+);
+const seed = oneInteger(values.seed, 1, 'seed');
 function targetList(text: string, flag: string): ExpertTarget[] {
   const list = text.split(',').filter((target) => target !== '');
   if (list.some((target) => target !== 'in-process' && target !== 'local')) {
