@@ -1,8 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { median } from '@switchyard/core';
+import { planCost } from '@switchyard/cost-model';
+import { createDefaultPlan } from '@switchyard/scatter-gather';
+import { repoRoot } from '@switchyard/testing/cli';
 import { describe, expect, it } from 'vitest';
 import {
+  batchRouting,
+  localRuntimeTransport,
+  runMeasuredBatch,
+  simulatedInvocations,
   type ValidationBatch,
   type ValidationResult,
   validationMarkdown,
@@ -10,6 +17,7 @@ import {
   validationOverlap,
 } from './paper-validation.js';
 import { readValidationCalibration } from './validation-calibration.js';
+import { openValidationSetup } from './validation-setup.js';
 
 const resultsDir = join(import.meta.dirname, '../../../../bench-results/paper');
 
@@ -94,6 +102,8 @@ describe('the committed validation (bench-results/paper)', () => {
       expect(b.simulatedGbSeconds).toBeGreaterThan(b.simulatedLocalTransportGbSeconds);
       expect(b.relativeError).toBeCloseTo(b.measuredGbSeconds / b.simulatedGbSeconds - 1, 9);
       expect(b.invocationTokens).toHaveLength(b.invocations);
+      // The simulator bills what scatter-gather served (a QUICK file from before #21's fix may not).
+      if (!validation.quick) expect(b.invocations).toBe(b.simulatedInvocations);
     }
     expect(validation.medianRelativeError).toBeCloseTo(median(batches.map((b) => b.relativeError)), 9);
     const worst = Math.max(...batches.map((b) => Math.abs(b.relativeError)));
@@ -101,4 +111,40 @@ describe('the committed validation (bench-results/paper)', () => {
     const markdown = readFileSync(join(resultsDir, 'validation.md'), 'utf8');
     expect(markdown).toBe(validationMarkdown(validation));
   });
+});
+
+describe('invocations: a real scatter-gather run on the embedded runtime against the simulator', () => {
+  it('serves exactly the invocations the simulator bills for the same plan and tokens, whatever β', async () => {
+    // Two MoE layers, each one function of all 8 experts with 2 replicas at 1,769 MB (one vCPU: the
+    // runtime does not stretch), β = 4: before #21's fix scatter-gather cut each direct replica into
+    // ⌈r/4⌉ invocations while the simulator billed one.
+    const setup = await openValidationSetup({
+      fixturesDir: join(repoRoot, 'fixtures'),
+      cpuEmulation: 'off',
+    });
+    try {
+      const full = createDefaultPlan(setup.summary, {
+        expertsPerFunction: setup.summary.numExperts,
+        replicas: 2,
+        beta: 4,
+        memoryMB: 1769,
+      });
+      const plan = { ...full, layers: full.layers.slice(0, 2) };
+      await setup.deploy(plan);
+      const tokens = 101;
+      const routing = batchRouting(setup, 0, tokens);
+      const reports = await runMeasuredBatch(setup, plan, routing.layerIds, tokens);
+      const cost = planCost(
+        plan,
+        { expertTokens: routing.expertTokens, tokensPerBatch: tokens },
+        { compute: setup.compute, transport: localRuntimeTransport },
+      );
+      expect(simulatedInvocations(cost)).toBe(4);
+      expect(reports).toHaveLength(simulatedInvocations(cost));
+      // Every routed row went out once: top-k rows per token per layer.
+      expect(reports.reduce((n, r) => n + r.tokens, 0)).toBe(2 * tokens * setup.heldOutTrace.topK);
+    } finally {
+      await setup.close();
+    }
+  }, 300_000);
 });

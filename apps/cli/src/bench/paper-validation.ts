@@ -3,6 +3,7 @@ import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import {
   type BillingReport,
+  type DeploymentPlan,
   decodeExpertMessage,
   type Logger,
   median,
@@ -11,6 +12,7 @@ import {
 import {
   type CostProfileInput,
   type InvocationOverhead,
+  type PlanCostReport,
   planCost,
   type TransportParametersInput,
 } from '@switchyard/cost-model';
@@ -53,8 +55,9 @@ export interface ValidationBatch {
   offset: number;
   invocations: number;
   /**
-   * Invocations the simulator bills for the same batch (one per replica with tokens). Scatter-gather
-   * cuts a direct payload at the plan's β, so the runtime can make more.
+   * Invocations the simulator bills for the same batch (one per replica with tokens). Equal to
+   * `invocations` since scatter-gather stopped cutting a direct payload at β (#21); a QUICK run
+   * committed before that served 170 where 23 were billed.
    */
   simulatedInvocations: number;
   /** Tokens each invocation carried (none equals a calibration token count). */
@@ -139,7 +142,7 @@ export function validationOverlap(
 }
 
 /** Per layer, expert ids of `tokens` held-out tokens from `offset` and their per-expert counts. */
-function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
+export function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
   const trace = setup.heldOutTrace;
   const K = trace.topK;
   const expertTokens: Record<number, number[]> = {};
@@ -159,17 +162,72 @@ function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
   return { expertTokens, layerIds };
 }
 
-/** Tokens each function of the plan receives for this routing (what its invocation carries). */
-function functionTokens(
-  plan: Awaited<ReturnType<ValidationSetup['plan']>>,
-  expertTokens: Record<number, number[]>,
-): number[] {
+/**
+ * Tokens each replica of the plan receives for this routing (what its invocation carries: a direct
+ * layer is one invocation per replica, the function's tokens split evenly, the first ones one more).
+ */
+function replicaTokens(plan: DeploymentPlan, expertTokens: Record<number, number[]>): number[] {
   return plan.layers.flatMap((layer) =>
-    layer.functions.map((fn) => fn.experts.reduce((n, e) => n + (expertTokens[layer.layer]?.[e] ?? 0), 0)),
+    layer.functions.flatMap((fn) => {
+      const total = fn.experts.reduce((n, e) => n + (expertTokens[layer.layer]?.[e] ?? 0), 0);
+      const base = Math.floor(total / fn.replicas);
+      return Array.from({ length: fn.replicas }, (_, r) =>
+        r < total - base * fn.replicas ? base + 1 : base,
+      );
+    }),
   );
 }
 
 type TokenReport = BillingReport & { tokens: number };
+
+/**
+ * Sends one batch through `createRemoteMoeStep` on the setup's runtime, layer by layer, one
+ * invocation at a time (the local runtime's functions share this machine's cores), and returns the
+ * REPORT of every invocation the runtime served with the tokens it carried.
+ */
+export async function runMeasuredBatch(
+  setup: ValidationSetup,
+  plan: DeploymentPlan,
+  layerIds: readonly Int32Array[],
+  tokens: number,
+): Promise<TokenReport[]> {
+  const H = setup.summary.hiddenSize;
+  const K = setup.heldOutTrace.topK;
+  const reports: TokenReport[] = [];
+  const recording = {
+    invoke: async (request: Parameters<LambdaExecutor['invoke']>[0]) => {
+      const result = await setup.executor.invoke(request);
+      const header = decodeExpertMessage(request.payload, { skipChecksum: true });
+      reports.push({ ...result.billing, tokens: header.tokenCounts.reduce((n, c) => n + c, 0) });
+      return result;
+    },
+  };
+  const step = createRemoteMoeStep({ plan, executor: recording, maxInFlight: 1, maxInFlightPerReplica: 1 });
+  let state = 20261206 + tokens;
+  const hidden = Float32Array.from({ length: tokens * H }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296 - 0.5;
+  });
+  const weights = new Float32Array(tokens * K).fill(1 / K);
+  for (const layer of plan.layers) {
+    const l = setup.summary.moeLayers.indexOf(layer.layer);
+    await step({
+      layer: layer.layer,
+      hiddenStates: hidden,
+      numTokens: tokens,
+      hiddenSize: H,
+      topK: K,
+      topkIds: layerIds[l]!,
+      topkWeights: weights,
+    });
+  }
+  return reports;
+}
+
+/** Invocations the simulator bills for a plan cost: one per replica with tokens. */
+export function simulatedInvocations(cost: PlanCostReport): number {
+  return cost.layers.reduce((n, layer) => n + layer.functions.reduce((m, fn) => m + fn.invocations, 0), 0);
+}
 
 /**
  * Validates the calibrated simulator on the embedded Lambda runtime. Per memory size (256, 1,024,
@@ -197,46 +255,17 @@ export async function runValidationBatches(
   const rowsProfile: CostProfileInput = { compute: setup.compute, invocationOverhead: overhead };
   const localProfile: CostProfileInput = { ...rowsProfile, transport: localRuntimeTransport };
   const forbidden = new Set<number>(calibration.tokenCounts);
-  const H = setup.summary.hiddenSize;
-  const K = setup.heldOutTrace.topK;
   const runs: ValidationRun[] = [];
   let nextOffset = 0;
   for (const memoryMB of options.memorySizesMB) {
     progress(`validation: ${memoryMB} MB`);
     const plan = await setup.plan(memoryMB, rowsProfile, validationPlanSeed);
     const functions = await setup.deploy(plan);
-    const reports: TokenReport[] = [];
-    const recording = {
-      invoke: async (request: Parameters<LambdaExecutor['invoke']>[0]) => {
-        const result = await setup.executor.invoke(request);
-        const header = decodeExpertMessage(request.payload, { skipChecksum: true });
-        reports.push({ ...result.billing, tokens: header.tokenCounts.reduce((n, c) => n + c, 0) });
-        return result;
-      },
-    };
-    // One invocation at a time: the local runtime's functions share this machine's cores.
-    const step = createRemoteMoeStep({ plan, executor: recording, maxInFlight: 1, maxInFlightPerReplica: 1 });
-    const runBatch = async (layerIds: Int32Array[], tokens: number) => {
-      let state = 20261206 + tokens;
-      const hidden = Float32Array.from({ length: tokens * H }, () => {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        return state / 4294967296 - 0.5;
-      });
-      const weights = new Float32Array(tokens * K).fill(1 / K);
-      for (let l = 0; l < layerIds.length; l++)
-        await step({
-          layer: setup.summary.moeLayers[l]!,
-          hiddenStates: hidden,
-          numTokens: tokens,
-          hiddenSize: H,
-          topK: K,
-          topkIds: layerIds[l]!,
-          topkWeights: weights,
-        });
-    };
     // Warm-up: cold starts and model load are not part of the steady-state bill.
     const warmTokens = options.batchTokens[0]!;
-    await runBatch(
+    await runMeasuredBatch(
+      setup,
+      plan,
       batchRouting(setup, setup.heldOutTrace.numTokens - warmTokens, warmTokens).layerIds,
       warmTokens,
     );
@@ -245,7 +274,7 @@ export async function runValidationBatches(
       for (const tokens of options.batchTokens) {
         let offset = nextOffset;
         let routing = batchRouting(setup, offset, tokens);
-        while (functionTokens(plan, routing.expertTokens).some((t) => forbidden.has(t))) {
+        while (replicaTokens(plan, routing.expertTokens).some((t) => forbidden.has(t))) {
           offset++;
           routing = batchRouting(setup, offset, tokens);
         }
@@ -255,8 +284,7 @@ export async function runValidationBatches(
             code: 'INVALID_INPUT',
             message: `validation: the held-out trace (${setup.heldOutTrace.numTokens} tokens) is too short for these batches`,
           });
-        reports.length = 0;
-        await runBatch(routing.layerIds, tokens);
+        const reports = await runMeasuredBatch(setup, plan, routing.layerIds, tokens);
         const workload = { expertTokens: routing.expertTokens, tokensPerBatch: tokens };
         const measured = reports.reduce((sum, r) => sum + gbSecondsOf(r.memorySizeMB, r.billedDurationMs), 0);
         const rowsCost = planCost(plan, workload, rowsProfile);
@@ -267,10 +295,7 @@ export async function runValidationBatches(
           tokensPerBatch: tokens,
           offset,
           invocations: reports.length,
-          simulatedInvocations: rowsCost.layers.reduce(
-            (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.invocations, 0),
-            0,
-          ),
+          simulatedInvocations: simulatedInvocations(rowsCost),
           invocationTokens: reports.map((r) => r.tokens),
           measuredGbSeconds: measured,
           simulatedGbSeconds: simulated,
@@ -404,7 +429,7 @@ export function validationMarkdown(result: ValidationResult): string {
     '',
     `Calibration (${result.calibrationFile}, ${result.calibration.createdAt}): plans at ${result.calibration.memorySizesMB.join(', ')} MB, synthetic invocations of ${result.calibration.tokenCounts.join(', ')} tokens, ${result.calibration.invocations} invocations → overhead ${o.fixedMs.toFixed(3)} ms + ${(o.perByteMs * 1e6).toFixed(2)} ns per wire byte at one vCPU. The validation shares no plan, memory size or token count with it.`,
     '',
-    `Invocations: what the runtime served (in brackets: what the simulator bills, one per replica with tokens; scatter-gather cuts a direct payload into mini-batches of the plan's β tokens, which the simulator's direct model does not). Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
+    `Invocations: what the runtime served (in brackets: what the simulator bills, one per replica with tokens; the two differ where scatter-gather splits a call the simulator does not — before #21 it cut a direct payload at the plan's β). Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
     '',
     `**All ${result.batches} batches, rows' transport: median ${percent(result.medianRelativeError)}, worst ${percent(result.worstRelativeError)}; ${result.batchesWithinTarget} of ${result.batches} within ±${percent(result.target)}. Handler only: median ${percent(result.medianRelativeErrorLocalTransport)}, worst ${percent(result.worstRelativeErrorLocalTransport)}.**`,
     '',
