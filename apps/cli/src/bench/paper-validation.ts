@@ -93,7 +93,7 @@ export interface ValidationResult {
   quick: boolean;
   model: string;
   machine: string;
-  cpuEmulation: 'scale' | 'off';
+  cpuEmulation: ValidationCpuEmulation;
   loadAverage1m: { start: number; end: number };
   /** The calibration the simulator used (its file, plans and token counts). */
   calibrationFile: string;
@@ -309,6 +309,7 @@ export async function runValidationBatches(
           `  ${memoryMB} MB, ${tokens} tokens: measured ${measured.toFixed(4)} GB-s, simulated ${simulated.toFixed(4)} (${((measured / simulated - 1) * 100).toFixed(1)} %)`,
         );
       }
+    await setup.undeploy(plan);
     runs.push({
       memoryMB,
       planSignature: planSignature(plan),
@@ -324,9 +325,22 @@ export async function runValidationBatches(
 }
 
 /**
- * Calibrates (unless a calibration file is given) and validates, then writes
- * `validation-calibration.json` and `validation.{json,md}` to `outDir`. `quick`: one
- * calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
+ * How the embedded runtime gives a function its memory's vCPU share during a validation: `scale`
+ * stretches measured durations by the memory→vCPU rule (the rule the simulator uses, so it is not
+ * tested), `cgroup` lets the kernel hold each function process to its share (a CFS quota) and
+ * reports measured time, so the rule is tested; `off` gives every function every core.
+ */
+export type ValidationCpuEmulation = 'scale' | 'cgroup' | 'off';
+
+/** File stem of a validation's results: `validation` with the default emulation, else `validation-<mode>`. */
+export function validationFileStem(cpuEmulation: ValidationCpuEmulation): string {
+  return cpuEmulation === 'scale' ? 'validation' : `validation-${cpuEmulation}`;
+}
+
+/**
+ * Calibrates (unless a calibration file is given) and validates, both under `cpuEmulation`, then
+ * writes `<stem>-calibration.json` and `<stem>.{json,md}` to `outDir` (`validationFileStem`).
+ * `quick`: one calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
  */
 export async function runPaperValidation(options: {
   fixturesDir: string;
@@ -334,15 +348,18 @@ export async function runPaperValidation(options: {
   quick?: boolean;
   /** Use this calibration file instead of calibrating (it is not rewritten). */
   calibrationFile?: string;
-  cpuEmulation?: 'scale' | 'off';
+  cpuEmulation?: ValidationCpuEmulation;
   command?: string;
   logger?: Logger;
   onProgress?: (message: string) => void;
 }): Promise<ValidationResult> {
   const quick = options.quick ?? false;
-  const command = options.command ?? `switchyard bench validation${quick ? ' --quick' : ''}`;
-  const start = loadavg()[0] ?? 0;
   const cpuEmulation = options.cpuEmulation ?? 'scale';
+  const stem = validationFileStem(cpuEmulation);
+  const command =
+    options.command ??
+    `switchyard bench validation${quick ? ' --quick' : ''}${cpuEmulation === 'scale' ? '' : ` --cpu-emulation ${cpuEmulation}`}`;
+  const start = loadavg()[0] ?? 0;
   const setup = await openValidationSetup({
     fixturesDir: options.fixturesDir,
     logger: options.logger,
@@ -380,7 +397,7 @@ export async function runPaperValidation(options: {
     loadAverage1m: { start, end: loadavg()[0] ?? 0 },
     calibrationFile: options.calibrationFile
       ? relative(process.cwd(), options.calibrationFile)
-      : 'validation-calibration.json',
+      : `${stem}-calibration.json`,
     calibration: {
       createdAt: calibration.createdAt,
       memorySizesMB: calibration.memorySizesMB,
@@ -408,11 +425,11 @@ export async function runPaperValidation(options: {
     mkdirSync(options.outDir, { recursive: true });
     if (!options.calibrationFile)
       writeFileSync(
-        join(options.outDir, 'validation-calibration.json'),
+        join(options.outDir, `${stem}-calibration.json`),
         `${JSON.stringify(calibration, null, 2)}\n`,
       );
-    writeFileSync(join(options.outDir, 'validation.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(options.outDir, 'validation.md'), validationMarkdown(result));
+    writeFileSync(join(options.outDir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(options.outDir, `${stem}.md`), validationMarkdown(result));
   }
   return result;
 }
