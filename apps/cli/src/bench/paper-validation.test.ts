@@ -12,6 +12,7 @@ import {
   simulatedInvocations,
   type ValidationBatch,
   type ValidationResult,
+  validationComparisonMarkdown,
   validationMarkdown,
   validationMemorySizesMB,
   validationOverlap,
@@ -72,6 +73,50 @@ describe('validationOverlap', () => {
       runs: [run(512, 'A', [batch(512, 211, [12, 37])])],
     });
     expect(overlap).toEqual({ plans: ['A'], memorySizesMB: [512], tokenCounts: [37, 211] });
+  });
+});
+
+describe('validationComparisonMarkdown', () => {
+  const result = (cpuEmulation: 'scale' | 'cgroup', runs: ReturnType<typeof run>[]): ValidationResult =>
+    ({
+      kind: 'switchyard.paper-validation',
+      createdAt: '2026-12-06T00:00:00Z',
+      command: `switchyard bench validation --cpu-emulation ${cpuEmulation}`,
+      quick: false,
+      model: 'm',
+      machine: 'here',
+      cpuEmulation,
+      loadAverage1m: { start: 1, end: 2 },
+      target: 0.15,
+      runs,
+      medianRelativeError: 0,
+      worstRelativeError: 0,
+      batchesWithinTarget: 0,
+      batches: 0,
+    }) as unknown as ValidationResult;
+  const measured = (b: ValidationBatch, gbSeconds: number, offset: number) => ({
+    ...b,
+    offset,
+    measuredGbSeconds: gbSeconds,
+  });
+
+  it('divides measured GB-s batch by batch where both ran the same plan, and says where they did not', () => {
+    const scale = result('scale', [
+      run(256, 'P', [measured(batch(256, 320, [1]), 2, 0), measured(batch(256, 768, [1]), 4, 320)]),
+      run(1769, 'Q', [measured(batch(1769, 320, [1]), 1, 0)]),
+    ]);
+    const cgroup = result('cgroup', [
+      run(256, 'P', [measured(batch(256, 320, [1]), 3, 0), measured(batch(256, 768, [1]), 4, 320)]),
+      run(1769, 'R', [measured(batch(1769, 320, [1]), 1, 0)]),
+    ]);
+    const markdown = validationComparisonMarkdown(scale, cgroup);
+    // 256 MB: ratios 1.5 and 1.0 → median 1.25, min 1.0, max 1.5.
+    expect(markdown).toContain(
+      '| 256 | 0.0 % / 0.0 % | 0.0 % / 0.0 % | yes | 1.250 (1.000 … 1.500, 2 batches) |',
+    );
+    expect(markdown).toContain(
+      '| 1769 | 0.0 % / 0.0 % | 0.0 % / 0.0 % | no | — (different plans or windows) |',
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import {
@@ -430,6 +430,14 @@ export async function runPaperValidation(options: {
       );
     writeFileSync(join(options.outDir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(options.outDir, `${stem}.md`), validationMarkdown(result));
+    const scaleFile = join(options.outDir, 'validation.json');
+    if (cpuEmulation !== 'scale' && existsSync(scaleFile)) {
+      const scale = JSON.parse(readFileSync(scaleFile, 'utf8')) as ValidationResult;
+      writeFileSync(
+        join(options.outDir, `${stem}-comparison.md`),
+        validationComparisonMarkdown(scale, result),
+      );
+    }
   }
   return result;
 }
@@ -463,6 +471,50 @@ export function validationMarkdown(result: ValidationResult): string {
     ...result.runs.map(
       (run) => `* ${run.memoryMB} MB plan (${run.functions} functions): \`${run.planSignature}\``,
     ),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Two validations side by side (the default `scale` run and one under another CPU emulation, each
+ * with its own calibration): per memory size the median and worst error of each, and, where both
+ * ran the same plan on the same token window, the ratio of their measured GB-s — under `cgroup`
+ * that ratio is the kernel's CPU quota against the memory→vCPU stretch, the rule itself.
+ */
+export function validationComparisonMarkdown(scale: ValidationResult, other: ValidationResult): string {
+  const pairs = (memoryMB: number) => {
+    const a = scale.runs.find((run) => run.memoryMB === memoryMB);
+    const b = other.runs.find((run) => run.memoryMB === memoryMB);
+    if (!a || !b || a.planSignature !== b.planSignature) return [];
+    return a.batches.flatMap((x) => {
+      const y = b.batches.find((z) => z.offset === x.offset && z.tokensPerBatch === x.tokensPerBatch);
+      return y ? [y.measuredGbSeconds / x.measuredGbSeconds] : [];
+    });
+  };
+  const memorySizes = [...new Set([...scale.runs, ...other.runs].map((run) => run.memoryMB))].sort(
+    (a, b) => a - b,
+  );
+  const cell = (result: ValidationResult, memoryMB: number) => {
+    const run = result.runs.find((r) => r.memoryMB === memoryMB);
+    return run ? `${percent(run.medianRelativeError)} / ${percent(run.worstRelativeError)}` : '—';
+  };
+  return [
+    `# Simulator validation: \`${scale.cpuEmulation}\` beside \`${other.cpuEmulation}\``,
+    '',
+    `\`${scale.command}\` (${scale.createdAt}, 1-min load ${scale.loadAverage1m.start.toFixed(1)} → ${scale.loadAverage1m.end.toFixed(1)}) and \`${other.command}\` (${other.createdAt}, load ${other.loadAverage1m.start.toFixed(1)} → ${other.loadAverage1m.end.toFixed(1)}); each calibrated under its own emulation. Error = measured ÷ simulated − 1 with the rows' transport terms; every batch is in validation.md and ${validationFileStem(other.cpuEmulation)}.md.`,
+    '',
+    `**All batches: \`${scale.cpuEmulation}\` median ${percent(scale.medianRelativeError)}, worst ${percent(scale.worstRelativeError)} (${scale.batchesWithinTarget} of ${scale.batches} within ±${percent(scale.target)}); \`${other.cpuEmulation}\` median ${percent(other.medianRelativeError)}, worst ${percent(other.worstRelativeError)} (${other.batchesWithinTarget} of ${other.batches}).**`,
+    '',
+    `| memory MB | \`${scale.cpuEmulation}\` error median / worst | \`${other.cpuEmulation}\` error median / worst | same plan | measured GB-s \`${other.cpuEmulation}\` ÷ \`${scale.cpuEmulation}\`, same batches: median (min … max) |`,
+    '|---|---|---|---|---|',
+    ...memorySizes.map((memoryMB) => {
+      const ratios = pairs(memoryMB);
+      const same = ratios.length > 0;
+      const spread = same
+        ? `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)} … ${Math.max(...ratios).toFixed(3)}, ${ratios.length} batches)`
+        : '— (different plans or windows)';
+      return `| ${memoryMB} | ${cell(scale, memoryMB)} | ${cell(other, memoryMB)} | ${same ? 'yes' : 'no'} | ${spread} |`;
+    }),
     '',
   ].join('\n');
 }
