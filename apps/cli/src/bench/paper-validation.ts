@@ -339,7 +339,8 @@ export function validationFileStem(cpuEmulation: ValidationCpuEmulation): string
 
 /**
  * Calibrates (unless a calibration file is given) and validates, both under `cpuEmulation`, then
- * writes `<stem>-calibration.json` and `<stem>.{json,md}` to `outDir` (`validationFileStem`).
+ * writes `<stem>-calibration.json` and `<stem>.{json,md}` to `outDir` (`validationFileStem`), and
+ * `validation-comparison-<mode>.md` once both the `scale` run and a `<mode>` run are there.
  * `quick`: one calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
  */
 export async function runPaperValidation(options: {
@@ -430,12 +431,16 @@ export async function runPaperValidation(options: {
       );
     writeFileSync(join(options.outDir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
     writeFileSync(join(options.outDir, `${stem}.md`), validationMarkdown(result));
-    const scaleFile = join(options.outDir, 'validation.json');
-    if (cpuEmulation !== 'scale' && existsSync(scaleFile)) {
-      const scale = JSON.parse(readFileSync(scaleFile, 'utf8')) as ValidationResult;
+    // Whichever of the two runs comes second writes the side-by-side file.
+    for (const other of ['cgroup', 'off'] as const) {
+      const scaleFile = join(options.outDir, 'validation.json');
+      const otherFile = join(options.outDir, `${validationFileStem(other)}.json`);
+      if (!(cpuEmulation === 'scale' || cpuEmulation === other)) continue;
+      if (!existsSync(scaleFile) || !existsSync(otherFile)) continue;
+      const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as ValidationResult;
       writeFileSync(
-        join(options.outDir, `${stem}-comparison.md`),
-        validationComparisonMarkdown(scale, result),
+        join(options.outDir, `validation-comparison-${other}.md`),
+        validationComparisonMarkdown(read(scaleFile), read(otherFile)),
       );
     }
   }
@@ -501,7 +506,7 @@ export function validationComparisonMarkdown(scale: ValidationResult, other: Val
   return [
     `# Simulator validation: \`${scale.cpuEmulation}\` beside \`${other.cpuEmulation}\``,
     '',
-    `\`${scale.command}\` (${scale.createdAt}, 1-min load ${scale.loadAverage1m.start.toFixed(1)} → ${scale.loadAverage1m.end.toFixed(1)}) and \`${other.command}\` (${other.createdAt}, load ${other.loadAverage1m.start.toFixed(1)} → ${other.loadAverage1m.end.toFixed(1)}); each calibrated under its own emulation. Error = measured ÷ simulated − 1 with the rows' transport terms; every batch is in validation.md and ${validationFileStem(other.cpuEmulation)}.md.`,
+    `\`${scale.command}\` (${scale.createdAt}, 1-min load ${scale.loadAverage1m.start.toFixed(1)} → ${scale.loadAverage1m.end.toFixed(1)}) and \`${other.command}\` (${other.createdAt}, load ${other.loadAverage1m.start.toFixed(1)} → ${other.loadAverage1m.end.toFixed(1)}); each calibrated under its own emulation. Error = measured ÷ simulated − 1 with the rows' transport terms; every batch is in bench-results/paper/validation.md and the ${other.cpuEmulation} run's own file.`,
     '',
     `**All batches: \`${scale.cpuEmulation}\` median ${percent(scale.medianRelativeError)}, worst ${percent(scale.worstRelativeError)} (${scale.batchesWithinTarget} of ${scale.batches} within ±${percent(scale.target)}); \`${other.cpuEmulation}\` median ${percent(other.medianRelativeError)}, worst ${percent(other.worstRelativeError)} (${other.batchesWithinTarget} of ${other.batches}).**`,
     '',

@@ -227,6 +227,7 @@ export const registerBench: CommandRegistrar = (program, context) => {
           'switchyard bench validation',
           ...(flags.quick ? ['--quick'] : []),
           ...(cpuEmulation === 'scale' ? [] : [`--cpu-emulation ${cpuEmulation}`]),
+          ...(flags.calibration ? [`--calibration ${flags.calibration}`] : []),
         ].join(' '),
         onProgress: (message) => {
           if (!flags.json) context.output.line(message);
