@@ -13,6 +13,7 @@ import {
   type ValidationBatch,
   type ValidationResult,
   validationComparisonMarkdown,
+  validationFileStem,
   validationMarkdown,
   validationMemorySizesMB,
   validationOverlap,
@@ -87,6 +88,8 @@ describe('validationComparisonMarkdown', () => {
       machine: 'here',
       cpuEmulation,
       loadAverage1m: { start: 1, end: 2 },
+      calibrationFile: `validation-${cpuEmulation}-calibration.json`,
+      calibration: { createdAt: cpuEmulation },
       target: 0.15,
       runs,
       medianRelativeError: 0,
@@ -117,46 +120,59 @@ describe('validationComparisonMarkdown', () => {
     expect(markdown).toContain(
       '| 1769 | 0.0 % / 0.0 % | 0.0 % / 0.0 % | no | — (different plans or windows) |',
     );
+    expect(markdown).toContain('each with its own calibration');
   });
 });
 
-describe('the committed validation (bench-results/paper)', () => {
-  const calibration = readValidationCalibration(join(resultsDir, 'validation-calibration.json'));
-  const validation = JSON.parse(
-    readFileSync(join(resultsDir, 'validation.json'), 'utf8'),
-  ) as ValidationResult;
+describe.each(['scale', 'cgroup'] as const)(
+  'the committed validation under cpu emulation %s (bench-results/paper)',
+  (cpuEmulation) => {
+    const stem = validationFileStem(cpuEmulation);
+    const validation = JSON.parse(readFileSync(join(resultsDir, `${stem}.json`), 'utf8')) as ValidationResult;
+    // Its own calibration (a bare name, beside it) or the one given with --calibration (from the root).
+    const calibration = readValidationCalibration(
+      validation.calibrationFile.includes('/')
+        ? join(repoRoot, validation.calibrationFile)
+        : join(resultsDir, validation.calibrationFile),
+    );
 
-  it('shares no plan, memory size or token count with its calibration file', () => {
-    expect(validationOverlap(calibration, validation)).toEqual({
-      plans: [],
-      memorySizesMB: [],
-      tokenCounts: [],
+    it('ran under that emulation, not QUICK', () => {
+      expect(validation.cpuEmulation).toBe(cpuEmulation);
+      expect(validation.quick).toBe(false);
     });
-    expect(validation.calibration.createdAt).toBe(calibration.createdAt);
-    expect(validation.calibration.invocationOverhead).toEqual(calibration.invocationOverhead);
-  });
 
-  it('ran at every memory size (a full run) with its transport terms on, and reports every batch', () => {
-    if (!validation.quick)
-      expect(validation.runs.map((r) => r.memoryMB)).toEqual([...validationMemorySizesMB]);
-    const batches = validation.runs.flatMap((r) => r.batches);
-    expect(batches.length).toBe(validation.batches);
-    for (const b of batches) {
-      // The rows' transport terms (warm start, storage access, parameter download) are in the
-      // simulation: it must charge more than the handler-only one.
-      expect(b.simulatedGbSeconds).toBeGreaterThan(b.simulatedLocalTransportGbSeconds);
-      expect(b.relativeError).toBeCloseTo(b.measuredGbSeconds / b.simulatedGbSeconds - 1, 9);
-      expect(b.invocationTokens).toHaveLength(b.invocations);
-      // The simulator bills what scatter-gather served (a QUICK file from before #21's fix may not).
-      if (!validation.quick) expect(b.invocations).toBe(b.simulatedInvocations);
-    }
-    expect(validation.medianRelativeError).toBeCloseTo(median(batches.map((b) => b.relativeError)), 9);
-    const worst = Math.max(...batches.map((b) => Math.abs(b.relativeError)));
-    expect(Math.abs(validation.worstRelativeError)).toBeCloseTo(worst, 9);
-    const markdown = readFileSync(join(resultsDir, 'validation.md'), 'utf8');
-    expect(markdown).toBe(validationMarkdown(validation));
-  });
-});
+    it('shares no plan, memory size or token count with its calibration file', () => {
+      expect(validationOverlap(calibration, validation)).toEqual({
+        plans: [],
+        memorySizesMB: [],
+        tokenCounts: [],
+      });
+      expect(validation.calibration.createdAt).toBe(calibration.createdAt);
+      expect(validation.calibration.invocationOverhead).toEqual(calibration.invocationOverhead);
+    });
+
+    it('ran at every memory size (a full run) with its transport terms on, and reports every batch', () => {
+      if (!validation.quick)
+        expect(validation.runs.map((r) => r.memoryMB)).toEqual([...validationMemorySizesMB]);
+      const batches = validation.runs.flatMap((r) => r.batches);
+      expect(batches.length).toBe(validation.batches);
+      for (const b of batches) {
+        // The rows' transport terms (warm start, storage access, parameter download) are in the
+        // simulation: it must charge more than the handler-only one.
+        expect(b.simulatedGbSeconds).toBeGreaterThan(b.simulatedLocalTransportGbSeconds);
+        expect(b.relativeError).toBeCloseTo(b.measuredGbSeconds / b.simulatedGbSeconds - 1, 9);
+        expect(b.invocationTokens).toHaveLength(b.invocations);
+        // The simulator bills what scatter-gather served (a QUICK file from before #21's fix may not).
+        if (!validation.quick) expect(b.invocations).toBe(b.simulatedInvocations);
+      }
+      expect(validation.medianRelativeError).toBeCloseTo(median(batches.map((b) => b.relativeError)), 9);
+      const worst = Math.max(...batches.map((b) => Math.abs(b.relativeError)));
+      expect(Math.abs(validation.worstRelativeError)).toBeCloseTo(worst, 9);
+      const markdown = readFileSync(join(resultsDir, `${stem}.md`), 'utf8');
+      expect(markdown).toBe(validationMarkdown(validation));
+    });
+  },
+);
 
 describe('invocations: a real scatter-gather run on the embedded runtime against the simulator', () => {
   it('serves exactly the invocations the simulator bills for the same plan and tokens, whatever β', async () => {
@@ -192,4 +208,14 @@ describe('invocations: a real scatter-gather run on the embedded runtime against
       await setup.close();
     }
   }, 300_000);
+});
+
+describe('the committed comparison of the two emulations (bench-results/paper)', () => {
+  it('is what validationComparisonMarkdown makes of the two committed runs', () => {
+    const read = (name: string) =>
+      JSON.parse(readFileSync(join(resultsDir, `${name}.json`), 'utf8')) as ValidationResult;
+    expect(readFileSync(join(resultsDir, 'validation-comparison-cgroup.md'), 'utf8')).toBe(
+      validationComparisonMarkdown(read('validation'), read('validation-cgroup')),
+    );
+  });
 });
