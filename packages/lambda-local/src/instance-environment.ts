@@ -78,7 +78,12 @@ export function nodeArguments(spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 
         '--conditions=@switchyard/source',
       ]
     : [];
-  return [...lambdaFlags, ...source, `--max-old-space-size=${heapMB}`];
+  return [...lambdaFlags, ...source, '--import', parentWatchUrl(), `--max-old-space-size=${heapMB}`];
+}
+
+/** The instance's parent-death check (parent-watch.ts), from TypeScript source under tsx or built. */
+function parentWatchUrl(): string {
+  return new URL(fromSource ? './parent-watch.ts' : './parent-watch.js', import.meta.url).href;
 }
 
 /** The own runner's entry file, from TypeScript source under tsx or the built file. */
