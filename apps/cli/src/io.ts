@@ -84,3 +84,11 @@ export function parsePositiveNumberOption(value: string): number {
   if (parsed <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return parsed;
 }
+
+/** Commander option parser for a share: a number from 0 to 1. */
+export function parseShareOption(value: string): number {
+  const parsed = parseNumberOption(value);
+  if (parsed < 0 || parsed > 1)
+    throw new InvalidArgumentError(`expected a share from 0 to 1, got "${value}"`);
+  return parsed;
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { delay, type Logger } from '@switchyard/core';
+import { createRandom, delay, type Logger, type RandomSource } from '@switchyard/core';
 import type { AliasRegistry } from './aliases.js';
 import { isJsonOrEmpty, sendJson } from './api-http.js';
 import { lambdaApiErrors } from './errors.js';
@@ -42,13 +42,27 @@ interface InvocationTarget {
  * payload, `X-Amz-Executed-Version`, `X-Amz-Function-Error` and the log tail ending in the REPORT line.
  */
 export class Invoker {
+  /** The seeded draw of `faults` (one per invocation that reaches an instance). */
+  private readonly faultDraw: RandomSource;
+
   constructor(
     private readonly options: ResolvedLocalRuntimeOptions,
     private readonly registry: FunctionRegistry,
     private readonly aliases: AliasRegistry,
     private readonly pool: InstancePool,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.faultDraw = createRandom(options.faults.seed);
+  }
+
+  /** Which fault, if any, `faults` injects into the next invocation. */
+  private drawFault(): 'kill' | 'fail' | undefined {
+    const { killRate, failRate } = this.options.faults;
+    if (killRate === 0 && failRate === 0) return undefined;
+    const draw = this.faultDraw();
+    if (draw < killRate) return 'kill';
+    return draw < killRate + failRate ? 'fail' : undefined;
+  }
 
   /**
    * The version an Invoke runs: `$LATEST` as of its last successful update (an update in progress
@@ -100,9 +114,22 @@ export class Invoker {
       instance = acquired.instance;
       initDurationMs = acquired.initDurationMs;
       const context: InvocationContext = { clientContext: clientContextOf(request), invokedFunctionArn };
-      outcome =
-        acquired.initError ??
-        (await instance.invoke(requestId, eventOf(body), version.configuration.Timeout * 1000, context));
+      if (acquired.initError) outcome = acquired.initError;
+      else {
+        const fault = this.drawFault();
+        const running = instance.invoke(
+          requestId,
+          eventOf(body),
+          version.configuration.Timeout * 1000,
+          context,
+        );
+        // A real crash: the process dies while it holds the event (the outcome is the exit error).
+        // Killed at once, not a turn later: a fast handler could otherwise answer first.
+        if (fault === 'kill') instance.kill();
+        outcome = await running;
+        if (fault) this.logger.debug('injected fault', { function: name, requestId, fault });
+        if (fault === 'fail' && outcome.kind === 'result') outcome = injectedFailure(requestId, outcome);
+      }
     } finally {
       this.pool.release(record);
     }
@@ -143,4 +170,20 @@ export class Invoker {
     });
     response.end(payload);
   }
+}
+
+/** A finished invocation's answer replaced by an injected function error (`faults.failRate`). */
+function injectedFailure(
+  requestId: string,
+  outcome: Extract<InvocationOutcome, { kind: 'result' }>,
+): InvocationOutcome {
+  return {
+    kind: 'error',
+    errorType: 'Switchyard.InjectedFault',
+    errorMessage: `RequestId: ${requestId} Error: injected fault (the local runtime's faults.failRate)`,
+    durationMs: outcome.durationMs,
+    logs: outcome.logs,
+    maxMemoryUsedMB: outcome.maxMemoryUsedMB,
+    fatal: false,
+  };
 }

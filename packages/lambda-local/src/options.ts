@@ -66,6 +66,23 @@ export const localRuntimeOptionsSchema = z.object({
     .default({}),
   /** Seed of the draw that routes a weighted alias's invocations between its two versions. */
   routingSeed: z.number().int().default(1),
+  /**
+   * Fault injection for chaos tests, drawn per invocation from a seeded stream: `killRate` of
+   * invocations have their instance's process SIGKILLed while it runs the event (the crash Lambda
+   * reports as `Runtime.ExitError`; the next invocation cold-starts a new instance); `failRate` run to
+   * the end and then answer a function error (`Switchyard.InjectedFault`) instead of their result.
+   * Both are billed and logged with their REPORT line as any failed invocation. Off by default.
+   */
+  faults: z
+    .strictObject({
+      seed: z.number().int().default(1),
+      killRate: z.number().min(0).max(1).default(0),
+      failRate: z.number().min(0).max(1).default(0),
+    })
+    .refine((faults) => faults.killRate + faults.failRate <= 1, {
+      message: 'killRate + failRate must be at most 1',
+    })
+    .prefault({}),
 });
 
 /** What `startLocalRuntime` takes: the schema's input, plus a logger (never part of the schema). */

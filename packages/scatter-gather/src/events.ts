@@ -12,7 +12,10 @@ export interface InvokeEvent {
   requestBytes: number;
   responseBytes: number;
   latencyMs: number;
-  /** Function-side duration and billed duration from the REPORT line, when the executor had one. */
+  /**
+   * Function-side duration and billed duration from the REPORT line, when the executor had one (for a
+   * failed attempt: when its function error carried the log tail).
+   */
   durationMs?: number;
   billedDurationMs?: number;
   errorCode?: string;

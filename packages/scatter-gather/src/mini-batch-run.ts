@@ -1,4 +1,10 @@
-import { describeError, type Logger, type PlanFunction, SwitchyardError } from '@switchyard/core';
+import {
+  describeError,
+  type Logger,
+  type PlanFunction,
+  parseReportLine,
+  SwitchyardError,
+} from '@switchyard/core';
 import type { BufferPool } from './buffer-pool.js';
 import { ScatterGatherError } from './errors.js';
 import type { InvokeEvent, ScatterGatherEvent } from './events.js';
@@ -229,17 +235,29 @@ export class MiniBatchRun {
     this.outstanding--;
     attempt.counted = true;
     const layerAborted = this.call.signal.aborted;
+    // A function error's REPORT line: Lambda bills a failed invocation like any other.
+    const billing = failedInvocationBilling(error);
+    if (billing && attempt.sentAt > 0 && !layerAborted) {
+      stats.billedDurationMs += billing.billedDurationMs;
+      this.call.recorder.account(this.batch, (entry, share) => {
+        entry.billedDurationMs += billing.billedDurationMs * share;
+      });
+    }
     if (this.settled && attempt.sentAt > 0 && !layerAborted) {
       // A hedged twin or retry that lost the race after being sent: paid for, never folded.
       stats.invocations++;
       stats.wastedInvocations++;
-      this.emitInvoke(attempt, 'lost', this.unanswered(attempt));
+      this.emitInvoke(attempt, 'lost', { ...this.unanswered(attempt), ...billing });
       return;
     }
     if (this.settled || layerAborted) return;
     if (attempt.sentAt > 0) {
       stats.invocations++;
-      this.emitInvoke(attempt, 'failed', { ...this.unanswered(attempt), errorCode: errorCode(reason) });
+      this.emitInvoke(attempt, 'failed', {
+        ...this.unanswered(attempt),
+        ...billing,
+        errorCode: errorCode(reason),
+      });
     }
     this.lastError = reason;
     if (isRetryable(reason) && this.retries < this.call.options.retry.maxRetries) {
@@ -335,4 +353,17 @@ export class MiniBatchRun {
       ...fields,
     });
   }
+}
+
+/**
+ * The billed and run time of a failed invocation, from the REPORT line at the end of the log tail a
+ * function error carries (the Lambda executor's FUNCTION_ERROR); undefined for errors without one.
+ */
+function failedInvocationBilling(
+  error: unknown,
+): { durationMs: number; billedDurationMs: number } | undefined {
+  const logTail = (error as { logTail?: unknown } | null | undefined)?.logTail;
+  if (typeof logTail !== 'string') return undefined;
+  const report = parseReportLine(logTail);
+  return report ? { durationMs: report.durationMs, billedDurationMs: report.billedDurationMs } : undefined;
 }

@@ -128,6 +128,7 @@ export async function connectRemoteExperts(
   const { region } = options;
   const bill = new RunningBill(resolveRates({ region: plan.region, arch: plan.arch }));
   let retries = 0;
+  let failedInvocations = 0;
   let executor: LambdaExecutor | undefined;
   const deployTarget = { target: 'local' as const, endpoint, logger };
   const stepFor = (active: DeploymentPlan): RemoteMoeStep => {
@@ -142,7 +143,9 @@ export async function connectRemoteExperts(
       logger,
       onEvent: (event) => {
         if (event.type === 'retry') retries += 1;
-        // Every attempt that came back carries its REPORT line's billed duration (hedge losers are paid too).
+        if (event.type === 'invoke' && event.outcome === 'failed') failedInvocations += 1;
+        // Every attempt that ran carries its REPORT line's billed duration (hedge losers and function
+        // errors are paid too).
         if (event.type === 'invoke' && event.billedDurationMs !== undefined) {
           bill.add({
             memorySizeMB: memoryByFunction.get(event.functionName) ?? 128,
@@ -178,6 +181,7 @@ export async function connectRemoteExperts(
           costUsd: totals.totalUsd,
           invocations: totals.invocations,
           retries,
+          failedInvocations,
         };
       },
       async deploy(next) {

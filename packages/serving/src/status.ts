@@ -4,8 +4,12 @@ import type { DeploymentPlan } from '@switchyard/core';
 export interface BillingTotals {
   billedGbSeconds: number;
   costUsd: number;
+  /** Invocations that returned (won, lost a hedge race, or failed), each with its REPORT line. */
   invocations: number;
+  /** Invocations tried again after a failure (scatter-gather retries). */
   retries: number;
+  /** Invocations that failed (function error, killed instance, timeout, throttle); billed when they ran. */
+  failedInvocations: number;
 }
 
 /** Online predictor quality on served traffic (absent when no predictor is attached). */

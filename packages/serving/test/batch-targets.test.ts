@@ -1,13 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createRandom, parseReportLine, randomInteger } from '@switchyard/core';
+import { createRandom, randomInteger } from '@switchyard/core';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { loadModel } from '@switchyard/model';
 import { createDefaultPlan } from '@switchyard/scatter-gather';
+import { type ReportTap, startReportTap } from '@switchyard/testing/report-tap';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchOutputLine } from '../src/batch/batch-line.js';
 import { type BatchSummary, runBatchJob } from '../src/batch/run-batch.js';
@@ -42,51 +41,6 @@ function writeJob(): void {
     });
   });
   writeFileSync(inputPath, `${lines.join('\n')}\n`);
-}
-
-/** Forwards the Lambda API and adds up every REPORT line in the `X-Amz-Log-Result` tails it passes on. */
-function reportTap(
-  target: string,
-): Promise<{ server: Server; url: string; gbSeconds: () => number; reports: () => number }> {
-  let gbSeconds = 0;
-  let reports = 0;
-  const upstream = new URL(target);
-  const server = createServer((incoming, outgoing) => {
-    const forward = httpRequest(
-      {
-        host: upstream.hostname,
-        port: upstream.port,
-        method: incoming.method,
-        path: incoming.url,
-        headers: incoming.headers,
-      },
-      (answer) => {
-        const tail = answer.headers['x-amz-log-result'];
-        if (typeof tail === 'string') {
-          const report = parseReportLine(Buffer.from(tail, 'base64').toString('utf8'));
-          if (report) {
-            reports += 1;
-            gbSeconds += (report.memorySizeMB / 1024) * (report.billedDurationMs / 1000);
-          }
-        }
-        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(outgoing);
-      },
-    );
-    forward.on('error', (error) => outgoing.destroy(error));
-    incoming.pipe(forward);
-  });
-  return new Promise((resolve) => {
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as AddressInfo;
-      resolve({
-        server,
-        url: `http://127.0.0.1:${port}`,
-        gbSeconds: () => gbSeconds,
-        reports: () => reports,
-      });
-    });
-  });
 }
 
 const readLines = (path: string): BatchOutputLine[] =>
@@ -131,7 +85,7 @@ async function runJob(outputPath: string, serving: Omit<ServingOptions, 'modelDi
 
 describe('a batch job on in-process and local experts', () => {
   let runtime: LocalRuntime;
-  let tap: Awaited<ReturnType<typeof reportTap>>;
+  let tap: ReportTap;
   let planPath: string;
 
   beforeAll(async () => {
@@ -143,11 +97,11 @@ describe('a batch job on in-process and local experts', () => {
     planPath = join(work, 'plan.json');
     writeFileSync(planPath, JSON.stringify(plan));
     runtime = await startLocalRuntime({ initTimeoutMs: 120_000 });
-    tap = await reportTap(runtime.endpoint);
+    tap = await startReportTap(runtime.endpoint);
   }, 180_000);
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => tap?.server.close(() => resolve()));
+    await tap?.close();
     await runtime?.stop();
   });
 

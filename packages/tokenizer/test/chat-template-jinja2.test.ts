@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { repoRoot } from '@switchyard/testing/cli';
 import { pythonWith } from '@switchyard/testing/python';
 import {
   gptOssChatTemplatePath,
@@ -109,11 +110,37 @@ const conversations: Conversation[] = [
   },
 ];
 
-const templates: Array<{ fixture: TokenizerFixtureName; templatePath?: string }> = [
-  { fixture: 'qwen3' },
-  { fixture: 'deepseek_v3' },
-  { fixture: 'llama3_1' },
-  { fixture: 'gptoss', templatePath: gptOssChatTemplatePath },
+interface TemplateCase {
+  fixture: TokenizerFixtureName | 'shakespeare';
+  dir: string;
+  /** The checkpoint's tokenizer_config.json (its special tokens); the byte-level model has none. */
+  tokenizerConfig?: string;
+  /** A template file given as an option (replacing the checkpoint's own). */
+  templatePath?: string;
+  /** The checkpoint's own template file, for the Jinja2 side (which reads files, not directories). */
+  ownTemplatePath?: string;
+}
+
+const hubFixture = (fixture: TokenizerFixtureName, templatePath?: string): TemplateCase => ({
+  fixture,
+  dir: tokenizerFixtureDir(fixture),
+  tokenizerConfig: join(tokenizerFixtureDir(fixture), 'tokenizer_config.json'),
+  templatePath,
+});
+
+// The bundled byte-level model's own chat_template.jinja (no tokenizer.json, no tokenizer_config.json).
+const shakespeareDir = join(repoRoot, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
+
+const templates: TemplateCase[] = [
+  hubFixture('qwen3'),
+  hubFixture('deepseek_v3'),
+  hubFixture('llama3_1'),
+  hubFixture('gptoss', gptOssChatTemplatePath),
+  {
+    fixture: 'shakespeare',
+    dir: shakespeareDir,
+    ownTemplatePath: join(shakespeareDir, 'chat_template.jinja'),
+  },
 ];
 
 /**
@@ -136,83 +163,87 @@ function renderWithJinja2(cases: unknown[]): Rendered[] {
   return JSON.parse(output) as Rendered[];
 }
 
-describe.each(templates)('$fixture chat template', ({ fixture, templatePath }) => {
-  let tokenizer: Tokenizer;
-  const cases = conversations.flatMap((conversation) =>
-    [false, true].map((addGenerationPrompt) => ({ conversation, addGenerationPrompt })),
-  );
-  let reference: Rendered[];
-  const optionsOf = (index: number) => ({
-    addGenerationPrompt: cases[index]!.addGenerationPrompt,
-    tools: cases[index]!.conversation.tools,
-    templateVariables: cases[index]!.conversation.kwargs,
-  });
-  beforeAll(async () => {
-    const dir = tokenizerFixtureDir(fixture);
-    const { readFile } = await import('node:fs/promises');
-    tokenizer = await loadTokenizer(dir, {
-      now: () => new Date(nowMs),
-      chatTemplate: templatePath ? await readFile(templatePath, 'utf8') : undefined,
-    });
-    reference = renderWithJinja2(
-      cases.map(({ conversation, addGenerationPrompt }) => ({
-        tokenizer_config: join(dir, 'tokenizer_config.json'),
-        template_path: templatePath,
-        messages: conversation.messages,
-        tools: conversation.tools,
-        add_generation_prompt: addGenerationPrompt,
-        kwargs: conversation.kwargs ?? {},
-        now_ms: nowMs,
-      })),
+describe.each(templates)(
+  '$fixture chat template',
+  ({ fixture, dir, tokenizerConfig, templatePath, ownTemplatePath }) => {
+    let tokenizer: Tokenizer;
+    const cases = conversations.flatMap((conversation) =>
+      [false, true].map((addGenerationPrompt) => ({ conversation, addGenerationPrompt })),
     );
-  });
+    let reference: Rendered[];
+    const optionsOf = (index: number) => ({
+      addGenerationPrompt: cases[index]!.addGenerationPrompt,
+      tools: cases[index]!.conversation.tools,
+      templateVariables: cases[index]!.conversation.kwargs,
+    });
+    beforeAll(async () => {
+      const { readFile } = await import('node:fs/promises');
+      tokenizer = await loadTokenizer(dir, {
+        now: () => new Date(nowMs),
+        chatTemplate: templatePath ? await readFile(templatePath, 'utf8') : undefined,
+      });
+      reference = renderWithJinja2(
+        cases.map(({ conversation, addGenerationPrompt }) => ({
+          tokenizer_config: tokenizerConfig,
+          template_path: templatePath ?? ownTemplatePath,
+          messages: conversation.messages,
+          tools: conversation.tools,
+          add_generation_prompt: addGenerationPrompt,
+          kwargs: conversation.kwargs ?? {},
+          now_ms: nowMs,
+        })),
+      );
+    });
 
-  test.each(
-    cases.map((entry, index) => [entry.conversation.name, entry.addGenerationPrompt, index] as const),
-  )('%s (add_generation_prompt %s) renders as Jinja2 renders it', (_name, _addGenerationPrompt, index) => {
-    const { conversation } = cases[index]!;
-    const expected = reference[index]!;
-    const render = () => tokenizer.applyChatTemplate(conversation.messages, optionsOf(index));
-    if (
-      knownDifferences.some((entry) => entry.fixture === fixture && entry.conversation === conversation.name)
-    ) {
-      expect(expected.text).toContain('None');
-      expect(render).toThrow(/NullValue/);
-      return;
-    }
-    if (expected.error !== undefined) {
-      expect(render).toThrow(TokenizerError);
-      return;
-    }
-    expect(render()).toBe(expected.text);
-  });
-
-  // Only gpt-oss's template raises on one of the conversations, so this test is defined for it alone
-  // (nothing is reported as skipped for the other templates).
-  if (fixture === 'gptoss')
-    test('raise_exception in the template is a bad request carrying its message', () => {
-      const failing = reference.findIndex((entry) => entry.error?.startsWith('TemplateError'));
-      expect(failing).toBeGreaterThanOrEqual(0);
-      try {
-        tokenizer.applyChatTemplate(cases[failing]!.conversation.messages, optionsOf(failing));
-        expect.unreachable('the template should have refused');
-      } catch (error) {
-        expect(TokenizerError.isInstance(error)).toBe(true);
-        expect((error as TokenizerError).code).toBe('INVALID_INPUT');
-        expect((error as TokenizerError).message).toContain(
-          reference[failing]!.error!.replace('TemplateError: ', ''),
-        );
+    test.each(
+      cases.map((entry, index) => [entry.conversation.name, entry.addGenerationPrompt, index] as const),
+    )('%s (add_generation_prompt %s) renders as Jinja2 renders it', (_name, _addGenerationPrompt, index) => {
+      const { conversation } = cases[index]!;
+      const expected = reference[index]!;
+      const render = () => tokenizer.applyChatTemplate(conversation.messages, optionsOf(index));
+      if (
+        knownDifferences.some(
+          (entry) => entry.fixture === fixture && entry.conversation === conversation.name,
+        )
+      ) {
+        expect(expected.text).toContain('None');
+        expect(render).toThrow(/NullValue/);
+        return;
       }
+      if (expected.error !== undefined) {
+        expect(render).toThrow(TokenizerError);
+        return;
+      }
+      expect(render()).toBe(expected.text);
     });
 
-  test('the encoded chat prompt adds no second BOS', () => {
-    const ids = tokenizer.encodeChat([{ role: 'user', content: 'Hello!' }], { addGenerationPrompt: true });
-    const rendered = tokenizer.applyChatTemplate([{ role: 'user', content: 'Hello!' }], {
-      addGenerationPrompt: true,
+    // Only gpt-oss's template raises on one of the conversations, so this test is defined for it alone
+    // (nothing is reported as skipped for the other templates).
+    if (fixture === 'gptoss')
+      test('raise_exception in the template is a bad request carrying its message', () => {
+        const failing = reference.findIndex((entry) => entry.error?.startsWith('TemplateError'));
+        expect(failing).toBeGreaterThanOrEqual(0);
+        try {
+          tokenizer.applyChatTemplate(cases[failing]!.conversation.messages, optionsOf(failing));
+          expect.unreachable('the template should have refused');
+        } catch (error) {
+          expect(TokenizerError.isInstance(error)).toBe(true);
+          expect((error as TokenizerError).code).toBe('INVALID_INPUT');
+          expect((error as TokenizerError).message).toContain(
+            reference[failing]!.error!.replace('TemplateError: ', ''),
+          );
+        }
+      });
+
+    test('the encoded chat prompt adds no second BOS', () => {
+      const ids = tokenizer.encodeChat([{ role: 'user', content: 'Hello!' }], { addGenerationPrompt: true });
+      const rendered = tokenizer.applyChatTemplate([{ role: 'user', content: 'Hello!' }], {
+        addGenerationPrompt: true,
+      });
+      expect(ids).toEqual(tokenizer.encode(rendered, { addSpecialTokens: false }));
+      if (tokenizer.bosTokenId !== undefined)
+        expect(ids.filter((id) => id === tokenizer.bosTokenId).length).toBeLessThanOrEqual(1);
+      expect(tokenizer.decode(ids)).toBe(rendered);
     });
-    expect(ids).toEqual(tokenizer.encode(rendered, { addSpecialTokens: false }));
-    if (tokenizer.bosTokenId !== undefined)
-      expect(ids.filter((id) => id === tokenizer.bosTokenId).length).toBeLessThanOrEqual(1);
-    expect(tokenizer.decode(ids)).toBe(rendered);
-  });
-});
+  },
+);

@@ -1,7 +1,8 @@
 """Renders chat prompts with Python's Jinja2 the way Hugging Face's apply_chat_template does.
 
 Reads a JSON list of cases from stdin and writes a JSON list of {"text": str} or {"error": str}. A case:
-  tokenizer_config: path of the checkpoint's tokenizer_config.json (its special tokens, its chat_template)
+  tokenizer_config: path of the checkpoint's tokenizer_config.json (its special tokens, its chat_template);
+                    absent for a checkpoint without one (the byte-level model: no special tokens)
   template_path:    optional path of a chat template file that replaces the config's chat_template
   messages, tools, documents, add_generation_prompt, kwargs: apply_chat_template's arguments
   now_ms:           the time strftime_now formats (milliseconds since the epoch, local time)
@@ -46,8 +47,10 @@ def raise_exception(message):
 
 
 def render(case):
-    with open(case["tokenizer_config"], encoding="utf-8") as file:
-        config = json.load(file)
+    config = {}
+    if case.get("tokenizer_config"):
+        with open(case["tokenizer_config"], encoding="utf-8") as file:
+            config = json.load(file)
     if case.get("template_path"):
         with open(case["template_path"], encoding="utf-8") as file:
             template = file.read()

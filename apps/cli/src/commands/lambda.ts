@@ -1,7 +1,7 @@
 import { startLocalRuntime } from '@switchyard/lambda-local';
 import { Option } from 'commander';
 import { addExamples, addJsonOption } from '../help.js';
-import { parseIntegerOption, parsePositiveIntegerOption } from '../io.js';
+import { parseIntegerOption, parsePositiveIntegerOption, parseShareOption } from '../io.js';
 import type { CommandRegistrar } from './index.js';
 
 interface ServeOptions {
@@ -11,6 +11,9 @@ interface ServeOptions {
   idleTimeoutMs: number;
   cpuEmulation: 'scale' | 'threads' | 'off';
   runner: 'ric' | 'own';
+  faultKillRate: number;
+  faultFailRate: number;
+  faultSeed: number;
   json?: boolean;
 }
 
@@ -46,13 +49,30 @@ export const registerLambda: CommandRegistrar = (program, context) => {
       )
         .choices(['ric', 'own'])
         .default('ric'),
-    );
+    )
+    .option(
+      '--fault-kill-rate <share>',
+      'chaos: SIGKILL the instance process during this share of invocations (0–1)',
+      parseShareOption,
+      0,
+    )
+    .option(
+      '--fault-fail-rate <share>',
+      'chaos: answer this share of invocations with an injected function error after they ran (0–1)',
+      parseShareOption,
+      0,
+    )
+    .option('--fault-seed <n>', 'seed of the fault draws', parseIntegerOption, 1);
   addJsonOption(serve);
   addExamples(serve, [
     { command: 'switchyard lambda serve', description: 'serve on http://127.0.0.1:9001 until Ctrl-C' },
     {
       command: 'switchyard lambda serve --port 0 --account-concurrency 16 --json',
       description: 'any free port, at most 16 function instances at once; prints the endpoints as JSON',
+    },
+    {
+      command: 'switchyard lambda serve --fault-fail-rate 0.05 --fault-kill-rate 0.01',
+      description: 'chaos: 5 % of invocations fail, 1 % lose their instance process to SIGKILL',
     },
   ]);
   serve.action(async (options: ServeOptions) => {
@@ -63,6 +83,7 @@ export const registerLambda: CommandRegistrar = (program, context) => {
       idleTimeoutMs: options.idleTimeoutMs,
       cpuEmulation: options.cpuEmulation,
       runner: options.runner,
+      faults: { seed: options.faultSeed, killRate: options.faultKillRate, failRate: options.faultFailRate },
       logger: context.logger,
     });
     const result = { endpoint: runtime.endpoint, s3Endpoint: runtime.s3Endpoint, runner: runtime.runner };

@@ -88,7 +88,8 @@ function bundledPopularity(fixturesDir: string, model: PlannerModel): number[][]
   });
 }
 
-async function resolveModel(
+/** The planner's view of a checkpoint (or paper:<shape>) and its expert matrices per FFN. */
+export async function resolveModel(
   spec: string,
   env: CliEnv,
   quantization: ExpertQuantization | undefined,

@@ -1,18 +1,37 @@
-import { SwitchyardError } from '@switchyard/core';
+import { existsSync, writeFileSync } from 'node:fs';
+import { deploymentPlanSchema, SwitchyardError } from '@switchyard/core';
+import { deployPlan, undeployPlan } from '@switchyard/lambda-executor';
 import { Option } from 'commander';
+import { type BatchBaseline, cpuVcpuSecondsBaseline, LambdaMlMeter } from '../batch-baselines.js';
+import { planForBatchJob } from '../batch-job-plan.js';
 import { addExamples, addJsonOption } from '../help.js';
-import { parsePositiveIntegerOption, requireFile } from '../io.js';
+import {
+  parsePositiveIntegerOption,
+  parsePositiveNumberOption,
+  readJsonFileWithSchema,
+  requireFile,
+} from '../io.js';
 import { addModelArgument, resolveModelArgument } from '../model-argument.js';
 import type { Progress } from '../output.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
+import { graphSource } from './deploy.js';
 import type { CommandRegistrar } from './index.js';
 
-interface RunBatchOptions {
+interface RunBatchOptions extends QuantizeFlags {
   model?: string;
   input: string;
   output: string;
-  target: 'in-process' | 'local';
+  target: 'in-process' | 'local' | 'aws';
   plan?: string;
+  predictorTrace?: string[];
+  sloMs: number;
+  keep?: boolean;
   endpoint?: string;
+  region: string;
+  bucket?: string;
+  prefix?: string;
+  roleArn?: string;
+  createRole?: boolean;
   maxBatchTokens: number;
   maxBatchSize: number;
   concurrency: number;
@@ -26,8 +45,10 @@ interface RunBatchOptions {
 /** What a resumed job must run with as before (its state file keeps them). */
 interface JobSettings {
   modelDir: string;
-  target: 'in-process' | 'local';
+  target: 'in-process' | 'local' | 'aws';
+  /** The plan the job deploys: `--plan`, or the one made for the job (`<output>.plan.json`). */
   planPath: string | null;
+  quantize: string;
   maxBatchTokens: number;
   maxBatchSize: number;
   seed: number;
@@ -35,7 +56,8 @@ interface JobSettings {
 
 const defaultMaxBatchTokens = 10_240;
 
-export const registerRunBatch: CommandRegistrar = (program, { output, logger, env, fixturesDir }) => {
+export const registerRunBatch: CommandRegistrar = (program, context) => {
+  const { output, logger, env, fixturesDir } = context;
   const command = program
     .command('run-batch')
     .description(
@@ -49,14 +71,33 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
     )
     .addOption(
       new Option('--target <target>', 'where routed experts run')
-        .choices(['in-process', 'local'])
+        .choices(['in-process', 'local', 'aws'])
         .default('in-process'),
     )
-    .option('--plan <plan.json>', 'deployment plan for --target local (default: one function per expert)')
+    .option(
+      '--plan <plan.json>',
+      "deployment plan for --target local|aws (default: planned for the job's own prompts, kept as <output>.plan.json)",
+    )
+    .option(
+      '--predictor-trace <files...>',
+      "routing traces the load predictor is fitted on before it reads the job's prompts (default: the bundled model's)",
+    )
+    .option(
+      '--slo-ms <ms>',
+      "latency SLO of one step's MoE layers for the job's plan",
+      parsePositiveNumberOption,
+      60_000,
+    )
+    .option('--keep', 'leave the functions deployed after the job (--target local with --endpoint, aws)')
     .option(
       '--endpoint <url>',
-      'Lambda API endpoint for --target local (default: start the runtime in process)',
+      'Lambda API endpoint: a running `switchyard lambda serve` (local; default: start one in process) or an AWS-compatible one (aws)',
     )
+    .option('--region <region>', 'AWS region (aws)', env.AWS_REGION ?? 'us-east-1')
+    .option('--bucket <bucket>', "S3 bucket for the expert graphs, in the functions' region (aws)")
+    .option('--prefix <prefix>', 'key prefix inside --bucket (aws)')
+    .option('--role-arn <arn>', 'execution role of the functions (aws; or --create-role)')
+    .option('--create-role', 'create a least-privilege execution role for the functions (aws)')
     .option(
       '--max-batch-tokens <n>',
       'most tokens (prefill chunks and decode tokens) fed through the model per step',
@@ -73,6 +114,7 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
     .option('--threads <n>', 'onnxruntime threads per session', parsePositiveIntegerOption, 1)
     .option('--seed <n>', 'sampling seed for requests that send none', parsePositiveIntegerOption, 1)
     .option('--cost', "add each request's share of the billed expert invocations to its output line");
+  addQuantizeOptions(command);
   addJsonOption(command);
   addExamples(command, [
     {
@@ -82,7 +124,13 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
     {
       command: 'switchyard run-batch -i requests.jsonl -o results.jsonl --target local --cost --json',
       description:
-        'experts on the embedded Lambda runtime; each line carries its billed GB-s and $, the summary is JSON',
+        'experts on the embedded Lambda runtime, deployed from a plan made for these prompts; each line carries its billed GB-s and $, the summary is JSON',
+    },
+    {
+      command:
+        'switchyard run-batch -i requests.jsonl -o results.jsonl --target aws --bucket my-weights --create-role',
+      description:
+        "deploy the job's plan to AWS Lambda, run the job, remove the functions (add --keep to leave them)",
     },
   ]);
   command.action(async (positional: string | undefined, options: RunBatchOptions) => {
@@ -98,10 +146,31 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
       env,
       `${fixturesDir}/checkpoints/shakespeare-mixtral-8x2`,
     );
+    const remote = options.target !== 'in-process';
+    // The job's own plan sits beside its output, so a resumed job deploys the same functions.
+    const jobPlanPath = `${options.output}.plan.json`;
+    const planPath = !remote
+      ? null
+      : options.plan !== undefined
+        ? requireFile(options.plan, 'deployment plan')
+        : jobPlanPath;
+    const recordedPlan =
+      planPath !== null && existsSync(planPath)
+        ? readJsonFileWithSchema(planPath, deploymentPlanSchema, 'deployment plan')
+        : undefined;
+    // A plan records the format its functions were sized for; --quantize must agree with it.
+    const quantization = quantizationFromFlags(
+      options,
+      recordedPlan ? { quantization: recordedPlan.model.quantization, source: planPath! } : undefined,
+    );
     const requested: JobSettings = {
       modelDir: model.directory,
       target: options.target,
-      planPath: options.plan === undefined ? null : requireFile(options.plan, 'deployment plan'),
+      planPath,
+      quantize:
+        quantization === undefined
+          ? 'none'
+          : `${quantization.format}${quantization.format === 'int4' ? `/${quantization.blockSize ?? 32}` : ''}`,
       maxBatchTokens: options.maxBatchTokens,
       maxBatchSize: options.maxBatchSize,
       seed: options.seed,
@@ -120,11 +189,72 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
         });
       }
     }
+    let planSource: 'file' | 'predicted' | 'default' | null = remote ? 'file' : null;
+    if (remote && options.plan === undefined) {
+      planSource = 'predicted';
+      if (!recordedPlan) {
+        // The predictor reads the job's prompts before anything runs; the plan is made for that load.
+        const made = await planForBatchJob({
+          inputPath,
+          modelDir: model.directory,
+          env,
+          fixturesDir,
+          quantization,
+          maxBatchTokens: options.maxBatchTokens,
+          sloMs: options.sloMs,
+          predictorTraces: (options.predictorTrace ?? []).map((path) => requireFile(path, 'routing trace')),
+          seed: options.seed,
+          logger,
+        });
+        writeFileSync(jobPlanPath, `${JSON.stringify(made.plan, null, 2)}\n`);
+        logger.debug('planned the job', {
+          plan: jobPlanPath,
+          promptTokens: made.promptTokens,
+          functions: made.plan.layers.reduce((n, layer) => n + layer.functions.length, 0),
+        });
+      }
+    }
+    const plan = planPath
+      ? readJsonFileWithSchema(planPath, deploymentPlanSchema, 'deployment plan')
+      : undefined;
+    const functions = plan?.layers.reduce(
+      (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.replicas, 0),
+      0,
+    );
+    const awsTarget = {
+      target: 'aws' as const,
+      endpoint: options.endpoint,
+      region: options.region,
+      bucket: options.bucket,
+      prefix: options.prefix,
+      logger,
+    };
+    if (options.target === 'aws' && plan) {
+      // Converges: a resumed job finds its functions in place and changes nothing.
+      await deployPlan(plan, {
+        ...awsTarget,
+        graphs: graphSource({ model: model.directory, plan: planPath!, ...options }, plan, context),
+        roleArn: options.roleArn,
+        createRole: options.createRole,
+      });
+    }
+    /** Removes the job's functions unless --keep (an in-process runtime takes them with it when it stops). */
+    const remove = async (): Promise<boolean> => {
+      if (!plan || options.keep) return false;
+      if (options.target === 'aws') {
+        await undeployPlan(plan, awsTarget);
+        return true;
+      }
+      if (options.endpoint) await undeployPlan(plan, { target: 'local', endpoint: options.endpoint, logger });
+      return true;
+    };
     const stack = await startServing(
       {
         modelDir: requested.modelDir,
         target: requested.target,
         planPath: requested.planPath ?? undefined,
+        quantization,
+        region: options.target === 'aws' ? options.region : undefined,
         endpoint: options.endpoint,
         adaptation: false,
         batching: 'continuous',
@@ -135,9 +265,14 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
       },
       { logger },
     );
+    // What the job's steps would cost on the LambdaML baseline, priced after the job.
+    const lambdaMl = await LambdaMlMeter.create({ modelDir: model.directory, env, quantization, plan });
+    const detachMeter = lambdaMl.attach(stack.engine);
     // The bar (stderr, terminals only) starts once the job knows how many lines it has.
     let progress: Progress | undefined;
     let firstWritten: number | undefined;
+    let finished = false;
+    let closed = false;
     try {
       const summary = await runBatchJob(
         {
@@ -174,7 +309,35 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
         },
       );
       progress?.done();
-      output.result({ output: options.output, target: requested.target, ...summary }, () => {
+      detachMeter();
+      finished = summary.finished;
+      await stack.close();
+      closed = true;
+      // A job killed or stopped early keeps its functions for the resumed run; a finished one removes them.
+      const removed = finished ? await remove() : false;
+      const deployment =
+        plan === undefined
+          ? null
+          : {
+              plan: planSource,
+              planPath,
+              functions,
+              target: requested.target,
+              removed,
+              kept: !removed,
+            };
+      // The CPU baseline prices this run's wall time, so only a run in process measures it.
+      const cpu =
+        requested.target === 'in-process'
+          ? cpuVcpuSecondsBaseline({
+              wallSeconds: summary.wallSeconds,
+              totalTokens: summary.totalTokens,
+              vcpus: options.threads,
+            })
+          : undefined;
+      const baselines: BatchBaseline[] = [lambdaMl.baseline(summary.totalTokens), ...(cpu ? [cpu] : [])];
+      const result = { output: options.output, target: requested.target, ...summary, baselines, deployment };
+      output.result(result, () => {
         output.table(
           [
             { field: 'requests', value: summary.requests },
@@ -190,15 +353,24 @@ export const registerRunBatch: CommandRegistrar = (program, { output, logger, en
             { field: '$/M tokens', value: summary.usdPerMillionTokens },
             { field: 'invocations', value: summary.invocations },
             { field: 'retries', value: summary.retries },
+            { field: 'failed invocations', value: summary.failedInvocations },
+            ...baselines.map((baseline) => ({
+              field: `baseline ${baseline.name} ($, $/M tokens)`,
+              value: `${baseline.usd.toPrecision(4)}, ${baseline.usdPerMillionTokens.toPrecision(4)}`,
+            })),
           ],
           { title: `batch ${options.input} → ${options.output} (${requested.target})` },
         );
+        if (deployment)
+          output.line(
+            `deployment: ${deployment.functions} functions (${deployment.plan === 'predicted' ? `planned for the job's prompts, ${deployment.planPath}` : deployment.planPath}), ${deployment.removed ? 'removed' : 'kept'}`,
+          );
       });
     } catch (error) {
       progress?.stop();
       throw error;
     } finally {
-      await stack.close();
+      if (!closed) await stack.close();
     }
   });
 };

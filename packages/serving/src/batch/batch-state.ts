@@ -21,7 +21,13 @@ export interface BatchJobState {
   updatedAt: string;
 }
 
-export const zeroBill: BillingTotals = { billedGbSeconds: 0, costUsd: 0, invocations: 0, retries: 0 };
+export const zeroBill: BillingTotals = {
+  billedGbSeconds: 0,
+  costUsd: 0,
+  invocations: 0,
+  retries: 0,
+  failedInvocations: 0,
+};
 
 export function statePathFor(outputPath: string): string {
   return `${outputPath}.state.json`;
@@ -70,5 +76,7 @@ export function addBills(a: BillingTotals, b: BillingTotals): BillingTotals {
     costUsd: a.costUsd + b.costUsd,
     invocations: a.invocations + b.invocations,
     retries: a.retries + b.retries,
+    // A state file from before failed invocations were counted has none.
+    failedInvocations: (a.failedInvocations ?? 0) + (b.failedInvocations ?? 0),
   };
 }

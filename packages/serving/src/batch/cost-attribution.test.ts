@@ -23,7 +23,13 @@ describe('CostAttribution', () => {
         ),
         fc.double({ min: 0, max: 5, noNaN: true }),
         (steps, startup) => {
-          const bill: BillingTotals = { billedGbSeconds: 0, costUsd: 0, invocations: 0, retries: 0 };
+          const bill: BillingTotals = {
+            billedGbSeconds: 0,
+            costUsd: 0,
+            invocations: 0,
+            retries: 0,
+            failedInvocations: 0,
+          };
           // Billed before the job's first step (the startup probe): not part of any request.
           bill.billedGbSeconds += startup;
           const attribution = new CostAttribution(() => ({ ...bill }));

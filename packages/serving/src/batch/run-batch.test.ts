@@ -17,7 +17,13 @@ const tokenizer = await byteTokenizer();
 
 /** A toy backend whose every step "bills" 0.5 GB-s per fed token and one invocation per MoE layer. */
 class BilledToyBackend extends ToyBackend {
-  readonly bill: BillingTotals = { billedGbSeconds: 0, costUsd: 0, invocations: 0, retries: 0 };
+  readonly bill: BillingTotals = {
+    billedGbSeconds: 0,
+    costUsd: 0,
+    invocations: 0,
+    retries: 0,
+    failedInvocations: 0,
+  };
   readonly stepTokens: number[] = [];
   override async step(batch: Parameters<ToyBackend['step']>[0]) {
     const tokens = batch.reduce((sum, entry) => sum + entry.tokenIds.length, 0);

@@ -82,8 +82,12 @@ export interface BatchSummary {
   /** What the expert functions billed over every run (REPORT lines), zero in process. */
   billedGbSeconds: number;
   costUsd: number;
+  /** Function invocations that ran (each with a REPORT line), failed ones included. */
   invocations: number;
+  /** Invocations tried again after a failure. */
   retries: number;
+  /** Invocations that failed (function error, killed instance, timeout): each was retried or its line failed. */
+  failedInvocations: number;
   usdPerMillionTokens: number;
   /** Billed outside any request's steps this run (startup probe, deployment checks). */
   unattributedGbSeconds: number;
@@ -262,6 +266,7 @@ export async function runBatchJob(
     costUsd: bill.costUsd,
     invocations: bill.invocations,
     retries: bill.retries,
+    failedInvocations: bill.failedInvocations,
     usdPerMillionTokens: totalTokens > 0 ? (bill.costUsd / totalTokens) * 1e6 : 0,
     unattributedGbSeconds: attribution?.unattributed().gbSeconds ?? 0,
     runs: state.runs,

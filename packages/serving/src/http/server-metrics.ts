@@ -133,7 +133,15 @@ export class ServerMetrics {
   }
 
   billing(): BillingTotals {
-    return this.providers.billing?.() ?? { billedGbSeconds: 0, costUsd: 0, invocations: 0, retries: 0 };
+    return (
+      this.providers.billing?.() ?? {
+        billedGbSeconds: 0,
+        costUsd: 0,
+        invocations: 0,
+        retries: 0,
+        failedInvocations: 0,
+      }
+    );
   }
 
   recordStep(event: StepEvent): void {
