@@ -1,0 +1,135 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import {
+  LambdaClient,
+  ListFunctionsCommand,
+  ListLayerVersionsCommand,
+  ListTagsCommand,
+} from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
+import { repoRoot, runCli } from '@switchyard/testing/cli';
+import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchJobLines, readShakespeare } from '../src/bench/batch-job.js';
+
+/**
+ * `switchyard run-batch --target aws` against moto_server, in real child processes: the job's plan is
+ * deployed (role, graphs, layer, functions) with `deploy --target aws`'s code. moto cannot invoke a
+ * function without Docker, so the serving stack's startup probe (one step through every layer) fails:
+ * the job must stop at once with the invoke error, write no line, and remove its functions unless
+ * `--keep` (apps/cli/test/deploy-aws.test.ts checks the deployment itself in detail).
+ */
+const work = mkdtempSync(join(tmpdir(), 'switchyard-batch-aws-'));
+const input = join(work, 'requests.jsonl');
+const output = join(work, 'results.jsonl');
+const bucket = 'batch-weights';
+const model = 'shakespeare-mixtral-8x2';
+const awsEnv = {
+  AWS_ACCESS_KEY_ID: motoCredentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: motoCredentials.secretAccessKey,
+  AWS_REGION: 'us-east-1',
+};
+let moto: MotoServer;
+let lambda: LambdaClient;
+let s3: S3Client;
+let iam: IAMClient;
+
+beforeAll(async () => {
+  writeFileSync(
+    input,
+    `${batchJobLines({ lines: 3, seed: 3, minPromptBytes: 16, maxPromptBytes: 32, chatShare: 0.5, minMaxTokens: 2, maxMaxTokens: 2 }, readShakespeare(repoRoot)).join('\n')}\n`,
+  );
+  moto = await startMotoServer();
+  const clientOptions = { endpoint: moto.endpoint, region: 'us-east-1', credentials: motoCredentials };
+  lambda = new LambdaClient(clientOptions);
+  s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  iam = new IAMClient(clientOptions);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+}, 120_000);
+
+afterAll(async () => {
+  for (const client of [lambda, s3, iam]) client?.destroy();
+  await moto?.stop();
+  rmSync(work, { recursive: true, force: true });
+});
+
+const runBatch = (...extra: string[]) =>
+  runCli(
+    [
+      'run-batch',
+      '-i',
+      input,
+      '-o',
+      output,
+      '--max-batch-tokens',
+      '256',
+      '--target',
+      'aws',
+      '--endpoint',
+      moto.endpoint,
+      '--bucket',
+      bucket,
+      '--create-role',
+      '--json',
+      ...extra,
+    ],
+    { env: awsEnv, timeoutMs: 240_000 },
+  );
+
+/** Functions tagged as Switchyard's, the runtime layer's versions, the graphs and the role on moto. */
+const deployed = async () => {
+  const functions: string[] = [];
+  for (const fn of (await lambda.send(new ListFunctionsCommand({}))).Functions ?? []) {
+    const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
+    if (tags.Tags?.['switchyard:deployment']) functions.push(fn.FunctionName ?? '?');
+  }
+  const layer = await lambda
+    .send(new ListLayerVersionsCommand({ LayerName: `switchyard-${model}-runtime-x86-64` }))
+    .catch(() => ({ LayerVersions: [] }));
+  const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
+  const role = await iam.send(new GetRoleCommand({ RoleName: `switchyard-${model}` })).catch(() => undefined);
+  return {
+    functions: functions.sort(),
+    layerVersions: layer.LayerVersions?.length ?? 0,
+    objects: objects.length,
+    role: role?.Role?.RoleName ?? null,
+  };
+};
+
+/** The startup probe's error: the first layer's first function, after the executor's bounded retries. */
+const invokeFailure =
+  /^error \[INVALID_CONFIG\]: the expert functions of layer 0 could not be invoked on aws \(are AWS credentials configured and the plan deployed\?\): layer 0: experts [\d, ]+ unreachable at function sy-shakespeare-mixtral-8x2-l0-\S+ \(1 replica\) after 4 attempts \(3 retries\); last error: function error Unknown: error running docker/;
+
+describe('run-batch --target aws against moto', () => {
+  it('deploys the plan made for the job; a function moto cannot invoke fails the job at once with the invoke error and no line written; --keep leaves the functions, otherwise nothing tagged is left', async () => {
+    const kept = await runBatch('--keep');
+    expect(kept.code, kept.stderr).toBe(2);
+    expect(kept.stderr).toMatch(invokeFailure);
+    expect(kept.stdout).toBe('');
+    expect(existsSync(output) ? readFileSync(output, 'utf8') : '').toBe('');
+    // Everything the job's own plan (beside its output) asks for is on moto and stays.
+    const plan: DeploymentPlan = deploymentPlanSchema.parse(
+      JSON.parse(readFileSync(`${output}.plan.json`, 'utf8')),
+    );
+    expect(plan.strategy).not.toBe('manual');
+    const names = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
+    expect(names.length).toBeGreaterThan(0);
+    expect(await deployed()).toEqual({
+      functions: [...new Set(names)].sort(),
+      layerVersions: 1,
+      objects: plan.layers.reduce((sum, layer) => sum + layer.experts.length, 0),
+      role: `switchyard-${model}`,
+    });
+
+    // The same job again without --keep: the same plan, deployed in place, the same failure, then removed.
+    const planText = readFileSync(`${output}.plan.json`, 'utf8');
+    const removed = await runBatch();
+    expect(removed.code, removed.stderr).toBe(2);
+    expect(removed.stderr).toMatch(invokeFailure);
+    expect(readFileSync(`${output}.plan.json`, 'utf8')).toBe(planText);
+    expect(await deployed()).toEqual({ functions: [], layerVersions: 0, objects: 0, role: null });
+  }, 600_000);
+});
