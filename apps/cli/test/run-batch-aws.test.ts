@@ -99,9 +99,9 @@ const deployed = async () => {
   };
 };
 
-/** The startup probe's error: the first layer's first function, after the executor's bounded retries. */
+/** The startup probe's error line: layer 0's first function, after the executor's bounded retries. */
 const invokeFailure =
-  /^error \[INVALID_CONFIG\]: the expert functions of layer 0 could not be invoked on aws \(are AWS credentials configured and the plan deployed\?\): layer 0: experts [\d, ]+ unreachable at function sy-shakespeare-mixtral-8x2-l0-\S+ \(1 replica\) after 4 attempts \(3 retries\); last error: function error Unknown: error running docker/;
+  /^error \[INVALID_CONFIG\]: the expert functions of layer 0 could not be invoked on aws \(are AWS credentials configured and the plan deployed\?\): layer 0: experts [\d, ]+ unreachable at function sy-shakespeare-mixtral-8x2-l0-\S+ \(1 replica\) after 4 attempts \(3 retries\); last error: function error Unknown: error running docker/m;
 
 describe('run-batch --target aws against moto', () => {
   it('deploys the plan made for the job; a function moto cannot invoke fails the job at once with the invoke error and no line written; --keep leaves the functions, otherwise nothing tagged is left', async () => {
@@ -109,6 +109,8 @@ describe('run-batch --target aws against moto', () => {
     expect(kept.code, kept.stderr).toBe(2);
     expect(kept.stderr).toMatch(invokeFailure);
     expect(kept.stdout).toBe('');
+    // (the logger's JSON line, before or after the error line: pino writes stderr asynchronously)
+    expect(kept.stderr).toContain('"msg":"the job\'s functions are still deployed"');
     expect(existsSync(output) ? readFileSync(output, 'utf8') : '').toBe('');
     // Everything the job's own plan (beside its output) asks for is on moto and stays.
     const plan: DeploymentPlan = deploymentPlanSchema.parse(
@@ -129,6 +131,7 @@ describe('run-batch --target aws against moto', () => {
     const removed = await runBatch();
     expect(removed.code, removed.stderr).toBe(2);
     expect(removed.stderr).toMatch(invokeFailure);
+    expect(removed.stderr).not.toContain('still deployed');
     expect(readFileSync(`${output}.plan.json`, 'utf8')).toBe(planText);
     expect(await deployed()).toEqual({ functions: [], layerVersions: 0, objects: 0, role: null });
   }, 600_000);

@@ -270,12 +270,12 @@ export const registerRunBatch: CommandRegistrar = (program, context) => {
     // is kept for a resumed run: its functions go as a finished job's do (unless --keep).
     const stack = await serving.catch(async (error: unknown) => {
       const removed = await remove().catch((removeError: unknown) => {
-        logger.warn('could not remove the job\'s functions after it failed to start', {
+        logger.warn("could not remove the job's functions after it failed to start", {
           error: removeError instanceof Error ? removeError.message : String(removeError),
         });
         return false;
       });
-      if (plan && !removed) logger.warn('the job\'s functions are still deployed', { plan: planPath });
+      if (plan && !removed) logger.warn("the job's functions are still deployed", { plan: planPath });
       throw error;
     });
     // What the job's steps would cost on the LambdaML baseline, priced after the job.
