@@ -165,9 +165,7 @@ for (const shapeName of shapeNames) {
       format: format.name,
       bytesPerExpert: expertBytes(H, I, format.quantization),
       onnxBytes: onnx.byteLength,
-      ...(rssTokens > 0
-        ? { functionPeakRssMB: await functionPeakRssMB(onnx, H, rssTokens), rssTokens }
-        : {}),
+      ...(rssTokens > 0 ? { functionPeakRssMB: await functionPeakRssMB(onnx, H, rssTokens), rssTokens } : {}),
       ratioToFp32: Number(
         (expertBytes(H, I, format.quantization) / expertBytes(H, I, { format: 'none' })).toFixed(4),
       ),
