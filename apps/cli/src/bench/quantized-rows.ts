@@ -48,6 +48,11 @@ export async function runQuantizedRows(options: {
   quick?: boolean;
   /** The quantized format beside float32 (`bench paper --quantize`); default int8 and int4 (block 32). */
   quantization?: ExpertQuantization | undefined;
+  /**
+   * Bits per byte per format measured already (e.g. `switchyard eval --json` over the same held-out
+   * split): used instead of evaluating the bundled model again.
+   */
+  bitsPerByte?: Partial<Record<ExpertQuantizationFormat, { bitsPerToken: number; tokens: number }>>;
   onProgress?: (message: string) => void;
 }): Promise<QuantizedBenchResult> {
   const progress = options.onProgress ?? (() => {});
@@ -73,6 +78,11 @@ export async function runQuantizedRows(options: {
   const heldOut = text.subarray(start, options.quick ? start + 4096 : undefined);
   const accuracy = {} as QuantizedBenchResult['accuracy'];
   for (const { format, quantization } of formats) {
+    const given = options.bitsPerByte?.[format];
+    if (given) {
+      accuracy[format] = { bitsPerToken: given.bitsPerToken, relativeToFloat32: 1, tokens: given.tokens };
+      continue;
+    }
     progress(`quantized rows: bits per byte of shakespeare-mixtral-8x2 in ${format}`);
     const model = await loadModel(join(options.fixturesDir, 'checkpoints/shakespeare-mixtral-8x2'), {
       quantization,

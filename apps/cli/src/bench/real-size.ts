@@ -11,7 +11,8 @@
  *   node --conditions=@switchyard/source --import tsx apps/cli/src/bench/real-size.ts \
  *     [--shapes olmoe,qwen3,mixtral] [--formats none,int8,int4] [--targets in-process,local]
  *     [--layers olmoe=2,qwen3=2,mixtral=1] [--prefill 256] [--decode 16] [--dir /tmp/switchyard-real-size]
- *     [--out bench-results/real-size.json]
+ *     [--out bench-results/real-size.json] [--merge]   (--merge keeps the out file's rows of other
+ *        (shape, format, target) runs, so the shapes can be run one after another)
  *     [--quick]   (one OLMoE layer, int8 only, 64 prefill and 4 decode tokens: checks the script runs)
  *
  * Memory first: float32 experts of one layer take 1.6 GB (OLMoE), 2.4 GB (Qwen3) and 5.6 GB (Mixtral)
@@ -19,7 +20,7 @@
  * default is 2, 2 and 1 layers on a 24 GB machine shared with other work.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -353,6 +354,8 @@ async function main() {
             format,
             target,
             ...result,
+            load1m: Number(loadavg()[0]!.toFixed(1)),
+            wallSeconds: Math.round((performance.now() - started) / 1000),
           });
         } catch (error) {
           // The child's error line (an uncaught error ends its stderr with the error's fields and
@@ -364,8 +367,12 @@ async function main() {
           ].join(' ');
           rows.push({
             shape: name,
+            model: shapes[name].model,
+            layers: layerCounts[name],
             format,
             target,
+            load1m: Number(loadavg()[0]!.toFixed(1)),
+            wallSeconds: Math.round((performance.now() - started) / 1000),
             error: `${(error as Error).message.split('\n')[0]} ${stderr}`,
           });
         }
@@ -385,6 +392,14 @@ async function main() {
     ),
   );
   const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
+  const key = (row: Record<string, unknown>) => `${row.shape}/${row.format}/${row.target}`;
+  const ran = new Set(rows.map(key));
+  const kept =
+    args.includes('--merge') && existsSync(out)
+      ? (JSON.parse(readFileSync(out, 'utf8')) as { rows: Record<string, unknown>[] }).rows.filter(
+          (row) => !ran.has(key(row)),
+        )
+      : [];
   writeFileSync(
     out,
     `${JSON.stringify(
@@ -396,7 +411,7 @@ async function main() {
         prefillTokens: prefill,
         decodeTokens: decode,
         note: 'synthetic BF16 checkpoints with the real layer shapes (byte-level vocabulary, seeded random weights); one child process per row; function peak memory from the runtime REPORT lines',
-        rows,
+        rows: [...kept, ...rows],
       },
       null,
       2,
