@@ -30,6 +30,7 @@ import {
   deploymentPlanSchema,
   type ExpertQuantization,
   expertProcessEnvironment,
+  lambdaLimits,
   numberToBfloat16Bits,
   serializeSafetensors,
   type TensorInput,
@@ -40,7 +41,11 @@ import { startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
 import { argmax } from '@switchyard/model/internal';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';
+import { type MemoryMeasurement, measureFunctionMemory } from '../commands/profile-memory.js';
 import { recordBilling } from '../demo/record-billing.js';
+
+/** The embedded runtime's INIT limit here: a cold start of a 100+ MB expert under load takes minutes. */
+const initTimeoutS = 600;
 
 const runFile = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../../..');
@@ -173,14 +178,12 @@ function writeCheckpoint(name: ShapeName, layers: number): string {
   return dir;
 }
 
-/** Functions of `perFunction` experts each, memory sized from the format's bytes with headroom. */
-function groupedPlan(model: MoeModel, perFunction: number): DeploymentPlan {
+/**
+ * Functions of `perFunction` experts each, at `memoryMB` (sized from a measured function process,
+ * `functionMemoryMB`).
+ */
+function groupedPlan(model: MoeModel, perFunction: number, memoryMB: number): DeploymentPlan {
   const s = model.summary;
-  const activationsMB = (512 * (3 * s.expertIntermediateSize + 2 * s.hiddenSize) * 4) / 2 ** 20;
-  const memoryMB = Math.min(
-    10_240,
-    Math.ceil((300 + (2 * perFunction * s.bytesPerExpert) / 2 ** 20 + activationsMB) / 64) * 64,
-  );
   return deploymentPlanSchema.parse({
     kind: 'switchyard.deployment-plan',
     version: 1,
@@ -229,6 +232,43 @@ function groupedPlan(model: MoeModel, perFunction: number): DeploymentPlan {
   });
 }
 
+/**
+ * The memory one expert function of `experts` experts gets: its peak RSS measured in a fresh process
+ * running the expert function's own code (profile-memory.ts: the graphs in the format, one request
+ * of `tokens` tokens per expert), plus 25 % headroom, in Lambda's 64 MB steps. Over Lambda's
+ * 10,240 MB the run stops here with an error naming the limit (instead of functions that cannot
+ * start).
+ */
+async function functionMemoryMB(
+  dir: string,
+  format: FormatName,
+  experts: number,
+  tokens: number,
+  bytesPerExpert: number,
+): Promise<{ measuredPeakRssMB: number; memoryMB: number }> {
+  const { stdout } = await runFile(
+    process.execPath,
+    [
+      ...process.execArgv,
+      process.argv[1]!,
+      '--memory-child',
+      dir,
+      format,
+      String(experts),
+      String(tokens),
+      String(bytesPerExpert),
+    ],
+    { env: { ...process.env, ...expertProcessEnvironment }, maxBuffer: 1 << 24 },
+  );
+  const measured = (JSON.parse(stdout.trim().split('\n').at(-1)!) as MemoryMeasurement).peakRssMB;
+  const memoryMB = Math.ceil((measured * 1.25) / 64) * 64;
+  if (memoryMB > lambdaLimits.maxMemoryMB)
+    throw new Error(
+      `an expert function of ${experts} ${format} expert(s) needs ${memoryMB} MB (measured peak RSS ${measured.toFixed(0)} MB + 25 %), over Lambda's ${lambdaLimits.maxMemoryMB} MB memory limit: put fewer experts in a function or quantize`,
+    );
+  return { measuredPeakRssMB: measured, memoryMB };
+}
+
 /** One (shape, format, target) run inside this process; prints its JSON result as the last line. */
 async function child(dir: string, format: FormatName, target: string, prefill: number, decode: number) {
   const quantization = formats[format] as ExpertQuantization | undefined;
@@ -243,19 +283,30 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
   let runtime: Awaited<ReturnType<typeof startLocalRuntime>> | undefined;
   let executor: ReturnType<typeof recordBilling> | undefined;
   let plan: DeploymentPlan | undefined;
+  let memory: { measuredPeakRssMB: number; memoryMB: number } | undefined;
   try {
     if (target === 'local') {
-      runtime = await startLocalRuntime({ port: 0, s3Port: 0, initTimeoutMs: 600_000 });
-      plan = groupedPlan(model, model.summary.numExperts >= 64 ? model.summary.numExperts / 8 : 1);
+      const perFunction = model.summary.numExperts >= 64 ? model.summary.numExperts / 8 : 1;
+      memory = await functionMemoryMB(dir, format, perFunction, prefill, model.summary.bytesPerExpert);
+      runtime = await startLocalRuntime({ port: 0, s3Port: 0, initTimeoutMs: initTimeoutS * 1000 });
+      plan = groupedPlan(model, perFunction, memory.memoryMB);
       await deployPlan(plan, {
         target: 'local',
         endpoint: runtime.endpoint,
+        timeoutSeconds: lambdaLimits.maxTimeoutS,
         graphs: (layer, expert) => buildExpertGraph(model, layer, expert),
       });
+      // One attempt, outliving the function's INIT and its longest invoke: a retried attempt while the
+      // first one's instance is still busy (a cold start of a large expert on a loaded machine takes
+      // minutes) makes the runtime start another instance of the same function, as Lambda does — the
+      // default 60 s × 4 attempts piled up three ~600 MB instances per Mixtral function within three
+      // minutes until memory ran out. A failure here is an error in the row, never a pile-up.
       executor = recordBilling(
         new LambdaExecutor({
           endpoint: runtime.endpoint,
           credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+          timeoutMs: (initTimeoutS + lambdaLimits.maxTimeoutS) * 1000,
+          maxAttempts: 1,
         }),
       );
       moeStep = createRemoteMoeStep({ plan, executor });
@@ -290,6 +341,7 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
       usdPer1000Tokens: bill ? (bill.totalUsd * 1000) / tokens : null,
       invocations: bill?.invocations ?? 0,
       functionMemoryMB: plan?.layers[0]?.functions[0]?.memoryMB ?? null,
+      functionMeasuredPeakRssMB: memory?.measuredPeakRssMB ?? null,
       functionPeakMemoryMB: reports.length > 0 ? Math.max(...reports.map((r) => r.maxMemoryUsedMB)) : null,
       orchestratorPeakRssMB: process.resourceUsage().maxRSS / 1024,
     };
@@ -303,6 +355,20 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
 }
 
 async function main() {
+  const memoryChild = args.indexOf('--memory-child');
+  if (memoryChild >= 0) {
+    const [dir, format, experts, tokens, bytesPerExpert] = args.slice(memoryChild + 1);
+    const quantization = formats[format as FormatName] as ExpertQuantization | undefined;
+    const result = await measureFunctionMemory(
+      dir!,
+      Number(experts),
+      Number(tokens),
+      quantization,
+      Number(bytesPerExpert),
+    );
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
   const childIndex = args.indexOf('--child');
   if (childIndex >= 0) {
     const [dir, format, target, prefill, decode] = args.slice(childIndex + 1);
