@@ -141,6 +141,49 @@ async function roundRobin(
   return times;
 }
 
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, onnxruntime-node CPU, ${threads} thread(s)`;
+const out = option('--out') ?? join(root, 'bench-results/quantized-experts.json');
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+
+/**
+ * Writes the JSON and the .md; called after every measured cell (`complete: false` until the last),
+ * so a run stopped part-way keeps what it measured.
+ */
+function writeResults(complete: boolean): void {
+  writeFileSync(
+    out,
+    `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, complete, threads, load1mAtStart, load1mAtEnd: Number(loadavg()[0]!.toFixed(1)), rows, sizes, verdicts }, null, 2)}\n`,
+  );
+  const formatHeader = formats.map((f) => `${f.name} GF/s median / worst (× fp32)`).join(' | ');
+  const markdown = [
+    '# Quantized experts: GFLOP/s per weight format, side by side',
+    '',
+    `Written by \`packages/model/bench/quantized-experts.ts\` at ${new Date().toISOString()} on ${machine};`,
+    `1-min load ${load1mAtStart} at the start, ${loadavg()[0]!.toFixed(1)} at the end${quick ? ' (--quick: not figures)' : ''}${complete ? '' : ' — INCOMPLETE: the run stopped before every shape and token count was measured'}.`,
+    'Every call of every format is in the JSON (`…RunsMs`); × fp32 is the ratio of medians.',
+    '',
+    `| shape | tokens | runs | ${formatHeader} |`,
+    `|---|---|---|${formats.map(() => '---').join('|')}|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.shape} | ${row.tokens} | ${row.runs} | ${formats.map((f) => `${row[`${f.name}Gflops`]} / ${row[`${f.name}WorstGflops`]} (×${row[`${f.name}VsFp32`]})`).join(' | ')} |`,
+    ),
+    '',
+    '| shape | format | bytes per expert | × fp32 | function peak RSS (MB) |',
+    '|---|---|---|---|---|',
+    ...sizes.map(
+      (size) =>
+        `| ${size.shape} | ${size.format} | ${size.bytesPerExpert} | ${size.ratioToFp32} | ${size.functionPeakRssMB ?? '—'} |`,
+    ),
+    '',
+    '| shape | target | ratio | met |',
+    '|---|---|---|---|',
+    ...verdicts.map((v) => `| ${v.shape} | ${v.target} | ${v.ratio} | ${v.met ? 'yes' : 'no'} |`),
+    '',
+  ].join('\n');
+  writeFileSync(out.replace(/\.json$/, '.md'), markdown);
+}
+
 const load1mAtStart = Number(loadavg()[0]!.toFixed(1));
 const rows: Record<string, unknown>[] = [];
 const sizes: Record<string, unknown>[] = [];
@@ -218,6 +261,7 @@ for (const shapeName of shapeNames) {
       dqmmWorstRatiosFrom256.push(row.int8DqmmVsFp32Worst as number);
     }
     rows.push(row);
+    writeResults(false);
     process.stdout.write(
       `${shapeName} ${tokens} tokens: ${formats.map((f) => `${f.name} ${row[`${f.name}Gflops`]} GF/s (×${row[`${f.name}VsFp32`]})`).join(', ')}\n`,
     );
@@ -237,6 +281,7 @@ for (const shapeName of shapeNames) {
   verdict(`int8-dqmm ≥ 2× ${target}, medians`, dqmmRatiosFrom256);
   verdict(`int8-dqmm ≥ 2× ${target}, worst run vs worst run`, dqmmWorstRatiosFrom256);
   for (const session of sessions) await session.release();
+  writeResults(false);
 }
 
 console.table(
@@ -248,39 +293,5 @@ console.table(
 );
 console.table(sizes);
 console.table(verdicts);
-const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, onnxruntime-node CPU, ${threads} thread(s)`;
-const out = join(root, 'bench-results/quantized-experts.json');
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, threads, load1mAtStart, load1mAtEnd: Number(loadavg()[0]!.toFixed(1)), rows, sizes, verdicts }, null, 2)}\n`,
-);
-const formatHeader = formats.map((f) => `${f.name} GF/s median / worst (× fp32)`).join(' | ');
-const markdown = [
-  '# Quantized experts: GFLOP/s per weight format, side by side',
-  '',
-  `Written by \`packages/model/bench/quantized-experts.ts\` at ${new Date().toISOString()} on ${machine};`,
-  `1-min load ${load1mAtStart} at the start, ${loadavg()[0]!.toFixed(1)} at the end${quick ? ' (--quick: not figures)' : ''}.`,
-  'Every call of every format is in the JSON (`…RunsMs`); × fp32 is the ratio of medians.',
-  '',
-  `| shape | tokens | runs | ${formatHeader} |`,
-  `|---|---|---|${formats.map(() => '---').join('|')}|`,
-  ...rows.map(
-    (row) =>
-      `| ${row.shape} | ${row.tokens} | ${row.runs} | ${formats.map((f) => `${row[`${f.name}Gflops`]} / ${row[`${f.name}WorstGflops`]} (×${row[`${f.name}VsFp32`]})`).join(' | ')} |`,
-  ),
-  '',
-  '| shape | format | bytes per expert | × fp32 | function peak RSS (MB) |',
-  '|---|---|---|---|---|',
-  ...sizes.map(
-    (size) =>
-      `| ${size.shape} | ${size.format} | ${size.bytesPerExpert} | ${size.ratioToFp32} | ${size.functionPeakRssMB ?? '—'} |`,
-  ),
-  '',
-  '| shape | target | ratio | met |',
-  '|---|---|---|---|',
-  ...verdicts.map((v) => `| ${v.shape} | ${v.target} | ${v.ratio} | ${v.met ? 'yes' : 'no'} |`),
-  '',
-].join('\n');
-writeFileSync(out.replace(/\.json$/, '.md'), markdown);
+writeResults(true);
 process.stdout.write(`wrote ${out} and its .md\n`);
