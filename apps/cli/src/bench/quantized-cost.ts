@@ -11,12 +11,14 @@
  *     [--eval-none f.json --eval-int8 f.json --eval-int4 f.json]   (`switchyard eval --json` over the
  *        held-out split; formats without one are evaluated here)
  *     [--quick] [--out bench-results/quantized-cost]   (writes .json and .md)
+ *     [--rows-from bench-results/quantized-cost.json]   (reuse that run's paper-shape rows; only the
+ *        real-size table is rebuilt, e.g. after a new real-size run)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type ExpertQuantizationFormat, parseJson } from '@switchyard/core';
-import { quantizedRowsMarkdown, runQuantizedRows } from './quantized-rows.js';
+import { type QuantizedBenchResult, quantizedRowsMarkdown, runQuantizedRows } from './quantized-rows.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -58,15 +60,25 @@ const shapes = (quick ? paper.models.slice(0, 1) : paper.models).map((m) => ({
   shape: m.model.replace(/^paper:/, ''),
   sloMs: m.sloMs,
 }));
-const quantized = await runQuantizedRows({
-  fixturesDir: join(root, 'fixtures'),
-  shapes,
-  tokensPerBatch: 10_240,
-  maxEvaluations: quick ? 12 : 40,
-  quick,
-  bitsPerByte,
-  onProgress: (message) => process.stdout.write(`${message}\n`),
-});
+const rowsFrom = option('--rows-from');
+const previous = rowsFrom
+  ? (parseJson(readFileSync(rowsFrom, 'utf8'), rowsFrom) as {
+      quantized: QuantizedBenchResult;
+      load1mAtStart: number;
+      createdAt: string;
+    })
+  : undefined;
+const quantized =
+  previous?.quantized ??
+  (await runQuantizedRows({
+    fixturesDir: join(root, 'fixtures'),
+    shapes,
+    tokensPerBatch: 10_240,
+    maxEvaluations: quick ? 12 : 40,
+    quick,
+    bitsPerByte,
+    onProgress: (message) => process.stdout.write(`${message}\n`),
+  }));
 
 // Real-size layers: billed $ per M tokens on the embedded runtime, relative to the same shape's float32.
 const realSize = parseJson(readFileSync(realSizeFile, 'utf8'), realSizeFile) as {
@@ -101,6 +113,12 @@ const percent = (value: number | null) => (value === null ? '—' : `${(value * 
 const markdown = [
   '# Quantized experts: $/M tokens beside the accuracy they cost',
   '',
+  ...(previous
+    ? [
+        `Paper-shape rows from the run of ${previous.createdAt} (1-min load ${previous.load1mAtStart.toFixed(1)} at its start); the real-size table rebuilt below.`,
+        '',
+      ]
+    : []),
   `Written by \`apps/cli/src/bench/quantized-cost.ts\` at ${new Date().toISOString()} on ${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} logical CPUs); 1-min load ${load1mAtStart.toFixed(1)} at the start, ${loadavg()[0]!.toFixed(1)} at the end${quick ? ' (--quick: not figures)' : ''}.`,
   `SLO per paper shape from ${paperFile.replace(`${root}/`, '')} (\`${paper.command}\`${paper.quick ? ', a QUICK run' : ''}); bits per byte ${Object.keys(bitsPerByte).length > 0 ? 'from `switchyard eval --json` over the held-out last 10 % of tinyshakespeare' : 'evaluated here'}.`,
   ...quantizedRowsMarkdown(quantized),
@@ -121,9 +139,9 @@ writeFileSync(
   `${out}.json`,
   `${JSON.stringify(
     {
-      createdAt: new Date().toISOString(),
+      createdAt: previous?.createdAt ?? new Date().toISOString(),
       quick,
-      load1mAtStart,
+      load1mAtStart: previous?.load1mAtStart ?? load1mAtStart,
       load1mAtEnd: loadavg()[0],
       paperSlosFrom: { file: paperFile.replace(`${root}/`, ''), command: paper.command, quick: paper.quick },
       quantized,
