@@ -391,6 +391,35 @@ async function main() {
   process.stdout.write(
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GB total, ${(freemem() / 2 ** 30).toFixed(1)} GB free; load ${loadavg()[0]!.toFixed(1)}\n`,
   );
+  const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
+  const previousRows =
+    args.includes('--merge') && existsSync(out)
+      ? (JSON.parse(readFileSync(out, 'utf8')) as { rows: Record<string, unknown>[] }).rows
+      : [];
+  /** Writes the out file; after every row (`complete: false` until the last), so a stopped run keeps its rows. */
+  const writeResults = (complete: boolean) => {
+    const key = (row: Record<string, unknown>) => `${row.shape}/${row.format}/${row.target}`;
+    const ran = new Set(rows.map(key));
+    const kept = previousRows.filter((row) => !ran.has(key(row)));
+    writeFileSync(
+      out,
+      `${JSON.stringify(
+        {
+          createdAt: new Date().toISOString(),
+          machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GB`,
+          loadAverage1m: loadavg()[0],
+          quick,
+          complete,
+          prefillTokens: prefill,
+          decodeTokens: decode,
+          note: 'synthetic BF16 checkpoints with the real layer shapes (byte-level vocabulary, seeded random weights); one child process per row; function peak memory from the runtime REPORT lines',
+          rows: [...kept, ...rows],
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  };
   const rows: Record<string, unknown>[] = [];
   for (const name of shapeNames) {
     const dir = writeCheckpoint(name, layerCounts[name]!);
@@ -442,6 +471,7 @@ async function main() {
             error: `${(error as Error).message.split('\n')[0]} ${stderr}`,
           });
         }
+        writeResults(false);
         process.stdout.write(
           `${name} ${format} ${target}: ${JSON.stringify(rows.at(-1))} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
         );
@@ -457,32 +487,7 @@ async function main() {
       ),
     ),
   );
-  const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
-  const key = (row: Record<string, unknown>) => `${row.shape}/${row.format}/${row.target}`;
-  const ran = new Set(rows.map(key));
-  const kept =
-    args.includes('--merge') && existsSync(out)
-      ? (JSON.parse(readFileSync(out, 'utf8')) as { rows: Record<string, unknown>[] }).rows.filter(
-          (row) => !ran.has(key(row)),
-        )
-      : [];
-  writeFileSync(
-    out,
-    `${JSON.stringify(
-      {
-        createdAt: new Date().toISOString(),
-        machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GB`,
-        loadAverage1m: loadavg()[0],
-        quick,
-        prefillTokens: prefill,
-        decodeTokens: decode,
-        note: 'synthetic BF16 checkpoints with the real layer shapes (byte-level vocabulary, seeded random weights); one child process per row; function peak memory from the runtime REPORT lines',
-        rows: [...kept, ...rows],
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeResults(true);
   process.stdout.write(`wrote ${out}\n`);
 }
 
