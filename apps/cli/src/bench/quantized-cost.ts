@@ -10,7 +10,7 @@
  *     [--paper bench-results/paper/paper.json] [--real-size bench-results/real-size.json]
  *     [--eval-none f.json --eval-int8 f.json --eval-int4 f.json]   (`switchyard eval --json` over the
  *        held-out split; formats without one are evaluated here)
- *     [--quick] [--out bench-results/quantized-cost]   (writes .json and .md)
+ *     [--quick] [--out bench-results/quantized-cost.json]   (and the .md beside it)
  *     [--rows-from bench-results/quantized-cost.json]   (reuse that run's paper-shape rows; only the
  *        real-size table is rebuilt, e.g. after a new real-size run)
  */
@@ -29,7 +29,7 @@ const root = resolve(import.meta.dirname, '../../../..');
 const quick = args.includes('--quick');
 const paperFile = resolve(option('--paper') ?? join(root, 'bench-results/paper/paper.json'));
 const realSizeFile = resolve(option('--real-size') ?? join(root, 'bench-results/real-size.json'));
-const out = resolve(option('--out') ?? join(root, 'bench-results/quantized-cost'));
+const out = resolve(option('--out') ?? join(root, 'bench-results/quantized-cost.json')).replace(/\.json$/, '');
 
 interface PaperResult {
   command: string;
