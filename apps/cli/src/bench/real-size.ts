@@ -232,6 +232,15 @@ function groupedPlan(model: MoeModel, perFunction: number, memoryMB: number): De
   });
 }
 
+/** Runs this script again in a child process with the expert-process environment; its last stdout line as JSON. */
+async function runThisScript<T>(childArgs: string[]): Promise<T> {
+  const { stdout } = await runFile(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], {
+    env: { ...process.env, ...expertProcessEnvironment },
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+}
+
 /**
  * The memory one expert function of `experts` experts gets: its peak RSS measured in a fresh process
  * running the expert function's own code (profile-memory.ts: the graphs in the format, one request
@@ -246,21 +255,14 @@ async function functionMemoryMB(
   tokens: number,
   bytesPerExpert: number,
 ): Promise<{ measuredPeakRssMB: number; memoryMB: number }> {
-  const { stdout } = await runFile(
-    process.execPath,
-    [
-      ...process.execArgv,
-      process.argv[1]!,
-      '--memory-child',
-      dir,
-      format,
-      String(experts),
-      String(tokens),
-      String(bytesPerExpert),
-    ],
-    { env: { ...process.env, ...expertProcessEnvironment }, maxBuffer: 1 << 24 },
-  );
-  const measured = (JSON.parse(stdout.trim().split('\n').at(-1)!) as MemoryMeasurement).peakRssMB;
+  const { peakRssMB: measured } = await runThisScript<MemoryMeasurement>([
+    '--memory-child',
+    dir,
+    format,
+    String(experts),
+    String(tokens),
+    String(bytesPerExpert),
+  ]);
   const memoryMB = Math.ceil((measured * 1.25) / 64) * 64;
   if (memoryMB > lambdaLimits.maxMemoryMB)
     throw new Error(
@@ -427,27 +429,22 @@ async function main() {
       for (const target of targets) {
         const started = performance.now();
         try {
-          const { stdout } = await runFile(
-            process.execPath,
-            [
-              ...process.execArgv,
-              process.argv[1]!,
-              '--child',
-              dir,
-              format,
-              target,
-              String(prefill),
-              String(decode),
-            ],
-            { env: { ...process.env, ...expertProcessEnvironment }, maxBuffer: 1 << 24 },
-          );
-          const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+          const result = await runThisScript<Record<string, unknown>>([
+            '--child',
+            dir,
+            format,
+            target,
+            String(prefill),
+            String(decode),
+          ]);
           rows.push({
             shape: name,
             model: shapes[name].model,
             layers: layerCounts[name],
             format,
             target,
+            prefillTokens: prefill,
+            decodeTokens: decode,
             ...result,
             load1m: Number(loadavg()[0]!.toFixed(1)),
             wallSeconds: Math.round((performance.now() - started) / 1000),
