@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { pythonWith } from './python.js';
 
 /**
  * A moto server (https://github.com/getmoto/moto, installed with python3: `pip install
@@ -17,13 +18,23 @@ export interface MotoServer {
 /** Static credentials moto accepts (it checks none); account 123456789012. */
 export const motoCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
-/** How moto is started: `$SWITCHYARD_MOTO_SERVER`, else `moto_server`, else `python3 -m moto.server`. */
-const motoCommands = (command: string | undefined): [string, string[]][] =>
+/**
+ * How moto is started: `$SWITCHYARD_MOTO_SERVER`, else `moto_server`, else `<python3> -m moto.server`
+ * with the first python3 on PATH that can import it (`pythonWith`: under `npx` the first python3 on
+ * PATH may be the system one without moto). A candidate that cannot exist is its reason instead.
+ */
+const motoCommands = (command: string | undefined): (() => [string, string[]] | string)[] =>
   command
-    ? [[command, []]]
+    ? [() => [command, []]]
     : [
-        ['moto_server', []],
-        ['python3', ['-m', 'moto.server']],
+        () => ['moto_server', []],
+        () => {
+          try {
+            return [pythonWith('moto.server', "'moto[server]'"), ['-m', 'moto.server']];
+          } catch (error) {
+            return (error as Error).message;
+          }
+        },
       ];
 
 /**
@@ -36,13 +47,19 @@ export async function startMotoServer(
 ): Promise<MotoServer> {
   const candidates = motoCommands(options.command ?? process.env.SWITCHYARD_MOTO_SERVER);
   const missing: string[] = [];
-  for (const [command, args] of candidates) {
+  for (const candidate of candidates) {
+    const resolved = candidate();
+    if (typeof resolved === 'string') {
+      missing.push(resolved);
+      continue;
+    }
+    const [command, args] = resolved;
     const started = await spawnMoto(command, args, options.timeoutMs ?? 60_000);
     if (started !== 'not-found') return started;
-    missing.push([command, ...args].join(' '));
+    missing.push(`${[command, ...args].join(' ')}: not found`);
   }
   throw new Error(
-    `cannot start moto (${missing.join(', ')}: not found): install moto with \`pip install 'moto[server]'\` (moto 5.2) or set SWITCHYARD_MOTO_SERVER`,
+    `cannot start moto (${missing.join('; ')}): install moto with \`pip install 'moto[server]'\` (moto 5.2) or set SWITCHYARD_MOTO_SERVER`,
   );
 }
 
