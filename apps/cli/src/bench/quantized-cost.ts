@@ -29,7 +29,10 @@ const root = resolve(import.meta.dirname, '../../../..');
 const quick = args.includes('--quick');
 const paperFile = resolve(option('--paper') ?? join(root, 'bench-results/paper/paper.json'));
 const realSizeFile = resolve(option('--real-size') ?? join(root, 'bench-results/real-size.json'));
-const out = resolve(option('--out') ?? join(root, 'bench-results/quantized-cost.json')).replace(/\.json$/, '');
+const out = resolve(option('--out') ?? join(root, 'bench-results/quantized-cost.json')).replace(
+  /\.json$/,
+  '',
+);
 
 interface PaperResult {
   command: string;
@@ -109,6 +112,11 @@ const realRows = realSize.rows
     };
   });
 
+/** A child's error line without the command that failed: what the error says. */
+const failure = (error: string) =>
+  (error.includes('Error: ') ? error.slice(error.indexOf('Error: ') + 7) : error)
+    .replace(/\s*Node\.js v[\d.]+\s*$/, '')
+    .slice(0, 300);
 const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)} %`);
 const markdown = [
   '# Quantized experts: $/M tokens beside the accuracy they cost',
@@ -131,7 +139,7 @@ const markdown = [
   '|---|---:|---|---:|---:|---:|---:|',
   ...realRows.map(
     (row) =>
-      `| ${row.model} | ${row.layers ?? '—'} | ${row.format === 'none' ? 'float32' : row.format} | ${row.usdPerMillionTokens === null ? (row.error ? `failed: ${row.error.slice(0, 160)}` : '—') : row.usdPerMillionTokens.toFixed(3)} | ${percent(row.relativeToFloat32)} | ${row.gbSecondsPer1000Tokens?.toFixed(1) ?? '—'} | ${row.bitsPerByteRelativeToFloat32 === null ? '—' : `${((row.bitsPerByteRelativeToFloat32 - 1) * 100).toFixed(3)} %`} |`,
+      `| ${row.model} | ${row.layers ?? '—'} | ${row.format === 'none' ? 'float32' : row.format} | ${row.usdPerMillionTokens === null ? (row.error ? `failed: ${failure(row.error)}` : '—') : row.usdPerMillionTokens.toFixed(3)} | ${percent(row.relativeToFloat32)} | ${row.gbSecondsPer1000Tokens?.toFixed(1) ?? '—'} | ${row.bitsPerByteRelativeToFloat32 === null ? '—' : `${((row.bitsPerByteRelativeToFloat32 - 1) * 100).toFixed(3)} %`} |`,
   ),
   '',
 ].join('\n');
