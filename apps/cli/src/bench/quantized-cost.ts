@@ -49,6 +49,8 @@ interface RealSizeRow {
   gbSecondsPer1000Tokens?: number | null;
   prefillTokensPerS?: number;
   decodeMsPerToken?: number;
+  prefillTokens?: number;
+  decodeTokens?: number;
   error?: string;
 }
 
@@ -93,8 +95,14 @@ const realSize = parseJson(readFileSync(realSizeFile, 'utf8'), realSizeFile) as 
 const realRows = realSize.rows
   .filter((row) => row.target === 'local')
   .map((row) => {
+    // Only a float32 row of the same token counts is comparable (rows may come from different runs).
     const float32 = realSize.rows.find(
-      (other) => other.shape === row.shape && other.target === 'local' && other.format === 'none',
+      (other) =>
+        other.shape === row.shape &&
+        other.target === 'local' &&
+        other.format === 'none' &&
+        other.prefillTokens === row.prefillTokens &&
+        other.decodeTokens === row.decodeTokens,
     );
     const usdPerMillion = row.usdPer1000Tokens == null ? null : row.usdPer1000Tokens * 1000;
     const float32UsdPerMillion = float32?.usdPer1000Tokens == null ? null : float32.usdPer1000Tokens * 1000;
@@ -102,6 +110,7 @@ const realRows = realSize.rows
       shape: row.shape,
       model: row.model ?? row.shape,
       layers: row.layers ?? null,
+      tokens: row.prefillTokens === undefined ? null : `${row.prefillTokens} + ${row.decodeTokens}`,
       format: row.format,
       usdPerMillionTokens: usdPerMillion,
       gbSecondsPer1000Tokens: row.gbSecondsPer1000Tokens ?? null,
@@ -135,11 +144,11 @@ const markdown = [
   '',
   `From ${realSizeFile.replace(`${root}/`, '')} (${realSize.createdAt}, 1-min load ${realSize.loadAverage1m.toFixed(1)}${realSize.quick ? ', QUICK' : ''}): synthetic layers with random weights, so their accuracy cannot be measured; the bits-per-byte column is the bundled model's cost of the same format.`,
   '',
-  '| model | layers | format | $/M tokens | vs float32 | GB-s / 1,000 tokens | bits/byte vs float32 (bundled model) |',
-  '|---|---:|---|---:|---:|---:|---:|',
+  '| model | layers | prefill + decode tokens | format | $/M tokens | vs float32 | GB-s / 1,000 tokens | bits/byte vs float32 (bundled model) |',
+  '|---|---:|---|---|---:|---:|---:|---:|',
   ...realRows.map(
     (row) =>
-      `| ${row.model} | ${row.layers ?? '—'} | ${row.format === 'none' ? 'float32' : row.format} | ${row.usdPerMillionTokens === null ? (row.error ? `failed: ${failure(row.error)}` : '—') : row.usdPerMillionTokens.toFixed(3)} | ${percent(row.relativeToFloat32)} | ${row.gbSecondsPer1000Tokens?.toFixed(1) ?? '—'} | ${row.bitsPerByteRelativeToFloat32 === null ? '—' : `${((row.bitsPerByteRelativeToFloat32 - 1) * 100).toFixed(3)} %`} |`,
+      `| ${row.model} | ${row.layers ?? '—'} | ${row.tokens ?? '—'} | ${row.format === 'none' ? 'float32' : row.format} | ${row.usdPerMillionTokens === null ? (row.error ? `failed: ${failure(row.error)}` : '—') : row.usdPerMillionTokens.toFixed(3)} | ${percent(row.relativeToFloat32)} | ${row.gbSecondsPer1000Tokens?.toFixed(1) ?? '—'} | ${row.bitsPerByteRelativeToFloat32 === null ? '—' : `${((row.bitsPerByteRelativeToFloat32 - 1) * 100).toFixed(3)} %`} |`,
   ),
   '',
 ].join('\n');
