@@ -50,7 +50,11 @@ if (rssChild >= 0) {
   const random = createRandom(9);
   const x = Float32Array.from({ length: T * H }, () => random() * 2 - 1);
   await session.run({ hidden_states: new ort.Tensor('float32', x, [T, H]) });
-  process.stdout.write(`${JSON.stringify({ peakRssMB: process.resourceUsage().maxRSS / 1024 })}\n`);
+  // VmHWM, not resourceUsage().maxRSS: Linux carries maxRSS across execve, so a child started from a
+  // 3 GB parent reported 3 GB whatever it loaded (profile-memory.ts's ownPeakRssMB says more).
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  const peakRssMB = hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ peakRssMB })}\n`);
   process.exit(0);
 }
 if (args.includes('--help')) {

@@ -41,7 +41,7 @@ import { startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
 import { argmax } from '@switchyard/model/internal';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';
-import { type MemoryMeasurement, measureFunctionMemory } from '../commands/profile-memory.js';
+import { type MemoryMeasurement, measureFunctionMemory, ownPeakRssMB } from '../commands/profile-memory.js';
 import { recordBilling } from '../demo/record-billing.js';
 
 /** The embedded runtime's INIT limit here: a cold start of a 100+ MB expert under load takes minutes. */
@@ -345,7 +345,7 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
       functionMemoryMB: plan?.layers[0]?.functions[0]?.memoryMB ?? null,
       functionMeasuredPeakRssMB: memory?.measuredPeakRssMB ?? null,
       functionPeakMemoryMB: reports.length > 0 ? Math.max(...reports.map((r) => r.maxMemoryUsedMB)) : null,
-      orchestratorPeakRssMB: process.resourceUsage().maxRSS / 1024,
+      orchestratorPeakRssMB: ownPeakRssMB(),
     };
   } finally {
     if (runtime && plan)
