@@ -63,6 +63,7 @@ export class FunctionInstance {
   private initLogs: string[] = [];
   private exitWaiters: Array<() => void> = [];
   private onInitMessage: ((message: FunctionToRuntime | { type: 'exit' }) => void) | undefined;
+  private releaseCgroup: (() => void) | undefined;
 
   constructor(spec: InstanceSpec, revision: number) {
     this.spec = spec;
@@ -104,6 +105,14 @@ export class FunctionInstance {
       stdio: channel.stdio,
     });
     this.child = child;
+    let limitError: string | undefined;
+    if (this.spec.cpuCgroups && child.pid !== undefined) {
+      try {
+        this.releaseCgroup = this.spec.cpuCgroups.limit(child.pid, this.spec.memoryMB);
+      } catch (error) {
+        limitError = `could not hold the instance to its vCPU share in ${this.spec.cpuCgroups.directory}: ${(error as Error).message}`;
+      }
+    }
     channel.attach(child);
     child.stdout?.setEncoding('utf8');
     child.stderr?.setEncoding('utf8');
@@ -115,6 +124,17 @@ export class FunctionInstance {
     child.on('exit', (code, signal) => this.handleExit(code, signal));
     child.on('error', () => this.handleExit(null, null));
     this.watchdog.start(this.spec.memoryPollMs);
+    if (limitError) {
+      // Not limited means not measured as configured: the instance does not run.
+      this.kill();
+      return {
+        kind: 'error',
+        initDurationMs: 0,
+        errorType: 'Runtime.CpuLimitFailed',
+        errorMessage: limitError,
+        logs: '',
+      };
+    }
     return new Promise<InitOutcome>((resolve) => {
       const timer = setTimeout(() => {
         this.kill();
@@ -269,6 +289,8 @@ export class FunctionInstance {
       ? `signal: ${signal.replace('SIG', '').toLowerCase()}`
       : `exit status ${code}`;
     this.watchdog.stop();
+    this.releaseCgroup?.();
+    this.releaseCgroup = undefined;
     const finish = (): void => {
       this.channel?.close();
       this.onInitMessage?.({ type: 'exit' });

@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CpuCgroups } from './cpu-cgroup.js';
 import { functionEnv } from './protocol.js';
 import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
 
@@ -36,6 +37,8 @@ export interface InstanceSpec {
   ricBin?: string;
   /** Largest response a runtime may post (Lambda: 6 MB); over it → `Function.ResponseSizeTooLarge`. */
   maxResponseBytes: number;
+  /** `cpuEmulation: 'cgroup'`: the groups that hold the instance process to its memory's vCPU share. */
+  cpuCgroups?: CpuCgroups;
 }
 
 /**
@@ -75,7 +78,12 @@ export function nodeArguments(spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 
         '--conditions=@switchyard/source',
       ]
     : [];
-  return [...lambdaFlags, ...source, `--max-old-space-size=${heapMB}`];
+  return [...lambdaFlags, ...source, '--import', parentWatchUrl(), `--max-old-space-size=${heapMB}`];
+}
+
+/** The instance's parent-death check (parent-watch.ts), from TypeScript source under tsx or built. */
+function parentWatchUrl(): string {
+  return new URL(fromSource ? './parent-watch.ts' : './parent-watch.js', import.meta.url).href;
 }
 
 /** The own runner's entry file, from TypeScript source under tsx or the built file. */

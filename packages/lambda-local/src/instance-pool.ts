@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import type { Logger } from '@switchyard/core';
+import type { CpuCgroups } from './cpu-cgroup.js';
 import { lambdaApiErrors } from './errors.js';
 import { FunctionInstance, type InvocationOutcome } from './function-instance.js';
 import { type FunctionRecord, type FunctionVersion, versionsOf } from './function-record.js';
@@ -39,6 +40,7 @@ export class InstancePool implements Provisioner {
   private unreservedInFlight = 0;
   private readonly reaper: NodeJS.Timeout;
   private s3Endpoint: string | undefined;
+  private cpuCgroups: CpuCgroups | undefined;
   private readonly warnedRuntimes = new Set<NodeRuntime>();
 
   constructor(
@@ -50,6 +52,11 @@ export class InstancePool implements Provisioner {
   ) {
     this.reaper = setInterval(() => this.reapIdle(), Math.min(1000, options.idleTimeoutMs));
     this.reaper.unref();
+  }
+
+  /** `cpuEmulation: 'cgroup'`: the groups new instances are held to their vCPU share in. */
+  limitCpuWith(cgroups: CpuCgroups): void {
+    this.cpuCgroups = cgroups;
   }
 
   /** The embedded S3 endpoint new instances are told about (`SWITCHYARD_S3_ENDPOINT`). */
@@ -203,6 +210,7 @@ export class InstancePool implements Provisioner {
           this.options.cpuEmulation === 'off'
             ? availableParallelism()
             : vcpuThreads(configuration.MemorySize),
+        ...(this.cpuCgroups ? { cpuCgroups: this.cpuCgroups } : {}),
         region: this.options.region,
         s3Endpoint: this.s3Endpoint,
         memoryPollMs: this.options.memoryPollMs,

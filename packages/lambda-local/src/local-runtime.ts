@@ -4,6 +4,7 @@ import { createRandom, noopLogger, parseWithSchema } from '@switchyard/core';
 import { AliasRegistry } from './aliases.js';
 import { ApiRouter } from './api-router.js';
 import { CodeStore } from './code-store.js';
+import { CpuCgroups } from './cpu-cgroup.js';
 import type { FunctionRecord } from './function-record.js';
 import { FunctionRegistry, type RegistryEvents } from './function-registry.js';
 import type { FunctionRunner } from './instance-environment.js';
@@ -80,6 +81,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     }
   }
   const nodeExecutables = await resolveNodeExecutables(resolved.nodeExecutables);
+  // First of what needs undoing: it fails, naming why, where the kernel cannot limit instances.
+  const cpuCgroups = resolved.cpuEmulation === 'cgroup' ? CpuCgroups.open() : undefined;
   const s3 = new LocalS3Store();
   const codeStore = new CodeStore(resolved.workDir, s3);
   const layers = new LayerStore(resolved.region, codeStore);
@@ -91,6 +94,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const registry = new FunctionRegistry(resolved, codeStore, layers, events);
   const aliases = new AliasRegistry(registry, createRandom(resolved.routingSeed), events);
   const pool = new InstancePool(resolved, registry, runner, nodeExecutables, logger);
+  if (cpuCgroups) pool.limitCpuWith(cpuCgroups);
   const provisioned = new ProvisionedConcurrency(registry, pool, resolved.accountConcurrency);
   const invoker = new Invoker(resolved, registry, aliases, pool, logger);
   const router = new ApiRouter({ registry, aliases, layers, provisioned, invoker }, logger);
@@ -99,6 +103,11 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     if (stopped) return;
     stopped = true;
     await pool.stop();
+    const groupsLeft = (await cpuCgroups?.close()) ?? [];
+    if (groupsLeft.length > 0)
+      logger.warn(`could not remove the cgroups ${groupsLeft.join(', ')}: processes are still in them`, {
+        groups: groupsLeft,
+      });
     registry.clear();
     codeStore.close();
   };

@@ -21,9 +21,11 @@ export const localRuntimeOptionsSchema = z.object({
   /**
    * vCPU emulation: 'scale' gives each function one thread per started vCPU of its memory's share
    * (capped at the cores here) and stretches reported duration (and response time) by 1/share below
-   * one vCPU; 'threads' only sets the thread count; 'off' reports measured time and gives every core.
+   * one vCPU; 'cgroup' gives the same threads and lets the kernel hold each instance process to its
+   * share (a cgroup v1 CFS quota, `CpuCgroups`; needs root), reporting measured time; 'threads' only
+   * sets the thread count; 'off' reports measured time and gives every core.
    */
-  cpuEmulation: z.enum(['scale', 'threads', 'off']).default('scale'),
+  cpuEmulation: z.enum(['scale', 'cgroup', 'threads', 'off']).default('scale'),
   /** RSS watchdog poll interval. */
   memoryPollMs: z.number().int().positive().default(20),
   /** Lambda's INIT phase limit. */

@@ -10,6 +10,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { decodeExpertMessage, draftExpertMessage } from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
+import { threadCpuMs } from './thread-cpu.js';
 
 interface WorkerInput {
   graphs: { expert: number; bytes: Uint8Array }[];
@@ -28,6 +29,8 @@ export interface WorkerAnswer {
   byteLength?: number;
   /** Σ session.run time of this request's segments. */
   computeMs?: number;
+  /** The same runs' CPU time on this thread (session.run computes on the calling thread at 1 thread). */
+  computeCpuMs?: number;
   /** Wire decode (header, checksum) and encode (copy, checksum) on the function side. */
   decodeMs?: number;
   encodeMs?: number;
@@ -69,12 +72,14 @@ async function serve(message: WorkerRequest): Promise<void> {
     if (scratch.length < values) scratch = new Float32Array(values);
     let offset = 0;
     let computeMs = 0;
+    let computeCpuMs = 0;
     let computeStartedAt = 0;
     let computeEndedAt = 0;
     for (const [i, expert] of request.expertIds.entries()) {
       const rows = request.tokenCounts[i]!;
       const length = rows * request.hiddenSize;
       const shape = [rows, request.hiddenSize];
+      const cpuStarted = threadCpuMs() ?? 0;
       const started = performance.now();
       if (computeStartedAt === 0) computeStartedAt = performance.timeOrigin + started;
       await sessions.get(expert)!.run(
@@ -89,6 +94,7 @@ async function serve(message: WorkerRequest): Promise<void> {
       );
       const ended = performance.now();
       computeMs += ended - started;
+      computeCpuMs += (threadCpuMs() ?? 0) - cpuStarted;
       computeEndedAt = performance.timeOrigin + ended;
       offset += length;
     }
@@ -103,6 +109,7 @@ async function serve(message: WorkerRequest): Promise<void> {
       buffer: message.buffer,
       byteLength: message.byteLength,
       computeMs,
+      computeCpuMs,
       decodeMs,
       encodeMs,
       computeStartedAt,

@@ -30,6 +30,7 @@ import {
 } from '@switchyard/model';
 import { createFaultInjectingExecutor, createRemoteMoeStep } from '../src/index.js';
 import { createJsExecutor, makePlan, randomRouting } from '../test/helpers.js';
+import { threadCpuMs } from './thread-cpu.js';
 import { createWorkerExecutor } from './worker-executor.js';
 
 const quick = process.argv.includes('--quick');
@@ -50,6 +51,9 @@ const load = (): string =>
     .loadavg()
     .map((value) => value.toFixed(2))
     .join(' ');
+/** CPU time of the main thread (the orchestrator), ms; see thread-cpu.ts. */
+const mainThreadCpuMs = threadCpuMs;
+
 /**
  * Lambda-like elastic capacity: every invocation runs at once, taking `fixedMs + perTokenMs ×
  * tokens` (simulated service time; the JS stand-in expert computes the rows).
@@ -127,7 +131,12 @@ async function main(): Promise<void> {
      * waiting), its session.run time summed; the critical path over `lanes` lanes is at least the
      * balanced share of that sum and at least the longest call.
      */
-    const uncontendedCriticalPathMs = async (): Promise<number> => {
+    const uncontendedCompute = async (): Promise<{
+      criticalPathMs: number;
+      sumMs: number;
+      sumCpuMs: number;
+    }> => {
+      executor.resetComputeMs();
       const calls: number[] = [];
       for (const call of recorded) {
         const answer = await executor.invoke(call);
@@ -135,7 +144,8 @@ async function main(): Promise<void> {
         executor.recycle?.(answer.payload);
       }
       const sum = calls.reduce((total, ms) => total + ms, 0);
-      return lanes === 1 ? sum : Math.max(sum / lanes, ...calls);
+      const sumCpuMs = executor.laneTimes().reduce((total, lane) => total + lane.computeCpuMs, 0);
+      return { criticalPathMs: lanes === 1 ? sum : Math.max(sum / lanes, ...calls), sumMs: sum, sumCpuMs };
     };
     const reference = await inProcess(request);
     const runs: {
@@ -149,23 +159,29 @@ async function main(): Promise<void> {
       mainBusyMs: number;
       inProcessMs: number;
       uncontendedMs: number;
+      uncontendedSumMs: number;
+      uncontendedSumCpuMs: number;
+      expertCpuMs: number;
+      mainCpuMs: number | undefined;
     }[] = [];
     let identical = true;
     for (let i = 0; i < overheadRepeats; i++) {
       executor.resetComputeMs();
       const elu = performance.eventLoopUtilization();
+      const cpuBefore = mainThreadCpuMs();
       const startedAt = performance.timeOrigin + performance.now();
       const started = performance.now();
       const out = await step(request);
       const wallMs = performance.now() - started;
       const endedAt = performance.timeOrigin + performance.now();
       const mainBusyMs = performance.eventLoopUtilization(elu).active;
+      const cpuAfter = mainThreadCpuMs();
       const lanesTimes = executor.laneTimes();
       identical &&= Buffer.from(out.buffer).equals(Buffer.from(reference.buffer));
       const inProcessStarted = performance.now();
       await inProcess(request);
       const inProcessMs = performance.now() - inProcessStarted;
-      const uncontendedMs = await uncontendedCriticalPathMs();
+      const uncontended = await uncontendedCompute();
       runs.push({
         wallMs,
         criticalPathMs: Math.max(...lanesTimes.map((lane) => lane.computeMs)),
@@ -184,11 +200,25 @@ async function main(): Promise<void> {
         })(),
         mainBusyMs,
         inProcessMs,
-        uncontendedMs,
+        uncontendedMs: uncontended.criticalPathMs,
+        uncontendedSumMs: uncontended.sumMs,
+        uncontendedSumCpuMs: uncontended.sumCpuMs,
+        expertCpuMs: lanesTimes.reduce((sum, lane) => sum + lane.computeCpuMs, 0),
+        mainCpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore,
       });
     }
     const shares = runs.map((run) => (run.wallMs - run.criticalPathMs) / run.criticalPathMs);
     const uncontendedShares = runs.map((run) => (run.wallMs - run.uncontendedMs) / run.uncontendedMs);
+    const mainCpu = runs.map((run) => run.mainCpuMs).filter((ms) => ms !== undefined);
+    // When the lanes fill every core (two lanes on a 2-core machine), each ms of orchestrator CPU
+    // is a ms no expert ran: wall ≥ (Σ compute + main CPU) ÷ lanes, so main-thread CPU ÷ Σ
+    // compute is the overhead the orchestrator's own work adds. Both in CPU time (the experts' from
+    // the uncontended replay), so neither grows while a thread waits for a core: it holds under load.
+    const cpuShares = runs.flatMap((run) =>
+      run.mainCpuMs === undefined || run.uncontendedSumCpuMs <= 0
+        ? []
+        : [run.mainCpuMs / run.uncontendedSumCpuMs],
+    );
     const row = {
       numTokens,
       beta,
@@ -211,6 +241,20 @@ async function main(): Promise<void> {
       gapsMs: median(runs.map((run) => run.gapsMs)),
       tailMs: median(runs.map((run) => run.tailMs)),
       mainThreadBusyMs: median(runs.map((run) => run.mainBusyMs)),
+      // CPU time of the orchestrator's thread per call (/proc, 10 ms ticks; absent off Linux).
+      ...(mainCpu.length > 0
+        ? {
+            mainThreadCpuMsRuns: mainCpu,
+            mainThreadCpuMs: median(mainCpu),
+            // Σ CPU time of the experts' session.run calls: in the measured call and in the replay.
+            expertCpuMs: median(runs.map((run) => run.expertCpuMs)),
+            uncontendedExpertCpuMs: median(runs.map((run) => run.uncontendedSumCpuMs)),
+            mainThreadCpuShareOfExpertCpuRuns: cpuShares,
+            mainThreadCpuShareOfExpertCpu: median(cpuShares),
+            mainThreadCpuShareOfExpertCpuWorst: Math.max(...cpuShares),
+          }
+        : {}),
+      uncontendedSumComputeMs: median(runs.map((run) => run.uncontendedSumMs)),
       sumComputeMs: median(runs.map((run) => run.sumComputeMs)),
       inProcessWallMs: median(runs.map((run) => run.inProcessMs)),
       bitIdenticalToInProcess: identical,
@@ -221,7 +265,7 @@ async function main(): Promise<void> {
     overhead.push(row);
     await executor.close();
     process.stderr.write(
-      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % of in-call compute, ${(row.overheadShareUncontended * 100).toFixed(2)} % of uncontended compute (load ${row.loadAfter})\n`,
+      `overhead ${numTokens} tokens β ${beta} ${lanes} lane(s): ${(row.overheadShare * 100).toFixed(2)} % of in-call compute, ${(row.overheadShareUncontended * 100).toFixed(2)} % of uncontended compute, main thread ${row.mainThreadCpuMs?.toFixed(0) ?? '–'} ms CPU = ${row.mainThreadCpuShareOfExpertCpu === undefined ? '–' : (row.mainThreadCpuShareOfExpertCpu * 100).toFixed(2)} % of expert CPU (load ${row.loadAfter})\n`,
     );
   }
   results.overhead = overhead;
@@ -250,6 +294,11 @@ async function main(): Promise<void> {
         'tail ms': (o.tailMs as number).toFixed(1),
         'fn wire ms': (o.functionSideWireMs as number).toFixed(1),
         'main busy ms': (o.mainThreadBusyMs as number).toFixed(1),
+        'main cpu ms': o.mainThreadCpuMs === undefined ? '–' : (o.mainThreadCpuMs as number).toFixed(0),
+        'main cpu % of expert cpu':
+          o.mainThreadCpuShareOfExpertCpu === undefined
+            ? '–'
+            : ((o.mainThreadCpuShareOfExpertCpu as number) * 100).toFixed(1),
         'in-process ms': (o.inProcessWallMs as number).toFixed(1),
         'bit-identical': o.bitIdenticalToInProcess,
         load: o.loadAfter,

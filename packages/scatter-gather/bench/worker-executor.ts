@@ -13,6 +13,8 @@ import type { WorkerAnswer, WorkerRequest } from './onnx-worker.js';
 export interface LaneTimes {
   /** Σ onnxruntime session.run time. */
   computeMs: number;
+  /** Σ CPU time of those runs on the lane's thread (0 where the OS does not tell). */
+  computeCpuMs: number;
   /** Function-side wire decode (checksum) and encode (copy + checksum). */
   decodeMs: number;
   encodeMs: number;
@@ -47,6 +49,7 @@ export async function createWorkerExecutor(options: {
   const known = new Set(options.plan.layers.flatMap((l) => l.functions.flatMap((f) => f.functionNames)));
   const emptyTimes = (): LaneTimes => ({
     computeMs: 0,
+    computeCpuMs: 0,
     decodeMs: 0,
     encodeMs: 0,
     requests: 0,
@@ -108,6 +111,7 @@ export async function createWorkerExecutor(options: {
         throw new SwitchyardError({ code: 'FUNCTION_ERROR', message: answer.error ?? 'no payload' });
       }
       lane.times.computeMs += answer.computeMs ?? 0;
+      lane.times.computeCpuMs += answer.computeCpuMs ?? 0;
       lane.times.decodeMs += answer.decodeMs ?? 0;
       lane.times.encodeMs += answer.encodeMs ?? 0;
       lane.times.requests++;

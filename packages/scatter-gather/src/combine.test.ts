@@ -64,4 +64,13 @@ describe('OutputCombiner', () => {
     combiner.add(2, new Float32Array(3), 0);
     expect(() => combiner.finish(4)).toThrow(/layer 4: 3 of 4 routed rows/);
   });
+
+  it('refuses to finish when one token got a row twice and another too few (its output is never filled)', () => {
+    const combiner = new OutputCombiner(2, 3, 2, new Float32Array([0.5, 0.5, 0.5, 0.5]));
+    combiner.add(0, new Float32Array(3), 0);
+    combiner.add(1, new Float32Array(3), 0);
+    combiner.add(0, new Float32Array(3), 0);
+    combiner.add(2, new Float32Array(3), 0);
+    expect(() => combiner.finish(5)).toThrow(/layer 5: token 0 combined 3 of 2 routed rows/);
+  });
 });

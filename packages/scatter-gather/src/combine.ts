@@ -8,10 +8,18 @@ import { ScatterGatherError } from './errors.js';
  * fold gives fround(0 + p) and the second fround(z(p_a) + p_b), where z only maps -0 to +0, and
  * IEEE addition is commutative with x + (-0) = x, so (a, b) and (b, a) agree. For K ≥ 3 a row
  * that arrives before its token's earlier slots is copied aside and folded in router order.
+ *
+ * The output is never zero-filled: a token's first row is written as `+0 + fround(w · y)` (the
+ * same bits as adding it to a zeroed row), so the orchestrator makes one pass over the T × H output
+ * instead of two. A per-token arrival count says which row is first and, at `finish`, that every
+ * token received exactly K rows.
  */
 export class OutputCombiner {
   readonly output: Float32Array;
+  /** K ≥ 3: the next router slot of each token to fold. */
   private readonly nextSlot: Uint16Array | undefined;
+  /** K ≤ 2: rows folded per token. */
+  private readonly arrived: Uint8Array | undefined;
   private readonly early = new Map<number, Float32Array>();
   private folded = 0;
 
@@ -21,32 +29,36 @@ export class OutputCombiner {
     private readonly topK: number,
     private readonly topkWeights: Float32Array,
   ) {
-    // The caller owns the output, so it cannot be pooled; recycled malloc memory + a memset is
-    // ~300× cheaper than a fresh zero-filled buffer of this size (see allocateUninitialized).
-    this.output = new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4)).fill(0);
+    // The caller owns the output, so it cannot be pooled; recycled malloc memory is far cheaper
+    // than a fresh zero-filled buffer of this size (see allocateUninitialized). Every value is
+    // written by the token's first row (see above), so it needs no fill either.
+    this.output = new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4));
     this.nextSlot = topK > 2 ? new Uint16Array(numTokens) : undefined;
+    this.arrived = topK > 2 ? undefined : new Uint8Array(numTokens);
   }
 
   /** Folds the row `values[offset … offset+H)` of routing slot `token × topK + k`. */
   add(slot: number, values: Float32Array, offset: number): void {
+    const token = (slot / this.topK) | 0;
     const next = this.nextSlot;
     if (!next) {
-      this.accumulate(slot, values, offset);
+      const arrived = this.arrived!;
+      this.accumulate(slot, values, offset, arrived[token] === 0);
+      arrived[token]!++;
       return;
     }
-    const token = (slot / this.topK) | 0;
     if (slot - token * this.topK !== next[token]) {
       this.early.set(slot, values.slice(offset, offset + this.hiddenSize));
       return;
     }
-    this.accumulate(slot, values, offset);
+    this.accumulate(slot, values, offset, next[token] === 0);
     next[token]!++;
     const first = token * this.topK;
     while (next[token]! < this.topK) {
       const waiting = this.early.get(first + next[token]!);
       if (!waiting) break;
       this.early.delete(first + next[token]!);
-      this.accumulate(first + next[token]!, waiting, 0);
+      this.accumulate(first + next[token]!, waiting, 0, false);
       next[token]!++;
     }
   }
@@ -60,17 +72,31 @@ export class OutputCombiner {
         layer,
       });
     }
+    // Unfilled memory must never leak out: every token got exactly K rows (not one twice and
+    // another none).
+    const perToken = this.arrived ?? this.nextSlot!;
+    for (let token = 0; token < this.numTokens; token++) {
+      if (perToken[token] !== this.topK)
+        throw new ScatterGatherError({
+          code: 'INTERNAL',
+          message: `layer ${layer}: token ${token} combined ${perToken[token]} of ${this.topK} routed rows`,
+          layer,
+        });
+    }
     return this.output;
   }
 
-  private accumulate(slot: number, values: Float32Array, offset: number): void {
+  private accumulate(slot: number, values: Float32Array, offset: number, first: boolean): void {
     const out = this.output;
     const hiddenSize = this.hiddenSize;
     const base = ((slot / this.topK) | 0) * hiddenSize;
     const weight = Math.fround(this.topkWeights[slot]!);
-    for (let h = 0; h < hiddenSize; h++) {
-      out[base + h] = out[base + h]! + Math.fround(weight * values[offset + h]!);
-    }
+    // +0 + x: the bits of adding x to a zero-filled row (-0 becomes +0), without the fill.
+    if (first)
+      for (let h = 0; h < hiddenSize; h++) out[base + h] = 0 + Math.fround(weight * values[offset + h]!);
+    else
+      for (let h = 0; h < hiddenSize; h++)
+        out[base + h] = out[base + h]! + Math.fround(weight * values[offset + h]!);
     this.folded++;
   }
 }

@@ -151,8 +151,10 @@ export async function dispatchLayer(
 }
 
 /**
- * Largest mini-batch in tokens: `direct` is capped by the payload limit; paper method 2 (`s3`) is not
- * pipelined (one object per replica); methods 1 and 3 cut at β.
+ * Largest mini-batch in tokens. Only paper method 1 (`s3-pipelined`) cuts at β, the pipeline degree;
+ * methods 2 (`s3`) and 3 (`direct`) are not pipelined (architecture/paper.md, "Scatter-gather"): one
+ * invocation per replica, as the cost model bills them, `direct` cut further only where a replica's
+ * rows would exceed the payload limit.
  */
 function maxTokensPerBatch(
   method: TransportMethod,
@@ -171,7 +173,7 @@ function maxTokensPerBatch(
           envelopeOverheadBytes: options.envelopeOverheadBytes,
         })
       : Number.POSITIVE_INFINITY;
-  return method === 's3' ? payloadCap : Math.min(beta, payloadCap);
+  return method === 's3-pipelined' ? Math.min(beta, payloadCap) : payloadCap;
 }
 
 /**

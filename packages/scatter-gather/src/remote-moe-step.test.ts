@@ -5,6 +5,7 @@ import { createJsExecutor, createMemoryS3, makePlan, randomRouting, referenceMoe
 import type { ScatterGatherEvent } from './events.js';
 import { createFaultInjectingExecutor } from './fault-injection.js';
 import { createRemoteMoeStep } from './remote-moe-step.js';
+import { maxDirectTokens } from './transport.js';
 
 const hiddenSize = 8;
 const numExperts = 6;
@@ -27,27 +28,32 @@ function wonRows(events: ScatterGatherEvent[]): number {
 }
 
 describe('createRemoteMoeStep', () => {
-  it('is bit-identical to the in-process step for any packing, replicas and β', async () => {
+  it('is bit-identical to the in-process step for any transport, packing, replicas and β', async () => {
     await fc.assert(
       fc.asyncProperty(
+        fc.constantFrom('direct' as const, 's3-pipelined' as const),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 3 }),
         fc.integer({ min: 1, max: 40 }),
         fc.integer({ min: 1, max: 120 }),
         fc.integer(),
-        async (perFunction, replicas, beta, numTokens, seed) => {
+        async (method, perFunction, replicas, beta, numTokens, seed) => {
           const plan = makePlan({
             layers: [1],
             numExperts,
             hiddenSize,
             expertsPerFunction: perFunction,
             replicas,
+            method,
             beta,
           });
           const events: ScatterGatherEvent[] = [];
+          const store = new Map<string, Uint8Array>();
           const step = createRemoteMoeStep({
             plan,
-            executor: createJsExecutor(),
+            executor: createJsExecutor({ store }),
+            s3Client: createMemoryS3(store) as never,
+            s3: { bucket: 'bucket' },
             onEvent: (e) => events.push(e),
           });
           const { request: req, expected } = request(1, numTokens, seed);
@@ -89,16 +95,19 @@ describe('createRemoteMoeStep', () => {
   });
 
   it('survives failures, timeouts, 429s and late answers with bit-identical results and no row lost or doubled', async () => {
+    // Pipelined (cut at β = 6), so each layer call makes many invocations for the faults to hit.
     const plan = makePlan({
       layers: [0, 1, 2],
       numExperts,
       hiddenSize,
       expertsPerFunction: 2,
       replicas: 2,
+      method: 's3-pipelined',
       beta: 6,
     });
     const events: ScatterGatherEvent[] = [];
-    const executor = createFaultInjectingExecutor(createJsExecutor(), {
+    const store = new Map<string, Uint8Array>();
+    const executor = createFaultInjectingExecutor(createJsExecutor({ store }), {
       seed: 9,
       failRate: 0.1,
       timeoutRate: 0.05,
@@ -109,6 +118,8 @@ describe('createRemoteMoeStep', () => {
     const step = createRemoteMoeStep({
       plan,
       executor,
+      s3Client: createMemoryS3(store) as never,
+      s3: { bucket: 'bucket' },
       retry: { maxRetries: 8, attemptTimeoutMs: 100 },
       hedge: { enabled: true, afterMs: 10 },
       onEvent: (e) => events.push(e),
@@ -184,8 +195,14 @@ describe('createRemoteMoeStep', () => {
   });
 
   it('reports per-expert tokens, bytes and billed time', async () => {
-    const plan = makePlan({ layers: [0], numExperts, hiddenSize, beta: 4 });
-    const step = createRemoteMoeStep({ plan, executor: createJsExecutor() });
+    const store = new Map<string, Uint8Array>();
+    const plan = makePlan({ layers: [0], numExperts, hiddenSize, method: 's3-pipelined', beta: 4 });
+    const step = createRemoteMoeStep({
+      plan,
+      executor: createJsExecutor({ store }),
+      s3Client: createMemoryS3(store) as never,
+      s3: { bucket: 'bucket' },
+    });
     const { request: req, routing } = request(0, 40, 8);
     await step(req);
     const layer = step.summary().layers[0]!;
@@ -197,5 +214,62 @@ describe('createRemoteMoeStep', () => {
       expect(expert.billedDurationMs).toBeGreaterThanOrEqual(expert.miniBatches);
     }
     expect(layer.experts.reduce((n, e) => n + e.tokens, 0)).toBe(80);
+  });
+
+  it('cuts only the pipelined method at β: direct and s3 make one invocation per replica with tokens (paper methods 3 and 2)', async () => {
+    for (const method of ['direct', 's3', 's3-pipelined'] as const) {
+      const store = new Map<string, Uint8Array>();
+      const executor = createJsExecutor({ store });
+      const plan = makePlan({ layers: [0], numExperts, hiddenSize, method, beta: 3, replicas: 2 });
+      const step = createRemoteMoeStep({
+        plan,
+        executor,
+        s3Client: createMemoryS3(store) as never,
+        s3: { bucket: 'bucket' },
+      });
+      const { request: req, routing } = request(0, 60, 12);
+      await step(req);
+      const layer = step.summary().layers[0]!;
+      let replicasWithTokens = 0;
+      let pipelinedBatches = 0;
+      for (let expert = 0; expert < numExperts; expert++) {
+        const routed = routing.topkIds.filter((id) => id === expert).length;
+        const base = Math.floor(routed / 2);
+        for (const tokens of [base, routed - base]) {
+          if (tokens > 0) replicasWithTokens++;
+          pipelinedBatches += Math.ceil(tokens / 3);
+        }
+      }
+      const expected = method === 's3-pipelined' ? pipelinedBatches : replicasWithTokens;
+      expect(layer.miniBatches, method).toBe(expected);
+      expect(executor.calls, method).toBe(expected);
+    }
+  });
+
+  it('cuts a direct payload only where a replica’s rows would exceed the payload limit', async () => {
+    const plan = makePlan({ layers: [0], numExperts: 1, hiddenSize, beta: 1 });
+    // A few rows of one segment fit once base64-encoded in the envelope, whatever β says.
+    const cap = maxDirectTokens({
+      hiddenSize,
+      segments: 1,
+      dtype: 'f32',
+      limitBytes: 2048,
+      envelopeOverheadBytes: 1024,
+    });
+    expect(cap).toBeGreaterThan(1);
+    const executor = createJsExecutor();
+    const step = createRemoteMoeStep({
+      plan,
+      executor,
+      payloadLimitBytes: 2048,
+      envelopeOverheadBytes: 1024,
+    });
+    const routing = {
+      hiddenStates: new Float32Array(23 * hiddenSize).fill(0.5),
+      topkIds: new Int32Array(23),
+      topkWeights: new Float32Array(23).fill(1),
+    };
+    await step({ layer: 0, numTokens: 23, hiddenSize, topK: 1, ...routing });
+    expect(executor.calls).toBe(Math.ceil(23 / cap));
   });
 });

@@ -21,6 +21,7 @@ import type {
   TokenLogprobs,
 } from './engine.js';
 import { ServingError } from './errors.js';
+import { currentJobPriority, type JobPriority } from './job-priority.js';
 import { type BatchSchedulerOptions, batchSchedulerOptionsSchema } from './options.js';
 import { currentRequestTag } from './request-tag.js';
 import { TextAssembler } from './text-stream.js';
@@ -92,6 +93,7 @@ interface Sequence {
   cancelled: boolean;
   /** The request tag current when the job was submitted (`withRequestTag`), for per-request attribution. */
   tag: string | undefined;
+  priority: JobPriority;
 }
 
 /**
@@ -104,6 +106,12 @@ const promptLogitsBudget = 2 ** 24;
 /**
  * Continuous batching (Orca-style iteration-level scheduling): between decode steps, finished
  * sequences leave and queued ones join, and every step advances all active sequences together.
+ *
+ * Two classes share it (`CompletionJob.priority`): interactive sequences join before batch ones, take
+ * the step's token budget first, and when every slot is taken an interactive arrival holds back the
+ * batch sequence that joined last (out of the step, its KV cache kept) until a slot frees again. Batch
+ * work so runs only in the capacity interactive traffic leaves, and an interactive request's first
+ * token comes as many steps after its arrival as on an idle engine (plus at most the step under way).
  */
 export function createBatchScheduler(
   backend: DecodeBackend,
@@ -151,6 +159,36 @@ export function createBatchScheduler(
     backend.release(sequence.id);
   };
 
+  /** Drops cancelled sequences from the queue (a held one had a KV cache to free). */
+  const pruneQueue = (): void => {
+    for (let index = queue.length - 1; index >= 0; index--) {
+      const sequence = queue[index]!;
+      if (!sequence.cancelled) continue;
+      queue.splice(index, 1);
+      if (sequence.history.length > 0) backend.release(sequence.id);
+    }
+  };
+
+  /** The next sequence to join: the first interactive one queued, else the first batch one. */
+  const nextQueued = (): Sequence | undefined =>
+    queue.find((sequence) => sequence.priority === 'interactive') ?? queue[0];
+
+  /**
+   * Makes a slot for a waiting interactive sequence when all are taken: the batch sequence that joined
+   * last leaves the step and waits first in line among batch sequences, its KV cache kept.
+   */
+  const holdBatchSequence = (): boolean => {
+    for (let index = active.length - 1; index >= 0; index--) {
+      const sequence = active[index]!;
+      if (sequence.priority !== 'batch') continue;
+      active.splice(index, 1);
+      const firstBatch = queue.findIndex((queued) => queued.priority === 'batch');
+      queue.splice(firstBatch < 0 ? queue.length : firstBatch, 0, sequence);
+      return true;
+    }
+    return false;
+  };
+
   /** The prompt log-probabilities the rows of one prefill chunk give (row j predicts position start + j + 1). */
   const recordPromptLogprobs = (sequence: Sequence, logits: Float32Array, start: number, rows: number) => {
     const { prompt, promptLogprobs, job } = sequence;
@@ -182,33 +220,37 @@ export function createBatchScheduler(
   const demandOf = (sequence: Sequence): number => sequence.pending.length;
 
   /**
-   * The step's batch under the token budget: every decoding sequence's one token first (their KV caches
-   * are warm; they never wait), then prefill chunks of joining sequences in arrival order, each cut to
-   * what is left of `maxBatchTokens` (chunked prefill). A sequence that gets no room sits this step out.
+   * The step's batch under the token budget, interactive sequences before batch ones: within a class,
+   * every decoding sequence's one token first (their KV caches are warm; they never wait), then prefill
+   * chunks of joining sequences in arrival order, each cut to what is left of `maxBatchTokens` (chunked
+   * prefill). A sequence that gets no room sits this step out.
    */
   const planStep = (): { stepped: Sequence[]; batch: BatchEntry[] } => {
     let room = maxBatchTokens;
     const stepped: Sequence[] = [];
     const batch: BatchEntry[] = [];
     const prefilling = (sequence: Sequence) => sequence.history.length < sequence.prompt.length;
-    for (const sequence of active) {
-      if (prefilling(sequence) || room < 1) continue;
-      stepped.push(sequence);
-      batch.push({ sequenceId: sequence.id, tokenIds: sequence.pending });
-      room -= sequence.pending.length;
-    }
-    for (const sequence of active) {
-      if (!prefilling(sequence) || room < 1) continue;
-      const withLogprobs = sequence.job.promptLogprobs !== undefined;
-      const take = Math.min(sequence.pending.length, room, withLogprobs ? promptChunk : room);
-      const tokenIds = take < sequence.pending.length ? sequence.pending.slice(0, take) : sequence.pending;
-      stepped.push(sequence);
-      batch.push(
-        withLogprobs
-          ? { sequenceId: sequence.id, tokenIds, allLogits: true }
-          : { sequenceId: sequence.id, tokenIds },
-      );
-      room -= tokenIds.length;
+    for (const priority of ['interactive', 'batch'] as const) {
+      const members = active.filter((sequence) => sequence.priority === priority);
+      for (const sequence of members) {
+        if (prefilling(sequence) || room < 1) continue;
+        stepped.push(sequence);
+        batch.push({ sequenceId: sequence.id, tokenIds: sequence.pending });
+        room -= sequence.pending.length;
+      }
+      for (const sequence of members) {
+        if (!prefilling(sequence) || room < 1) continue;
+        const withLogprobs = sequence.job.promptLogprobs !== undefined;
+        const take = Math.min(sequence.pending.length, room, withLogprobs ? promptChunk : room);
+        const tokenIds = take < sequence.pending.length ? sequence.pending.slice(0, take) : sequence.pending;
+        stepped.push(sequence);
+        batch.push(
+          withLogprobs
+            ? { sequenceId: sequence.id, tokenIds, allLogits: true }
+            : { sequenceId: sequence.id, tokenIds },
+        );
+        room -= tokenIds.length;
+      }
     }
     return { stepped, batch };
   };
@@ -217,13 +259,21 @@ export function createBatchScheduler(
     for (const sequence of [...active]) {
       if (sequence.cancelled) remove(sequence);
     }
-    // Sequences join while a slot is free and the step's token budget is not spoken for.
-    let demand = active.reduce((sum, sequence) => sum + demandOf(sequence), 0);
-    while (active.length < maxBatchSize && queue.length > 0 && demand < maxBatchTokens) {
-      const sequence = queue.shift()!;
-      if (sequence.cancelled) continue;
+    pruneQueue();
+    // Sequences join while a slot is free and the step's token budget is not spoken for — by their own
+    // class or one above it: batch sequences never keep an interactive one waiting.
+    const demandAbove = (priority: JobPriority): number =>
+      active.reduce(
+        (sum, sequence) =>
+          sum + (priority === 'batch' || sequence.priority === 'interactive' ? demandOf(sequence) : 0),
+        0,
+      );
+    for (let sequence = nextQueued(); sequence; sequence = nextQueued()) {
+      if (demandAbove(sequence.priority) >= maxBatchTokens) break;
+      if (active.length >= maxBatchSize && !(sequence.priority === 'interactive' && holdBatchSequence()))
+        break;
+      queue.splice(queue.indexOf(sequence), 1);
       active.push(sequence);
-      demand += demandOf(sequence);
     }
     if (active.length === 0) return;
     const { stepped, batch } = planStep();
@@ -243,6 +293,7 @@ export function createBatchScheduler(
       sequenceId: sequence.id,
       tag: sequence.tag,
       tokens: batch[index]!.tokenIds.length,
+      priority: sequence.priority,
     }));
     const started = performance.now();
     let result: BatchStepResult;
@@ -337,7 +388,7 @@ export function createBatchScheduler(
   const runLoop = async (): Promise<void> => {
     while (!closed) {
       if (active.length === 0 && queue.every((sequence) => sequence.cancelled)) {
-        queue.length = 0;
+        pruneQueue();
         await new Promise<void>((resolve) => {
           wakeLoop = resolve;
         });
@@ -400,6 +451,7 @@ export function createBatchScheduler(
         channel: new AsyncChannel<CompletionEvent>(),
         cancelled: false,
         tag: currentRequestTag(),
+        priority: job.priority ?? currentJobPriority(),
       };
       const onAbort = (): void => {
         sequence.cancelled = true;
@@ -438,6 +490,7 @@ export function createBatchScheduler(
       closed = true;
       const aborted = new ServingError({ code: 'ABORTED', message: 'the engine shut down' });
       for (const sequence of [...queue, ...active]) sequence.channel.end(aborted);
+      for (const sequence of queue) if (sequence.history.length > 0) backend.release(sequence.id);
       queue.length = 0;
       const wake = wakeLoop;
       wakeLoop = undefined;

@@ -1,4 +1,5 @@
 import type { GenerationConfig, Tokenizer } from '@switchyard/tokenizer';
+import type { JobPriority } from './job-priority.js';
 
 /**
  * The seam between the HTTP layer and generation. The HTTP layer only knows `Engine`; the shipped
@@ -28,6 +29,11 @@ export interface CompletionJob {
   logprobs?: number | undefined;
   /** The same for every prompt token after the first (a `prompt` event before any text). */
   promptLogprobs?: number | undefined;
+  /**
+   * Scheduling class: `batch` jobs run only in the slots and step tokens `interactive` ones leave.
+   * Left out: the class `withJobPriority` set around the call, else `interactive`.
+   */
+  priority?: JobPriority | undefined;
   signal?: AbortSignal;
 }
 
@@ -71,6 +77,8 @@ export interface StepEntry {
   tag: string | undefined;
   /** Tokens it fed in this step (its rows of `routing`, consecutive, in entry order). */
   tokens: number;
+  /** Its job's scheduling class. */
+  priority: JobPriority;
 }
 
 /** What one batched decode step did; the server turns these into metrics and predictor updates. */
@@ -109,6 +117,7 @@ export interface EngineInfo {
 
 export interface EngineStats {
   activeSequences: number;
+  /** Waiting to join, including batch sequences held back for interactive ones. */
   queuedSequences: number;
   decodeSteps: number;
 }

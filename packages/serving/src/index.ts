@@ -12,6 +12,7 @@ export type {
   TokenLogprobs,
 } from './engine.js';
 export { ServingError } from './errors.js';
+export type { JobPriority } from './job-priority.js';
 export type { OnlinePredictor } from './online-predictor.js';
 export {
   type AdaptationOptions,

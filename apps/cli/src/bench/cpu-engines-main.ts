@@ -7,13 +7,12 @@
  */
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { integerList, oneInteger, scriptArgs } from './bench-args.js';
 import { cpuEnginesMarkdown, runCpuEngineBench, writeCpuEngineResults } from './cpu-engines.js';
 import { paperBenchShapes } from './paper-bench.js';
 
 const root = join(import.meta.dirname, '../../../..');
-// `pnpm … bench:cpu-engines -- --quick` passes the `--` on to the script.
-const argv = process.argv.slice(2);
-const args = argv[0] === '--' ? argv.slice(1) : argv;
+const args = scriptArgs();
 const { values } = parseArgs({
   args,
   options: {
@@ -39,20 +38,6 @@ if (values.help) {
   process.exit(0);
 }
 
-function integers(text: string | undefined, fallback: number[], flag: string): number[] {
-  if (text === undefined) return fallback;
-  const list = text.split(',').map(Number);
-  if (list.some((n) => !Number.isInteger(n) || n < 1)) {
-    process.stderr.write(
-      `--${flag} takes positive integers separated by commas, got ${JSON.stringify(text)}\n`,
-    );
-    process.exit(2);
-  }
-  return list;
-}
-const one = (text: string | undefined, fallback: number, flag: string) =>
-  integers(text, [fallback], flag)[0]!;
-
 const quick = values.quick;
 const ggufType = values['gguf-type'];
 if (ggufType !== 'F32' && ggufType !== 'F16' && ggufType !== 'BF16') {
@@ -62,12 +47,12 @@ if (ggufType !== 'F32' && ggufType !== 'F16' && ggufType !== 'BF16') {
 const result = await runCpuEngineBench({
   fixturesDir: join(root, 'fixtures'),
   shapes: values.shapes?.split(',') ?? (quick ? ['bert-moe-12x4-top2'] : [...paperBenchShapes]),
-  ...(values.layers !== undefined || quick ? { layers: one(values.layers, 2, 'layers') } : {}),
-  threads: integers(values.threads, quick ? [1] : [1, 2], 'threads'),
-  batches: integers(values.batches, quick ? [2] : [1, 8], 'batches'),
-  promptTokens: one(values['prompt-tokens'], quick ? 16 : 128, 'prompt-tokens'),
-  decodeSteps: one(values['decode-steps'], quick ? 4 : 32, 'decode-steps'),
-  repetitions: one(values.repetitions, quick ? 1 : 3, 'repetitions'),
+  ...(values.layers !== undefined || quick ? { layers: oneInteger(values.layers, 2, 'layers') } : {}),
+  threads: integerList(values.threads, quick ? [1] : [1, 2], 'threads'),
+  batches: integerList(values.batches, quick ? [2] : [1, 8], 'batches'),
+  promptTokens: oneInteger(values['prompt-tokens'], quick ? 16 : 128, 'prompt-tokens'),
+  decodeSteps: oneInteger(values['decode-steps'], quick ? 4 : 32, 'decode-steps'),
+  repetitions: oneInteger(values.repetitions, quick ? 1 : 3, 'repetitions'),
   ggufTensorType: ggufType,
   quick,
   command: `pnpm --filter @switchyard/cli bench:cpu-engines${args.length > 0 ? ` -- ${args.join(' ')}` : ''}`,

@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import {
   type BillingReport,
+  type DeploymentPlan,
   decodeExpertMessage,
   type Logger,
   median,
@@ -11,6 +12,7 @@ import {
 import {
   type CostProfileInput,
   type InvocationOverhead,
+  type PlanCostReport,
   planCost,
   type TransportParametersInput,
 } from '@switchyard/cost-model';
@@ -53,8 +55,9 @@ export interface ValidationBatch {
   offset: number;
   invocations: number;
   /**
-   * Invocations the simulator bills for the same batch (one per replica with tokens). Scatter-gather
-   * cuts a direct payload at the plan's β, so the runtime can make more.
+   * Invocations the simulator bills for the same batch (one per replica with tokens). Equal to
+   * `invocations` since scatter-gather stopped cutting a direct payload at β (#21); a QUICK run
+   * committed before that served 170 where 23 were billed.
    */
   simulatedInvocations: number;
   /** Tokens each invocation carried (none equals a calibration token count). */
@@ -90,7 +93,7 @@ export interface ValidationResult {
   quick: boolean;
   model: string;
   machine: string;
-  cpuEmulation: 'scale' | 'off';
+  cpuEmulation: ValidationCpuEmulation;
   loadAverage1m: { start: number; end: number };
   /** The calibration the simulator used (its file, plans and token counts). */
   calibrationFile: string;
@@ -139,7 +142,7 @@ export function validationOverlap(
 }
 
 /** Per layer, expert ids of `tokens` held-out tokens from `offset` and their per-expert counts. */
-function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
+export function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
   const trace = setup.heldOutTrace;
   const K = trace.topK;
   const expertTokens: Record<number, number[]> = {};
@@ -159,17 +162,72 @@ function batchRouting(setup: ValidationSetup, offset: number, tokens: number) {
   return { expertTokens, layerIds };
 }
 
-/** Tokens each function of the plan receives for this routing (what its invocation carries). */
-function functionTokens(
-  plan: Awaited<ReturnType<ValidationSetup['plan']>>,
-  expertTokens: Record<number, number[]>,
-): number[] {
+/**
+ * Tokens each replica of the plan receives for this routing (what its invocation carries: a direct
+ * layer is one invocation per replica, the function's tokens split evenly, the first ones one more).
+ */
+function replicaTokens(plan: DeploymentPlan, expertTokens: Record<number, number[]>): number[] {
   return plan.layers.flatMap((layer) =>
-    layer.functions.map((fn) => fn.experts.reduce((n, e) => n + (expertTokens[layer.layer]?.[e] ?? 0), 0)),
+    layer.functions.flatMap((fn) => {
+      const total = fn.experts.reduce((n, e) => n + (expertTokens[layer.layer]?.[e] ?? 0), 0);
+      const base = Math.floor(total / fn.replicas);
+      return Array.from({ length: fn.replicas }, (_, r) =>
+        r < total - base * fn.replicas ? base + 1 : base,
+      );
+    }),
   );
 }
 
 type TokenReport = BillingReport & { tokens: number };
+
+/**
+ * Sends one batch through `createRemoteMoeStep` on the setup's runtime, layer by layer, one
+ * invocation at a time (the local runtime's functions share this machine's cores), and returns the
+ * REPORT of every invocation the runtime served with the tokens it carried.
+ */
+export async function runMeasuredBatch(
+  setup: ValidationSetup,
+  plan: DeploymentPlan,
+  layerIds: readonly Int32Array[],
+  tokens: number,
+): Promise<TokenReport[]> {
+  const H = setup.summary.hiddenSize;
+  const K = setup.heldOutTrace.topK;
+  const reports: TokenReport[] = [];
+  const recording = {
+    invoke: async (request: Parameters<LambdaExecutor['invoke']>[0]) => {
+      const result = await setup.executor.invoke(request);
+      const header = decodeExpertMessage(request.payload, { skipChecksum: true });
+      reports.push({ ...result.billing, tokens: header.tokenCounts.reduce((n, c) => n + c, 0) });
+      return result;
+    },
+  };
+  const step = createRemoteMoeStep({ plan, executor: recording, maxInFlight: 1, maxInFlightPerReplica: 1 });
+  let state = 20261206 + tokens;
+  const hidden = Float32Array.from({ length: tokens * H }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296 - 0.5;
+  });
+  const weights = new Float32Array(tokens * K).fill(1 / K);
+  for (const layer of plan.layers) {
+    const l = setup.summary.moeLayers.indexOf(layer.layer);
+    await step({
+      layer: layer.layer,
+      hiddenStates: hidden,
+      numTokens: tokens,
+      hiddenSize: H,
+      topK: K,
+      topkIds: layerIds[l]!,
+      topkWeights: weights,
+    });
+  }
+  return reports;
+}
+
+/** Invocations the simulator bills for a plan cost: one per replica with tokens. */
+export function simulatedInvocations(cost: PlanCostReport): number {
+  return cost.layers.reduce((n, layer) => n + layer.functions.reduce((m, fn) => m + fn.invocations, 0), 0);
+}
 
 /**
  * Validates the calibrated simulator on the embedded Lambda runtime. Per memory size (256, 1,024,
@@ -197,46 +255,17 @@ export async function runValidationBatches(
   const rowsProfile: CostProfileInput = { compute: setup.compute, invocationOverhead: overhead };
   const localProfile: CostProfileInput = { ...rowsProfile, transport: localRuntimeTransport };
   const forbidden = new Set<number>(calibration.tokenCounts);
-  const H = setup.summary.hiddenSize;
-  const K = setup.heldOutTrace.topK;
   const runs: ValidationRun[] = [];
   let nextOffset = 0;
   for (const memoryMB of options.memorySizesMB) {
     progress(`validation: ${memoryMB} MB`);
     const plan = await setup.plan(memoryMB, rowsProfile, validationPlanSeed);
     const functions = await setup.deploy(plan);
-    const reports: TokenReport[] = [];
-    const recording = {
-      invoke: async (request: Parameters<LambdaExecutor['invoke']>[0]) => {
-        const result = await setup.executor.invoke(request);
-        const header = decodeExpertMessage(request.payload, { skipChecksum: true });
-        reports.push({ ...result.billing, tokens: header.tokenCounts.reduce((n, c) => n + c, 0) });
-        return result;
-      },
-    };
-    // One invocation at a time: the local runtime's functions share this machine's cores.
-    const step = createRemoteMoeStep({ plan, executor: recording, maxInFlight: 1, maxInFlightPerReplica: 1 });
-    const runBatch = async (layerIds: Int32Array[], tokens: number) => {
-      let state = 20261206 + tokens;
-      const hidden = Float32Array.from({ length: tokens * H }, () => {
-        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-        return state / 4294967296 - 0.5;
-      });
-      const weights = new Float32Array(tokens * K).fill(1 / K);
-      for (let l = 0; l < layerIds.length; l++)
-        await step({
-          layer: setup.summary.moeLayers[l]!,
-          hiddenStates: hidden,
-          numTokens: tokens,
-          hiddenSize: H,
-          topK: K,
-          topkIds: layerIds[l]!,
-          topkWeights: weights,
-        });
-    };
     // Warm-up: cold starts and model load are not part of the steady-state bill.
     const warmTokens = options.batchTokens[0]!;
-    await runBatch(
+    await runMeasuredBatch(
+      setup,
+      plan,
       batchRouting(setup, setup.heldOutTrace.numTokens - warmTokens, warmTokens).layerIds,
       warmTokens,
     );
@@ -245,7 +274,7 @@ export async function runValidationBatches(
       for (const tokens of options.batchTokens) {
         let offset = nextOffset;
         let routing = batchRouting(setup, offset, tokens);
-        while (functionTokens(plan, routing.expertTokens).some((t) => forbidden.has(t))) {
+        while (replicaTokens(plan, routing.expertTokens).some((t) => forbidden.has(t))) {
           offset++;
           routing = batchRouting(setup, offset, tokens);
         }
@@ -255,8 +284,7 @@ export async function runValidationBatches(
             code: 'INVALID_INPUT',
             message: `validation: the held-out trace (${setup.heldOutTrace.numTokens} tokens) is too short for these batches`,
           });
-        reports.length = 0;
-        await runBatch(routing.layerIds, tokens);
+        const reports = await runMeasuredBatch(setup, plan, routing.layerIds, tokens);
         const workload = { expertTokens: routing.expertTokens, tokensPerBatch: tokens };
         const measured = reports.reduce((sum, r) => sum + gbSecondsOf(r.memorySizeMB, r.billedDurationMs), 0);
         const rowsCost = planCost(plan, workload, rowsProfile);
@@ -267,10 +295,7 @@ export async function runValidationBatches(
           tokensPerBatch: tokens,
           offset,
           invocations: reports.length,
-          simulatedInvocations: rowsCost.layers.reduce(
-            (n, layer) => n + layer.functions.reduce((m, fn) => m + fn.invocations, 0),
-            0,
-          ),
+          simulatedInvocations: simulatedInvocations(rowsCost),
           invocationTokens: reports.map((r) => r.tokens),
           measuredGbSeconds: measured,
           simulatedGbSeconds: simulated,
@@ -284,6 +309,7 @@ export async function runValidationBatches(
           `  ${memoryMB} MB, ${tokens} tokens: measured ${measured.toFixed(4)} GB-s, simulated ${simulated.toFixed(4)} (${((measured / simulated - 1) * 100).toFixed(1)} %)`,
         );
       }
+    await setup.undeploy(plan);
     runs.push({
       memoryMB,
       planSignature: planSignature(plan),
@@ -299,9 +325,23 @@ export async function runValidationBatches(
 }
 
 /**
- * Calibrates (unless a calibration file is given) and validates, then writes
- * `validation-calibration.json` and `validation.{json,md}` to `outDir`. `quick`: one
- * calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
+ * How the embedded runtime gives a function its memory's vCPU share during a validation: `scale`
+ * stretches measured durations by the memory→vCPU rule (the rule the simulator uses, so it is not
+ * tested), `cgroup` lets the kernel hold each function process to its share (a CFS quota) and
+ * reports measured time, so the rule is tested; `off` gives every function every core.
+ */
+export type ValidationCpuEmulation = 'scale' | 'cgroup' | 'off';
+
+/** File stem of a validation's results: `validation` with the default emulation, else `validation-<mode>`. */
+export function validationFileStem(cpuEmulation: ValidationCpuEmulation): string {
+  return cpuEmulation === 'scale' ? 'validation' : `validation-${cpuEmulation}`;
+}
+
+/**
+ * Calibrates (unless a calibration file is given) and validates, both under `cpuEmulation`, then
+ * writes `<stem>-calibration.json` and `<stem>.{json,md}` to `outDir` (`validationFileStem`), and
+ * `validation-comparison-<mode>.md` once both the `scale` run and a `<mode>` run are there.
+ * `quick`: one calibration round, two memory sizes, one batch size, one repetition (marked QUICK).
  */
 export async function runPaperValidation(options: {
   fixturesDir: string;
@@ -309,15 +349,18 @@ export async function runPaperValidation(options: {
   quick?: boolean;
   /** Use this calibration file instead of calibrating (it is not rewritten). */
   calibrationFile?: string;
-  cpuEmulation?: 'scale' | 'off';
+  cpuEmulation?: ValidationCpuEmulation;
   command?: string;
   logger?: Logger;
   onProgress?: (message: string) => void;
 }): Promise<ValidationResult> {
   const quick = options.quick ?? false;
-  const command = options.command ?? `switchyard bench validation${quick ? ' --quick' : ''}`;
-  const start = loadavg()[0] ?? 0;
   const cpuEmulation = options.cpuEmulation ?? 'scale';
+  const stem = validationFileStem(cpuEmulation);
+  const command =
+    options.command ??
+    `switchyard bench validation${quick ? ' --quick' : ''}${cpuEmulation === 'scale' ? '' : ` --cpu-emulation ${cpuEmulation}`}`;
+  const start = loadavg()[0] ?? 0;
   const setup = await openValidationSetup({
     fixturesDir: options.fixturesDir,
     logger: options.logger,
@@ -355,7 +398,7 @@ export async function runPaperValidation(options: {
     loadAverage1m: { start, end: loadavg()[0] ?? 0 },
     calibrationFile: options.calibrationFile
       ? relative(process.cwd(), options.calibrationFile)
-      : 'validation-calibration.json',
+      : `${stem}-calibration.json`,
     calibration: {
       createdAt: calibration.createdAt,
       memorySizesMB: calibration.memorySizesMB,
@@ -383,11 +426,23 @@ export async function runPaperValidation(options: {
     mkdirSync(options.outDir, { recursive: true });
     if (!options.calibrationFile)
       writeFileSync(
-        join(options.outDir, 'validation-calibration.json'),
+        join(options.outDir, `${stem}-calibration.json`),
         `${JSON.stringify(calibration, null, 2)}\n`,
       );
-    writeFileSync(join(options.outDir, 'validation.json'), `${JSON.stringify(result, null, 2)}\n`);
-    writeFileSync(join(options.outDir, 'validation.md'), validationMarkdown(result));
+    writeFileSync(join(options.outDir, `${stem}.json`), `${JSON.stringify(result, null, 2)}\n`);
+    writeFileSync(join(options.outDir, `${stem}.md`), validationMarkdown(result));
+    // Whichever of the two runs comes second writes the side-by-side file.
+    for (const other of ['cgroup', 'off'] as const) {
+      const scaleFile = join(options.outDir, 'validation.json');
+      const otherFile = join(options.outDir, `${validationFileStem(other)}.json`);
+      if (!(cpuEmulation === 'scale' || cpuEmulation === other)) continue;
+      if (!existsSync(scaleFile) || !existsSync(otherFile)) continue;
+      const read = (file: string) => JSON.parse(readFileSync(file, 'utf8')) as ValidationResult;
+      writeFileSync(
+        join(options.outDir, `validation-comparison-${other}.md`),
+        validationComparisonMarkdown(read(scaleFile), read(otherFile)),
+      );
+    }
   }
   return result;
 }
@@ -404,7 +459,7 @@ export function validationMarkdown(result: ValidationResult): string {
     '',
     `Calibration (${result.calibrationFile}, ${result.calibration.createdAt}): plans at ${result.calibration.memorySizesMB.join(', ')} MB, synthetic invocations of ${result.calibration.tokenCounts.join(', ')} tokens, ${result.calibration.invocations} invocations → overhead ${o.fixedMs.toFixed(3)} ms + ${(o.perByteMs * 1e6).toFixed(2)} ns per wire byte at one vCPU. The validation shares no plan, memory size or token count with it.`,
     '',
-    `Invocations: what the runtime served (in brackets: what the simulator bills, one per replica with tokens; scatter-gather cuts a direct payload into mini-batches of the plan's β tokens, which the simulator's direct model does not). Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
+    `Invocations: what the runtime served (in brackets: what the simulator bills, one per replica with tokens; the two differ where scatter-gather splits a call the simulator does not — before #21 it cut a direct payload at the plan's β). Error = measured ÷ simulated − 1. "Rows' transport": the cost model's default transport terms, as the paper rows use them (parameter download, storage access and warm start per invocation). "Handler only": the local runtime's terms (what its REPORT duration covers), for contrast.`,
     '',
     `**All ${result.batches} batches, rows' transport: median ${percent(result.medianRelativeError)}, worst ${percent(result.worstRelativeError)}; ${result.batchesWithinTarget} of ${result.batches} within ±${percent(result.target)}. Handler only: median ${percent(result.medianRelativeErrorLocalTransport)}, worst ${percent(result.worstRelativeErrorLocalTransport)}.**`,
     '',
@@ -421,6 +476,50 @@ export function validationMarkdown(result: ValidationResult): string {
     ...result.runs.map(
       (run) => `* ${run.memoryMB} MB plan (${run.functions} functions): \`${run.planSignature}\``,
     ),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Two validations side by side (the default `scale` run and one under another CPU emulation, each
+ * with its own calibration): per memory size the median and worst error of each, and, where both
+ * ran the same plan on the same token window, the ratio of their measured GB-s — under `cgroup`
+ * that ratio is the kernel's CPU quota against the memory→vCPU stretch, the rule itself.
+ */
+export function validationComparisonMarkdown(scale: ValidationResult, other: ValidationResult): string {
+  const pairs = (memoryMB: number) => {
+    const a = scale.runs.find((run) => run.memoryMB === memoryMB);
+    const b = other.runs.find((run) => run.memoryMB === memoryMB);
+    if (!a || !b || a.planSignature !== b.planSignature) return [];
+    return a.batches.flatMap((x) => {
+      const y = b.batches.find((z) => z.offset === x.offset && z.tokensPerBatch === x.tokensPerBatch);
+      return y ? [y.measuredGbSeconds / x.measuredGbSeconds] : [];
+    });
+  };
+  const memorySizes = [...new Set([...scale.runs, ...other.runs].map((run) => run.memoryMB))].sort(
+    (a, b) => a - b,
+  );
+  const cell = (result: ValidationResult, memoryMB: number) => {
+    const run = result.runs.find((r) => r.memoryMB === memoryMB);
+    return run ? `${percent(run.medianRelativeError)} / ${percent(run.worstRelativeError)}` : '—';
+  };
+  return [
+    `# Simulator validation: \`${scale.cpuEmulation}\` beside \`${other.cpuEmulation}\``,
+    '',
+    `\`${scale.command}\` (${scale.createdAt}, 1-min load ${scale.loadAverage1m.start.toFixed(1)} → ${scale.loadAverage1m.end.toFixed(1)}) and \`${other.command}\` (${other.createdAt}, load ${other.loadAverage1m.start.toFixed(1)} → ${other.loadAverage1m.end.toFixed(1)}); ${scale.calibration.createdAt === other.calibration.createdAt ? `both with one calibration (${other.calibrationFile === scale.calibrationFile ? other.calibrationFile : `${scale.calibrationFile}, made under \`${other.cpuEmulation}\``}), so both planned the same functions` : 'each with its own calibration'}. Error = measured ÷ simulated − 1 with the rows' transport terms; every batch is in bench-results/paper/validation.md and the ${other.cpuEmulation} run's own file.`,
+    '',
+    `**All batches: \`${scale.cpuEmulation}\` median ${percent(scale.medianRelativeError)}, worst ${percent(scale.worstRelativeError)} (${scale.batchesWithinTarget} of ${scale.batches} within ±${percent(scale.target)}); \`${other.cpuEmulation}\` median ${percent(other.medianRelativeError)}, worst ${percent(other.worstRelativeError)} (${other.batchesWithinTarget} of ${other.batches}).**`,
+    '',
+    `| memory MB | \`${scale.cpuEmulation}\` error median / worst | \`${other.cpuEmulation}\` error median / worst | same plan | measured GB-s \`${other.cpuEmulation}\` ÷ \`${scale.cpuEmulation}\`, same batches: median (min … max) |`,
+    '|---|---|---|---|---|',
+    ...memorySizes.map((memoryMB) => {
+      const ratios = pairs(memoryMB);
+      const same = ratios.length > 0;
+      const spread = same
+        ? `${median(ratios).toFixed(3)} (${Math.min(...ratios).toFixed(3)} … ${Math.max(...ratios).toFixed(3)}, ${ratios.length} batches)`
+        : '— (different plans or windows)';
+      return `| ${memoryMB} | ${cell(scale, memoryMB)} | ${cell(other, memoryMB)} | ${same ? 'yes' : 'no'} | ${spread} |`;
+    }),
     '',
   ].join('\n');
 }

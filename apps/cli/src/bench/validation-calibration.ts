@@ -98,6 +98,7 @@ export async function runValidationCalibration(
     }).round(functions);
     for (let round = 0; round < options.rounds; round++) await calibration.round(functions);
     plans.push({ memoryMB, signature: planSignature(plan), functions: functions.length });
+    await setup.undeploy(plan);
   }
   const overhead: InvocationOverhead = calibration.fit(setup.machine);
   return {

@@ -10,7 +10,7 @@ import {
   readRoutingTrace,
 } from '@switchyard/core';
 import { type ComputeProfile, type CostProfileInput, loadComputeProfile } from '@switchyard/cost-model';
-import { deployPlan, LambdaExecutor } from '@switchyard/lambda-executor';
+import { deployPlan, LambdaExecutor, undeployPlan } from '@switchyard/lambda-executor';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel } from '@switchyard/model';
 import { forecastFromTrace, planDeployment } from '@switchyard/optimizer';
@@ -34,6 +34,11 @@ export interface ValidationSetup {
   plan(memoryMB: number, costProfile: CostProfileInput, seed: number): Promise<DeploymentPlan>;
   /** Deploys a plan to the runtime and lists its functions. */
   deploy(plan: DeploymentPlan): Promise<CalibrationFunction[]>;
+  /**
+   * Deletes a plan's functions, stopping their processes (each holds a model process of ~100 MB;
+   * left to the idle timeout, every plan of a run would be resident at once).
+   */
+  undeploy(plan: DeploymentPlan): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -45,8 +50,11 @@ const planSloMs = 2000;
 export async function openValidationSetup(options: {
   fixturesDir: string;
   logger?: Logger;
-  /** 'scale' (default): the runtime stretches durations by the memory→vCPU rule; 'off': it does not. */
-  cpuEmulation?: 'scale' | 'off';
+  /**
+   * 'scale' (default): the runtime stretches durations by the memory→vCPU rule; 'cgroup': the kernel
+   * holds each function process to its share instead (cgroup v1 CFS quota); 'off': neither.
+   */
+  cpuEmulation?: 'scale' | 'cgroup' | 'off';
 }): Promise<ValidationSetup> {
   const logger = options.logger ?? noopLogger;
   const model = await loadModel(join(options.fixturesDir, 'checkpoints', validationModel));
@@ -106,6 +114,15 @@ export async function openValidationSetup(options: {
           })),
         ),
       );
+    },
+    async undeploy(plan) {
+      await undeployPlan(plan, {
+        target: 'local',
+        endpoint: runtime.endpoint,
+        credentials,
+        onlyPlanFunctions: true,
+        logger,
+      });
     },
     async close() {
       await executor.close?.();

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { SwitchyardError } from '@switchyard/core';
 import { paperBenchShapes, runPaperBench } from '../bench/paper-bench.js';
 import { paperHeadlineMarkdown, replaceReadmeHeadline } from '../bench/paper-headline.js';
-import { runPaperValidation, type ValidationResult } from '../bench/paper-validation.js';
+import { runPaperValidation, type ValidationResult, validationFileStem } from '../bench/paper-validation.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireFile } from '../io.js';
 import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
@@ -198,32 +198,64 @@ export const registerBench: CommandRegistrar = (program, context) => {
     )
     .option('--out <dir>', 'output directory', 'bench-results/paper')
     .option('--quick', 'one calibration round, 256 and 1,769 MB, one batch each (marked QUICK)')
-    .option('--calibration <file>', 'validate with this calibration file instead of calibrating again');
+    .option('--calibration <file>', 'validate with this calibration file instead of calibrating again')
+    .option(
+      '--cpu-emulation <mode>',
+      "how functions get their memory's vCPU share: scale (stretch durations by the rule), cgroup (a kernel CPU quota per function process; root, cgroup v1), off; a mode other than scale writes validation-<mode>*",
+      'scale',
+    );
   addJsonOption(validation);
   addExamples(validation, [
     {
       command: 'switchyard bench validation',
       description: 'calibrate, validate, write validation-calibration.json, validation.{json,md}',
     },
+    {
+      command: 'switchyard bench validation --cpu-emulation cgroup',
+      description:
+        "the same with each function process held to its vCPU share by the kernel instead of the runtime's stretch: validation-cgroup*",
+    },
   ]);
-  validation.action(async (flags: { out: string; quick?: boolean; calibration?: string; json?: boolean }) => {
-    const calibrationFile = flags.calibration
-      ? requireFile(flags.calibration, '--calibration file')
-      : undefined;
-    const result = await runPaperValidation({
-      fixturesDir: context.fixturesDir,
-      outDir: resolve(flags.out),
-      quick: flags.quick,
-      calibrationFile,
-      logger: context.logger,
-      command: ['switchyard bench validation', ...(flags.quick ? ['--quick'] : [])].join(' '),
-      onProgress: (message) => {
-        if (!flags.json) context.output.line(message);
-      },
-    });
-    context.output.result(result, () => {
-      context.output.line(validationSummaryLine(result));
-      context.output.line(`wrote ${resolve(flags.out)}/validation.{json,md}`);
-    });
-  });
+  validation.action(
+    async (flags: {
+      out: string;
+      quick?: boolean;
+      calibration?: string;
+      cpuEmulation: string;
+      json?: boolean;
+    }) => {
+      const calibrationFile = flags.calibration
+        ? requireFile(flags.calibration, '--calibration file')
+        : undefined;
+      const cpuEmulation = flags.cpuEmulation;
+      if (cpuEmulation !== 'scale' && cpuEmulation !== 'cgroup' && cpuEmulation !== 'off')
+        throw new SwitchyardError({
+          code: 'INVALID_INPUT',
+          message: `--cpu-emulation must be scale, cgroup or off, got ${cpuEmulation}`,
+          location: '--cpu-emulation',
+        });
+      const stem = validationFileStem(cpuEmulation);
+      const result = await runPaperValidation({
+        fixturesDir: context.fixturesDir,
+        outDir: resolve(flags.out),
+        quick: flags.quick,
+        calibrationFile,
+        cpuEmulation,
+        logger: context.logger,
+        command: [
+          'switchyard bench validation',
+          ...(flags.quick ? ['--quick'] : []),
+          ...(cpuEmulation === 'scale' ? [] : [`--cpu-emulation ${cpuEmulation}`]),
+          ...(flags.calibration ? [`--calibration ${flags.calibration}`] : []),
+        ].join(' '),
+        onProgress: (message) => {
+          if (!flags.json) context.output.line(message);
+        },
+      });
+      context.output.result(result, () => {
+        context.output.line(validationSummaryLine(result));
+        context.output.line(`wrote ${resolve(flags.out)}/${stem}.{json,md}`);
+      });
+    },
+  );
 };

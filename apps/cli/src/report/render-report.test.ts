@@ -2,8 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { samplePlan } from '../../test/sample-plan.js';
 import { reportFromPlan } from './from-plan.js';
-import { escapeHtml, formatNumber, niceAxis, paretoFrontier, renderReport } from './render-report.js';
+import { paretoFrontier, renderReport } from './render-report.js';
 import type { ReportFrontierPoint } from './report-data.js';
+import { escapeHtml, formatNumber, niceAxis } from './report-html.js';
 
 function marks(html: string, chart: string): number {
   const svg = new RegExp(`<svg data-chart="${chart}"[\\s\\S]*?</svg>`).exec(html)?.[0] ?? '';

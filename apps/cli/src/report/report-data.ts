@@ -32,6 +32,8 @@ export interface ReportData {
     completion: string /** How it was produced, e.g. "through the deployed expert functions". */;
     generatedBy?: string;
   };
+  /** A batch job's view: its summary and the distribution of its per-line cost. */
+  batch?: ReportBatch;
   /** Plain statements about what is missing or how figures were obtained. */
   notes?: string[];
   /** Sections that do not apply to this report, left out instead of shown as missing. */
@@ -72,4 +74,28 @@ export interface ReportDeploymentRow {
   replicas: number;
   predictedTokens?: number;
   method?: string;
+}
+
+/** A batch job (`switchyard run-batch`): what it answered, what it took and what each line cost. */
+export interface ReportBatch {
+  /** The job's output file. */
+  output: string;
+  target?: string;
+  requests: number;
+  succeeded: number;
+  failed: number;
+  promptTokens: number;
+  completionTokens: number;
+  wallSeconds: number;
+  tokensPerSecond: number;
+  billedGbSeconds: number;
+  costUsd: number;
+  usdPerMillionTokens: number;
+  invocations: number;
+  runs: number;
+  finished: boolean;
+  /** Each answered line's attributed $ (lines written with `--cost`); empty without it. */
+  lineCostsUsd: number[];
+  /** What the same job would have cost elsewhere (the summary's `baselines`), when known. */
+  baselines: Array<{ name: string; usd: number; usdPerMillionTokens: number; description?: string }>;
 }

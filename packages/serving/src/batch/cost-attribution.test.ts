@@ -36,7 +36,11 @@ describe('CostAttribution', () => {
             for (const entry of step.entries)
               if (entry.tag === 'a') expectedA += (step.gbSeconds * entry.tokens) / tokens;
             attribution.record({
-              entries: step.entries.map((entry, index) => ({ sequenceId: index, ...entry })),
+              entries: step.entries.map((entry, index) => ({
+                sequenceId: index,
+                priority: 'batch' as const,
+                ...entry,
+              })),
             });
           }
           const shares = ['a', 'b', 'c'].map((tag) => attribution.take(tag));

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { type Logger, noopLogger, parseWithSchema } from '@switchyard/core';
 import type { Engine } from '../engine.js';
 import { HttpError } from '../errors.js';
+import { withJobPriority } from '../job-priority.js';
 import type { StatusProviders } from '../status.js';
 import { toErrorResponse } from './error-response.js';
 import type { Route } from './router.js';
@@ -122,7 +123,7 @@ export function createLineDispatcher(
         route: url,
       };
       try {
-        await route.run(exchange, 'batch');
+        await withJobPriority('batch', () => route.run(exchange, 'batch'));
       } catch (error) {
         if (!response.headersSent) context.sendError(exchange, error);
       }

@@ -39,8 +39,11 @@ export const serverOptionsSchema = z.object({
    * `/v1/files` and `/v1/batches` endpoints are not served.
    */
   dataDir: z.string().min(1).optional(),
-  /** Batch lines in flight at once over all batches (interactive requests keep the other slots). */
-  batchConcurrency: z.number().int().positive().default(8),
+  /**
+   * Batch lines in flight at once over all batches. The scheduler runs them in its batch class: they
+   * fill only the sequence slots and step tokens interactive requests leave.
+   */
+  batchConcurrency: z.number().int().positive().default(32),
   /** Largest file `POST /v1/files` accepts. */
   maxFileBytes: z
     .number()

@@ -1,0 +1,59 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { nodeArguments } from './instance-environment.js';
+
+/** Running (not gone, not a zombie nobody reaped). */
+function alive(pid: number): boolean {
+  const stat = `/proc/${pid}/stat`;
+  if (existsSync('/proc/self/stat'))
+    return existsSync(stat) && readFileSync(stat, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (condition()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return condition();
+}
+
+const started: number[] = [];
+const runtimes: ChildProcess[] = [];
+afterEach(() => {
+  for (const runtime of runtimes.splice(0)) runtime.kill('SIGKILL');
+  for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
+});
+
+describe('instance parent watch', () => {
+  it('an instance started with nodeArguments lives while its runtime lives and exits when the runtime is killed', async () => {
+    // A stand-in runtime process starts an instance the way FunctionInstance does (same node
+    // arguments, which preload parent-watch), prints its pid, and is then SIGKILLed: it cannot
+    // stop its instance.
+    const args = nodeArguments({ memoryMB: 256, runtime: 'nodejs22.x', nodeMajor: 0 });
+    const runtimeCode = `
+      const { spawn } = require('node:child_process');
+      const child = spawn(process.execPath, [...${JSON.stringify(args)}, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      process.stdout.write(child.pid + '\\n');
+      setInterval(() => {}, 1000);`;
+    const runtime = spawn(process.execPath, ['-e', runtimeCode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    runtimes.push(runtime);
+    const pid = await new Promise<number>((resolve) =>
+      runtime.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+    );
+    started.push(pid);
+    expect(pid).toBeGreaterThan(0);
+    // Alive while its runtime is: the watch must not end a healthy instance (three checks' worth).
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(alive(pid)).toBe(true);
+    runtime.kill('SIGKILL');
+    expect(await until(() => !alive(pid), 30_000)).toBe(true);
+  }, 60_000);
+});
