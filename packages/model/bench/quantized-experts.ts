@@ -12,21 +12,55 @@
  * every cell keeps the median and the worst of its runs. GFLOP/s counts the three matrix products
  * (6·H·I per token). Prints a table and writes bench-results/quantized-experts.json; the targets
  * "int8 ≥ 2× float32 from 256 tokens" and "int4 bytes ≤ 1/6 of float32" are checked per shape and
- * reported either way.
+ * reported either way. Every run's milliseconds are kept per cell (`runsMs`) beside the median and
+ * the worst.
+ *
+ * A function's peak RSS per format (`--rss-tokens N`, default 256; 0 skips it): the expert's graph is
+ * written to a temporary .onnx file and a fresh child process with the expert-process environment
+ * loads it the way the expert function does (`InferenceSession.create(bytes)` with core's session
+ * settings), answers one request of N tokens and reports its peak RSS — one expert, its runtime and
+ * its activations, without this process's float32 source weights.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRandom, type ExpertQuantization, median, weightMatrixBytes } from '@switchyard/core';
+import { promisify } from 'node:util';
+import {
+  createRandom,
+  type ExpertQuantization,
+  expertProcessEnvironment,
+  median,
+  onnxSessionSettings,
+  weightMatrixBytes,
+} from '@switchyard/core';
 import * as ort from 'onnxruntime-node';
 import { swigluGraph } from '../src/expert-graph.js';
 import { createSessionFromGraph } from '../src/expert-runner.js';
 import type { GraphQuantization } from '../src/graph-builder.js';
 
 const args = process.argv.slice(2);
+const rssChild = args.indexOf('--rss-child');
+if (rssChild >= 0) {
+  // Child: load one expert graph from its bytes as the expert function does, run once, report.
+  const [file, hidden, tokenCount] = args.slice(rssChild + 1);
+  const H = Number(hidden);
+  const T = Number(tokenCount);
+  const session = await ort.InferenceSession.create(readFileSync(file!), onnxSessionSettings(1));
+  const random = createRandom(9);
+  const x = Float32Array.from({ length: T * H }, () => random() * 2 - 1);
+  await session.run({ hidden_states: new ort.Tensor('float32', x, [T, H]) });
+  // VmHWM, not resourceUsage().maxRSS: Linux carries maxRSS across execve, so a child started from a
+  // 3 GB parent reported 3 GB whatever it loaded (profile-memory.ts's ownPeakRssMB says more).
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+  const peakRssMB = hwm ? Number(hwm[1]) / 1024 : process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`${JSON.stringify({ peakRssMB })}\n`);
+  process.exit(0);
+}
 if (args.includes('--help')) {
   process.stdout.write(
     'usage: bench/quantized-experts.ts [--quick] [--threads N] [--shapes olmoe,qwen3,mixtral] [--tokens 1,16,...]\n' +
+      '  [--rss-tokens 256]   (tokens of the one-expert function process whose peak RSS is measured; 0 skips)\n' +
       '  writes bench-results/quantized-experts.json\n',
   );
   process.exit(0);
@@ -49,6 +83,25 @@ const tokenCounts = (option('--tokens') ?? (quick ? '1,16,256' : '1,16,64,256,10
   .split(',')
   .map(Number);
 const root = join(import.meta.dirname, '../../..');
+const rssTokens = Number(option('--rss-tokens') ?? (quick ? 16 : 256));
+const runFile = promisify(execFile);
+
+/** Peak RSS (MB) of a fresh process that loads `bytes` as an expert function does and runs `tokens`. */
+async function functionPeakRssMB(bytes: Uint8Array, hiddenSize: number, tokens: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-rss-'));
+  try {
+    const file = join(dir, 'expert.onnx');
+    writeFileSync(file, bytes);
+    const { stdout } = await runFile(
+      process.execPath,
+      [...process.execArgv, process.argv[1]!, '--rss-child', file, String(hiddenSize), String(tokens)],
+      { env: { ...process.env, ...expertProcessEnvironment }, maxBuffer: 1 << 20 },
+    );
+    return Number(JSON.parse(stdout.trim().split('\n').at(-1)!).peakRssMB.toFixed(1));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 const formats: Array<{ name: string; quantization: GraphQuantization }> = [
   { name: 'fp32', quantization: { format: 'none' } },
@@ -92,6 +145,50 @@ async function roundRobin(
   return times;
 }
 
+const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, onnxruntime-node CPU, ${threads} thread(s)`;
+const out = option('--out') ?? join(root, 'bench-results/quantized-experts.json');
+mkdirSync(join(root, 'bench-results'), { recursive: true });
+
+/**
+ * Writes the JSON and the .md; called after every measured cell (`complete: false` until the last),
+ * so a run stopped part-way keeps what it measured.
+ */
+function writeResults(complete: boolean): void {
+  writeFileSync(
+    out,
+    `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, complete, threads, load1mAtStart, load1mAtEnd: Number(loadavg()[0]!.toFixed(1)), rows, sizes, verdicts }, null, 2)}\n`,
+  );
+  const formatHeader = formats.map((f) => `${f.name} GF/s median / worst (× fp32)`).join(' | ');
+  const markdown = [
+    '# Quantized experts: GFLOP/s per weight format, side by side',
+    '',
+    `Written by \`packages/model/bench/quantized-experts.ts\` at ${new Date().toISOString()} on ${machine};`,
+    `1-min load ${load1mAtStart} at the start, ${loadavg()[0]!.toFixed(1)} at the end${quick ? ' (--quick: not figures)' : ''}${complete ? '' : ' — INCOMPLETE: the run stopped before every shape and token count was measured'}.`,
+    'Every call of every format is in the JSON (`…RunsMs`); × fp32 is the ratio of medians.',
+    '',
+    `| shape | tokens | runs | ${formatHeader} |`,
+    `|---|---|---|${formats.map(() => '---').join('|')}|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.shape} | ${row.tokens} | ${row.runs} | ${formats.map((f) => `${row[`${f.name}Gflops`]} / ${row[`${f.name}WorstGflops`]} (×${row[`${f.name}VsFp32`]})`).join(' | ')} |`,
+    ),
+    '',
+    '| shape | format | bytes per expert | × fp32 | function peak RSS (MB) |',
+    '|---|---|---|---|---|',
+    ...sizes.map(
+      (size) =>
+        `| ${size.shape} | ${size.format} | ${size.bytesPerExpert} | ${size.ratioToFp32} | ${size.functionPeakRssMB ?? '—'} |`,
+    ),
+    '',
+    '| shape | target | ratio | met |',
+    '|---|---|---|---|',
+    ...verdicts.map((v) => `| ${v.shape} | ${v.target} | ${v.ratio} | ${v.met ? 'yes' : 'no'} |`),
+    '',
+  ].join('\n');
+  writeFileSync(out.replace(/\.json$/, '.md'), markdown);
+}
+
+const load1mAtStart = Number(loadavg()[0]!.toFixed(1));
 const rows: Record<string, unknown>[] = [];
 const sizes: Record<string, unknown>[] = [];
 const verdicts: Record<string, unknown>[] = [];
@@ -109,11 +206,13 @@ for (const shapeName of shapeNames) {
   const sessions: ort.InferenceSession[] = [];
   for (const format of formats) {
     const graph = swigluGraph(weights, 'expert', format.quantization);
+    const onnx = graph.build();
     sizes.push({
       shape: shapeName,
       format: format.name,
       bytesPerExpert: expertBytes(H, I, format.quantization),
-      onnxBytes: graph.build().byteLength,
+      onnxBytes: onnx.byteLength,
+      ...(rssTokens > 0 ? { functionPeakRssMB: await functionPeakRssMB(onnx, H, rssTokens), rssTokens } : {}),
       ratioToFp32: Number(
         (expertBytes(H, I, format.quantization) / expertBytes(H, I, { format: 'none' })).toFixed(4),
       ),
@@ -128,6 +227,9 @@ for (const shapeName of shapeNames) {
     met: 6 * int4Bytes <= expertBytes(H, I, { format: 'none' }),
   });
   const ratiosFrom256: number[] = [];
+  const worstRatiosFrom256: number[] = [];
+  const dqmmRatiosFrom256: number[] = [];
+  const dqmmWorstRatiosFrom256: number[] = [];
   for (const tokens of tokenCounts) {
     const x = new ort.Tensor('float32', randomFloats(tokens * H, 6 + tokens, 1), [tokens, H]);
     const heavy = tokens * H * I >= (2048 * 4096 * 14336) / 8;
@@ -150,34 +252,50 @@ for (const shapeName of shapeNames) {
       row[`${format.name}Gflops`] = Number((flops / (ms * 1e6)).toFixed(2));
       row[`${format.name}WorstGflops`] = Number((flops / (Math.max(...times[index]!) * 1e6)).toFixed(2));
       row[`${format.name}VsFp32`] = Number((fp32Ms / ms).toFixed(3));
+      row[`${format.name}RunsMs`] = times[index]!.map((t) => Number(t.toFixed(2)));
     });
     row.load1m = Number(loadavg()[0]!.toFixed(1));
-    if (tokens >= 256) ratiosFrom256.push(row.int8VsFp32 as number);
+    if (tokens >= 256) {
+      ratiosFrom256.push(row.int8VsFp32 as number);
+      // The worst run against the worst run: the slowest int8 call against the slowest float32 call.
+      row.int8VsFp32Worst = Number((Math.max(...times[0]!) / Math.max(...times[1]!)).toFixed(3));
+      row.int8DqmmVsFp32Worst = Number((Math.max(...times[0]!) / Math.max(...times[2]!)).toFixed(3));
+      worstRatiosFrom256.push(row.int8VsFp32Worst as number);
+      dqmmRatiosFrom256.push(row['int8-dqmmVsFp32'] as number);
+      dqmmWorstRatiosFrom256.push(row.int8DqmmVsFp32Worst as number);
+    }
     rows.push(row);
+    writeResults(false);
     process.stdout.write(
       `${shapeName} ${tokens} tokens: ${formats.map((f) => `${f.name} ${row[`${f.name}Gflops`]} GF/s (×${row[`${f.name}VsFp32`]})`).join(', ')}\n`,
     );
   }
-  if (ratiosFrom256.length > 0)
-    verdicts.push({
-      shape: shapeName,
-      target: 'int8 ≥ 2× fp32 GFLOP/s at every measured token count ≥ 256 (ratio: the lowest)',
-      ratio: Math.min(...ratiosFrom256),
-      met: ratiosFrom256.every((ratio) => ratio >= 2),
-    });
+  const verdict = (target: string, ratios: number[]) => {
+    if (ratios.length > 0)
+      verdicts.push({
+        shape: shapeName,
+        target,
+        ratio: Math.min(...ratios),
+        met: ratios.every((ratio) => ratio >= 2),
+      });
+  };
+  const target = 'fp32 GFLOP/s at every measured token count ≥ 256 (ratio: the lowest)';
+  verdict(`int8 ≥ 2× ${target}, medians`, ratiosFrom256);
+  verdict(`int8 ≥ 2× ${target}, worst run vs worst run`, worstRatiosFrom256);
+  verdict(`int8-dqmm ≥ 2× ${target}, medians`, dqmmRatiosFrom256);
+  verdict(`int8-dqmm ≥ 2× ${target}, worst run vs worst run`, dqmmWorstRatiosFrom256);
   for (const session of sessions) await session.release();
+  writeResults(false);
 }
 
 console.table(
-  rows.map((row) => Object.fromEntries(Object.entries(row).filter(([key]) => !key.endsWith('WorstGflops')))),
+  rows.map((row) =>
+    Object.fromEntries(
+      Object.entries(row).filter(([key]) => !key.endsWith('WorstGflops') && !key.endsWith('RunsMs')),
+    ),
+  ),
 );
 console.table(sizes);
 console.table(verdicts);
-const machine = `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, onnxruntime-node CPU, ${threads} thread(s)`;
-const out = join(root, 'bench-results/quantized-experts.json');
-mkdirSync(join(root, 'bench-results'), { recursive: true });
-writeFileSync(
-  out,
-  `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, threads, rows, sizes, verdicts }, null, 2)}\n`,
-);
-process.stdout.write(`wrote ${out}\n`);
+writeResults(true);
+process.stdout.write(`wrote ${out} and its .md\n`);

@@ -1,7 +1,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
-import { type Logger, noopLogger, parseJson, SwitchyardError } from '@switchyard/core';
+import {
+  type ExpertQuantization,
+  type Logger,
+  noopLogger,
+  parseJson,
+  SwitchyardError,
+} from '@switchyard/core';
 import {
   azureTraceFileNames,
   type ComputeProfile,
@@ -80,6 +86,8 @@ export interface PaperBenchOptions {
   compute?: ComputeProfile;
   /** Add the quantized rows (float32 vs int8 vs int4, quantized-rows.ts); default true. */
   quantized?: boolean;
+  /** The quantized format beside float32 in those rows; default int8 and int4 (block 32). */
+  quantization?: ExpertQuantization | undefined;
   logger?: Logger;
   onProgress?: (message: string) => void;
 }
@@ -262,6 +270,7 @@ export async function runPaperBench(options: PaperBenchOptions): Promise<PaperBe
           tokensPerBatch,
           maxEvaluations: options.maxEvaluations ?? (quick ? 12 : 40),
           quick,
+          quantization: options.quantization,
           onProgress: progress,
         });
   let validation: ValidationResult | null = null;

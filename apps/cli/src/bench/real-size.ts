@@ -11,7 +11,8 @@
  *   node --conditions=@switchyard/source --import tsx apps/cli/src/bench/real-size.ts \
  *     [--shapes olmoe,qwen3,mixtral] [--formats none,int8,int4] [--targets in-process,local]
  *     [--layers olmoe=2,qwen3=2,mixtral=1] [--prefill 256] [--decode 16] [--dir /tmp/switchyard-real-size]
- *     [--out bench-results/real-size.json]
+ *     [--out bench-results/real-size.json] [--merge]   (--merge keeps the out file's rows of other
+ *        (shape, format, target) runs, so the shapes can be run one after another)
  *     [--quick]   (one OLMoE layer, int8 only, 64 prefill and 4 decode tokens: checks the script runs)
  *
  * Memory first: float32 experts of one layer take 1.6 GB (OLMoE), 2.4 GB (Qwen3) and 5.6 GB (Mixtral)
@@ -19,7 +20,7 @@
  * default is 2, 2 and 1 layers on a 24 GB machine shared with other work.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -29,6 +30,7 @@ import {
   deploymentPlanSchema,
   type ExpertQuantization,
   expertProcessEnvironment,
+  lambdaLimits,
   numberToBfloat16Bits,
   serializeSafetensors,
   type TensorInput,
@@ -39,7 +41,11 @@ import { startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, loadModel, type MoeModel } from '@switchyard/model';
 import { argmax } from '@switchyard/model/internal';
 import { createRemoteMoeStep } from '@switchyard/scatter-gather';
+import { type MemoryMeasurement, measureFunctionMemory, ownPeakRssMB } from '../commands/profile-memory.js';
 import { recordBilling } from '../demo/record-billing.js';
+
+/** The embedded runtime's INIT limit here: a cold start of a 100+ MB expert under load takes minutes. */
+const initTimeoutS = 600;
 
 const runFile = promisify(execFile);
 const root = resolve(import.meta.dirname, '../../../..');
@@ -172,14 +178,12 @@ function writeCheckpoint(name: ShapeName, layers: number): string {
   return dir;
 }
 
-/** Functions of `perFunction` experts each, memory sized from the format's bytes with headroom. */
-function groupedPlan(model: MoeModel, perFunction: number): DeploymentPlan {
+/**
+ * Functions of `perFunction` experts each, at `memoryMB` (sized from a measured function process,
+ * `functionMemoryMB`).
+ */
+function groupedPlan(model: MoeModel, perFunction: number, memoryMB: number): DeploymentPlan {
   const s = model.summary;
-  const activationsMB = (512 * (3 * s.expertIntermediateSize + 2 * s.hiddenSize) * 4) / 2 ** 20;
-  const memoryMB = Math.min(
-    10_240,
-    Math.ceil((300 + (2 * perFunction * s.bytesPerExpert) / 2 ** 20 + activationsMB) / 64) * 64,
-  );
   return deploymentPlanSchema.parse({
     kind: 'switchyard.deployment-plan',
     version: 1,
@@ -228,6 +232,45 @@ function groupedPlan(model: MoeModel, perFunction: number): DeploymentPlan {
   });
 }
 
+/** Runs this script again in a child process with the expert-process environment; its last stdout line as JSON. */
+async function runThisScript<T>(childArgs: string[]): Promise<T> {
+  const { stdout } = await runFile(process.execPath, [...process.execArgv, process.argv[1]!, ...childArgs], {
+    env: { ...process.env, ...expertProcessEnvironment },
+    maxBuffer: 1 << 24,
+  });
+  return JSON.parse(stdout.trim().split('\n').at(-1)!) as T;
+}
+
+/**
+ * The memory one expert function of `experts` experts gets: its peak RSS measured in a fresh process
+ * running the expert function's own code (profile-memory.ts: the graphs in the format, one request
+ * of `tokens` tokens per expert), plus 25 % headroom, in Lambda's 64 MB steps. Over Lambda's
+ * 10,240 MB the run stops here with an error naming the limit (instead of functions that cannot
+ * start).
+ */
+async function functionMemoryMB(
+  dir: string,
+  format: FormatName,
+  experts: number,
+  tokens: number,
+  bytesPerExpert: number,
+): Promise<{ measuredPeakRssMB: number; memoryMB: number }> {
+  const { peakRssMB: measured } = await runThisScript<MemoryMeasurement>([
+    '--memory-child',
+    dir,
+    format,
+    String(experts),
+    String(tokens),
+    String(bytesPerExpert),
+  ]);
+  const memoryMB = Math.ceil((measured * 1.25) / 64) * 64;
+  if (memoryMB > lambdaLimits.maxMemoryMB)
+    throw new Error(
+      `an expert function of ${experts} ${format} expert(s) needs ${memoryMB} MB (measured peak RSS ${measured.toFixed(0)} MB + 25 %), over Lambda's ${lambdaLimits.maxMemoryMB} MB memory limit: put fewer experts in a function or quantize`,
+    );
+  return { measuredPeakRssMB: measured, memoryMB };
+}
+
 /** One (shape, format, target) run inside this process; prints its JSON result as the last line. */
 async function child(dir: string, format: FormatName, target: string, prefill: number, decode: number) {
   const quantization = formats[format] as ExpertQuantization | undefined;
@@ -242,19 +285,30 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
   let runtime: Awaited<ReturnType<typeof startLocalRuntime>> | undefined;
   let executor: ReturnType<typeof recordBilling> | undefined;
   let plan: DeploymentPlan | undefined;
+  let memory: { measuredPeakRssMB: number; memoryMB: number } | undefined;
   try {
     if (target === 'local') {
-      runtime = await startLocalRuntime({ port: 0, s3Port: 0, initTimeoutMs: 600_000 });
-      plan = groupedPlan(model, model.summary.numExperts >= 64 ? model.summary.numExperts / 8 : 1);
+      const perFunction = model.summary.numExperts >= 64 ? model.summary.numExperts / 8 : 1;
+      memory = await functionMemoryMB(dir, format, perFunction, prefill, model.summary.bytesPerExpert);
+      runtime = await startLocalRuntime({ port: 0, s3Port: 0, initTimeoutMs: initTimeoutS * 1000 });
+      plan = groupedPlan(model, perFunction, memory.memoryMB);
       await deployPlan(plan, {
         target: 'local',
         endpoint: runtime.endpoint,
+        timeoutSeconds: lambdaLimits.maxTimeoutS,
         graphs: (layer, expert) => buildExpertGraph(model, layer, expert),
       });
+      // One attempt, outliving the function's INIT and its longest invoke: a retried attempt while the
+      // first one's instance is still busy (a cold start of a large expert on a loaded machine takes
+      // minutes) makes the runtime start another instance of the same function, as Lambda does — the
+      // default 60 s × 4 attempts piled up three ~600 MB instances per Mixtral function within three
+      // minutes until memory ran out. A failure here is an error in the row, never a pile-up.
       executor = recordBilling(
         new LambdaExecutor({
           endpoint: runtime.endpoint,
           credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
+          timeoutMs: (initTimeoutS + lambdaLimits.maxTimeoutS) * 1000,
+          maxAttempts: 1,
         }),
       );
       moeStep = createRemoteMoeStep({ plan, executor });
@@ -289,8 +343,9 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
       usdPer1000Tokens: bill ? (bill.totalUsd * 1000) / tokens : null,
       invocations: bill?.invocations ?? 0,
       functionMemoryMB: plan?.layers[0]?.functions[0]?.memoryMB ?? null,
+      functionMeasuredPeakRssMB: memory?.measuredPeakRssMB ?? null,
       functionPeakMemoryMB: reports.length > 0 ? Math.max(...reports.map((r) => r.maxMemoryUsedMB)) : null,
-      orchestratorPeakRssMB: process.resourceUsage().maxRSS / 1024,
+      orchestratorPeakRssMB: ownPeakRssMB(),
     };
   } finally {
     if (runtime && plan)
@@ -302,6 +357,20 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
 }
 
 async function main() {
+  const memoryChild = args.indexOf('--memory-child');
+  if (memoryChild >= 0) {
+    const [dir, format, experts, tokens, bytesPerExpert] = args.slice(memoryChild + 1);
+    const quantization = formats[format as FormatName] as ExpertQuantization | undefined;
+    const result = await measureFunctionMemory(
+      dir!,
+      Number(experts),
+      Number(tokens),
+      quantization,
+      Number(bytesPerExpert),
+    );
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
   const childIndex = args.indexOf('--child');
   if (childIndex >= 0) {
     const [dir, format, target, prefill, decode] = args.slice(childIndex + 1);
@@ -324,6 +393,35 @@ async function main() {
   process.stdout.write(
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GB total, ${(freemem() / 2 ** 30).toFixed(1)} GB free; load ${loadavg()[0]!.toFixed(1)}\n`,
   );
+  const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
+  const previousRows =
+    args.includes('--merge') && existsSync(out)
+      ? (JSON.parse(readFileSync(out, 'utf8')) as { rows: Record<string, unknown>[] }).rows
+      : [];
+  /** Writes the out file; after every row (`complete: false` until the last), so a stopped run keeps its rows. */
+  const writeResults = (complete: boolean) => {
+    const key = (row: Record<string, unknown>) => `${row.shape}/${row.format}/${row.target}`;
+    const ran = new Set(rows.map(key));
+    const kept = previousRows.filter((row) => !ran.has(key(row)));
+    writeFileSync(
+      out,
+      `${JSON.stringify(
+        {
+          createdAt: new Date().toISOString(),
+          machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GB`,
+          loadAverage1m: loadavg()[0],
+          quick,
+          complete,
+          prefillTokens: prefill,
+          decodeTokens: decode,
+          note: 'synthetic BF16 checkpoints with the real layer shapes (byte-level vocabulary, seeded random weights); one child process per row; function peak memory from the runtime REPORT lines',
+          rows: [...kept, ...rows],
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  };
   const rows: Record<string, unknown>[] = [];
   for (const name of shapeNames) {
     const dir = writeCheckpoint(name, layerCounts[name]!);
@@ -331,28 +429,25 @@ async function main() {
       for (const target of targets) {
         const started = performance.now();
         try {
-          const { stdout } = await runFile(
-            process.execPath,
-            [
-              ...process.execArgv,
-              process.argv[1]!,
-              '--child',
-              dir,
-              format,
-              target,
-              String(prefill),
-              String(decode),
-            ],
-            { env: { ...process.env, ...expertProcessEnvironment }, maxBuffer: 1 << 24 },
-          );
-          const result = JSON.parse(stdout.trim().split('\n').at(-1)!);
+          const result = await runThisScript<Record<string, unknown>>([
+            '--child',
+            dir,
+            format,
+            target,
+            String(prefill),
+            String(decode),
+          ]);
           rows.push({
             shape: name,
             model: shapes[name].model,
             layers: layerCounts[name],
             format,
             target,
+            prefillTokens: prefill,
+            decodeTokens: decode,
             ...result,
+            load1m: Number(loadavg()[0]!.toFixed(1)),
+            wallSeconds: Math.round((performance.now() - started) / 1000),
           });
         } catch (error) {
           // The child's error line (an uncaught error ends its stderr with the error's fields and
@@ -364,11 +459,16 @@ async function main() {
           ].join(' ');
           rows.push({
             shape: name,
+            model: shapes[name].model,
+            layers: layerCounts[name],
             format,
             target,
+            load1m: Number(loadavg()[0]!.toFixed(1)),
+            wallSeconds: Math.round((performance.now() - started) / 1000),
             error: `${(error as Error).message.split('\n')[0]} ${stderr}`,
           });
         }
+        writeResults(false);
         process.stdout.write(
           `${name} ${format} ${target}: ${JSON.stringify(rows.at(-1))} (${((performance.now() - started) / 1000).toFixed(0)} s)\n`,
         );
@@ -384,24 +484,7 @@ async function main() {
       ),
     ),
   );
-  const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
-  writeFileSync(
-    out,
-    `${JSON.stringify(
-      {
-        createdAt: new Date().toISOString(),
-        machine: `${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GB`,
-        loadAverage1m: loadavg()[0],
-        quick,
-        prefillTokens: prefill,
-        decodeTokens: decode,
-        note: 'synthetic BF16 checkpoints with the real layer shapes (byte-level vocabulary, seeded random weights); one child process per row; function peak memory from the runtime REPORT lines',
-        rows,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  writeResults(true);
   process.stdout.write(`wrote ${out}\n`);
 }
 

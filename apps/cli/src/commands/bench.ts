@@ -6,9 +6,10 @@ import { paperHeadlineMarkdown, replaceReadmeHeadline } from '../bench/paper-hea
 import { runPaperValidation, type ValidationResult, validationFileStem } from '../bench/paper-validation.js';
 import { addExamples, addJsonOption } from '../help.js';
 import { requireFile } from '../io.js';
+import { addQuantizeOptions, type QuantizeFlags, quantizationFromFlags } from '../quantize-option.js';
 import type { CommandRegistrar } from './index.js';
 
-interface PaperFlags {
+interface PaperFlags extends QuantizeFlags {
   out: string;
   profile?: boolean;
   validation: boolean;
@@ -66,6 +67,9 @@ export const registerBench: CommandRegistrar = (program, context) => {
       'bench-results/cpu-engines.json',
     )
     .option('--readme <file>', 'rewrite the paper-headline block of this README with the new figures');
+  // --quantize picks the quantized rows' format beside float32: int8, int4 (--quantize-block), or
+  // none for float32 alone (no quantized rows); without it both int8 and int4 (block 32) are added.
+  addQuantizeOptions(paper);
   addJsonOption(paper);
   addExamples(paper, [
     {
@@ -76,6 +80,10 @@ export const registerBench: CommandRegistrar = (program, context) => {
       command: 'switchyard bench paper --quick --no-validation --shapes bert-moe-12x4 --json',
       description: 'one shape, quick, JSON',
     },
+    {
+      command: 'switchyard bench paper --no-validation --quantize int4 --quantize-block 128',
+      description: 'quantized rows for float32 and int4 (block 128) only; --quantize none drops them',
+    },
   ]);
   paper.action(async (flags: PaperFlags) => {
     const shapes = flags.shapes?.split(',').map((shape) => shape.trim());
@@ -85,6 +93,14 @@ export const registerBench: CommandRegistrar = (program, context) => {
         code: 'INVALID_INPUT',
         message: `--shapes: unknown ${unknown.join(', ')}; known: ${paperBenchShapes.join(', ')}`,
       });
+    if (flags.quantize !== undefined && !flags.quantized)
+      throw new SwitchyardError({
+        code: 'INVALID_INPUT',
+        message: `--quantize ${flags.quantize} chooses the quantized rows' format, which --no-quantized drops; pass one of them`,
+        location: '--quantize',
+      });
+    const quantization = quantizationFromFlags(flags);
+    const quantized = flags.quantized && flags.quantize !== 'none';
     const cpuVcpus = positive(flags.cpuVcpus, '--cpu-vcpus');
     if (!Number.isInteger(cpuVcpus))
       throw new SwitchyardError({
@@ -105,6 +121,8 @@ export const registerBench: CommandRegistrar = (program, context) => {
       ...(flags.quick ? ['--quick'] : []),
       ...(flags.validation ? [] : ['--no-validation']),
       ...(flags.quantized ? [] : ['--no-quantized']),
+      ...(flags.quantize ? [`--quantize ${flags.quantize}`] : []),
+      ...(flags.quantizeBlock ? [`--quantize-block ${flags.quantizeBlock}`] : []),
       ...(flags.shapes ? [`--shapes ${flags.shapes}`] : []),
       ...(flags.readme ? [`--readme ${flags.readme}`] : []),
     ];
@@ -115,7 +133,8 @@ export const registerBench: CommandRegistrar = (program, context) => {
       profile: flags.profile,
       validation: flags.validation,
       quick: flags.quick ?? false,
-      quantized: flags.quantized,
+      quantized,
+      quantization,
       cpuInstanceType: flags.cpuInstance,
       cpuVcpusPerInstance: cpuVcpus,
       cpuUsdPerHour:

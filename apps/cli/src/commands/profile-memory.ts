@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,22 @@ import { encodeEnvelope } from '@switchyard/expert-function/internal';
 import { buildExpertGraph, loadCheckpoint } from '@switchyard/model';
 
 const runFile = promisify(execFile);
+
+/**
+ * This process's own peak RSS in MB: `VmHWM` of /proc/self/status, which belongs to the address space
+ * exec created. `process.resourceUsage().maxRSS` is not that on Linux: the kernel carries the largest
+ * RSS across execve, and a child started with vfork (libuv) starts from its parent's address space,
+ * so a child's maxRSS is at least its parent's peak. Falls back to maxRSS where /proc is missing.
+ */
+export function ownPeakRssMB(): number {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) / 1024;
+  } catch {
+    // not Linux: fall through
+  }
+  return process.resourceUsage().maxRSS / 1024;
+}
 
 /** What one memory child reports: its peak RSS after one call over all its experts. */
 export interface MemoryMeasurement {
@@ -73,7 +90,7 @@ export async function measureFunctionMemory(
     return {
       experts: count,
       tokens,
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      peakRssMB: ownPeakRssMB(),
       weightBytesPerExpert,
     };
   } finally {
