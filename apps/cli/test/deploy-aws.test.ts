@@ -1,14 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import { IAMClient } from '@aws-sdk/client-iam';
 import {
   GetAliasCommand,
   GetFunctionCommand,
   LambdaClient,
   ListFunctionsCommand,
-  ListLayerVersionsCommand,
-  ListTagsCommand,
   ListVersionsByFunctionCommand,
 } from '@aws-sdk/client-lambda';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -17,6 +15,7 @@ import { defaultPriceTable, provisionedConcurrencyUsdPerHour, resolveRates } fro
 import { runCli } from '@switchyard/testing/cli';
 import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentOnMoto } from './moto-deployment.js';
 
 /**
  * `switchyard deploy --target aws` on the Shakespeare plan against moto_server (IAM, S3, STS and the
@@ -159,25 +158,12 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
 
     const removed = await aws(['undeploy', '--plan', planPath, '--bucket', bucket, '--prefix', 'models/']);
     expect(removed.code, removed.stderr).toBe(0);
-    const left: string[] = [];
-    for (const fn of (await lambda.send(new ListFunctionsCommand({}))).Functions ?? []) {
-      const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
-      if (tags.Tags?.['switchyard:deployment']) left.push(fn.FunctionName ?? '?');
-    }
-    const layer = await lambda
-      .send(new ListLayerVersionsCommand({ LayerName: `switchyard-${model}-runtime-x86-64` }))
-      .catch(() => ({ LayerVersions: [] }));
-    left.push(...(layer.LayerVersions ?? []).map((version) => version.LayerVersionArn ?? '?'));
-    left.push(
-      ...((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(
-        (o) => o.Key ?? '?',
-      ),
-    );
-    const role = await iam
-      .send(new GetRoleCommand({ RoleName: `switchyard-${model}` }))
-      .catch(() => undefined);
-    if (role?.Role) left.push(role.Role.RoleName ?? '?');
-    expect(left).toEqual([]);
+    expect(await deploymentOnMoto({ lambda, s3, iam }, { model, bucket })).toEqual({
+      functions: [],
+      layerVersions: [],
+      objects: [],
+      role: null,
+    });
   }, 900_000);
 
   it('doctor reports the checks, what a deploy would create and its cost; a bad role fails it', async () => {

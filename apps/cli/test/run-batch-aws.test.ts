@@ -1,19 +1,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import {
-  LambdaClient,
-  ListFunctionsCommand,
-  ListLayerVersionsCommand,
-  ListTagsCommand,
-} from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
 import { repoRoot, runCli } from '@switchyard/testing/cli';
 import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchJobLines, readShakespeare } from '../src/bench/batch-job.js';
+import { deploymentOnMoto } from './moto-deployment.js';
 
 /**
  * `switchyard run-batch --target aws` against moto_server, in real child processes: the job's plan is
@@ -79,26 +75,6 @@ const runBatch = (...extra: string[]) =>
     { env: awsEnv, timeoutMs: 240_000 },
   );
 
-/** Functions tagged as Switchyard's, the runtime layer's versions, the graphs and the role on moto. */
-const deployed = async () => {
-  const functions: string[] = [];
-  for (const fn of (await lambda.send(new ListFunctionsCommand({}))).Functions ?? []) {
-    const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
-    if (tags.Tags?.['switchyard:deployment']) functions.push(fn.FunctionName ?? '?');
-  }
-  const layer = await lambda
-    .send(new ListLayerVersionsCommand({ LayerName: `switchyard-${model}-runtime-x86-64` }))
-    .catch(() => ({ LayerVersions: [] }));
-  const objects = (await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? [];
-  const role = await iam.send(new GetRoleCommand({ RoleName: `switchyard-${model}` })).catch(() => undefined);
-  return {
-    functions: functions.sort(),
-    layerVersions: layer.LayerVersions?.length ?? 0,
-    objects: objects.length,
-    role: role?.Role?.RoleName ?? null,
-  };
-};
-
 /** The startup probe's error line: layer 0's first function, after the executor's bounded retries. */
 const invokeFailure =
   /^error \[INVALID_CONFIG\]: the expert functions of layer 0 could not be invoked on aws \(are AWS credentials configured and the plan deployed\?\): layer 0: experts [\d, ]+ unreachable at function sy-shakespeare-mixtral-8x2-l0-\S+ \(1 replica\) after 4 attempts \(3 retries\); last error: function error Unknown: error running docker/m;
@@ -119,12 +95,11 @@ describe('run-batch --target aws against moto', () => {
     expect(plan.strategy).not.toBe('manual');
     const names = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
     expect(names.length).toBeGreaterThan(0);
-    expect(await deployed()).toEqual({
-      functions: [...new Set(names)].sort(),
-      layerVersions: 1,
-      objects: plan.layers.reduce((sum, layer) => sum + layer.experts.length, 0),
-      role: `switchyard-${model}`,
-    });
+    const onMoto = await deploymentOnMoto({ lambda, s3, iam }, { model, bucket });
+    expect(onMoto.functions).toEqual([...new Set(names)].sort());
+    expect(onMoto.layerVersions).toHaveLength(1);
+    expect(onMoto.objects).toHaveLength(plan.layers.reduce((sum, layer) => sum + layer.experts.length, 0));
+    expect(onMoto.role).toBe(`switchyard-${model}`);
 
     // The same job again without --keep: the same plan, deployed in place, the same failure, then removed.
     const planText = readFileSync(`${output}.plan.json`, 'utf8');
@@ -133,6 +108,11 @@ describe('run-batch --target aws against moto', () => {
     expect(removed.stderr).toMatch(invokeFailure);
     expect(removed.stderr).not.toContain('still deployed');
     expect(readFileSync(`${output}.plan.json`, 'utf8')).toBe(planText);
-    expect(await deployed()).toEqual({ functions: [], layerVersions: 0, objects: 0, role: null });
+    expect(await deploymentOnMoto({ lambda, s3, iam }, { model, bucket })).toEqual({
+      functions: [],
+      layerVersions: [],
+      objects: [],
+      role: null,
+    });
   }, 600_000);
 });
