@@ -1,11 +1,36 @@
-import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import {
-  type LambdaClient,
+  LambdaClient,
   ListFunctionsCommand,
   ListLayerVersionsCommand,
   ListTagsCommand,
 } from '@aws-sdk/client-lambda';
-import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { motoCredentials } from '@switchyard/testing/moto';
+
+export interface MotoClients {
+  lambda: LambdaClient;
+  s3: S3Client;
+  iam: IAMClient;
+  destroy(): void;
+}
+
+/** Lambda, S3 (path style) and IAM clients on moto in us-east-1, with `bucket` created. */
+export async function motoClients(endpoint: string, bucket: string): Promise<MotoClients> {
+  const clientOptions = { endpoint, region: 'us-east-1', credentials: motoCredentials };
+  const lambda = new LambdaClient(clientOptions);
+  const s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
+  const iam = new IAMClient(clientOptions);
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  return {
+    lambda,
+    s3,
+    iam,
+    destroy: () => {
+      for (const client of [lambda, s3, iam]) client.destroy();
+    },
+  };
+}
 
 export interface MotoDeployment {
   /** Functions tagged `switchyard:deployment`, sorted. */
@@ -20,7 +45,7 @@ export interface MotoDeployment {
 
 /** What a Switchyard deployment of `model` has on moto: all empty after an undeploy. */
 export async function deploymentOnMoto(
-  clients: { lambda: LambdaClient; s3: S3Client; iam: IAMClient },
+  clients: Pick<MotoClients, 'lambda' | 's3' | 'iam'>,
   options: { model: string; bucket: string },
 ): Promise<MotoDeployment> {
   const { lambda, s3, iam } = clients;

@@ -1,15 +1,12 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { IAMClient } from '@aws-sdk/client-iam';
-import { LambdaClient } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
 import { repoRoot, runCli } from '@switchyard/testing/cli';
-import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
+import { type MotoServer, motoEnvironment, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchJobLines, readShakespeare } from '../src/bench/batch-job.js';
-import { deploymentOnMoto } from './moto-deployment.js';
+import { deploymentOnMoto, type MotoClients, motoClients } from './moto-deployment.js';
 
 /**
  * `switchyard run-batch --target aws` against moto_server, in real child processes: the job's plan is
@@ -23,15 +20,8 @@ const input = join(work, 'requests.jsonl');
 const output = join(work, 'results.jsonl');
 const bucket = 'batch-weights';
 const model = 'shakespeare-mixtral-8x2';
-const awsEnv = {
-  AWS_ACCESS_KEY_ID: motoCredentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: motoCredentials.secretAccessKey,
-  AWS_REGION: 'us-east-1',
-};
 let moto: MotoServer;
-let lambda: LambdaClient;
-let s3: S3Client;
-let iam: IAMClient;
+let clients: MotoClients;
 
 beforeAll(async () => {
   writeFileSync(
@@ -39,15 +29,11 @@ beforeAll(async () => {
     `${batchJobLines({ lines: 3, seed: 3, minPromptBytes: 16, maxPromptBytes: 32, chatShare: 0.5, minMaxTokens: 2, maxMaxTokens: 2 }, readShakespeare(repoRoot)).join('\n')}\n`,
   );
   moto = await startMotoServer();
-  const clientOptions = { endpoint: moto.endpoint, region: 'us-east-1', credentials: motoCredentials };
-  lambda = new LambdaClient(clientOptions);
-  s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
-  iam = new IAMClient(clientOptions);
-  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  clients = await motoClients(moto.endpoint, bucket);
 }, 120_000);
 
 afterAll(async () => {
-  for (const client of [lambda, s3, iam]) client?.destroy();
+  clients?.destroy();
   await moto?.stop();
   rmSync(work, { recursive: true, force: true });
 });
@@ -72,7 +58,7 @@ const runBatch = (...extra: string[]) =>
       '--json',
       ...extra,
     ],
-    { env: awsEnv, timeoutMs: 240_000 },
+    { env: motoEnvironment, timeoutMs: 240_000 },
   );
 
 /** The startup probe's error line: layer 0's first function, after the executor's bounded retries. */
@@ -95,7 +81,7 @@ describe('run-batch --target aws against moto', () => {
     expect(plan.strategy).not.toBe('manual');
     const names = plan.layers.flatMap((layer) => layer.functions.flatMap((fn) => fn.functionNames));
     expect(names.length).toBeGreaterThan(0);
-    const onMoto = await deploymentOnMoto({ lambda, s3, iam }, { model, bucket });
+    const onMoto = await deploymentOnMoto(clients, { model, bucket });
     expect(onMoto.functions).toEqual([...new Set(names)].sort());
     expect(onMoto.layerVersions).toHaveLength(1);
     expect(onMoto.objects).toHaveLength(plan.layers.reduce((sum, layer) => sum + layer.experts.length, 0));
@@ -108,7 +94,7 @@ describe('run-batch --target aws against moto', () => {
     expect(removed.stderr).toMatch(invokeFailure);
     expect(removed.stderr).not.toContain('still deployed');
     expect(readFileSync(`${output}.plan.json`, 'utf8')).toBe(planText);
-    expect(await deploymentOnMoto({ lambda, s3, iam }, { model, bucket })).toEqual({
+    expect(await deploymentOnMoto(clients, { model, bucket })).toEqual({
       functions: [],
       layerVersions: [],
       objects: [],
