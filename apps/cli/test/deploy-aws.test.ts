@@ -1,22 +1,21 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetRoleCommand, IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import {
   GetAliasCommand,
   GetFunctionCommand,
-  LambdaClient,
+  type LambdaClient,
   ListFunctionsCommand,
-  ListLayerVersionsCommand,
-  ListTagsCommand,
   ListVersionsByFunctionCommand,
 } from '@aws-sdk/client-lambda';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { type DeploymentPlan, deploymentPlanSchema } from '@switchyard/core';
 import { defaultPriceTable, provisionedConcurrencyUsdPerHour, resolveRates } from '@switchyard/cost-model';
 import { runCli } from '@switchyard/testing/cli';
-import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
+import { type MotoServer, motoEnvironment, startMotoServer } from '@switchyard/testing/moto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deploymentOnMoto, type MotoClients, motoClients } from './moto-deployment.js';
 
 /**
  * `switchyard deploy --target aws` on the Shakespeare plan against moto_server (IAM, S3, STS and the
@@ -27,11 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const work = mkdtempSync(join(tmpdir(), 'switchyard-deploy-aws-'));
 const bucket = 'shakespeare-weights';
 const model = 'shakespeare-mixtral-8x2';
-const awsEnv = {
-  AWS_ACCESS_KEY_ID: motoCredentials.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: motoCredentials.secretAccessKey,
-  AWS_REGION: 'us-east-1',
-};
+const awsEnv: NodeJS.ProcessEnv = motoEnvironment;
 
 describe('switchyard deploy / undeploy / doctor --target aws against moto', () => {
   let moto: MotoServer;
@@ -40,14 +35,12 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
   let lambda: LambdaClient;
   let s3: S3Client;
   let iam: IAMClient;
+  let clients: MotoClients;
 
   beforeAll(async () => {
     moto = await startMotoServer();
-    const clientOptions = { endpoint: moto.endpoint, region: 'us-east-1', credentials: motoCredentials };
-    lambda = new LambdaClient(clientOptions);
-    s3 = new S3Client({ ...clientOptions, forcePathStyle: true });
-    iam = new IAMClient(clientOptions);
-    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    clients = await motoClients(moto.endpoint, bucket);
+    ({ lambda, s3, iam } = clients);
     planPath = join(work, 'plan.json');
     const planned = await runCli(
       [
@@ -76,7 +69,7 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
   }, 180_000);
 
   afterAll(async () => {
-    for (const client of [lambda, s3, iam]) client?.destroy();
+    clients?.destroy();
     await moto?.stop();
     rmSync(work, { recursive: true, force: true });
   });
@@ -159,25 +152,12 @@ describe('switchyard deploy / undeploy / doctor --target aws against moto', () =
 
     const removed = await aws(['undeploy', '--plan', planPath, '--bucket', bucket, '--prefix', 'models/']);
     expect(removed.code, removed.stderr).toBe(0);
-    const left: string[] = [];
-    for (const fn of (await lambda.send(new ListFunctionsCommand({}))).Functions ?? []) {
-      const tags = await lambda.send(new ListTagsCommand({ Resource: fn.FunctionArn }));
-      if (tags.Tags?.['switchyard:deployment']) left.push(fn.FunctionName ?? '?');
-    }
-    const layer = await lambda
-      .send(new ListLayerVersionsCommand({ LayerName: `switchyard-${model}-runtime-x86-64` }))
-      .catch(() => ({ LayerVersions: [] }));
-    left.push(...(layer.LayerVersions ?? []).map((version) => version.LayerVersionArn ?? '?'));
-    left.push(
-      ...((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).Contents ?? []).map(
-        (o) => o.Key ?? '?',
-      ),
-    );
-    const role = await iam
-      .send(new GetRoleCommand({ RoleName: `switchyard-${model}` }))
-      .catch(() => undefined);
-    if (role?.Role) left.push(role.Role.RoleName ?? '?');
-    expect(left).toEqual([]);
+    expect(await deploymentOnMoto({ lambda, s3, iam }, { model, bucket })).toEqual({
+      functions: [],
+      layerVersions: [],
+      objects: [],
+      role: null,
+    });
   }, 900_000);
 
   it('doctor reports the checks, what a deploy would create and its cost; a bad role fails it', async () => {

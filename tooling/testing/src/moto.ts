@@ -18,6 +18,13 @@ export interface MotoServer {
 /** Static credentials moto accepts (it checks none); account 123456789012. */
 export const motoCredentials = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
+/** The environment a child process (the CLI) needs to reach moto with `motoCredentials` in us-east-1. */
+export const motoEnvironment = {
+  AWS_ACCESS_KEY_ID: motoCredentials.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: motoCredentials.secretAccessKey,
+  AWS_REGION: 'us-east-1',
+} as const;
+
 /**
  * How moto is started: `$SWITCHYARD_MOTO_SERVER`, else `moto_server`, else `<python3> -m moto.server`
  * with the first python3 on PATH that can import it (`pythonWith`: under `npx` the first python3 on

@@ -248,7 +248,8 @@ export const registerRunBatch: CommandRegistrar = (program, context) => {
       if (options.endpoint) await undeployPlan(plan, { target: 'local', endpoint: options.endpoint, logger });
       return true;
     };
-    const stack = await startServing(
+    // The stack probes every layer's functions before the job starts (one step through each).
+    const serving = startServing(
       {
         modelDir: requested.modelDir,
         target: requested.target,
@@ -265,6 +266,18 @@ export const registerRunBatch: CommandRegistrar = (program, context) => {
       },
       { logger },
     );
+    // A job whose functions cannot be invoked fails before its first line; nothing ran, so nothing
+    // is kept for a resumed run: its functions go as a finished job's do (unless --keep).
+    const stack = await serving.catch(async (error: unknown) => {
+      const removed = await remove().catch((removeError: unknown) => {
+        logger.warn("could not remove the job's functions after it failed to start", {
+          error: removeError instanceof Error ? removeError.message : String(removeError),
+        });
+        return false;
+      });
+      if (plan && !removed) logger.warn("the job's functions are still deployed", { plan: planPath });
+      throw error;
+    });
     // What the job's steps would cost on the LambdaML baseline, priced after the job.
     const lambdaMl = await LambdaMlMeter.create({ modelDir: model.directory, env, quantization, plan });
     const detachMeter = lambdaMl.attach(stack.engine);
