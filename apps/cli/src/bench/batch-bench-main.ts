@@ -132,9 +132,12 @@ const jobRuns: JobRun[] = [];
 const replayRuns: ReplayRun[] = [];
 const log = (line: string) => process.stderr.write(`${new Date().toISOString()} ${line}\n`);
 try {
-  // Repetitions interleave the configurations, so a change in the machine's load hits all of them.
+  // Repetitions interleave the configurations, so a change in the machine's load hits all of them,
+  // and each repetition starts the budgets one later (1,024 first, then 4,096 first, …), so no budget
+  // is always the first to reach freshly deployed functions.
   for (let run = 1; run <= repetitions; run++) {
-    for (const budget of budgets) {
+    const shift = (run - 1) % budgets.length;
+    for (const budget of [...budgets.slice(shift), ...budgets.slice(0, shift)]) {
       for (const target of targets) {
         // The embedded runtime is slow on a shared machine: it may run fewer repetitions.
         if (target === 'local' && run > localRepetitions) continue;
