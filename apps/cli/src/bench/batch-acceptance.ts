@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { type LocalRuntimeOptions, startLocalRuntime } from '@switchyard/lambda-local';
+import type { BatchSummary } from '@switchyard/serving/http';
 import { repoRoot, runCli } from '@switchyard/testing/cli';
 import { startReportTap } from '@switchyard/testing/report-tap';
 import { type BatchJobSpec, batchJobLines, defaultBatchJobSpec, readShakespeare } from './batch-job.js';
@@ -27,24 +28,8 @@ export interface BatchAcceptanceOptions {
   timeoutMs?: number;
 }
 
-/** The fields of `run-batch --json` this run reads (architecture/batch.md). */
-export interface RunBatchSummary {
-  requests: number;
-  succeeded: number;
-  failed: number;
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  wallSeconds: number;
-  tokensPerSecond: number;
-  billedGbSeconds: number;
-  costUsd: number;
-  invocations: number;
-  retries: number;
-  failedInvocations: number;
-  usdPerMillionTokens: number;
-  [field: string]: unknown;
-}
+/** `run-batch --json`: serving's batch summary plus what the CLI adds (baselines, deployment; architecture/batch.md). */
+export type RunBatchSummary = BatchSummary & { [field: string]: unknown };
 
 export interface BatchAcceptanceResult {
   job: BatchJobSpec;
