@@ -28,11 +28,14 @@ export class OutputCombiner {
     private readonly hiddenSize: number,
     private readonly topK: number,
     private readonly topkWeights: Float32Array,
+    /** The caller's [T × H] buffer to write into (`MoeStepRequest.output`), checked by the caller. */
+    target?: Float32Array,
   ) {
-    // The caller owns the output, so it cannot be pooled; recycled malloc memory is far cheaper
-    // than a fresh zero-filled buffer of this size (see allocateUninitialized). Every value is
-    // written by the token's first row (see above), so it needs no fill either.
-    this.output = new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4));
+    // The caller owns the output, so it cannot be pooled unless the caller hands a buffer in; else
+    // recycled malloc memory is far cheaper than a fresh zero-filled buffer of this size (see
+    // allocateUninitialized). Every value is written by the token's first row (see above), so it
+    // needs no fill either.
+    this.output = target ?? new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4));
     this.nextSlot = topK > 2 ? new Uint16Array(numTokens) : undefined;
     this.arrived = topK > 2 ? undefined : new Uint8Array(numTokens);
   }
