@@ -399,7 +399,7 @@ export function cpuEnginesMarkdown(result: CpuEnginesResult): string {
   return [
     `# CPU engines: Switchyard in-process vs llama.cpp (${result.createdAt.slice(0, 10)}${result.quick ? ', --quick' : ''})`,
     '',
-    `Machine: ${result.machine.cpu}, ${result.machine.logicalCpus} logical CPUs, 1-min load ${result.machine.loadAverage1mStart.toFixed(2)} → ${result.machine.loadAverage1mEnd.toFixed(2)}. Prompt ${result.settings.promptTokens} tokens, ${result.settings.decodeSteps} decode steps, ${result.settings.repetitions} repetitions, GGUF ${result.settings.ggufTensorType}. Re-run: \`${result.command}\`.`,
+    `Machine: ${result.machine.cpu}, ${result.machine.logicalCpus} logical CPUs, 1-min load ${result.machine.loadAverage1mStart.toFixed(2)} → ${result.machine.loadAverage1mEnd.toFixed(2)}. Prompt ${result.settings.promptTokens} tokens, ${result.settings.decodeSteps} decode steps, ${result.settings.repetitions} repetitions, GGUF ${result.settings.ggufTensorType}. Re-run: ${result.runs === undefined ? `\`${result.command}\`` : 'the runs below, one after another (the first without --merge)'}.`,
     '',
     '| shape | layers | expert share of FLOPs | threads | batch | phase | Switchyard tok/s (median / worst) | llama.cpp tok/s (median / worst) | llama.cpp ÷ Switchyard | faster | load |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -413,11 +413,11 @@ export function cpuEnginesMarkdown(result: CpuEnginesResult): string {
       : [
           '## Runs merged into this file',
           '',
-          '| run | shapes | 1-min load (start → end) | wall time |',
-          '|---|---|---|---|',
+          '| finished (UTC) | shapes | 1-min load (start → end) | wall time | command |',
+          '|---|---|---|---|---|',
           ...result.runs.map(
             (run) =>
-              `| ${run.createdAt.slice(0, 16).replace('T', ' ')} | ${run.shapes.join(', ')} | ${run.loadAverage1mStart.toFixed(2)} → ${run.loadAverage1mEnd.toFixed(2)} | ${(run.wallTimeS / 60).toFixed(1)} min |`,
+              `| ${run.createdAt.slice(0, 16).replace('T', ' ')} | ${run.shapes.join(', ')} | ${run.loadAverage1mStart.toFixed(2)} → ${run.loadAverage1mEnd.toFixed(2)} | ${(run.wallTimeS / 60).toFixed(1)} min | \`${run.command}\` |`,
           ),
           '',
         ]),
