@@ -20,6 +20,15 @@ export interface MoeStepRequest {
   /** [T*K] final combine weights (after renormalisation / scaling). */
   topkWeights: Float32Array;
   signal?: AbortSignal;
+  /**
+   * [T*H] memory the step may write its result into (and return) instead of allocating a fresh
+   * array: a caller that runs layer after layer can hand the same buffer back each time and spare
+   * the step a fresh T × H allocation, its page faults and its garbage. Every value is overwritten;
+   * the caller must not read or write it until the step settles (after a failure its contents are
+   * unspecified), and it must not overlap `hiddenStates`. A step may ignore it: always use the
+   * returned array.
+   */
+  output?: Float32Array;
 }
 
 /** Returns the weighted sum of routed-expert outputs [T*H]. Shared experts stay in process. */

@@ -42,6 +42,13 @@ export class InstancePool implements Provisioner {
   private s3Endpoint: string | undefined;
   private cpuCgroups: CpuCgroups | undefined;
   private readonly warnedRuntimes = new Set<NodeRuntime>();
+  /**
+   * Every instance this pool started that may still be running, whatever its version became. A
+   * version's set forgets an instance once the version is retired or its function deleted, and a
+   * busy one (mid-INIT or mid-invoke) is only stopped when it finishes; `stop` must reach those too,
+   * or a provisioned instance still in INIT when its function is deleted outlives the runtime.
+   */
+  private readonly started = new Set<FunctionInstance>();
 
   constructor(
     private readonly options: ResolvedLocalRuntimeOptions,
@@ -182,16 +189,26 @@ export class InstancePool implements Provisioner {
     await Promise.all(instances.map((instance) => instance.stop()));
   }
 
-  /** Stops the reaper and every instance. */
+  /** Stops the reaper and every instance it started, of current, retired and deleted versions alike. */
   async stop(): Promise<void> {
     clearInterval(this.reaper);
-    const instances = [...this.registry.records()].flatMap((record) =>
-      versionsOf(record).flatMap((version) => [...version.instances]),
-    );
-    await Promise.all(instances.map((instance) => instance.stop()));
+    const instances = new Set(this.started);
+    for (const record of this.registry.records())
+      for (const version of versionsOf(record))
+        for (const instance of version.instances) instances.add(instance);
+    this.started.clear();
+    await Promise.all([...instances].map((instance) => instance.stop()));
   }
 
   private newInstance(version: FunctionVersion, initializationType: InitializationType): FunctionInstance {
+    // Forget the ones that are gone, so the set holds only what may still run.
+    for (const instance of this.started) if (!instance.alive) this.started.delete(instance);
+    const instance = this.createInstance(version, initializationType);
+    this.started.add(instance);
+    return instance;
+  }
+
+  private createInstance(version: FunctionVersion, initializationType: InitializationType): FunctionInstance {
     const { configuration } = version;
     return new FunctionInstance(
       {

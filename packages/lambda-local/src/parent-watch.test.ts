@@ -32,28 +32,43 @@ afterEach(() => {
   for (const pid of started.splice(0)) if (alive(pid)) process.kill(pid, 'SIGKILL');
 });
 
+/** What the instance's main thread does while the runtime is killed. */
+const instanceBodies = [
+  { name: 'an idle event loop', code: 'setInterval(() => {}, 1000)' },
+  // A synchronous futex wait, as aws-lambda-ric's native client blocks while it waits for the next
+  // invocation: no timer or event of the main thread runs again.
+  {
+    name: 'a main thread blocked in a synchronous wait',
+    code: 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)',
+  },
+];
+
 describe('instance parent watch', () => {
-  it('an instance started with nodeArguments lives while its runtime lives and exits when the runtime is killed', async () => {
-    // A stand-in runtime process starts an instance the way FunctionInstance does (same node
-    // arguments, which preload parent-watch), prints its pid, and is then SIGKILLed: it cannot
-    // stop its instance.
-    const args = nodeArguments({ memoryMB: 256, runtime: 'nodejs22.x', nodeMajor: 0 });
-    const runtimeCode = `
+  it.each(instanceBodies)(
+    'an instance started with nodeArguments ($name) lives while its runtime lives and exits when the runtime is killed',
+    async ({ code }) => {
+      // A stand-in runtime process starts an instance the way FunctionInstance does (same node
+      // arguments, which preload parent-watch), prints its pid, and is then SIGKILLed: it cannot
+      // stop its instance.
+      const args = nodeArguments({ memoryMB: 256, runtime: 'nodejs22.x', nodeMajor: 0 });
+      const runtimeCode = `
       const { spawn } = require('node:child_process');
-      const child = spawn(process.execPath, [...${JSON.stringify(args)}, '-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      const child = spawn(process.execPath, [...${JSON.stringify(args)}, '-e', ${JSON.stringify(code)}], { stdio: 'ignore' });
       process.stdout.write(child.pid + '\\n');
       setInterval(() => {}, 1000);`;
-    const runtime = spawn(process.execPath, ['-e', runtimeCode], { stdio: ['ignore', 'pipe', 'inherit'] });
-    runtimes.push(runtime);
-    const pid = await new Promise<number>((resolve) =>
-      runtime.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
-    );
-    started.push(pid);
-    expect(pid).toBeGreaterThan(0);
-    // Alive while its runtime is: the watch must not end a healthy instance (three checks' worth).
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(alive(pid)).toBe(true);
-    runtime.kill('SIGKILL');
-    expect(await until(() => !alive(pid), 30_000)).toBe(true);
-  }, 60_000);
+      const runtime = spawn(process.execPath, ['-e', runtimeCode], { stdio: ['ignore', 'pipe', 'inherit'] });
+      runtimes.push(runtime);
+      const pid = await new Promise<number>((resolve) =>
+        runtime.stdout!.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim()))),
+      );
+      started.push(pid);
+      expect(pid).toBeGreaterThan(0);
+      // Alive while its runtime is: the watch must not end a healthy instance (three checks' worth).
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      expect(alive(pid)).toBe(true);
+      runtime.kill('SIGKILL');
+      expect(await until(() => !alive(pid), 30_000)).toBe(true);
+    },
+    60_000,
+  );
 });

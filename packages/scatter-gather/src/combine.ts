@@ -28,11 +28,14 @@ export class OutputCombiner {
     private readonly hiddenSize: number,
     private readonly topK: number,
     private readonly topkWeights: Float32Array,
+    /** The caller's [T × H] buffer to write into (`MoeStepRequest.output`), checked by the caller. */
+    target?: Float32Array,
   ) {
-    // The caller owns the output, so it cannot be pooled; recycled malloc memory is far cheaper
-    // than a fresh zero-filled buffer of this size (see allocateUninitialized). Every value is
-    // written by the token's first row (see above), so it needs no fill either.
-    this.output = new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4));
+    // The caller owns the output, so it cannot be pooled unless the caller hands a buffer in; else
+    // recycled malloc memory is far cheaper than a fresh zero-filled buffer of this size (see
+    // allocateUninitialized). Every value is written by the token's first row (see above), so it
+    // needs no fill either.
+    this.output = target ?? new Float32Array(allocateUninitialized(numTokens * hiddenSize * 4));
     this.nextSlot = topK > 2 ? new Uint16Array(numTokens) : undefined;
     this.arrived = topK > 2 ? undefined : new Uint8Array(numTokens);
   }
@@ -87,16 +90,40 @@ export class OutputCombiner {
   }
 
   private accumulate(slot: number, values: Float32Array, offset: number, first: boolean): void {
-    const out = this.output;
-    const hiddenSize = this.hiddenSize;
-    const base = ((slot / this.topK) | 0) * hiddenSize;
+    const base = ((slot / this.topK) | 0) * this.hiddenSize;
     const weight = Math.fround(this.topkWeights[slot]!);
-    // +0 + x: the bits of adding x to a zero-filled row (-0 becomes +0), without the fill.
-    if (first)
-      for (let h = 0; h < hiddenSize; h++) out[base + h] = 0 + Math.fround(weight * values[offset + h]!);
-    else
-      for (let h = 0; h < hiddenSize; h++)
-        out[base + h] = out[base + h]! + Math.fround(weight * values[offset + h]!);
+    if (first) writeFirstRow(this.output, base, values, offset, weight, this.hiddenSize);
+    else addRow(this.output, base, values, offset, weight, this.hiddenSize);
     this.folded++;
   }
 }
+
+// Two small module-level loops rather than one method with a branch, and no Math.fround on the first
+// row (a float64 → float32 → float64 round trip per value): in scratch measurements on the loaded
+// benchmark machine (noisy) the fold of 20,480 rows × 768 took 15–22 ms of CPU this way against
+// 20–24 ms before.
+
+/** One row's loop: `values[offset … offset+H)` weighted into `out[base … base+H)`. */
+type RowLoop = (
+  out: Float32Array,
+  base: number,
+  values: Float32Array,
+  offset: number,
+  weight: number,
+  hiddenSize: number,
+) => void;
+
+/**
+ * `out[base…+H) = +0 + fround(w · y)` without the `fround`: w and y are float32, so their float64
+ * product is exact (24 + 24 significand bits ≤ 53), and the float32 store rounds it once — the same
+ * bits as rounding it first. Adding +0 maps -0 to +0, as adding to a zero-filled row would.
+ */
+const writeFirstRow: RowLoop = (out, base, values, offset, weight, hiddenSize) => {
+  for (let h = 0; h < hiddenSize; h++) out[base + h] = weight * values[offset + h]! + 0;
+};
+
+/** `out[base…+H) = fround(out + fround(w · y))`; the inner rounding is kept: it changes the sum's bits. */
+const addRow: RowLoop = (out, base, values, offset, weight, hiddenSize) => {
+  for (let h = 0; h < hiddenSize; h++)
+    out[base + h] = out[base + h]! + Math.fround(weight * values[offset + h]!);
+};

@@ -93,6 +93,7 @@ export async function dispatchLayer(
       layer: layer.layer,
     });
   }
+  checkOutputBuffer(input, layer.layer);
   const codec = new MiniBatchCodec({
     layer: layer.layer,
     hiddenSize,
@@ -100,6 +101,7 @@ export async function dispatchLayer(
     topK: input.topK,
     hiddenStates: input.hiddenStates,
     topkWeights: input.topkWeights,
+    output: input.output,
     groups,
     options,
     pool: context.pool,
@@ -148,6 +150,32 @@ export async function dispatchLayer(
   const stats = recorder.finish(performance.now() - started);
   context.onEvent?.({ type: 'layer', stats });
   return { output, stats };
+}
+
+/** `MoeStepRequest.output`, when given: exactly T × H values, not overlapping the hidden states. */
+function checkOutputBuffer(input: DispatchLayerInput, layer: number): void {
+  const { output, hiddenStates } = input;
+  if (!output) return;
+  if (output.length !== input.numTokens * input.hiddenSize) {
+    throw new ScatterGatherError({
+      code: 'INVALID_INPUT',
+      message: `output holds ${output.length} values, expected ${input.numTokens} × ${input.hiddenSize}`,
+      location: 'MoeStepRequest.output',
+      layer,
+    });
+  }
+  const overlaps =
+    output.buffer === hiddenStates.buffer &&
+    output.byteOffset < hiddenStates.byteOffset + hiddenStates.byteLength &&
+    hiddenStates.byteOffset < output.byteOffset + output.byteLength;
+  if (overlaps) {
+    throw new ScatterGatherError({
+      code: 'INVALID_INPUT',
+      message: 'output overlaps hiddenStates: the rows are still being read while the output is written',
+      location: 'MoeStepRequest.output',
+      layer,
+    });
+  }
 }
 
 /**

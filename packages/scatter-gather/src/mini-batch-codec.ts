@@ -30,6 +30,8 @@ export class MiniBatchCodec {
       topK: number;
       hiddenStates: Float32Array;
       topkWeights: Float32Array;
+      /** The caller's buffer for the layer output, if it gave one. */
+      output?: Float32Array | undefined;
       groups: ExpertGroups;
       options: Pick<ResolvedScatterGatherOptions, 'wireDtype' | 'skipChecksum'>;
       pool: BufferPool;
@@ -116,8 +118,8 @@ export class MiniBatchCodec {
   }
 
   private output(): OutputCombiner {
-    const { numTokens, hiddenSize, topK, topkWeights } = this.call;
-    this.combiner ??= new OutputCombiner(numTokens, hiddenSize, topK, topkWeights);
+    const { numTokens, hiddenSize, topK, topkWeights, output } = this.call;
+    this.combiner ??= new OutputCombiner(numTokens, hiddenSize, topK, topkWeights, output);
     return this.combiner;
   }
 }

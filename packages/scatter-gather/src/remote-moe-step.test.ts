@@ -272,4 +272,44 @@ describe('createRemoteMoeStep', () => {
     await step({ layer: 0, numTokens: 23, hiddenSize, topK: 1, ...routing });
     expect(executor.calls).toBe(Math.ceil(23 / cap));
   });
+
+  it("writes into the caller's output buffer when given one, bit-identical, and refuses a wrong-sized or overlapping one", async () => {
+    const plan = makePlan({ layers: [0], numExperts, hiddenSize, replicas: 2 });
+    const step = createRemoteMoeStep({ plan, executor: createJsExecutor() });
+    const { request: first, expected: firstExpected } = request(0, 37, 3);
+    const { request: second, expected: secondExpected } = request(0, 37, 4);
+    // Stale values everywhere: every one must be overwritten.
+    const output = new Float32Array(37 * hiddenSize).fill(Number.NaN);
+    const returned = await step({ ...first, output });
+    expect(returned).toBe(output);
+    expect(Buffer.from(output.buffer).equals(Buffer.from(firstExpected.buffer))).toBe(true);
+    // The same buffer handed back for the next call holds that call's result only.
+    expect(await step({ ...second, output })).toBe(output);
+    expect(Buffer.from(output.buffer).equals(Buffer.from(secondExpected.buffer))).toBe(true);
+
+    await expect(step({ ...first, output: new Float32Array(36 * hiddenSize) })).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      location: 'MoeStepRequest.output',
+      message: expect.stringMatching(/output holds 288 values, expected 37 × 8/),
+    });
+    const shared = new Float32Array(2 * 37 * hiddenSize);
+    shared.set(first.hiddenStates);
+    await expect(
+      step({
+        ...first,
+        hiddenStates: shared.subarray(0, 37 * hiddenSize),
+        output: shared.subarray(hiddenSize, hiddenSize + 37 * hiddenSize),
+      }),
+    ).rejects.toMatchObject({
+      code: 'INVALID_INPUT',
+      message: expect.stringMatching(/overlaps hiddenStates/),
+    });
+    // Adjacent (not overlapping) halves of one buffer are fine.
+    const adjacent = await step({
+      ...first,
+      hiddenStates: shared.subarray(0, 37 * hiddenSize),
+      output: shared.subarray(37 * hiddenSize),
+    });
+    expect(Buffer.from(adjacent.slice().buffer).equals(Buffer.from(firstExpected.buffer))).toBe(true);
+  });
 });
