@@ -15,6 +15,7 @@
  *   node --conditions=@switchyard/source --import tsx apps/cli/src/bench/real-size.ts \
  *     [--shapes olmoe,qwen3,mixtral] [--formats none,int8,int4] [--targets in-process,local]
  *     [--layers olmoe=1,qwen3=1,mixtral=1] [--prefill 128] [--decode 8] [--dir /tmp/switchyard-real-size]
+ *     [--repeats 3]   (timed runs of the same prompt per row after the warm-up: median and worst)
  *     [--max-total-gb 12]   (a row whose processes — orchestrator, functions, moto — hold more RSS
  *        together is stopped, all of them killed, and recorded as failed)
  *     [--out bench-results/real-size.json] [--merge]   (--merge keeps the out file's rows of other
@@ -48,6 +49,7 @@ import {
   type ExpertQuantization,
   expertProcessEnvironment,
   lambdaLimits,
+  median,
   numberToBfloat16Bits,
   serializeSafetensors,
   type TensorInput,
@@ -402,6 +404,12 @@ const fixed = (value: unknown, digits: number) =>
     ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits })
     : '—';
 
+/** `median (worst)` of a row's figure, or the figure alone for a row of one run. */
+const withWorst = (row: Record<string, unknown>, key: string, digits: number) =>
+  row[`${key}Worst`] == null || row.repeats === 1
+    ? fixed(row[key], digits)
+    : `${fixed(row[key], digits)} (${fixed(row[`${key}Worst`], digits)})`;
+
 /** real-size.md: the rows as one table, the failed cells and why, how to regenerate. */
 function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string {
   const tokenCounts = [...new Set(rows.map((row) => `${row.prefillTokens} + ${row.decodeTokens}`))];
@@ -411,7 +419,7 @@ function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string 
   return [
     '# Real-size MoE layers end to end (float32, int8, int4; in process and on the embedded Lambda runtime)',
     '',
-    `Written by \`apps/cli/src/bench/real-size.ts\` (${file} beside this file) on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GB. Synthetic checkpoints with the real layer shapes (seeded random BF16 weights, byte-level vocabulary of 256), mixtral layout, one child process per row (cell), each run once.`,
+    `Written by \`apps/cli/src/bench/real-size.ts\` (${file} beside this file) on ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} logical CPUs, ${(totalmem() / 2 ** 30).toFixed(1)} GB. Synthetic checkpoints with the real layer shapes (seeded random BF16 weights, byte-level vocabulary of 256), mixtral layout, one child process per row (cell); after the warm-up each row times the same prompt ${rows.find((row) => typeof row.repeats === 'number')?.repeats ?? 1} times: figures are the median (worst) of those runs.`,
     `Every row: ${tokenCounts.join(' / ')} prefill + decode tokens${tokenCounts.length > 1 ? ' (NOT the same in every row: rows of different token counts are not comparable)' : ''}, 1-min load ${loads.length > 0 ? `${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}` : '—'} at the end of the rows (column "load").`,
     '',
     '| model | layers | format | target | graphs | prefill tokens/s | decode ms/token | GB-s / 1,000 tokens | $ / 1,000 tokens | orchestrator peak RSS MB | one function: peak MB (REPORT) / memory MB | all processes peak RSS MB | load | wall s |',
@@ -419,7 +427,7 @@ function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string 
     ...rows.map((row) =>
       row.error
         ? `| ${row.model} | ${row.layers} | ${row.format === 'none' ? 'float32' : row.format} | ${row.target} | — | failed (below) | | | | | | ${fixed(row.runPeakTotalRssMB, 0)} | ${fixed(row.load1m, 1)} | ${row.wallSeconds} |`
-        : `| ${row.model} | ${row.layers} | ${row.format === 'none' ? 'float32' : row.format} | ${row.target} | ${row.graphsIn ?? (row.target === 'local' ? 'code' : 'in process')} | ${fixed(row.prefillTokensPerS, 1)} | ${fixed(row.decodeMsPerToken, 0)} | ${fixed(row.gbSecondsPer1000Tokens, 1)} | ${fixed(row.usdPer1000Tokens, 5)} | ${fixed(row.orchestratorPeakRssMB, 0)} | ${row.functionPeakMemoryMB == null ? '—' : `${row.functionPeakMemoryMB} / ${row.functionMemoryMB}`} | ${fixed(row.runPeakTotalRssMB, 0)} | ${fixed(row.load1m, 1)} | ${row.wallSeconds} |`,
+        : `| ${row.model} | ${row.layers} | ${row.format === 'none' ? 'float32' : row.format} | ${row.target} | ${row.graphsIn ?? (row.target === 'local' ? 'code' : 'in process')} | ${withWorst(row, 'prefillTokensPerS', 1)} | ${withWorst(row, 'decodeMsPerToken', 0)} | ${withWorst(row, 'gbSecondsPer1000Tokens', 1)} | ${withWorst(row, 'usdPer1000Tokens', 5)} | ${fixed(row.orchestratorPeakRssMB, 0)} | ${row.functionPeakMemoryMB == null ? '—' : `${row.functionPeakMemoryMB} / ${row.functionMemoryMB}`} | ${fixed(row.runPeakTotalRssMB, 0)} | ${fixed(row.load1m, 1)} | ${row.wallSeconds} |`,
     ),
     '',
     "Columns: prefill tokens/s over the whole prompt in one forward; decode ms/token over the greedy decode steps after it; GB-s and $ per 1,000 (prefill + decode) tokens billed from the runtime's REPORT lines (memory × billed duration, plus requests; default price table) — in process there is no bill; orchestrator peak RSS is the row process's own VmHWM (graphs are built and deployed by a separate child that exits first); one function's peak is the largest \"Max Memory Used\" of the timed invocations, beside the memory it was given (its own measured peak RSS + 25 %, in 64 MB steps); all processes: the largest sum of RSS of the row's process tree (orchestrator, functions, moto) sampled every second. graphs: `code` = in the function's code, `s3` = over Lambda's 250 MB code limit, so in a bucket on a moto server, fetched by each function at INIT as on AWS. Before the timed run every function is warmed (INIT) one at a time by a forward over the whole prompt; instances idle for up to 15 minutes are kept.",
@@ -448,7 +456,14 @@ function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string 
 }
 
 /** One (shape, format, target) run inside this process; prints its JSON result as the last line. */
-async function child(dir: string, format: FormatName, target: string, prefill: number, decode: number) {
+async function child(
+  dir: string,
+  format: FormatName,
+  target: string,
+  prefill: number,
+  decode: number,
+  repeats: number,
+) {
   const quantization = formats[format] as ExpertQuantization | undefined;
   const loadStarted = performance.now();
   // In process every expert session is built (and quantized) up front, so the timed runs do not
@@ -530,29 +545,78 @@ async function child(dir: string, format: FormatName, target: string, prefill: n
       await model.forward([{ sequence: warm, tokens: prompt.slice(0, 8) }]);
       model.releaseSequence(warm);
     }
-    const sequence = model.createSequence();
-    let started = performance.now();
-    let { logits } = await model.forward([{ sequence, tokens: prompt }], { moeStep });
-    const prefillMs = performance.now() - started;
-    started = performance.now();
-    for (let step = 0; step < decode; step++)
-      ({ logits } = await model.forward([{ sequence, tokens: [argmax(logits[0]!)] }], { moeStep }));
-    const decodeMs = performance.now() - started;
-    const reports = executor?.reports ?? [];
-    const bill =
-      reports.length > 0 ? billFromReports(reports, resolveRates({}, defaultPriceTable)) : undefined;
+    // `repeats` timed runs of the same prompt, each on a fresh sequence with its own bill.
     const tokens = prefill + decode;
+    const runs: Array<{
+      prefillTokensPerS: number;
+      decodeMsPerToken: number;
+      gbSecondsPer1000Tokens: number | null;
+      usdPer1000Tokens: number | null;
+      invocations: number;
+      functionPeakMemoryMB: number | null;
+    }> = [];
+    for (let run = 0; run < repeats; run++) {
+      executor?.reset();
+      const sequence = model.createSequence();
+      let started = performance.now();
+      let { logits } = await model.forward([{ sequence, tokens: prompt }], { moeStep });
+      const prefillMs = performance.now() - started;
+      started = performance.now();
+      for (let step = 0; step < decode; step++)
+        ({ logits } = await model.forward([{ sequence, tokens: [argmax(logits[0]!)] }], { moeStep }));
+      const decodeMs = performance.now() - started;
+      model.releaseSequence(sequence);
+      const reports = executor?.reports ?? [];
+      const bill =
+        reports.length > 0 ? billFromReports(reports, resolveRates({}, defaultPriceTable)) : undefined;
+      runs.push({
+        prefillTokensPerS: (prefill * 1000) / prefillMs,
+        decodeMsPerToken: decodeMs / decode,
+        gbSecondsPer1000Tokens: bill ? (bill.gbSeconds * 1000) / tokens : null,
+        usdPer1000Tokens: bill ? (bill.totalUsd * 1000) / tokens : null,
+        invocations: bill?.invocations ?? 0,
+        functionPeakMemoryMB: reports.length > 0 ? Math.max(...reports.map((r) => r.maxMemoryUsedMB)) : null,
+      });
+    }
+    const pick = (values: Array<number | null>, worst: 'min' | 'max') => {
+      const known = values.filter((value): value is number => value !== null);
+      if (known.length === 0) return { median: null, worst: null };
+      return { median: median(known), worst: worst === 'min' ? Math.min(...known) : Math.max(...known) };
+    };
+    const prefillFigures = pick(
+      runs.map((run) => run.prefillTokensPerS),
+      'min',
+    );
+    const decodeFigures = pick(
+      runs.map((run) => run.decodeMsPerToken),
+      'max',
+    );
+    const gbSecondFigures = pick(
+      runs.map((run) => run.gbSecondsPer1000Tokens),
+      'max',
+    );
+    const usdFigures = pick(
+      runs.map((run) => run.usdPer1000Tokens),
+      'max',
+    );
+    const peaks = runs.map((run) => run.functionPeakMemoryMB).filter((peak): peak is number => peak !== null);
     return {
       loadSeconds,
-      prefillTokensPerS: (prefill * 1000) / prefillMs,
-      decodeMsPerToken: decodeMs / decode,
+      repeats,
+      prefillTokensPerS: prefillFigures.median,
+      prefillTokensPerSWorst: prefillFigures.worst,
+      decodeMsPerToken: decodeFigures.median,
+      decodeMsPerTokenWorst: decodeFigures.worst,
       bytesPerExpert: model.summary.bytesPerExpert,
-      gbSecondsPer1000Tokens: bill ? (bill.gbSeconds * 1000) / tokens : null,
-      usdPer1000Tokens: bill ? (bill.totalUsd * 1000) / tokens : null,
-      invocations: bill?.invocations ?? 0,
+      gbSecondsPer1000Tokens: gbSecondFigures.median,
+      gbSecondsPer1000TokensWorst: gbSecondFigures.worst,
+      usdPer1000Tokens: usdFigures.median,
+      usdPer1000TokensWorst: usdFigures.worst,
+      invocations: runs[0]?.invocations ?? 0,
       functionMemoryMB: plan?.layers[0]?.functions[0]?.memoryMB ?? null,
       functionMeasuredPeakRssMB: memory?.measuredPeakRssMB ?? null,
-      functionPeakMemoryMB: reports.length > 0 ? Math.max(...reports.map((r) => r.maxMemoryUsedMB)) : null,
+      functionPeakMemoryMB: peaks.length > 0 ? Math.max(...peaks) : null,
+      runs,
       graphsIn: graphsIn ?? null,
       orchestratorPeakRssMB: ownPeakRssMB(),
     };
@@ -628,8 +692,15 @@ async function main() {
   }
   const childIndex = args.indexOf('--child');
   if (childIndex >= 0) {
-    const [dir, format, target, prefill, decode] = args.slice(childIndex + 1);
-    const result = await child(dir!, format as FormatName, target!, Number(prefill), Number(decode));
+    const [dir, format, target, prefill, decode, repeats] = args.slice(childIndex + 1);
+    const result = await child(
+      dir!,
+      format as FormatName,
+      target!,
+      Number(prefill),
+      Number(decode),
+      Number(repeats),
+    );
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }
@@ -646,6 +717,7 @@ async function main() {
   const prefill = Number(option('--prefill') ?? (quick ? 32 : 128));
   const decode = Number(option('--decode') ?? (quick ? 4 : 8));
   const maxTotalMB = Number(option('--max-total-gb') ?? 12) * 1024;
+  const repeats = Number(option('--repeats') ?? (quick ? 1 : 3));
   process.stdout.write(
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GB total, ${(freemem() / 2 ** 30).toFixed(1)} GB free; load ${loadavg()[0]!.toFixed(1)}\n`,
   );
@@ -692,7 +764,7 @@ async function main() {
         const started = performance.now();
         try {
           const { result, peakTotalRssMB, peakProcesses } = await runRow(
-            ['--child', dir, format, target, String(prefill), String(decode)],
+            ['--child', dir, format, target, String(prefill), String(decode), String(repeats)],
             maxTotalMB,
           );
           rows.push({
