@@ -9,6 +9,7 @@ import {
   LambdaClient,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   type DeploymentPlanInput,
   decodeExpertMessage,
@@ -16,7 +17,6 @@ import {
   encodeExpertMessage,
   lambdaLimits,
 } from '@switchyard/core';
-import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type Checkpoint, createExpertRunner, loadCheckpoint } from '@switchyard/model';
 import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
