@@ -578,27 +578,16 @@ async function child(
         functionPeakMemoryMB: reports.length > 0 ? Math.max(...reports.map((r) => r.maxMemoryUsedMB)) : null,
       });
     }
-    const pick = (values: Array<number | null>, worst: 'min' | 'max') => {
-      const known = values.filter((value): value is number => value !== null);
+    /** The median and the worst (lowest for a rate, highest for a time or a bill) over the runs. */
+    const figure = (key: Exclude<keyof (typeof runs)[number], 'invocations'>, worst: 'min' | 'max') => {
+      const known = runs.map((run) => run[key]).filter((value): value is number => value !== null);
       if (known.length === 0) return { median: null, worst: null };
       return { median: median(known), worst: worst === 'min' ? Math.min(...known) : Math.max(...known) };
     };
-    const prefillFigures = pick(
-      runs.map((run) => run.prefillTokensPerS),
-      'min',
-    );
-    const decodeFigures = pick(
-      runs.map((run) => run.decodeMsPerToken),
-      'max',
-    );
-    const gbSecondFigures = pick(
-      runs.map((run) => run.gbSecondsPer1000Tokens),
-      'max',
-    );
-    const usdFigures = pick(
-      runs.map((run) => run.usdPer1000Tokens),
-      'max',
-    );
+    const prefillFigures = figure('prefillTokensPerS', 'min');
+    const decodeFigures = figure('decodeMsPerToken', 'max');
+    const gbSecondFigures = figure('gbSecondsPer1000Tokens', 'max');
+    const usdFigures = figure('usdPer1000Tokens', 'max');
     const peaks = runs.map((run) => run.functionPeakMemoryMB).filter((peak): peak is number => peak !== null);
     return {
       loadSeconds,
