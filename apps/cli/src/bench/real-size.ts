@@ -436,7 +436,10 @@ function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string 
     '',
     ...failed.map(
       (row) =>
-        `- ${row.model} ${row.format === 'none' ? 'float32' : row.format} ${row.target}: ${String(row.error).replace(/\s+/g, ' ').slice(0, 600)}`,
+        `- ${row.model} ${row.format === 'none' ? 'float32' : row.format} ${row.target}: ${String(row.error)
+          .replace(/^(stopped: .*? over --max-total-gb [\d.]+) .*$/s, '$1')
+          .replace(/\s+/g, ' ')
+          .slice(0, 600)}`,
     ),
     ...(failed.length > 0 ? [''] : []),
     '## Regenerate',
@@ -774,7 +777,10 @@ async function main() {
           // The child's error line (an uncaught error ends its stderr with the error's fields and
           // the Node.js version, so the last lines alone do not say what failed).
           const failed = error as { stderr?: string; peakTotalRssMB?: number; peakProcesses?: number };
-          const lines = failed.stderr?.trim().split('\n') ?? [];
+          // A row stopped for its memory says so; its stderr is whatever it printed until then.
+          const lines = (error as Error).message.startsWith('stopped:')
+            ? []
+            : (failed.stderr?.trim().split('\n') ?? []);
           const stderr = [
             ...lines.filter((line) => /error|killed|heap/i.test(line)).slice(0, 3),
             ...lines.slice(-2),
