@@ -372,7 +372,9 @@ async function runThisScript<T>(childArgs: string[]): Promise<T> {
 /**
  * The memory one expert function of `experts` experts gets: its peak RSS measured in a fresh process
  * running the expert function's own code (profile-memory.ts: the graphs in the format, one request
- * of `tokens` tokens per expert), plus 25 % headroom, in Lambda's 64 MB steps. Over Lambda's
+ * of `tokens` tokens per expert), plus the graphs' bytes when the function fetches them from S3 (it
+ * holds them beside its sessions: Qwen3's float32 functions, sized without them, ran out of memory
+ * at INIT), plus 25 % headroom, in Lambda's 64 MB steps. Over Lambda's
  * 10,240 MB the run stops here with an error naming the limit (instead of functions that cannot
  * start).
  */
@@ -382,6 +384,7 @@ async function functionMemoryMB(
   experts: number,
   tokens: number,
   bytesPerExpert: number,
+  fetchedBytes: number,
 ): Promise<{ measuredPeakRssMB: number; memoryMB: number }> {
   const { peakRssMB: measured } = await runThisScript<MemoryMeasurement>([
     '--memory-child',
@@ -391,7 +394,7 @@ async function functionMemoryMB(
     String(tokens),
     String(bytesPerExpert),
   ]);
-  const memoryMB = Math.ceil((measured * 1.25) / 64) * 64;
+  const memoryMB = Math.ceil(((measured + fetchedBytes / 2 ** 20) * 1.25) / 64) * 64;
   if (memoryMB > lambdaLimits.maxMemoryMB)
     throw new Error(
       `an expert function of ${experts} ${format} expert(s) needs ${memoryMB} MB (measured peak RSS ${measured.toFixed(0)} MB + 25 %), over Lambda's ${lambdaLimits.maxMemoryMB} MB memory limit: put fewer experts in a function or quantize`,
@@ -486,9 +489,17 @@ async function child(
   try {
     if (target === 'local') {
       const perFunction = model.summary.numExperts >= 64 ? model.summary.numExperts / 8 : 1;
-      memory = await functionMemoryMB(dir, format, perFunction, prefill, model.summary.bytesPerExpert);
       // Graphs over Lambda's 250 MB code limit go to S3 (moto), fetched by the functions at INIT.
-      graphsIn = perFunction * model.summary.bytesPerExpert > lambdaLimits.unzippedCodeBytes ? 's3' : 'code';
+      const graphBytes = perFunction * model.summary.bytesPerExpert;
+      graphsIn = graphBytes > lambdaLimits.unzippedCodeBytes ? 's3' : 'code';
+      memory = await functionMemoryMB(
+        dir,
+        format,
+        perFunction,
+        prefill,
+        model.summary.bytesPerExpert,
+        graphsIn === 's3' ? graphBytes : 0,
+      );
       if (graphsIn === 's3') {
         moto = await startMotoServer();
         const s3 = new S3Client({
