@@ -147,6 +147,8 @@ const realRows = realSize.rows
 /** A child's error line without the command that failed: what the error says. */
 const failure = (error: string) =>
   (error.includes('Error: ') ? error.slice(error.indexOf('Error: ') + 7) : error)
+    .replace(/^(stopped: .*? over --max-total-gb [\d.]+) .*$/s, '$1')
+    .replace(/\s*\[Symbol\(switchyard\.error\)\].*$/s, '')
     .replace(/\s*Node\.js v[\d.]+\s*$/, '')
     .slice(0, 300);
 const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)} %`);
