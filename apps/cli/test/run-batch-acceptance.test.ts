@@ -1,11 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '@switchyard/model';
-import { createDefaultPlan } from '@switchyard/scatter-gather';
-import { repoRoot } from '@switchyard/testing/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBatchAcceptance } from '../src/bench/batch-acceptance.js';
+import { writeBundledModelPlan } from './sample-plan.js';
 
 /**
  * Issue #20's acceptance run at 40 lines (the 1,000-line one is `pnpm --filter @switchyard/cli
@@ -15,16 +13,10 @@ import { runBatchAcceptance } from '../src/bench/batch-acceptance.js';
 
 const work = mkdtempSync(join(tmpdir(), 'switchyard-batch-acceptance-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const modelDir = join(repoRoot, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
 
 describe('run-batch acceptance (40 lines)', () => {
   it('answers completions and chat lines equally in process and on local functions, billing exactly the REPORT lines', async () => {
-    const model = await loadModel(modelDir);
-    // One function per layer holding its 8 experts: four cold starts, not 32.
-    const plan = createDefaultPlan(model.summary, { expertsPerFunction: 8, memoryMB: 1024 });
-    await model.close();
-    const planPath = join(work, 'plan.json');
-    writeFileSync(planPath, JSON.stringify(plan));
+    const planPath = await writeBundledModelPlan(work);
 
     const result = await runBatchAcceptance({
       workDir: work,

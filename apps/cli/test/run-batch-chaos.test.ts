@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadModel } from '@switchyard/model';
-import { createDefaultPlan } from '@switchyard/scatter-gather';
-import { repoRoot } from '@switchyard/testing/cli';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBatchAcceptance } from '../src/bench/batch-acceptance.js';
+import { writeBundledModelPlan } from './sample-plan.js';
 
 /**
  * Chaos: a `--target local` batch job while the embedded runtime SIGKILLs expert-function instance
@@ -16,15 +14,10 @@ import { runBatchAcceptance } from '../src/bench/batch-acceptance.js';
 
 const work = mkdtempSync(join(tmpdir(), 'switchyard-batch-chaos-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
-const modelDir = join(repoRoot, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
 
 describe('run-batch under chaos', () => {
   it('completes with outputs identical to the clean run while instances are killed and 5 % of invocations fail', async () => {
-    const model = await loadModel(modelDir);
-    const plan = createDefaultPlan(model.summary, { expertsPerFunction: 8, memoryMB: 1024 });
-    await model.close();
-    const planPath = join(work, 'plan.json');
-    writeFileSync(planPath, JSON.stringify(plan));
+    const planPath = await writeBundledModelPlan(work);
 
     const result = await runBatchAcceptance({
       workDir: work,

@@ -1,4 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type DeploymentPlan, type DeploymentPlanInput, deploymentPlanSchema } from '@switchyard/core';
+import { loadModel } from '@switchyard/model';
+import { createDefaultPlan } from '@switchyard/scatter-gather';
+import { repoRoot } from '@switchyard/testing/cli';
 import { buildPlan, prediction } from '@switchyard/testing/plans';
 
 /**
@@ -61,3 +66,23 @@ export function samplePlan(overrides: Partial<DeploymentPlanInput> = {}): Deploy
   });
   return deploymentPlanSchema.parse({ ...input, ...overrides });
 }
+
+/**
+ * Writes `<dir>/plan.json`: the bundled model's default plan with one function per layer holding all
+ * 8 experts (packed segments), so a run on the embedded runtime pays 4 cold starts instead of 32.
+ */
+export async function writeBundledModelPlan(dir: string, beta?: number): Promise<string> {
+  const model = await loadModel(bundledModelDir);
+  const plan = createDefaultPlan(model.summary, {
+    expertsPerFunction: 8,
+    memoryMB: 1024,
+    ...(beta === undefined ? {} : { beta }),
+  });
+  await model.close();
+  const planPath = join(dir, 'plan.json');
+  writeFileSync(planPath, JSON.stringify(plan));
+  return planPath;
+}
+
+/** The bundled checkpoint (shakespeare-mixtral-8x2). */
+export const bundledModelDir = join(repoRoot, 'fixtures/checkpoints/shakespeare-mixtral-8x2');
