@@ -10,7 +10,7 @@
  * over Lambda's 250 MB code limit (float32 of Qwen3's 16-expert functions and of Mixtral's experts)
  * gets them from S3 at INIT, as on AWS: a moto server holds them (`deployPlan` with a weights bucket
  * and `s3Endpoint`, the runtime's `functionS3Endpoint`). The checkpoints are scratch (not committed);
- * the results go to bench-results/real-size.json and a table of them to real-size.md beside it.
+ * the results go to bench-results/real-size.json and a table of them to bench-results/real-size.md.
  *
  *   node --conditions=@switchyard/source --import tsx apps/cli/src/bench/real-size.ts \
  *     [--shapes olmoe,qwen3,mixtral] [--formats none,int8,int4] [--targets in-process,local]
@@ -413,7 +413,7 @@ const withWorst = (row: Record<string, unknown>, key: string, digits: number) =>
     ? fixed(row[key], digits)
     : `${fixed(row[key], digits)} (${fixed(row[`${key}Worst`], digits)})`;
 
-/** real-size.md: the rows as one table, the failed cells and why, how to regenerate. */
+/** The .md beside the JSON: the rows as one table, the failed cells and why, how to regenerate. */
 function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string {
   const tokenCounts = [...new Set(rows.map((row) => `${row.prefillTokens} + ${row.decodeTokens}`))];
   const loads = rows.map((row) => row.load1m as number).filter((load) => typeof load === 'number');
