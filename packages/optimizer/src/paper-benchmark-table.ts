@@ -113,6 +113,17 @@ export function paperBenchmarkMarkdown(results: readonly PaperBenchmarkModelResu
     }
     lines.push(
       '',
+      'CPU engines measured per model (every CPU row above and below uses the faster):',
+      '',
+      ...withCpu.flatMap((r) =>
+        r.cpu!.engines.map(
+          (engine) =>
+            `* ${r.model}: ${engine.engine}${engine.engine === r.cpu!.cpuEngine.engine ? ' (used)' : ''}, ${engine.tokensPerVcpuSecond.toFixed(0)} tokens/vCPU-s — ${engine.source}`,
+        ),
+      ),
+    );
+    lines.push(
+      '',
       '## Break-even per traffic scenario (along a sweep of rate scales)',
       '',
       '| model | scenario | vs static (peak-sized) | vs autoscaled | vs right-sized pool |',

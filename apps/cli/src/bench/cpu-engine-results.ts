@@ -80,6 +80,22 @@ export const cpuEnginesResultSchema = z.object({
   logits: z.array(logitComparisonSchema),
   rows: z.array(cpuEngineRowSchema),
   wallTimeS: z.number().nonnegative(),
+  /**
+   * The runs merged into this file (`--merge`: a few shapes per run, the same settings), each with
+   * its shapes and load; absent for a file written by one run.
+   */
+  runs: z
+    .array(
+      z.object({
+        createdAt: z.string(),
+        command: z.string(),
+        shapes: z.array(z.string()),
+        loadAverage1mStart: z.number().nonnegative(),
+        loadAverage1mEnd: z.number().nonnegative(),
+        wallTimeS: z.number().nonnegative(),
+      }),
+    )
+    .optional(),
 });
 export type CpuEnginesResult = z.infer<typeof cpuEnginesResultSchema>;
 
@@ -106,6 +122,103 @@ export function readCpuEngineResults(path: string): CpuEnginesResult {
     });
   }
   return parsed.data;
+}
+
+type CpuEngineRun = NonNullable<CpuEnginesResult['runs']>[number];
+
+function runsOf(result: CpuEnginesResult): CpuEngineRun[] {
+  return (
+    result.runs ?? [
+      {
+        createdAt: result.createdAt,
+        command: result.command,
+        shapes: [...new Set(result.rows.map((row) => row.shape))],
+        loadAverage1mStart: result.machine.loadAverage1mStart,
+        loadAverage1mEnd: result.machine.loadAverage1mEnd,
+        wallTimeS: result.wallTimeS,
+      },
+    ]
+  );
+}
+
+/**
+ * Throws INVALID_INPUT naming the first setting in which `latest` (a finished run, or the settings a
+ * run is about to use) differs from `earlier`: runs measured differently are not comparable side by
+ * side, so they are not merged into one file.
+ */
+export function checkCpuEngineMerge(
+  earlier: CpuEnginesResult,
+  latest: {
+    quick: boolean;
+    machine?: { cpu: string };
+    settings: Omit<CpuEnginesResult['settings'], 'checkpointDtype' | 'versions' | 'notes'> &
+      Partial<Pick<CpuEnginesResult['settings'], 'checkpointDtype' | 'versions'>>;
+  },
+): void {
+  const versions = latest.settings.versions;
+  const same: Record<string, [unknown, unknown]> = {
+    quick: [earlier.quick, latest.quick],
+    'settings.promptTokens': [earlier.settings.promptTokens, latest.settings.promptTokens],
+    'settings.decodeSteps': [earlier.settings.decodeSteps, latest.settings.decodeSteps],
+    'settings.repetitions': [earlier.settings.repetitions, latest.settings.repetitions],
+    'settings.threads': [earlier.settings.threads.join(','), latest.settings.threads.join(',')],
+    'settings.batches': [earlier.settings.batches.join(','), latest.settings.batches.join(',')],
+    'settings.ggufTensorType': [earlier.settings.ggufTensorType, latest.settings.ggufTensorType],
+    ...(latest.machine ? { 'machine.cpu': [earlier.machine.cpu, latest.machine.cpu] } : {}),
+    ...(latest.settings.checkpointDtype === undefined
+      ? {}
+      : { 'settings.checkpointDtype': [earlier.settings.checkpointDtype, latest.settings.checkpointDtype] }),
+    ...(versions === undefined
+      ? {}
+      : { 'settings.versions': [JSON.stringify(earlier.settings.versions), JSON.stringify(versions)] }),
+  };
+  for (const [setting, [before, now]] of Object.entries(same))
+    if (before !== now)
+      throw new SwitchyardError({
+        code: 'INVALID_INPUT',
+        message: `cannot merge CPU-engine runs measured differently: ${setting} was ${JSON.stringify(before)}, this run ${JSON.stringify(now)} (use the same settings, or run without --merge)`,
+        location: `cpu-engines.json: ${setting}`,
+      });
+}
+
+/**
+ * `latest` merged into `earlier` (runs of a few shapes each, one after another): the rows of shapes
+ * `latest` measured replace `earlier`'s rows of those shapes, the other shapes' rows and their notes
+ * stay; logits, date and command come from `latest`; `runs` lists every run with its shapes and load.
+ * INVALID_INPUT naming the setting when the two runs were not measured alike (their ratios would not
+ * be comparable side by side).
+ */
+export function mergeCpuEngineResults(earlier: CpuEnginesResult, latest: CpuEnginesResult): CpuEnginesResult {
+  checkCpuEngineMerge(earlier, latest);
+  const remeasured = new Set(latest.rows.map((row) => row.shape));
+  const kept = earlier.rows.filter((row) => !remeasured.has(row.shape));
+  const keptShapes = new Set(kept.map((row) => row.shape));
+  const shapeNote = (note: string, shapes: Set<string>) =>
+    [...shapes].some((shape) => note.startsWith(`${shape}:`));
+  const runs = [
+    ...runsOf(earlier)
+      .map((run) => ({ ...run, shapes: run.shapes.filter((shape) => keptShapes.has(shape)) }))
+      .filter((run) => run.shapes.length > 0),
+    ...runsOf(latest),
+  ];
+  return {
+    ...latest,
+    machine: {
+      ...latest.machine,
+      loadAverage1mStart: runs[0]!.loadAverage1mStart,
+      loadAverage1mEnd: runs.at(-1)!.loadAverage1mEnd,
+    },
+    settings: {
+      ...latest.settings,
+      notes: [
+        ...latest.settings.notes,
+        ...earlier.settings.notes.filter((note) => shapeNote(note, keptShapes)),
+      ].filter((note, i, all) => all.indexOf(note) === i),
+    },
+    rows: [...kept, ...latest.rows],
+    wallTimeS: runs.reduce((sum, run) => sum + run.wallTimeS, 0),
+    runs,
+  };
 }
 
 export interface CpuEngineChoice {

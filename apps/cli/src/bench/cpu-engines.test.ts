@@ -7,9 +7,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type CpuEngineRow,
   type CpuEnginesResult,
+  checkCpuEngineMerge,
   cpuEnginesResultSchema,
   fasterCpuEngine,
   llamaCppTokensPerVcpuSecond,
+  mergeCpuEngineResults,
   readCpuEngineResults,
 } from './cpu-engine-results.js';
 import {
@@ -241,5 +243,95 @@ describe('fasterCpuEngine', () => {
     expect(() => readCpuEngineResults(join(outDir, 'missing.json'))).toThrow(
       /run the cpu-engines benchmark first/,
     );
+  });
+});
+
+function engineResult(rows: CpuEngineRow[], overrides: Partial<CpuEnginesResult> = {}): CpuEnginesResult {
+  return cpuEnginesResultSchema.parse({
+    createdAt: '2026-12-07T01:00:00.000Z',
+    command: 'bench:cpu-engines -- --shapes a',
+    quick: false,
+    machine: { cpu: 'AMD EPYC', logicalCpus: 2, loadAverage1mStart: 1, loadAverage1mEnd: 2 },
+    settings: {
+      promptTokens: 128,
+      decodeSteps: 32,
+      repetitions: 3,
+      threads: [1, 2],
+      batches: [1, 8],
+      ggufTensorType: 'F32',
+      checkpointDtype: 'BF16',
+      versions: { 'node-llama-cpp': '3.21.1' },
+      notes: ['general note'],
+    },
+    logits: [],
+    rows,
+    wallTimeS: 60,
+    ...overrides,
+  });
+}
+
+describe('mergeCpuEngineResults', () => {
+  const first = engineResult(
+    [row({ shape: 'bert-moe-12x4' }), row({ shape: 'bert-moe-12x8', llamaCpp: engines(300) })],
+    {
+      machine: { cpu: 'AMD EPYC', logicalCpus: 2, loadAverage1mStart: 1.5, loadAverage1mEnd: 2.5 },
+      settings: {
+        ...engineResult([]).settings,
+        notes: ['general note', 'bert-moe-12x4: agreed 8 of 8', 'bert-moe-12x8: agreed 7 of 8'],
+      },
+    },
+  );
+  const second = engineResult([row({ shape: 'bert-moe-12x8' }), row({ shape: 'gpt2-moe-12x4' })], {
+    createdAt: '2026-12-07T01:30:00.000Z',
+    machine: { cpu: 'AMD EPYC', logicalCpus: 2, loadAverage1mStart: 3, loadAverage1mEnd: 4 },
+    settings: {
+      ...engineResult([]).settings,
+      notes: ['general note', 'bert-moe-12x8: agreed 8 of 8', 'gpt2-moe-12x4: agreed 6 of 8'],
+    },
+    wallTimeS: 90,
+  });
+
+  it('keeps the shapes the new run did not measure, replaces the ones it did, and lists both runs', () => {
+    const merged = mergeCpuEngineResults(first, second);
+    expect(merged.rows.map((r) => `${r.shape}:${r.llamaCpp.tokensPerSecond}`)).toEqual([
+      'bert-moe-12x4:100',
+      'bert-moe-12x8:100',
+      'gpt2-moe-12x4:100',
+    ]);
+    expect(merged.settings.notes).toEqual([
+      'general note',
+      'bert-moe-12x8: agreed 8 of 8',
+      'gpt2-moe-12x4: agreed 6 of 8',
+      'bert-moe-12x4: agreed 8 of 8',
+    ]);
+    expect(merged.runs).toEqual([
+      expect.objectContaining({ shapes: ['bert-moe-12x4'], loadAverage1mStart: 1.5, wallTimeS: 60 }),
+      expect.objectContaining({ shapes: ['bert-moe-12x8', 'gpt2-moe-12x4'], loadAverage1mEnd: 4 }),
+    ]);
+    expect(merged.machine).toMatchObject({ loadAverage1mStart: 1.5, loadAverage1mEnd: 4 });
+    expect(merged.wallTimeS).toBe(150);
+    expect(cpuEnginesResultSchema.parse(merged)).toEqual(merged);
+    expect(cpuEnginesMarkdown(merged)).toMatch(
+      /\| 2026-12-07 01:30 \| bert-moe-12x8, gpt2-moe-12x4 \| 3.00 → 4.00 \|/,
+    );
+    // A third run drops a run whose shapes were all re-measured.
+    const third = mergeCpuEngineResults(merged, { ...second, rows: [row({ shape: 'bert-moe-12x4' })] });
+    expect(third.runs!.map((run) => run.shapes)).toEqual([
+      ['bert-moe-12x8', 'gpt2-moe-12x4'],
+      ['bert-moe-12x4'],
+    ]);
+  });
+
+  it('refuses runs measured with different settings, naming the setting, before and after a run', () => {
+    const other = engineResult([row({ shape: 'gpt2-moe-12x4' })], {
+      settings: { ...engineResult([]).settings, decodeSteps: 8 },
+    });
+    expect(() => mergeCpuEngineResults(first, other)).toThrow(
+      /measured differently: settings.decodeSteps was 32, this run 8/,
+    );
+    expect(() =>
+      checkCpuEngineMerge(first, { quick: true, settings: { ...first.settings, batches: [1, 8] } }),
+    ).toThrow(/quick was false, this run true/);
+    expect(() => checkCpuEngineMerge(first, { quick: false, settings: first.settings })).not.toThrow();
   });
 });

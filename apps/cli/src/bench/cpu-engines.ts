@@ -375,6 +375,11 @@ export async function runCpuEngineBench(options: CpuEngineBenchOptions): Promise
         notes: [
           'Checkpoints: seeded synthetic Mixtral (SwiGLU experts, 3 matrices: 1.5× the FLOPs of a BERT/GPT-2 FFN, as in the paper profile) at the paper shape (hidden 768, FFN 3072, 12 heads, no GQA, the shape’s experts/top-k/layers, BERT or GPT-2 vocabulary), stored BF16; Switchyard computes in float32 from it, llama.cpp from the GGUF export (ggufTensorType; F32 = the same values).',
           'Switchyard: loadModel (onnxruntime-node, eager experts, in-process MoE step), one forward call for the whole batch per step. llama.cpp: node-llama-cpp prebuilt CPU binary, its default context settings (F16 KV cache, flash attention when supported, n_batch 512), one sequence per batch entry evaluated together; greedy sampling in llama.cpp.',
+          ...(options.layers === undefined
+            ? []
+            : [
+                `Shortened: every shape runs ${options.layers} decoder layer(s) of its own layer shape instead of its full depth (the same model for both engines, to fit the run in time and memory); the ratio is a whole-model ratio at that depth — the "expert share of FLOPs" column says how much of it is the MoE layers.`,
+              ]),
           'Each repetition times a prefill of promptTokens per sequence and decodeSteps greedy steps on both engines, alternating which goes first; rows give the median and the slowest repetition, ratio = llama.cpp median ÷ Switchyard median.',
           ...notes,
         ],
@@ -394,7 +399,7 @@ export function cpuEnginesMarkdown(result: CpuEnginesResult): string {
   return [
     `# CPU engines: Switchyard in-process vs llama.cpp (${result.createdAt.slice(0, 10)}${result.quick ? ', --quick' : ''})`,
     '',
-    `Machine: ${result.machine.cpu}, ${result.machine.logicalCpus} logical CPUs, 1-min load ${result.machine.loadAverage1mStart.toFixed(2)} → ${result.machine.loadAverage1mEnd.toFixed(2)}. Prompt ${result.settings.promptTokens} tokens, ${result.settings.decodeSteps} decode steps, ${result.settings.repetitions} repetitions, GGUF ${result.settings.ggufTensorType}. Re-run: \`${result.command}\`.`,
+    `Machine: ${result.machine.cpu}, ${result.machine.logicalCpus} logical CPUs, 1-min load ${result.machine.loadAverage1mStart.toFixed(2)} → ${result.machine.loadAverage1mEnd.toFixed(2)}. Prompt ${result.settings.promptTokens} tokens, ${result.settings.decodeSteps} decode steps, ${result.settings.repetitions} repetitions, GGUF ${result.settings.ggufTensorType}. Re-run: ${result.runs === undefined ? `\`${result.command}\`` : 'the runs below, one after another (the first without --merge)'}.`,
     '',
     '| shape | layers | expert share of FLOPs | threads | batch | phase | Switchyard tok/s (median / worst) | llama.cpp tok/s (median / worst) | llama.cpp ÷ Switchyard | faster | load |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
@@ -403,6 +408,19 @@ export function cpuEnginesMarkdown(result: CpuEnginesResult): string {
         `| ${row.shape} | ${row.layers} | ${(row.expertFlopShare * 100).toFixed(0)} % | ${row.threads} | ${row.batch} | ${row.phase} | ${tokensPerSecond(row.switchyard.tokensPerSecond)} / ${tokensPerSecond(row.switchyard.worstTokensPerSecond)} | ${tokensPerSecond(row.llamaCpp.tokensPerSecond)} / ${tokensPerSecond(row.llamaCpp.worstTokensPerSecond)} | ${row.llamaCppOverSwitchyard.toFixed(2)} | ${row.faster} | ${row.loadAverage1m.toFixed(1)} |`,
     ),
     '',
+    ...(result.runs === undefined
+      ? []
+      : [
+          '## Runs merged into this file',
+          '',
+          '| finished (UTC) | shapes | 1-min load (start → end) | wall time | command |',
+          '|---|---|---|---|---|',
+          ...result.runs.map(
+            (run) =>
+              `| ${run.createdAt.slice(0, 16).replace('T', ' ')} | ${run.shapes.join(', ')} | ${run.loadAverage1mStart.toFixed(2)} → ${run.loadAverage1mEnd.toFixed(2)} | ${(run.wallTimeS / 60).toFixed(1)} min | \`${run.command}\` |`,
+          ),
+          '',
+        ]),
     '## Logits on shakespeare-mixtral-8x2 (2 × 32 reference positions)',
     '',
     '| pair | max abs Δ log p | greedy agreement |',

@@ -1,9 +1,10 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fitComputeProfile } from '@switchyard/cost-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CpuEngineRow, CpuEnginesResult } from './cpu-engine-results.js';
 import { azureTrace, olmoeDomains, type PaperBenchResult, runPaperBench } from './paper-bench.js';
 import { paperBenchInconsistencies } from './paper-check.js';
 import { paperHeadlineMarkdown, replaceReadmeHeadline } from './paper-headline.js';
@@ -26,11 +27,10 @@ const compute = fitComputeProfile(
   },
 );
 
-let result: PaperBenchResult;
-beforeAll(async () => {
-  result = await runPaperBench({
+const runQuickPaperBench = (cpuEnginesFile: string, out: string) =>
+  runPaperBench({
     fixturesDir,
-    outDir,
+    outDir: out,
     shapes: ['bert-moe-12x4'],
     compute,
     validation: false,
@@ -38,10 +38,14 @@ beforeAll(async () => {
     tokensPerBatch: 2048,
     maxEvaluations: 4,
     sloFactors: [1.1, 1.5],
-    cpuEnginesFile: join(outDir, 'no-such-cpu-engines.json'),
+    cpuEnginesFile,
     // The quantized rows profile three expert formats and evaluate the bundled model: the bench's job.
     quantized: false,
   });
+
+let result: PaperBenchResult;
+beforeAll(async () => {
+  result = await runQuickPaperBench(join(outDir, 'no-such-cpu-engines.json'), outDir);
 }, 120_000);
 
 describe('runPaperBench', () => {
@@ -149,4 +153,96 @@ describe('runPaperBench', () => {
     expect(committed.models.length).toBeGreaterThan(0);
     expect(paperBenchInconsistencies(committed)).toEqual([]);
   });
+});
+
+/** A cpu-engines.json measuring bert-moe-12x4 with llama.cpp at `ratio` × Switchyard's prefill speed (batch 8). */
+function cpuEnginesFile(ratio: number, name: string): string {
+  const runs = (tokensPerSecond: number) => ({
+    tokensPerSecond,
+    worstTokensPerSecond: tokensPerSecond,
+    runs: [tokensPerSecond],
+  });
+  const row = (batch: number, llamaCppOverSwitchyard: number): CpuEngineRow => ({
+    shape: 'bert-moe-12x4',
+    layers: 4,
+    threads: 1,
+    batch,
+    phase: 'prefill',
+    tokens: batch * 128,
+    switchyard: runs(100),
+    llamaCpp: runs(100 * llamaCppOverSwitchyard),
+    llamaCppOverSwitchyard,
+    faster: llamaCppOverSwitchyard > 1 ? 'llama.cpp' : 'switchyard',
+    expertFlopShare: 0.7,
+    loadAverage1m: 1,
+  });
+  const engines: CpuEnginesResult = {
+    createdAt: '2026-12-07T01:00:00.000Z',
+    command: 'test',
+    quick: true,
+    machine: { cpu: 'test', logicalCpus: 2, loadAverage1mStart: 1, loadAverage1mEnd: 1 },
+    settings: {
+      promptTokens: 128,
+      decodeSteps: 32,
+      repetitions: 3,
+      threads: [1],
+      batches: [1, 8],
+      ggufTensorType: 'F32',
+      checkpointDtype: 'BF16',
+      versions: {},
+      notes: [],
+    },
+    logits: [],
+    // Batch 1 points the other way: the largest batch's prefill is the row the CPU cluster is priced on.
+    rows: [row(1, 1 / ratio), row(8, ratio)],
+    wallTimeS: 1,
+  };
+  const path = join(outDir, `${name}.json`);
+  writeFileSync(path, JSON.stringify(engines));
+  return path;
+}
+
+describe('runPaperBench with a cpu-engines.json', () => {
+  const cpuOf = (run: PaperBenchResult) => run.models[0]!.cpu!;
+  const keys = ['static', 'rightSized', 'autoscaled'] as const;
+
+  it('prices every CPU row at llama.cpp when it is faster, naming it and the ratio', async () => {
+    const out = join(outDir, 'faster');
+    mkdirSync(out);
+    const faster = await runQuickPaperBench(cpuEnginesFile(2.5, 'llama-faster'), out);
+    const cpu = cpuOf(faster);
+    const inProcess = cpuOf(result).cpuEngine;
+    expect(cpu.cpuEngine.engine).toBe('llama.cpp');
+    expect(cpu.cpuEngine.tokensPerVcpuSecond).toBeCloseTo(inProcess.tokensPerVcpuSecond * 2.5, 6);
+    expect(cpu.cpuEngine.source).toMatch(
+      /× 2.500 \(llama.cpp ÷ Switchyard, bert-moe-12x4 4 layers, prefill batch 8/,
+    );
+    expect(cpu.engineSpeedRatio).toBeCloseTo(2.5, 12);
+    expect(cpu.engines.map((engine) => engine.engine)).toEqual([inProcess.engine, 'llama.cpp']);
+    // 2.5× the tokens per vCPU-second: the pool billed per vCPU-second costs 1/2.5 as much, and no
+    // baseline costs more.
+    expect(cpu.headline.cpu.rightSized.usd).toBeCloseTo(cpuOf(result).headline.cpu.rightSized.usd / 2.5, 6);
+    for (const key of keys)
+      expect(cpu.headline.cpu[key].usd).toBeLessThanOrEqual(cpuOf(result).headline.cpu[key].usd);
+    expect(faster.cpuEngines.note).toMatch(/llama.cpp from .*llama-faster.json/);
+    expect(faster.headline[0]).toMatchObject({ cpuEngine: 'llama.cpp' });
+    expect(faster.headline[0]!.engineSpeedRatio).toBeCloseTo(2.5, 12);
+    const markdown = readFileSync(join(out, 'paper.md'), 'utf8');
+    expect(markdown).toMatch(/\| (paper:)?bert-moe-12x4 \| llama.cpp \(\d+; 2.50×\) \|/);
+    expect(markdown).toMatch(
+      /\* (paper:)?bert-moe-12x4: llama.cpp \(used\), \d+ tokens\/vCPU-s — in-process profile/,
+    );
+  }, 60_000);
+
+  it('leaves the CPU rows on the in-process engine when llama.cpp is slower, with the ratio', async () => {
+    const out = join(outDir, 'slower');
+    mkdirSync(out);
+    const slower = await runQuickPaperBench(cpuEnginesFile(0.4, 'llama-slower'), out);
+    const cpu = cpuOf(slower);
+    expect(cpu.cpuEngine).toEqual(cpuOf(result).cpuEngine);
+    expect(cpu.engineSpeedRatio).toBeCloseTo(2.5, 12);
+    expect(cpu.engines.map((engine) => engine.engine)).toEqual([cpuOf(result).cpuEngine.engine, 'llama.cpp']);
+    for (const key of keys) expect(cpu.headline.cpu[key]).toEqual(cpuOf(result).headline.cpu[key]);
+    expect(cpu.curves).toEqual(cpuOf(result).curves);
+  }, 60_000);
 });
