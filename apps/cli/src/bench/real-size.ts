@@ -18,6 +18,7 @@
  *     [--repeats 3]   (timed runs of the same prompt per row after the warm-up: median and worst)
  *     [--max-total-gb 12]   (a row whose processes — orchestrator, functions, moto — hold more RSS
  *        together is stopped, all of them killed, and recorded as failed)
+ *     [--markdown-only]   (rewrite the .md from the out file's rows; runs nothing)
  *     [--out bench-results/real-size.json] [--merge]   (--merge keeps the out file's rows of other
  *        (shape, format, target) runs, so the shapes can be run one after another)
  *     [--quick]   (one OLMoE layer, int8 only, 32 prefill and 4 decode tokens: checks the script runs)
@@ -437,6 +438,12 @@ function realSizeMarkdown(rows: Record<string, unknown>[], out: string): string 
     '',
     failed.length > 0 ? '## Failed cells' : '## Failed cells: none',
     '',
+    ...(failed.length > 0
+      ? [
+          'What each error means, with the memory arithmetic: architecture/quantization.md, "Real-size layers end to end".',
+          '',
+        ]
+      : []),
     ...failed.map(
       (row) =>
         `- ${row.model} ${row.format === 'none' ? 'float32' : row.format} ${row.target}: ${String(row.error)
@@ -725,6 +732,13 @@ async function main() {
     `memory: ${(totalmem() / 2 ** 30).toFixed(1)} GB total, ${(freemem() / 2 ** 30).toFixed(1)} GB free; load ${loadavg()[0]!.toFixed(1)}\n`,
   );
   const out = resolve(option('--out') ?? join(root, 'bench-results/real-size.json'));
+  if (args.includes('--markdown-only')) {
+    // Rewrites the .md from the JSON's rows, running nothing.
+    const { rows: saved } = JSON.parse(readFileSync(out, 'utf8')) as { rows: Record<string, unknown>[] };
+    writeFileSync(out.replace(/\.json$/, '.md'), realSizeMarkdown(saved, out));
+    process.stdout.write(`wrote ${out.replace(/\.json$/, '.md')}\n`);
+    return;
+  }
   const previousRows =
     args.includes('--merge') && existsSync(out)
       ? (JSON.parse(readFileSync(out, 'utf8')) as { rows: Record<string, unknown>[] }).rows
