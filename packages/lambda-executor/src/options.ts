@@ -21,8 +21,15 @@ export const lambdaExecutorOptionsSchema = z.object({
   /** Base of the full-jitter exponential backoff. */
   baseBackoffMs: z.number().nonnegative().default(50),
   maxBackoffMs: z.number().nonnegative().default(2000),
-  /** Per-attempt timeout unless the request sets one. */
-  timeoutMs: z.number().int().positive().default(60_000),
+  /**
+   * Per-attempt timeout unless the request sets one. Without it, each function's own: its configured
+   * `Timeout` plus Lambda's INIT limit and 5 s (read once per function and qualifier with
+   * GetFunctionConfiguration; Lambda's longest, 900 s + INIT + 5 s, when that cannot be read). An
+   * attempt must not give up while Lambda may still be running its invocation: the retry would find
+   * that instance busy, so another instance would start (on Lambda as on the embedded runtime) and a
+   * slow cold start would pile up instances.
+   */
+  timeoutMs: z.number().int().positive().optional(),
   /**
    * Qualifier (alias or version) of every invoke a request does not qualify itself: the `live` alias
    * each deployment points at the version it published; `$LATEST` for functions without one.

@@ -9,6 +9,7 @@ import {
   LambdaClient,
   UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
+import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import {
   type DeploymentPlanInput,
   decodeExpertMessage,
@@ -19,6 +20,7 @@ import {
 import { type LocalRuntime, startLocalRuntime } from '@switchyard/lambda-local';
 import { buildExpertGraph, type Checkpoint, createExpertRunner, loadCheckpoint } from '@switchyard/model';
 import { loadedInitTimeoutMs } from '@switchyard/testing/local-runtime';
+import { type MotoServer, motoCredentials, startMotoServer } from '@switchyard/testing/moto';
 import { buildPlan, type PlanFunctionSpec, prediction } from '@switchyard/testing/plans';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployPlan } from '../src/deploy/deploy-plan.js';
@@ -312,5 +314,69 @@ describe('deployPlan on the local runtime with the shakespeare experts', () => {
     expect(settled.functions.every((fn) => fn.actions.join() === 'unchanged')).toBe(true);
     admin.destroy();
     await undeployPlan(withProvisioned(undefined), { target: 'local', endpoint: runtime.endpoint });
+  });
+});
+
+describe('deployPlan on the local runtime with the graphs in S3 (moto), fetched by the functions at INIT', () => {
+  let moto: MotoServer;
+  let runtime: LocalRuntime;
+  let checkpoint: Checkpoint;
+  let stageDir: string;
+  const bucket = 'switchyard-weights';
+  const graphs = (layer: number, expert: number): Uint8Array =>
+    buildExpertGraph({ checkpoint }, layer, expert);
+
+  beforeAll(async () => {
+    checkpoint = await loadCheckpoint(checkpointDir);
+    stageDir = mkdtempSync(join(tmpdir(), 'switchyard-stage-s3-'));
+    moto = await startMotoServer();
+    runtime = await startLocalRuntime({
+      cpuEmulation: 'threads',
+      functionS3Endpoint: moto.endpoint,
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
+  });
+
+  afterAll(async () => {
+    await runtime?.stop();
+    await moto?.stop();
+    rmSync(stageDir, { recursive: true, force: true });
+  });
+
+  it('uploads each graph once, deploys code without them, answers bit for bit, and undeploy removes the objects', async () => {
+    const s3 = new S3Client({
+      endpoint: moto.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: motoCredentials,
+    });
+    await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    const where = { target: 'local' as const, endpoint: runtime.endpoint, s3Endpoint: moto.endpoint, bucket };
+    const deployed = await deployPlan(plan(), { ...where, graphs, stageDir });
+    // Experts 0, 1 (shared by both replicas) and 5: three objects, and code of a manifest and a stub.
+    expect(deployed.objects.map((object) => object.actions)).toEqual([['upload'], ['upload'], ['upload']]);
+    for (const fn of deployed.functions) expect(fn.codeBytes).toBeLessThan(4096);
+    const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    expect(listed.KeyCount).toBe(3);
+
+    const { request, expected } = await layerOneRequest(
+      graphs,
+      [
+        [0, 3],
+        [1, 4],
+      ],
+      (i) => Math.cos(i * 0.21),
+      7,
+    );
+    const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, qualifier: 'live' });
+    const result = await executor.invoke({ functionName: 'shk-l1-g0-r0', payload: request });
+    expect(decodeExpertMessage(result.payload).activations).toEqual(expected);
+    expect(result.billing.initDurationMs).toBeGreaterThan(0);
+    await executor.close();
+
+    const removed = await undeployPlan(plan(), where);
+    expect(removed.objects).toHaveLength(3);
+    expect((await s3.send(new ListObjectsV2Command({ Bucket: bucket }))).KeyCount).toBe(0);
+    s3.destroy();
   });
 });

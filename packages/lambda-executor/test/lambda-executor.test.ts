@@ -177,6 +177,28 @@ describe('LambdaExecutor against the local runtime', () => {
     await executor.close();
   });
 
+  it("waits per attempt as long as the function's own Timeout + INIT allows, unless told a timeout", async () => {
+    const credentials = { accessKeyId: 'l', secretAccessKey: 'l' };
+    const executor = new LambdaExecutor({ endpoint: runtime.endpoint, credentials });
+    // 'reverse' has Timeout 5 s: + Lambda's 10 s INIT limit + 5 s. A 60 s default would not follow it.
+    expect(await executor.attemptTimeoutMs('reverse')).toBe(20_000);
+    const client = admin(runtime.endpoint);
+    await client.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'plain', Timeout: 300 }));
+    await waitUntilFunctionUpdatedV2(waiter(client), { FunctionName: 'plain' });
+    client.destroy();
+    // $LATEST has the new Timeout; live still points at the version published with 5 s.
+    expect(await executor.attemptTimeoutMs('plain', '$LATEST')).toBe(315_000);
+    expect(await executor.attemptTimeoutMs('plain')).toBe(20_000);
+    // A function whose configuration cannot be read: Lambda's longest, 900 s + 10 s + 5 s.
+    expect(await executor.attemptTimeoutMs('nobody')).toBe(915_000);
+    const result = await executor.invoke({ functionName: 'reverse', payload: bytesOf('sleep:300 ab') });
+    expect(Buffer.from(result.payload).toString('latin1')).toBe('ba 003:peels');
+    await executor.close();
+    const told = new LambdaExecutor({ endpoint: runtime.endpoint, credentials, timeoutMs: 1234 });
+    expect(await told.attemptTimeoutMs('reverse')).toBe(1234);
+    await told.close();
+  });
+
   it('reports an answer that is not an envelope as WIRE_FORMAT_INVALID', async () => {
     const executor = new LambdaExecutor({
       endpoint: runtime.endpoint,

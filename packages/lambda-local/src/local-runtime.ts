@@ -140,6 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     s3Endpoint = `http://${hostForUrl}:${s3Port}`;
     pool.useS3Endpoint(s3Endpoint);
   }
+  if (resolved.functionS3Endpoint) pool.useS3Endpoint(resolved.functionS3Endpoint);
   const endpoint = `http://${hostForUrl}:${port}`;
   logger.debug('local lambda runtime started', { endpoint, s3Endpoint, runner: runner.runner });
   return {

@@ -11,6 +11,12 @@ export const localRuntimeOptionsSchema = z.object({
   /** S3 API port; 0 picks a free one. Set `s3: false` to not serve S3. */
   s3Port: port.default(0),
   s3: z.boolean().default(true),
+  /**
+   * The S3 endpoint function instances are told (`SWITCHYARD_S3_ENDPOINT`) instead of the embedded
+   * one's: another S3 (a moto server) that holds graphs a deployment put there with a weights
+   * bucket, so functions fetch them at INIT as on AWS. Path style, any credentials.
+   */
+  functionS3Endpoint: z.string().url().optional(),
   /** Loopback only: the runtime executes arbitrary code and has no authentication. */
   host: z.enum(['127.0.0.1', '::1', 'localhost']).default('127.0.0.1'),
   region: z.string().default('us-east-1'),

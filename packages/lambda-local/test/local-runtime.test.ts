@@ -393,3 +393,39 @@ describe('local runtime API checks and S3 API (no function process involved)', (
     ).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });
+
+describe('functionS3Endpoint', () => {
+  it("tells function instances another S3's endpoint instead of the embedded one's", async () => {
+    const codeDir = mkdtempSync(join(tmpdir(), 'switchyard-test-code-s3-'));
+    writeFileSync(
+      join(codeDir, 'index.mjs'),
+      'export const handler = async () => ({ s3: process.env.SWITCHYARD_S3_ENDPOINT });\n',
+    );
+    const elsewhere = 'http://127.0.0.1:9/';
+    const runtime = await startLocalRuntime({
+      functionS3Endpoint: elsewhere,
+      runner: 'own',
+      initTimeoutMs: loadedInitTimeoutMs,
+    });
+    const lambda = lambdaClient(runtime);
+    try {
+      expect(runtime.s3Endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await lambda.send(
+        new CreateFunctionCommand({
+          Runtime: 'nodejs22.x',
+          FunctionName: 'where',
+          Role: 'r',
+          Handler: 'index.handler',
+          Code: { S3Bucket: localCodeBucket, S3Key: codeDir },
+        }),
+      );
+      await waitForActive(lambda, 'where');
+      const result = await lambda.send(new InvokeCommand({ FunctionName: 'where', Payload: encode({}) }));
+      expect(JSON.parse(decoder.decode(result.Payload))).toEqual({ s3: elsewhere });
+    } finally {
+      lambda.destroy();
+      await runtime.stop();
+      rmSync(codeDir, { recursive: true, force: true });
+    }
+  });
+});

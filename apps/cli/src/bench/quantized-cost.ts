@@ -85,6 +85,26 @@ const quantized =
     onProgress: (message) => process.stdout.write(`${message}\n`),
   }));
 
+/**
+ * The accuracy beside the real-size rows: this run's `switchyard eval` files when all three are given
+ * (also with --rows-from, whose paper rows keep the accuracy they were planned with), else the paper
+ * rows' own.
+ */
+const evaluated = (['none', 'int8', 'int4'] as const).every((format) => bitsPerByte[format] !== undefined);
+const realSizeAccuracy: Partial<
+  Record<ExpertQuantizationFormat, { bitsPerToken: number; relativeToFloat32: number }>
+> = evaluated
+  ? Object.fromEntries(
+      (['none', 'int8', 'int4'] as const).map((format) => [
+        format,
+        {
+          bitsPerToken: bitsPerByte[format]!.bitsPerToken,
+          relativeToFloat32: bitsPerByte[format]!.bitsPerToken / bitsPerByte.none!.bitsPerToken,
+        },
+      ]),
+    )
+  : quantized.accuracy;
+
 // Real-size layers: billed $ per M tokens on the embedded runtime, relative to the same shape's float32.
 const realSize = parseJson(readFileSync(realSizeFile, 'utf8'), realSizeFile) as {
   createdAt: string;
@@ -116,7 +136,10 @@ const realRows = realSize.rows
       gbSecondsPer1000Tokens: row.gbSecondsPer1000Tokens ?? null,
       relativeToFloat32:
         usdPerMillion !== null && float32UsdPerMillion !== null ? usdPerMillion / float32UsdPerMillion : null,
-      bitsPerByteRelativeToFloat32: quantized.accuracy[row.format]?.relativeToFloat32 ?? null,
+      prefillTokensPerS: row.prefillTokensPerS ?? null,
+      decodeMsPerToken: row.decodeMsPerToken ?? null,
+      bitsPerByte: realSizeAccuracy[row.format]?.bitsPerToken ?? null,
+      bitsPerByteRelativeToFloat32: realSizeAccuracy[row.format]?.relativeToFloat32 ?? null,
       error: row.error ?? null,
     };
   });
@@ -124,6 +147,8 @@ const realRows = realSize.rows
 /** A child's error line without the command that failed: what the error says. */
 const failure = (error: string) =>
   (error.includes('Error: ') ? error.slice(error.indexOf('Error: ') + 7) : error)
+    .replace(/^(stopped: .*? over --max-total-gb [\d.]+) .*$/s, '$1')
+    .replace(/\s*\[Symbol\(switchyard\.error\)\].*$/s, '')
     .replace(/\s*Node\.js v[\d.]+\s*$/, '')
     .slice(0, 300);
 const percent = (value: number | null) => (value === null ? '—' : `${(value * 100).toFixed(1)} %`);
@@ -142,13 +167,13 @@ const markdown = [
   '',
   '## Real-size layers (billed on the embedded runtime)',
   '',
-  `From ${realSizeFile.replace(`${root}/`, '')} (${realSize.createdAt}, 1-min load ${realSize.loadAverage1m.toFixed(1)}${realSize.quick ? ', QUICK' : ''}): synthetic layers with random weights, so their accuracy cannot be measured; the bits-per-byte column is the bundled model's cost of the same format.`,
+  `From ${realSizeFile.replace(`${root}/`, '')} (${realSize.createdAt}, 1-min load ${realSize.loadAverage1m.toFixed(1)}${realSize.quick ? ', QUICK' : ''}; its .md beside it has every column and the in-process rows): synthetic layers with random weights, so their accuracy cannot be measured; the bits-per-byte columns are the bundled model's cost of the same format (shakespeare-mixtral-8x2 over the held-out last 10 % of tinyshakespeare${evaluated ? ', from the `switchyard eval --json` files given to this run' : ''}).`,
   '',
-  '| model | layers | prefill + decode tokens | format | $/M tokens | vs float32 | GB-s / 1,000 tokens | bits/byte vs float32 (bundled model) |',
-  '|---|---:|---|---|---:|---:|---:|---:|',
+  '| model | layers | prefill + decode tokens | format | $/M tokens | vs float32 | GB-s / 1,000 tokens | prefill tokens/s | decode ms/token | bits/byte (bundled model) | vs float32 |',
+  '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|',
   ...realRows.map(
     (row) =>
-      `| ${row.model} | ${row.layers ?? '—'} | ${row.tokens ?? '—'} | ${row.format === 'none' ? 'float32' : row.format} | ${row.usdPerMillionTokens === null ? (row.error ? `failed: ${failure(row.error)}` : '—') : row.usdPerMillionTokens.toFixed(3)} | ${percent(row.relativeToFloat32)} | ${row.gbSecondsPer1000Tokens?.toFixed(1) ?? '—'} | ${row.bitsPerByteRelativeToFloat32 === null ? '—' : `${((row.bitsPerByteRelativeToFloat32 - 1) * 100).toFixed(3)} %`} |`,
+      `| ${row.model} | ${row.layers ?? '—'} | ${row.tokens ?? '—'} | ${row.format === 'none' ? 'float32' : row.format} | ${row.usdPerMillionTokens === null ? (row.error ? `failed: ${failure(row.error)}` : '—') : row.usdPerMillionTokens.toFixed(3)} | ${percent(row.relativeToFloat32)} | ${row.gbSecondsPer1000Tokens?.toFixed(1) ?? '—'} | ${row.prefillTokensPerS?.toFixed(1) ?? '—'} | ${row.decodeMsPerToken?.toFixed(0) ?? '—'} | ${row.bitsPerByte?.toFixed(6) ?? '—'} | ${row.bitsPerByteRelativeToFloat32 === null ? '—' : `${row.bitsPerByteRelativeToFloat32 >= 1 ? '+' : ''}${((row.bitsPerByteRelativeToFloat32 - 1) * 100).toFixed(3)} %`} |`,
   ),
   '',
 ].join('\n');

@@ -17,7 +17,11 @@ describe('deployPlan options', () => {
       { target: 'local', createRole: true },
       /the embedded runtime has no IAM: --create-role and --role-arn are for --target aws/,
     ],
-    [{ target: 'local', bucket: 'weights' }, /graphs in S3 \(--bucket\) are for --target aws/],
+    [
+      { target: 'local', bucket: 'weights' },
+      /graphs in S3 \(--bucket\) on the embedded runtime need an S3 that keeps object tags \(s3Endpoint/,
+    ],
+    [{ target: 'local', codeBucket: 'zips' }, /a code bucket \(--code-bucket\) is for --target aws/],
     [
       { target: 'aws', dryRun: false, offline: true, createRole: true },
       /offline planning is a dry run against AWS: pass --dry-run --target aws/,

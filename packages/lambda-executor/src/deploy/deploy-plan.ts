@@ -109,9 +109,15 @@ function checkOptions(plan: DeploymentPlan, options: ResolvedDeployOptions): voi
       'createRole',
     );
   }
-  if (target === 'local' && (options.bucket || options.codeBucket)) {
+  if (target === 'local' && options.codeBucket) {
     throw deploymentError(
-      "graphs in S3 (--bucket) are for --target aws: the embedded runtime's S3 keeps no object tags, which is how undeploy finds them",
+      'a code bucket (--code-bucket) is for --target aws: the embedded runtime runs local code in place',
+      'codeBucket',
+    );
+  }
+  if (target === 'local' && options.bucket && !options.s3Endpoint) {
+    throw deploymentError(
+      "graphs in S3 (--bucket) on the embedded runtime need an S3 that keeps object tags (s3Endpoint, e.g. a moto server; start the runtime with functionS3Endpoint set to it so functions fetch their graphs there): the runtime's own S3 keeps none, which is how undeploy finds them",
       'bucket',
     );
   }

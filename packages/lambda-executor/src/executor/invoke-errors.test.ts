@@ -119,6 +119,8 @@ describe('LambdaExecutor retries exactly the retryable Invoke errors', () => {
       credentials: { accessKeyId: 'l', secretAccessKey: 'l' },
       maxAttempts: 3,
       baseBackoffMs: 0,
+      // Given, so the executor does not ask this server for the function's timeout (it counts requests).
+      timeoutMs: 60_000,
     });
     try {
       const error = await executor

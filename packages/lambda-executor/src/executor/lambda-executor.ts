@@ -1,7 +1,12 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { performance } from 'node:perf_hooks';
-import { InvokeCommand, type InvokeCommandOutput, LambdaClient } from '@aws-sdk/client-lambda';
+import {
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  type InvokeCommandOutput,
+  LambdaClient,
+} from '@aws-sdk/client-lambda';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
   type BillingReport,
@@ -11,6 +16,7 @@ import {
   type InvokeRequest,
   type InvokeResult,
   type Logger,
+  lambdaLimits,
   noopLogger,
   parseReportLine,
   parseWithSchema,
@@ -77,6 +83,8 @@ export class LambdaExecutor implements Executor {
   private readonly random: RandomSource;
   private readonly semaphore: Semaphore;
   private readonly ownsClient: boolean;
+  /** Per function and qualifier: the attempt timeout its configured Timeout gives (`attemptTimeoutMs`). */
+  private readonly attemptTimeouts = new Map<string, Promise<number>>();
 
   constructor(options: LambdaExecutorOptions = {}) {
     const { logger = noopLogger, random, client, ...rest } = options;
@@ -117,6 +125,34 @@ export class LambdaExecutor implements Executor {
     }
   }
 
+  /**
+   * The per-attempt timeout of invokes of `functionName` (at `qualifier`, default the executor's) that
+   * do not set one: `timeoutMs` when given, else the function's configured Timeout + Lambda's INIT
+   * limit + 5 s, read once (Lambda's longest when the configuration cannot be read).
+   */
+  attemptTimeoutMs(functionName: string, qualifier = this.options.qualifier): Promise<number> {
+    if (this.options.timeoutMs !== undefined) return Promise.resolve(this.options.timeoutMs);
+    const key = `${functionName}:${qualifier}`;
+    let found = this.attemptTimeouts.get(key);
+    if (!found) {
+      const allowanceS = lambdaLimits.initTimeoutS + 5;
+      found = this.client
+        .send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: qualifier }))
+        .then(
+          (configuration) => ((configuration.Timeout ?? lambdaLimits.maxTimeoutS) + allowanceS) * 1000,
+          (error: unknown) => {
+            this.logger.debug("cannot read the function's timeout; attempts wait Lambda's longest", {
+              function: functionName,
+              error: String(error),
+            });
+            return (lambdaLimits.maxTimeoutS + allowanceS) * 1000;
+          },
+        );
+      this.attemptTimeouts.set(key, found);
+    }
+    return found;
+  }
+
   async close(): Promise<void> {
     if (this.ownsClient) this.client.destroy();
   }
@@ -133,7 +169,7 @@ export class LambdaExecutor implements Executor {
   private async invokeWithRetries(request: InvokeRequest): Promise<InvokeResult> {
     const payload = encodeEnvelope(request.payload);
     const qualifier = request.qualifier ?? this.options.qualifier;
-    const timeoutMs = request.timeoutMs ?? this.options.timeoutMs;
+    const timeoutMs = request.timeoutMs ?? (await this.attemptTimeoutMs(request.functionName, qualifier));
     let lastError: LambdaExecutorError | undefined;
     for (let attempt = 1; attempt <= this.options.maxAttempts; attempt++) {
       if (request.signal?.aborted) throw this.aborted(request, request.signal.reason);
