@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
-import { type InstanceSpec, instanceEnvironment, nodeArguments } from './instance-environment.js';
+import { type InstanceSpec, instanceCommand, instanceEnvironment } from './instance-environment.js';
 import { MemoryWatchdog } from './memory-watchdog.js';
 import { type ErrorBody, type FunctionToRuntime, functionArn } from './protocol.js';
 import { openRuntimeApiChannel, openSocketPairChannel, type RunnerChannel } from './runner-channel.js';
@@ -99,7 +99,8 @@ export class FunctionInstance {
         : openSocketPairChannel(onMessage);
     this.channel = channel;
     const started = performance.now();
-    const child = spawn(this.spec.nodeExecutable, [...nodeArguments(this.spec), ...channel.args], {
+    const launch = instanceCommand(this.spec, channel.args);
+    const child = spawn(launch.command, launch.args, {
       cwd: this.spec.codeDir,
       env: { ...instanceEnvironment(this.spec, this.revision), ...channel.environment },
       stdio: channel.stdio,

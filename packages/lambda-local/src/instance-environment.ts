@@ -1,7 +1,9 @@
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { CpuCgroups } from './cpu-cgroup.js';
+import { LambdaLocalError } from './errors.js';
 import { functionEnv } from './protocol.js';
 import { type NodeRuntime, nodeMajorOf } from './runtimes.js';
 
@@ -63,12 +65,31 @@ const lambdaNodeFlags: Readonly<Record<NodeRuntime, readonly string[]>> = {
 };
 
 /**
+ * How an instance makes sure it never outlives its runtime's process: `pdeathsig` starts it through
+ * util-linux's `setpriv --pdeathsig SIGKILL`, so the kernel kills it when the runtime's thread that
+ * spawned it is gone (no cost inside the instance); `watch` preloads parent-watch.ts, a worker thread
+ * that compares the parent pid once a second (about 12 MB of RSS per instance). `auto` takes
+ * `pdeathsig` where `setpriv` exists (Linux), else `watch`.
+ */
+export type ParentDeathMode = 'pdeathsig' | 'watch';
+
+/** util-linux's setpriv where this machine has it (every Debian/Ubuntu has util-linux). */
+export function setprivPath(): string | undefined {
+  if (process.platform !== 'linux') return undefined;
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path));
+}
+
+/**
  * Node flags of a function process. V8's heap gets 85 % of the memory size (so a JS leak dies as a
  * clean heap OOM); the rest is native memory (onnxruntime, Buffers), watched by the RSS poll. On the
  * runtime's own Node.js major, Lambda's flags for that runtime. When the runtime itself runs from
- * source, tsx's loader goes in front so a handler may re-export TypeScript.
+ * source, tsx's loader goes in front so a handler may re-export TypeScript. With `watch` (see
+ * `ParentDeathMode`) the parent watch is preloaded.
  */
-export function nodeArguments(spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 'nodeMajor'>): string[] {
+export function nodeArguments(
+  spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 'nodeMajor'>,
+  parentDeath: ParentDeathMode = 'watch',
+): string[] {
   const heapMB = Math.max(32, Math.floor(spec.memoryMB * 0.85));
   const lambdaFlags = spec.nodeMajor === nodeMajorOf(spec.runtime) ? lambdaNodeFlags[spec.runtime] : [];
   const source = fromSource
@@ -78,7 +99,47 @@ export function nodeArguments(spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 
         '--conditions=@switchyard/source',
       ]
     : [];
-  return [...lambdaFlags, ...source, '--import', parentWatchUrl(), `--max-old-space-size=${heapMB}`];
+  const watch = parentDeath === 'watch' ? ['--import', parentWatchUrl()] : [];
+  return [...lambdaFlags, ...source, ...watch, `--max-old-space-size=${heapMB}`];
+}
+
+/**
+ * The command that starts an instance: `node <nodeArguments> <args>`, behind `setpriv --pdeathsig
+ * SIGKILL` where that is the parent-death mode (`setpriv` execs node in the same process, so the pid
+ * the runtime watches, limits and kills is node's).
+ */
+export function instanceCommand(
+  spec: Pick<InstanceSpec, 'memoryMB' | 'runtime' | 'nodeMajor' | 'nodeExecutable'>,
+  args: readonly string[],
+  parentDeath: ParentDeathMode | 'auto' = 'auto',
+): { command: string; args: string[]; parentDeath: ParentDeathMode } {
+  const setpriv = parentDeath === 'watch' ? undefined : setprivPath();
+  if (parentDeath === 'pdeathsig' && !setpriv)
+    throw new LambdaLocalError({
+      code: 'INVALID_CONFIG',
+      message:
+        "parent-death mode 'pdeathsig' needs util-linux's setpriv (/usr/bin/setpriv), which this machine lacks",
+      location: 'instanceCommand',
+    });
+  if (setpriv) {
+    return {
+      command: setpriv,
+      args: [
+        '--pdeathsig',
+        'SIGKILL',
+        '--',
+        spec.nodeExecutable,
+        ...nodeArguments(spec, 'pdeathsig'),
+        ...args,
+      ],
+      parentDeath: 'pdeathsig',
+    };
+  }
+  return {
+    command: spec.nodeExecutable,
+    args: [...nodeArguments(spec, 'watch'), ...args],
+    parentDeath: 'watch',
+  };
 }
 
 /** The instance's parent-death check (parent-watch.ts), from TypeScript source under tsx or built. */

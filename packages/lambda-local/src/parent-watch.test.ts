@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { nodeArguments } from './instance-environment.js';
+import { instanceCommand, type ParentDeathMode, setprivPath } from './instance-environment.js';
 
 /** Running (not gone, not a zombie nobody reaped). */
 function alive(pid: number): boolean {
@@ -43,17 +43,39 @@ const instanceBodies = [
   },
 ];
 
-describe('instance parent watch', () => {
-  it.each(instanceBodies)(
-    'an instance started with nodeArguments ($name) lives while its runtime lives and exits when the runtime is killed',
-    async ({ code }) => {
-      // A stand-in runtime process starts an instance the way FunctionInstance does (same node
-      // arguments, which preload parent-watch), prints its pid, and is then SIGKILLed: it cannot
-      // stop its instance.
-      const args = nodeArguments({ memoryMB: 256, runtime: 'nodejs22.x', nodeMajor: 0 });
+// Both ways an instance learns its runtime is gone: the kernel's parent-death signal through setpriv
+// (the default on Linux) and the preloaded watch thread (elsewhere). setpriv ships with util-linux on
+// every Debian/Ubuntu machine; a machine without it fails the pdeathsig cases here instead of skipping.
+const modes: ParentDeathMode[] = ['pdeathsig', 'watch'];
+const cases = modes.flatMap((mode) => instanceBodies.map((body) => ({ mode, ...body })));
+
+describe('instance parent death', () => {
+  it('starts instances behind setpriv on this machine (no watch thread in them)', () => {
+    expect(setprivPath()).toBeDefined();
+    const launch = instanceCommand(
+      { memoryMB: 256, runtime: 'nodejs22.x', nodeMajor: 0, nodeExecutable: process.execPath },
+      ['handler.js'],
+    );
+    expect(launch.parentDeath).toBe('pdeathsig');
+    expect(launch.args.slice(0, 4)).toEqual(['--pdeathsig', 'SIGKILL', '--', process.execPath]);
+    expect(launch.args.join(' ')).not.toContain('parent-watch');
+    expect(launch.args.at(-1)).toBe('handler.js');
+  });
+
+  it.each(cases)(
+    'an instance started with the $mode launch ($name) lives while its runtime lives and exits when the runtime is killed',
+    async ({ mode, code }) => {
+      // A stand-in runtime process starts an instance the way FunctionInstance does (instanceCommand's
+      // command and arguments), prints its pid, and is then SIGKILLed: it cannot stop its instance.
+      const launch = instanceCommand(
+        { memoryMB: 256, runtime: 'nodejs22.x', nodeMajor: 0, nodeExecutable: process.execPath },
+        ['-e', code],
+        mode,
+      );
+      expect(launch.parentDeath).toBe(mode);
       const runtimeCode = `
       const { spawn } = require('node:child_process');
-      const child = spawn(process.execPath, [...${JSON.stringify(args)}, '-e', ${JSON.stringify(code)}], { stdio: 'ignore' });
+      const child = spawn(${JSON.stringify(launch.command)}, ${JSON.stringify(launch.args)}, { stdio: 'ignore' });
       process.stdout.write(child.pid + '\\n');
       setInterval(() => {}, 1000);`;
       const runtime = spawn(process.execPath, ['-e', runtimeCode], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -63,9 +85,11 @@ describe('instance parent watch', () => {
       );
       started.push(pid);
       expect(pid).toBeGreaterThan(0);
-      // Alive while its runtime is: the watch must not end a healthy instance (three checks' worth).
+      // Alive while its runtime is: neither mechanism may end a healthy instance (three checks' worth).
       await new Promise((resolve) => setTimeout(resolve, 3000));
       expect(alive(pid)).toBe(true);
+      // The pid is node's own after setpriv's exec (the runtime limits and kills that pid).
+      expect(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]).toBe(process.execPath);
       runtime.kill('SIGKILL');
       expect(await until(() => !alive(pid), 30_000)).toBe(true);
     },

@@ -1,5 +1,6 @@
 /**
- * Preloaded into every function instance process (`--import`, see `nodeArguments`): the instance
+ * Preloaded into a function instance process (`--import`, see `nodeArguments`) where the kernel's
+ * parent-death signal is not available (no util-linux `setpriv`; see `instanceCommand`): the instance
  * ends once the runtime that started it is gone, so no instance outlives its runtime when the
  * runtime's process dies without closing it (a crash, SIGKILL, a test that never stopped it). A
  * process whose parent dies is re-parented (to init or a subreaper), so a changed `process.ppid`
