@@ -126,8 +126,8 @@ function expertBytes(H: number, I: number, quantization: ExpertQuantization): nu
  * Rounds of one call per format until `minimumMs` passed and at least `minRuns` rounds ran: each
  * call's wall-clock milliseconds and this process's CPU milliseconds (user + system, all threads)
  * spent in it. With one onnxruntime thread the CPU time is the kernel's own work; the wall clock also
- * holds the time other processes took the core, which on a shared machine hits a 5 ms int8 call
- * harder than a 15 ms float32 one.
+ * holds the time other processes took the core. (Measured: under load the int8 calls' CPU time grows
+ * as much as their wall time, so the slowdown is in the kernel, not preemption.)
  */
 async function roundRobin(
   runs: Array<() => Promise<unknown>>,
@@ -168,7 +168,16 @@ function writeResults(complete: boolean): void {
     out,
     `${JSON.stringify({ createdAt: new Date().toISOString(), machine, quick, complete, threads, load1mAtStart, load1mAtEnd: Number(loadavg()[0]!.toFixed(1)), rows, sizes, verdicts }, null, 2)}\n`,
   );
-  const formatHeader = formats.map((f) => `${f.name} GF/s median / worst (× fp32)`).join(' | ');
+  /** One row per shape and token count: each format's median / worst GFLOP/s on one clock. */
+  const speedTable = (clock: '' | 'Cpu', label: string): string[] => [
+    `| shape | tokens | runs | ${formats.map((f) => `${f.name} ${label} median / worst (× fp32)`).join(' | ')} |`,
+    `|---|---|---|${formats.map(() => '---').join('|')}|`,
+    ...rows.map(
+      (row) =>
+        `| ${row.shape} | ${row.tokens} | ${row.runs} | ${formats.map((f) => `${row[`${f.name}${clock}Gflops`]} / ${row[`${f.name}${clock}WorstGflops`]} (×${row[`${f.name}${clock}VsFp32`]})`).join(' | ')} |`,
+    ),
+    '',
+  ];
   const markdown = [
     '# Quantized experts: GFLOP/s per weight format, side by side',
     '',
@@ -176,23 +185,11 @@ function writeResults(complete: boolean): void {
     `1-min load ${load1mAtStart} at the start, ${loadavg()[0]!.toFixed(1)} at the end${quick ? ' (--quick: not figures)' : ''}${complete ? '' : ' — INCOMPLETE: the run stopped before every shape and token count was measured'}.`,
     'Every call of every format is in the JSON (`…RunsMs` wall clock, `…CpuRunsMs` CPU time); × fp32 is the ratio of medians.',
     '',
-    `| shape | tokens | runs | ${formatHeader} |`,
-    `|---|---|---|${formats.map(() => '---').join('|')}|`,
-    ...rows.map(
-      (row) =>
-        `| ${row.shape} | ${row.tokens} | ${row.runs} | ${formats.map((f) => `${row[`${f.name}Gflops`]} / ${row[`${f.name}WorstGflops`]} (×${row[`${f.name}VsFp32`]})`).join(' | ')} |`,
-    ),
-    '',
+    ...speedTable('', 'GF/s'),
     "The same calls in this process's CPU time (user + system) instead of the wall clock: what the kernel itself",
     'took, without the time other processes held the core (both are kept; the verdicts below give each).',
     '',
-    `| shape | tokens | runs | ${formats.map((f) => `${f.name} CPU GF/s median / worst (× fp32)`).join(' | ')} |`,
-    `|---|---|---|${formats.map(() => '---').join('|')}|`,
-    ...rows.map(
-      (row) =>
-        `| ${row.shape} | ${row.tokens} | ${row.runs} | ${formats.map((f) => `${row[`${f.name}CpuGflops`]} / ${row[`${f.name}CpuWorstGflops`]} (×${row[`${f.name}CpuVsFp32`]})`).join(' | ')} |`,
-    ),
-    '',
+    ...speedTable('Cpu', 'CPU GF/s'),
     '| shape | format | bytes per expert | × fp32 | function peak RSS (MB) |',
     '|---|---|---|---|---|',
     ...sizes.map(
@@ -264,27 +261,27 @@ for (const shapeName of shapeNames) {
       quick ? 5 : heavy ? 5 : 200,
     );
     const flops = 6 * tokens * H * I;
-    const fp32Ms = median(times[0]!);
     const row: Record<string, unknown> = {
       shape: shapeName,
       model: shape.model,
       tokens,
       runs: times[0]!.length,
     };
-    formats.forEach((format, index) => {
-      const ms = median(times[index]!);
-      row[`${format.name}Gflops`] = Number((flops / (ms * 1e6)).toFixed(2));
-      row[`${format.name}WorstGflops`] = Number((flops / (Math.max(...times[index]!) * 1e6)).toFixed(2));
-      row[`${format.name}VsFp32`] = Number((fp32Ms / ms).toFixed(3));
-      row[`${format.name}RunsMs`] = times[index]!.map((t) => Number(t.toFixed(2)));
-      const cpuMs = median(cpuTimes[index]!);
-      row[`${format.name}CpuGflops`] = Number((flops / (cpuMs * 1e6)).toFixed(2));
-      row[`${format.name}CpuWorstGflops`] = Number(
-        (flops / (Math.max(...cpuTimes[index]!) * 1e6)).toFixed(2),
-      );
-      row[`${format.name}CpuVsFp32`] = Number((median(cpuTimes[0]!) / cpuMs).toFixed(3));
-      row[`${format.name}CpuRunsMs`] = cpuTimes[index]!.map((t) => Number(t.toFixed(2)));
-    });
+    // The same four figures per clock: wall (`…Gflops`) and this process's CPU time (`…CpuGflops`).
+    for (const [clock, series] of [
+      ['', times],
+      ['Cpu', cpuTimes],
+    ] as const) {
+      const fp32ClockMs = median(series[0]!);
+      formats.forEach((format, index) => {
+        const ms = median(series[index]!);
+        const key = `${format.name}${clock}`;
+        row[`${key}Gflops`] = Number((flops / (ms * 1e6)).toFixed(2));
+        row[`${key}WorstGflops`] = Number((flops / (Math.max(...series[index]!) * 1e6)).toFixed(2));
+        row[`${key}VsFp32`] = Number((fp32ClockMs / ms).toFixed(3));
+        row[`${key}RunsMs`] = series[index]!.map((t) => Number(t.toFixed(2)));
+      });
+    }
     row.load1m = Number(loadavg()[0]!.toFixed(1));
     if (tokens >= 256) {
       ratiosFrom256.push(row.int8VsFp32 as number);
